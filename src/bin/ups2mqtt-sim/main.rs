@@ -1,0 +1,2 @@
+//! Placeholder: the simulated UPS card is being written.
+fn main() {}

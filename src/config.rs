@@ -1,0 +1,465 @@
+//! Configuration: figment layers (built-in defaults < TOML file <
+//! `UPS2MQTT_*` environment variables) and validation that names the key and
+//! the reason for every problem.
+//!
+//! This module owns the shape of `config/example.toml` and nothing else: it
+//! knows the point table only to check that overrides name real objects.
+
+use crate::mib::{self, Decode, Mib, Page};
+use crate::snmp::Version;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub gateway: Gateway,
+    #[serde(default)]
+    pub ups: Vec<UpsConfig>,
+}
+
+/// This gateway's identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gateway {
+    /// Stable id of this gateway: part of every MQTT/HA unique id.
+    #[serde(default = "default_gateway_id")]
+    pub id: String,
+}
+
+impl Default for Gateway {
+    fn default() -> Self {
+        Gateway {
+            id: default_gateway_id(),
+        }
+    }
+}
+
+fn default_gateway_id() -> String {
+    "ups2mqtt".to_string()
+}
+
+/// One UPS network card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpsConfig {
+    /// Stable id: MQTT topic level and HA id part (`[a-z0-9_-]`).
+    pub id: String,
+    /// Agent host name or address.
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    #[serde(default = "default_version")]
+    pub version: Version,
+    #[serde(default = "default_community")]
+    pub community: String,
+    #[serde(default = "default_write_community")]
+    pub write_community: String,
+    /// Per-request timeout in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Retransmissions after the first attempt.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Response size budget used to pack varbinds into one request.
+    #[serde(default = "default_max_pdu_bytes")]
+    pub max_pdu_bytes: usize,
+    /// GETBULK max-repetitions ceiling (v2c).
+    #[serde(default = "default_max_repetitions")]
+    pub max_repetitions: u32,
+    /// Serve these MIBs without asking the agent (`rfc1628`, `mge`,
+    /// `powernet`); empty = detect.
+    #[serde(default)]
+    pub mibs: Vec<String>,
+    /// Raw-value scale per MIB object, for cards that ignore their MIB's
+    /// units, e.g. `upsInputVoltage = 0.1`.
+    #[serde(default)]
+    pub scale: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub poll: PollConfig,
+}
+
+/// Poll intervals in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollConfig {
+    /// Pages that change by the second: alarms, input, output, battery.
+    #[serde(default = "default_fast")]
+    pub fast: u64,
+    /// Everything else.
+    #[serde(default = "default_slow")]
+    pub slow: u64,
+    /// Per-page overrides, e.g. `{ environment = 30 }`.
+    #[serde(default)]
+    pub pages: BTreeMap<String, u64>,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        PollConfig {
+            fast: default_fast(),
+            slow: default_slow(),
+            pages: BTreeMap::new(),
+        }
+    }
+}
+
+impl PollConfig {
+    /// The poll interval of a page.
+    pub fn interval(&self, page: Page) -> Duration {
+        let default = if is_fast_page(page) {
+            self.fast
+        } else {
+            self.slow
+        };
+        Duration::from_secs(self.pages.get(page.name()).copied().unwrap_or(default))
+    }
+}
+
+/// Pages whose values change by the second.
+pub fn is_fast_page(page: Page) -> bool {
+    matches!(
+        page,
+        Page::Alarms | Page::Input | Page::Output | Page::Battery
+    )
+}
+
+fn default_port() -> u16 {
+    161
+}
+fn default_version() -> Version {
+    Version::V2c
+}
+fn default_community() -> String {
+    "public".to_string()
+}
+fn default_write_community() -> String {
+    "private".to_string()
+}
+fn default_timeout_ms() -> u64 {
+    1_000
+}
+fn default_retries() -> u32 {
+    2
+}
+fn default_max_pdu_bytes() -> usize {
+    1_400
+}
+fn default_max_repetitions() -> u32 {
+    25
+}
+fn default_fast() -> u64 {
+    5
+}
+fn default_slow() -> u64 {
+    300
+}
+
+impl UpsConfig {
+    /// A UPS entry with every default, for the CLI and tests.
+    pub fn new(id: &str, host: &str, port: u16) -> UpsConfig {
+        UpsConfig {
+            id: id.to_string(),
+            host: host.to_string(),
+            port,
+            version: default_version(),
+            community: default_community(),
+            write_community: default_write_community(),
+            timeout_ms: default_timeout_ms(),
+            retries: default_retries(),
+            max_pdu_bytes: default_max_pdu_bytes(),
+            max_repetitions: default_max_repetitions(),
+            mibs: Vec::new(),
+            scale: BTreeMap::new(),
+            poll: PollConfig::default(),
+        }
+    }
+
+    /// The forced MIB set, if any (validated).
+    pub fn forced_mibs(&self) -> Option<std::collections::BTreeSet<Mib>> {
+        (!self.mibs.is_empty())
+            .then(|| self.mibs.iter().filter_map(|m| Mib::from_name(m)).collect())
+    }
+}
+
+/// A configuration problem: which key, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {reason}")]
+pub struct Problem {
+    pub key: String,
+    pub reason: String,
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Parse(Box<figment::Error>),
+    #[error("invalid configuration:\n  {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
+    Invalid(Vec<Problem>),
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then `UPS2MQTT_*` variables
+    /// (`UPS2MQTT_GATEWAY__ID=x`), and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::Invalid(vec![Problem {
+                    key: "--config".to_string(),
+                    reason: format!("file {} does not exist", file.display()),
+                }]));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        Self::from_figment(figment.merge(config_env()))
+    }
+
+    /// Extracts and validates a configuration from any figment (tests use
+    /// inline TOML).
+    pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(Box::new(e)))?;
+        config.validate().map_err(ConfigError::Invalid)?;
+        Ok(config)
+    }
+
+    /// Every problem at once, each with its key.
+    pub fn validate(&self) -> Result<(), Vec<Problem>> {
+        let mut problems = Vec::new();
+        let mut problem = |key: String, reason: String| problems.push(Problem { key, reason });
+        if !is_topic_id(&self.gateway.id) {
+            problem(
+                "gateway.id".into(),
+                format!("{:?} must be 1-64 of [a-z0-9_-]", self.gateway.id),
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, ups) in self.ups.iter().enumerate() {
+            let key = |k: &str| format!("ups[{i}].{k}");
+            if !is_topic_id(&ups.id) {
+                problem(
+                    key("id"),
+                    format!("{:?} must be 1-64 of [a-z0-9_-]", ups.id),
+                );
+            } else if !seen.insert(ups.id.clone()) {
+                problem(
+                    key("id"),
+                    format!("{:?} is used by another [[ups]]", ups.id),
+                );
+            }
+            if ups.host.trim().is_empty() {
+                problem(key("host"), "must not be empty".into());
+            }
+            if ups.port == 0 {
+                problem(key("port"), "must be 1-65535".into());
+            }
+            if ups.community.is_empty() {
+                problem(key("community"), "must not be empty".into());
+            }
+            if !(10..=60_000).contains(&ups.timeout_ms) {
+                problem(
+                    key("timeout_ms"),
+                    format!("{} is outside 10..=60000", ups.timeout_ms),
+                );
+            }
+            if ups.retries > 10 {
+                problem(key("retries"), format!("{} is more than 10", ups.retries));
+            }
+            if !(484..=65_507).contains(&ups.max_pdu_bytes) {
+                problem(
+                    key("max_pdu_bytes"),
+                    format!("{} is outside 484..=65507", ups.max_pdu_bytes),
+                );
+            }
+            if !(1..=200).contains(&ups.max_repetitions) {
+                problem(
+                    key("max_repetitions"),
+                    format!("{} is outside 1..=200", ups.max_repetitions),
+                );
+            }
+            for name in &ups.mibs {
+                if Mib::from_name(name).is_none() {
+                    problem(
+                        key("mibs"),
+                        format!("unknown MIB {name:?} (rfc1628, mge, powernet)"),
+                    );
+                }
+            }
+            for (object, scale) in &ups.scale {
+                if !is_numeric_object(object) {
+                    problem(
+                        key(&format!("scale.{object}")),
+                        "not a numeric object of the point table".into(),
+                    );
+                } else if !(scale.is_finite() && *scale > 0.0) {
+                    problem(
+                        key(&format!("scale.{object}")),
+                        format!("{scale} must be a positive number"),
+                    );
+                }
+            }
+            for (interval_key, secs) in [("poll.fast", ups.poll.fast), ("poll.slow", ups.poll.slow)]
+            {
+                if !(1..=86_400).contains(&secs) {
+                    problem(key(interval_key), format!("{secs} s is outside 1..=86400"));
+                }
+            }
+            for (page, secs) in &ups.poll.pages {
+                if Page::from_name(page).is_none() {
+                    problem(key(&format!("poll.pages.{page}")), "no such page".into());
+                } else if !(1..=86_400).contains(secs) {
+                    problem(
+                        key(&format!("poll.pages.{page}")),
+                        format!("{secs} s is outside 1..=86400"),
+                    );
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// `UPS2MQTT_<SECTION>__<KEY>` variables. Others with the prefix (e.g.
+/// `UPS2MQTT_SNMPSIM` for the tests) are not configuration.
+fn config_env() -> Env {
+    Env::prefixed("UPS2MQTT_")
+        .filter(|key| key.as_str().contains("__"))
+        .split("__")
+}
+
+/// An id usable as one MQTT topic level and in HA unique ids.
+pub fn is_topic_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+fn is_numeric_object(object: &str) -> bool {
+    mib::FIELDS
+        .iter()
+        .flat_map(|f| f.sources.iter())
+        .any(|s| s.object == object && matches!(s.decode, Decode::Number { .. }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)),
+        )
+    }
+
+    #[test]
+    fn defaults_fill_a_minimal_ups() {
+        let config = parse("[[ups]]\nid = \"rack1\"\nhost = \"10.0.0.5\"\n").unwrap();
+        let ups = &config.ups[0];
+        assert_eq!(
+            (ups.port, ups.version, ups.community.as_str()),
+            (161, Version::V2c, "public")
+        );
+        assert_eq!(ups.write_community, "private");
+        assert_eq!(ups.poll.interval(Page::Battery), Duration::from_secs(5));
+        assert_eq!(ups.poll.interval(Page::General), Duration::from_secs(300));
+        assert_eq!(config.gateway.id, "ups2mqtt");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let err = parse(
+            r#"
+            [[ups]]
+            id = "Bad Id"
+            host = ""
+            timeout_ms = 5
+            mibs = ["mge", "snmpv9"]
+            scale = { upsInputVoltage = 0.1, upsIdentModel = 2.0, upsOutputVoltage = -1.0 }
+            poll = { pages = { batery = 3 } }
+            [[ups]]
+            id = "a"
+            host = "h"
+            [[ups]]
+            id = "a"
+            host = "h"
+            "#,
+        )
+        .unwrap_err();
+        let ConfigError::Invalid(problems) = err else {
+            panic!("{err}")
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "ups[0].id",
+                "ups[0].host",
+                "ups[0].timeout_ms",
+                "ups[0].mibs",
+                "ups[0].scale.upsIdentModel",
+                "ups[0].scale.upsOutputVoltage",
+                "ups[0].poll.pages.batery",
+                "ups[2].id",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_key() {
+        let err = parse("[[ups]]\nid = \"a\"\nhost = \"h\"\nprot = 161\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("prot"), "{err}");
+        let err = parse("[[ups]]\nid = \"a\"\nhost = \"h\"\nport = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("port"), "{err}");
+        let err = parse("[[ups]]\nid = \"a\"\nhost = \"h\"\nversion = \"4\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("version"), "{err}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature
+    fn environment_layers_over_files_and_ignores_foreign_variables() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("c.toml", "[gateway]\nid = \"file\"\n")?;
+            jail.set_env("UPS2MQTT_SNMPSIM", "/usr/bin/whatever");
+            let config = Config::load(Some(Path::new("c.toml"))).expect("foreign variable ignored");
+            assert_eq!(config.gateway.id, "file");
+            jail.set_env("UPS2MQTT_GATEWAY__ID", "env");
+            assert_eq!(
+                Config::load(Some(Path::new("c.toml"))).unwrap().gateway.id,
+                "env"
+            );
+            jail.set_env("UPS2MQTT_GATEWAY__ID", "Not Valid");
+            let err = Config::load(Some(Path::new("c.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("gateway.id"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+        let config = Config::load(Some(&path)).unwrap();
+        assert!(!config.ups.is_empty());
+    }
+}

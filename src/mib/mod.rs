@@ -1,0 +1,467 @@
+//! The point table: every fact ups2mqtt knows about the three UPS MIBs, as
+//! static, typed data.
+//!
+//! This module owns *what* a UPS card can tell us and *how to read it*: for
+//! each page field, the MIB objects that carry it (in order of preference),
+//! their OIDs, how the raw value decodes (scale to SI, enum labels, yes/no
+//! flags, sentinels), whether and how it may be written, and what Home
+//! Assistant should call it. Polling (`probe`, `ups`), the JSON pages
+//! (`pages`), discovery and command validation are all derived from it.
+//!
+//! It knows nothing of sockets or MQTT, and depends only on [`crate::oid`].
+//! The data itself lives in [`points`]; the RFC 1628 well-known alarms in
+//! [`alarms`].
+
+pub mod alarms;
+pub mod points;
+pub mod reference;
+
+use crate::oid::Oid;
+
+pub use points::{FIELDS, TABLES};
+
+/// The eleven pages of the product, in publishing order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Page {
+    General,
+    Alarms,
+    Input,
+    Output,
+    Battery,
+    Config,
+    Receptacles,
+    Devices,
+    Environment,
+    Control,
+    Test,
+}
+
+impl Page {
+    pub const ALL: [Page; 11] = [
+        Page::General,
+        Page::Alarms,
+        Page::Input,
+        Page::Output,
+        Page::Battery,
+        Page::Config,
+        Page::Receptacles,
+        Page::Devices,
+        Page::Environment,
+        Page::Control,
+        Page::Test,
+    ];
+
+    /// The page's name in JSON, MQTT topics and the CLI.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Page::General => "general",
+            Page::Alarms => "alarms",
+            Page::Input => "input",
+            Page::Output => "output",
+            Page::Battery => "battery",
+            Page::Config => "config",
+            Page::Receptacles => "receptacles",
+            Page::Devices => "devices",
+            Page::Environment => "environment",
+            Page::Control => "control",
+            Page::Test => "test",
+        }
+    }
+
+    /// Looks a page up by its name.
+    pub fn from_name(name: &str) -> Option<Page> {
+        Page::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+impl std::fmt::Display for Page {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The MIBs a Schneider/MGE/APC card may serve at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mib {
+    /// RFC 1628 UPS-MIB, `1.3.6.1.2.1.33`.
+    Rfc1628,
+    /// MG-SNMP-UPS-MIB, enterprise 705.
+    Mge,
+    /// PowerNet-MIB, enterprise 318.
+    PowerNet,
+}
+
+impl Mib {
+    pub const ALL: [Mib; 3] = [Mib::Rfc1628, Mib::Mge, Mib::PowerNet];
+
+    /// The subtree whose presence says the agent serves this MIB's UPS part.
+    pub const fn probe_root(self) -> &'static str {
+        match self {
+            Mib::Rfc1628 => "1.3.6.1.2.1.33.1",
+            Mib::Mge => "1.3.6.1.4.1.705.1",
+            Mib::PowerNet => "1.3.6.1.4.1.318.1.1.1",
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mib::Rfc1628 => "rfc1628",
+            Mib::Mge => "mge",
+            Mib::PowerNet => "powernet",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Mib> {
+        Mib::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+impl std::fmt::Display for Mib {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// SI units values are published in (after scaling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unit {
+    Volt,
+    Ampere,
+    Watt,
+    VoltAmpere,
+    Hertz,
+    Percent,
+    Second,
+    Celsius,
+}
+
+impl Unit {
+    /// The unit as Home Assistant spells it.
+    pub const fn symbol(self) -> &'static str {
+        match self {
+            Unit::Volt => "V",
+            Unit::Ampere => "A",
+            Unit::Watt => "W",
+            Unit::VoltAmpere => "VA",
+            Unit::Hertz => "Hz",
+            Unit::Percent => "%",
+            Unit::Second => "s",
+            Unit::Celsius => "°C",
+        }
+    }
+}
+
+/// How a raw SNMP value becomes a JSON value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Decode {
+    /// DisplayString → trimmed JSON string.
+    Text,
+    /// Any integer type × `scale` → number in the field's SI unit. TimeTicks
+    /// use 0.01, RFC 1628 minutes use 60, tenths use 0.1.
+    Number { scale: f64 },
+    /// INTEGER enumeration → its label.
+    Enum(&'static [(i64, &'static str)]),
+    /// Two-valued INTEGER → JSON boolean (`on` → true, `off` → false, any
+    /// other value → null). MGE's yes(1)/no(2) is `Flag { on: 1, off: 2 }`.
+    Flag { on: i64, off: i64 },
+    /// AutonomousType pointing into upsWellKnownAlarms → alarm name; a
+    /// vendor OID → its dotted form; `0.0` → null.
+    Alarm,
+    /// OBJECT IDENTIFIER → dotted string; `0.0` → null.
+    ObjectId,
+}
+
+/// Yes(1)/no(2), the MGE boolean (quirk Q5).
+pub const YES_NO: Decode = Decode::Flag { on: 1, off: 2 };
+
+impl Decode {
+    /// Decimal places a scaled number keeps (0.1 → 1, 0.01 → 2, 60 → 0).
+    pub fn decimals(self) -> u32 {
+        match self {
+            Decode::Number { scale } if scale < 1.0 => (-scale.log10()).round().max(0.0) as u32,
+            _ => 0,
+        }
+    }
+
+    /// The label of a raw enum value.
+    pub fn label(self, raw: i64) -> Option<&'static str> {
+        match self {
+            Decode::Enum(labels) => labels.iter().find(|(v, _)| *v == raw).map(|(_, l)| *l),
+            _ => None,
+        }
+    }
+
+    /// The raw value of an enum label.
+    pub fn raw_of_label(self, label: &str) -> Option<i64> {
+        match self {
+            Decode::Enum(labels) => labels.iter().find(|(_, l)| *l == label).map(|(v, _)| *v),
+            _ => None,
+        }
+    }
+}
+
+/// What values a writable point accepts, in the field's published units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Legal {
+    /// A number within `min..=max` (SI units; scaled back before the SET).
+    Range { min: f64, max: f64 },
+    /// Any of the enum's labels.
+    AnyLabel,
+    /// Only these raw enum values may be written (e.g. commands: GET
+    /// returns states, SET takes actions).
+    Labels(&'static [i64]),
+    /// A boolean, for `Decode::Flag` points.
+    Bool,
+    /// A string of at most this many bytes.
+    Text { max_len: usize },
+}
+
+/// Whether a point may be written, and with what.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite(Legal),
+}
+
+/// The SMI type an object has on the wire (what a SET must send and what
+/// the simulator serves). Readers accept any integer type (quirk Q4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    Integer,
+    Gauge32,
+    Counter32,
+    TimeTicks,
+    OctetString,
+    ObjectId,
+}
+
+/// One MIB object that can supply a field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Source {
+    pub mib: Mib,
+    /// The MIB's object name, e.g. `upsmgBatteryLevel`.
+    pub object: &'static str,
+    /// The object's OID without instance: scalars are read at `.0`, table
+    /// columns at `.<index>` (and tolerate a trailing `.0`, quirk Q1).
+    pub oid: &'static str,
+    pub decode: Decode,
+    pub syntax: Syntax,
+    pub access: Access,
+    /// Raw values that mean "no reading" (idle timers, placeholders).
+    pub null_when: &'static [i64],
+    /// Decoded values above this are taken as tenths the card forgot to
+    /// declare (quirk Q2, e.g. 2303 "V" mains): the value is divided by 10
+    /// and the UPS's health notes it.
+    pub tenths_above: Option<f64>,
+    /// Why this source is where it is, quirks, and so on.
+    pub note: &'static str,
+}
+
+/// Builds a read-only source; chain the `const fn`s below to refine it.
+pub const fn src(mib: Mib, object: &'static str, oid: &'static str, decode: Decode) -> Source {
+    Source {
+        mib,
+        object,
+        oid,
+        decode,
+        syntax: match decode {
+            Decode::Text => Syntax::OctetString,
+            Decode::Alarm | Decode::ObjectId => Syntax::ObjectId,
+            _ => Syntax::Integer,
+        },
+        access: Access::ReadOnly,
+        null_when: &[],
+        tenths_above: None,
+        note: "",
+    }
+}
+
+impl Source {
+    pub const fn rw(mut self, legal: Legal) -> Self {
+        self.access = Access::ReadWrite(legal);
+        self
+    }
+    /// TimeTicks (hundredths of a second) on the wire.
+    pub const fn ticks(mut self) -> Self {
+        self.syntax = Syntax::TimeTicks;
+        self
+    }
+    pub const fn gauge(mut self) -> Self {
+        self.syntax = Syntax::Gauge32;
+        self
+    }
+    pub const fn counter(mut self) -> Self {
+        self.syntax = Syntax::Counter32;
+        self
+    }
+    pub const fn null_when(mut self, raw: &'static [i64]) -> Self {
+        self.null_when = raw;
+        self
+    }
+    pub const fn tenths_above(mut self, limit: f64) -> Self {
+        self.tenths_above = Some(limit);
+        self
+    }
+    pub const fn note(mut self, note: &'static str) -> Self {
+        self.note = note;
+        self
+    }
+
+    /// The parsed object OID. The table's OIDs are checked by a unit test.
+    pub fn object_oid(&self) -> Oid {
+        Oid::parse(self.oid).expect("point table OIDs are valid (checked by tests)")
+    }
+
+    pub fn is_writable(&self) -> bool {
+        matches!(self.access, Access::ReadWrite(_))
+    }
+}
+
+/// Home Assistant entity platforms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Component {
+    Sensor,
+    BinarySensor,
+    Number,
+    Select,
+    Switch,
+    Text,
+    Button,
+}
+
+impl Component {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Component::Sensor => "sensor",
+            Component::BinarySensor => "binary_sensor",
+            Component::Number => "number",
+            Component::Select => "select",
+            Component::Switch => "switch",
+            Component::Text => "text",
+            Component::Button => "button",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateClass {
+    Measurement,
+    TotalIncreasing,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    Diagnostic,
+    Config,
+}
+
+/// What Home Assistant should call a field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ha {
+    pub component: Component,
+    pub device_class: Option<&'static str>,
+    pub state_class: Option<StateClass>,
+    pub category: Option<Category>,
+    /// Entities a user of the NUT integration expects to see by default.
+    pub enabled: bool,
+}
+
+impl Ha {
+    pub const fn new(component: Component) -> Ha {
+        Ha {
+            component,
+            device_class: None,
+            state_class: None,
+            category: None,
+            enabled: true,
+        }
+    }
+    pub const fn class(mut self, device_class: &'static str) -> Ha {
+        self.device_class = Some(device_class);
+        self
+    }
+    pub const fn measurement(mut self) -> Ha {
+        self.state_class = Some(StateClass::Measurement);
+        self
+    }
+    pub const fn total(mut self) -> Ha {
+        self.state_class = Some(StateClass::TotalIncreasing);
+        self
+    }
+    pub const fn diagnostic(mut self) -> Ha {
+        self.category = Some(Category::Diagnostic);
+        self.enabled = false;
+        self
+    }
+    pub const fn config(mut self) -> Ha {
+        self.category = Some(Category::Config);
+        self
+    }
+    pub const fn disabled(mut self) -> Ha {
+        self.enabled = false;
+        self
+    }
+}
+
+/// One field of a page: a JSON key with its unit, Home Assistant metadata
+/// and the MIB objects that can supply it, most precise first.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Field {
+    pub page: Page,
+    /// `None` for a page-level value; `Some(key)` for a column of the table
+    /// published as the JSON array `key` (see [`TABLES`]).
+    pub table: Option<&'static str>,
+    /// snake_case, stable: the JSON key and part of MQTT/HA ids.
+    pub key: &'static str,
+    /// Human name, for Home Assistant and `--format table`.
+    pub label: &'static str,
+    pub unit: Option<Unit>,
+    pub ha: Ha,
+    pub sources: &'static [Source],
+}
+
+impl Field {
+    /// `page.key` or `page.table.key`: the field's stable path.
+    pub fn path(&self) -> String {
+        match self.table {
+            Some(table) => format!("{}.{}.{}", self.page, table, self.key),
+            None => format!("{}.{}", self.page, self.key),
+        }
+    }
+
+    pub fn is_writable(&self) -> bool {
+        self.sources.iter().any(Source::is_writable)
+    }
+}
+
+/// A table published as a JSON array of rows, each with its SNMP `index`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Table {
+    pub page: Page,
+    pub key: &'static str,
+    pub label: &'static str,
+    /// A page-level field of the same page holding the number of rows;
+    /// rows with a higher index are dropped (cards pad tables with zeros).
+    pub row_limit: Option<&'static str>,
+    /// A row without a value for this column is dropped (empty alarm rows).
+    pub required: Option<&'static str>,
+}
+
+/// The table a column belongs to.
+pub fn table_of(field: &Field) -> Option<&'static Table> {
+    let key = field.table?;
+    TABLES.iter().find(|t| t.page == field.page && t.key == key)
+}
+
+/// All fields of one page, in table order.
+pub fn fields_of(page: Page) -> impl Iterator<Item = &'static Field> {
+    FIELDS.iter().filter(move |f| f.page == page)
+}
+
+/// Looks up a field by its path (`battery.charge`, `input.lines.voltage`).
+pub fn field_by_path(path: &str) -> Option<&'static Field> {
+    FIELDS.iter().find(|f| f.path() == path)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,909 @@
+//! The point table data: every field of every page and the MIB objects that
+//! supply it, most precise source first. Sources: `../shared/mib/PAGES.md`
+//! and the MIB texts (UPS-MIB = RFC 1628, MG-SNMP-UPS-MIB 1.7,
+//! PowerNet-MIB 4.5.8).
+//!
+//! Conventions:
+//! - Values are published in SI base units (V, A, W, VA, Hz, %, s, °C);
+//!   `Number { scale }` converts the raw integer (tenths → 0.1, TimeTicks →
+//!   0.01, RFC 1628 minutes → 60).
+//! - Where MIBs agree on a fact, the order of `sources` is the preference:
+//!   PowerNet "HighPrec" (tenths) before MGE before RFC 1628 where that is
+//!   more precise; RFC 1628 first for line voltages because it is
+//!   phase-to-neutral by definition, while MGE's tenths are phase-to-phase on
+//!   3-phase Galaxy cards (quirk Q3).
+//! - Enum labels are the MIB's names in snake_case.
+
+use super::Component::{
+    BinarySensor, Button, Number as NumberEntity, Select, Sensor, Switch, Text as TextEntity,
+};
+use super::Mib::{Mge, PowerNet, Rfc1628};
+use super::Unit::*;
+use super::{Decode, Field, Ha, Legal, Page, Source, Table, Unit, YES_NO, src};
+
+// ---------------------------------------------------------------- decoders
+
+const TEXT: Decode = Decode::Text;
+const INT: Decode = Decode::Number { scale: 1.0 };
+const TENTHS: Decode = Decode::Number { scale: 0.1 };
+const TICKS: Decode = Decode::Number { scale: 0.01 };
+const MINUTES: Decode = Decode::Number { scale: 60.0 };
+
+const fn labels(l: &'static [(i64, &'static str)]) -> Decode {
+    Decode::Enum(l)
+}
+
+const ENABLED_DISABLED: &[(i64, &str)] = &[(1, "enabled"), (2, "disabled")];
+const RECEPTACLE_POLICY: &[(i64, &str)] = &[(1, "on"), (2, "off"), (3, "last"), (4, "schedule")];
+const CTRL: &[(i64, &str)] = &[(1, "nothing"), (2, "start"), (3, "stop")];
+const CTRL_STATUS: &[(i64, &str)] = &[
+    (1, "none"),
+    (2, "started"),
+    (3, "in_progress_in_ups"),
+    (4, "completed"),
+];
+const MGE_DAYS: &[(i64, &str)] = &[
+    (1, "sunday"),
+    (2, "monday"),
+    (3, "tuesday"),
+    (4, "wednesday"),
+    (5, "thursday"),
+    (6, "friday"),
+    (7, "saturday"),
+    (8, "none"),
+];
+const OUTLET_TYPE: &[(i64, &str)] = &[(1, "switched"), (2, "main")];
+
+// ------------------------------------------------------------- HA presets
+
+const MEASURE: Ha = Ha::new(Sensor).measurement();
+const VOLTAGE: Ha = Ha::new(Sensor).class("voltage").measurement();
+const CURRENT: Ha = Ha::new(Sensor).class("current").measurement();
+const POWER: Ha = Ha::new(Sensor).class("power").measurement();
+const APPARENT: Ha = Ha::new(Sensor).class("apparent_power").measurement();
+const FREQUENCY: Ha = Ha::new(Sensor).class("frequency").measurement();
+const TEMPERATURE: Ha = Ha::new(Sensor).class("temperature").measurement();
+const HUMIDITY: Ha = Ha::new(Sensor).class("humidity").measurement();
+const DURATION: Ha = Ha::new(Sensor).class("duration").measurement();
+const BATTERY: Ha = Ha::new(Sensor).class("battery").measurement();
+const STATE: Ha = Ha::new(Sensor).class("enum");
+const INFO: Ha = Ha::new(Sensor).diagnostic();
+const PROBLEM: Ha = Ha::new(BinarySensor).class("problem");
+const FLAG: Ha = Ha::new(BinarySensor);
+const SET_NUMBER: Ha = Ha::new(NumberEntity).config();
+const SET_SELECT: Ha = Ha::new(Select).config();
+const SET_TEXT: Ha = Ha::new(TextEntity).config().disabled();
+const SET_SWITCH: Ha = Ha::new(Switch).config();
+const OUTLET: Ha = Ha::new(Switch).class("outlet");
+const COMMAND: Ha = Ha::new(Select).config().disabled();
+const PRESS: Ha = Ha::new(Button);
+
+// ------------------------------------------------------------ field forms
+
+#[rustfmt::skip]
+const fn scalar(page: Page, key: &'static str, label: &'static str, unit: Option<Unit>, ha: Ha, sources: &'static [Source]) -> Field {
+    Field { page, table: None, key, label, unit, ha, sources }
+}
+
+#[rustfmt::skip]
+const fn column(page: Page, table: &'static str, key: &'static str, label: &'static str, unit: Option<Unit>, ha: Ha, sources: &'static [Source]) -> Field {
+    Field { page, table: Some(table), key, label, unit, ha, sources }
+}
+
+#[rustfmt::skip]
+const fn table(page: Page, key: &'static str, label: &'static str, row_limit: Option<&'static str>, required: Option<&'static str>) -> Table {
+    Table { page, key, label, row_limit, required }
+}
+
+const TIMER_RANGE: Legal = Legal::Range {
+    min: -1.0,
+    max: 86_400.0,
+};
+const DELAY_RANGE: Legal = Legal::Range {
+    min: 0.0,
+    max: 86_400.0,
+};
+const PERCENT_RANGE: Legal = Legal::Range {
+    min: 0.0,
+    max: 100.0,
+};
+const VOLT_RANGE: Legal = Legal::Range {
+    min: 0.0,
+    max: 500.0,
+};
+const HZ_RANGE: Legal = Legal::Range {
+    min: 40.0,
+    max: 70.0,
+};
+const IDENT_32: Legal = Legal::Text { max_len: 32 };
+const IDENT_63: Legal = Legal::Text { max_len: 63 };
+
+/// A plausibility limit for RFC 1628 line voltages: above it the card sent
+/// tenths (Galaxy, Delta Mini-SNMP: 2303 = 230.3 V).
+const LINE_VOLTS_MAX: f64 = 1_000.0;
+
+use Page::*;
+
+#[rustfmt::skip]
+pub static TABLES: &[Table] = &[
+    table(Alarms, "active", "Active alarms", None, Some("alarm")),
+    table(Input, "lines", "Input lines", Some("num_lines"), None),
+    table(Input, "bypass_lines", "Bypass lines", Some("bypass_num_lines"), None),
+    table(Output, "lines", "Output lines", Some("num_lines"), None),
+    table(Receptacles, "receptacles", "Receptacles", None, None),
+    table(Receptacles, "outlet_groups", "Outlet groups", None, None),
+    table(Devices, "devices", "Connected devices", None, None),
+    table(Environment, "sensors", "Environment sensors", None, None),
+    table(Environment, "probes", "Temperature probes", None, None),
+    table(Control, "outlet_groups", "Outlet group control", None, None),
+    table(Control, "receptacles", "Receptacle control", None, None),
+];
+
+#[rustfmt::skip]
+pub static FIELDS: &[Field] = &[
+    // ================================================================ general
+    scalar(General, "manufacturer", "Manufacturer", None, INFO, &[
+        src(Rfc1628, "upsIdentManufacturer", "1.3.6.1.2.1.33.1.1.1", TEXT),
+    ]),
+    scalar(General, "model", "Model", None, INFO, &[
+        src(Rfc1628, "upsIdentModel", "1.3.6.1.2.1.33.1.1.2", TEXT),
+        src(PowerNet, "upsBasicIdentModel", "1.3.6.1.4.1.318.1.1.1.1.1.1", TEXT),
+        src(Mge, "upsmgIdentFamilyName", "1.3.6.1.4.1.705.1.1.1", TEXT).note("family only, e.g. \"Eaton 9PX\"; the rest is model_name"),
+    ]),
+    scalar(General, "model_name", "Model name", None, INFO, &[
+        src(Mge, "upsmgIdentModelName", "1.3.6.1.4.1.705.1.1.2", TEXT),
+    ]),
+    scalar(General, "firmware_version", "Firmware version", None, INFO, &[
+        src(Mge, "upsmgIdentFirmwareVersion", "1.3.6.1.4.1.705.1.1.4", TEXT),
+        src(PowerNet, "upsAdvIdentFirmwareRevision", "1.3.6.1.4.1.318.1.1.1.1.2.1", TEXT),
+        src(Rfc1628, "upsIdentUPSSoftwareVersion", "1.3.6.1.2.1.33.1.1.3", TEXT),
+    ]),
+    scalar(General, "agent_version", "Network card software version", None, INFO, &[
+        src(Rfc1628, "upsIdentAgentSoftwareVersion", "1.3.6.1.2.1.33.1.1.4", TEXT),
+        src(Mge, "upsmgAgentFirmwareVersion", "1.3.6.1.4.1.705.1.12.12", TEXT),
+    ]),
+    scalar(General, "name", "Name", None, SET_TEXT, &[
+        src(Rfc1628, "upsIdentName", "1.3.6.1.2.1.33.1.1.5", TEXT).rw(IDENT_63).note("Eaton NMC puts \"ID: <serial>, Msg: <model>\" here"),
+        src(PowerNet, "upsBasicIdentName", "1.3.6.1.4.1.318.1.1.1.1.1.2", TEXT).rw(Legal::Text { max_len: 8 }),
+    ]),
+    scalar(General, "attached_devices", "Attached devices", None, SET_TEXT, &[
+        src(Rfc1628, "upsIdentAttachedDevices", "1.3.6.1.2.1.33.1.1.6", TEXT).rw(IDENT_63),
+    ]),
+    scalar(General, "revision_level", "Revision level", None, INFO, &[
+        src(Mge, "upsmgIdentRevisionLevel", "1.3.6.1.4.1.705.1.1.3", TEXT),
+    ]),
+    scalar(General, "user_id", "User ID", None, SET_TEXT, &[
+        src(Mge, "upsmgIdentUserID", "1.3.6.1.4.1.705.1.1.5", TEXT).rw(IDENT_32),
+    ]),
+    scalar(General, "installation_date", "Installation date", None, SET_TEXT, &[
+        src(Mge, "upsmgIdentInstallationDate", "1.3.6.1.4.1.705.1.1.6", TEXT).rw(IDENT_32).note("dd/mm/yy"),
+    ]),
+    scalar(General, "manufacture_date", "Date of manufacture", None, INFO, &[
+        src(PowerNet, "upsAdvIdentDateOfManufacture", "1.3.6.1.4.1.318.1.1.1.1.2.2", TEXT).note("mm/dd/yy"),
+    ]),
+    scalar(General, "serial_number", "Serial number", None, INFO, &[
+        src(Mge, "upsmgIdentSerialNumber", "1.3.6.1.4.1.705.1.1.7", TEXT),
+        src(PowerNet, "upsAdvIdentSerialNumber", "1.3.6.1.4.1.318.1.1.1.1.2.3", TEXT),
+    ]),
+    scalar(General, "mib_version", "MGE MIB version", None, INFO, &[
+        src(Mge, "upsmgAgentMibVersion", "1.3.6.1.4.1.705.1.12.11", INT),
+    ]),
+
+    // ================================================================= alarms
+    scalar(Alarms, "present", "Alarms present", None, MEASURE, &[
+        src(Rfc1628, "upsAlarmsPresent", "1.3.6.1.2.1.33.1.6.1", INT).gauge(),
+    ]),
+    column(Alarms, "active", "alarm", "Alarm", None, Ha::new(Sensor), &[
+        src(Rfc1628, "upsAlarmDescr", "1.3.6.1.2.1.33.1.6.2.1.2", Decode::Alarm).note("rows whose descr is 0.0 are padding (CE+T) and dropped"),
+    ]),
+    column(Alarms, "active", "since", "Detected at agent uptime", Some(Second), INFO, &[
+        src(Rfc1628, "upsAlarmTime", "1.3.6.1.2.1.33.1.6.2.1.3", TICKS).ticks().note("TimeStamp: sysUpTime when detected"),
+    ]),
+
+    // ================================================================== input
+    scalar(Input, "num_lines", "Input lines", None, INFO, &[
+        src(Rfc1628, "upsInputNumLines", "1.3.6.1.2.1.33.1.3.2", INT),
+        src(Mge, "upsmgInputPhaseNum", "1.3.6.1.4.1.705.1.6.1", INT),
+    ]),
+    scalar(Input, "line_bads", "Input out of tolerance count", None, Ha::new(Sensor).total().diagnostic(), &[
+        src(Rfc1628, "upsInputLineBads", "1.3.6.1.2.1.33.1.3.1", INT).counter(),
+    ]),
+    scalar(Input, "bad", "Input bad", None, PROBLEM, &[
+        src(Mge, "upsmgInputBadStatus", "1.3.6.1.4.1.705.1.6.3", YES_NO),
+    ]),
+    scalar(Input, "transfer_reason", "Last transfer reason", None, STATE, &[
+        src(Mge, "upsmgInputLineFailCause", "1.3.6.1.4.1.705.1.6.4", labels(&[(1, "no"), (2, "out_of_tolerance_voltage"), (3, "out_of_tolerance_frequency"), (4, "utility_off")])),
+        src(PowerNet, "upsAdvInputLineFailCause", "1.3.6.1.4.1.318.1.1.1.3.2.5", labels(&[
+            (1, "no_transfer"), (2, "high_line_voltage"), (3, "brownout"), (4, "blackout"), (5, "small_momentary_sag"),
+            (6, "deep_momentary_sag"), (7, "small_momentary_spike"), (8, "large_momentary_spike"), (9, "self_test"), (10, "rate_of_voltage_change"),
+        ])),
+    ]),
+    scalar(Input, "voltage", "Input voltage", Some(Volt), VOLTAGE, &[
+        src(PowerNet, "upsHighPrecInputLineVoltage", "1.3.6.1.4.1.318.1.1.1.3.3.1", TENTHS).gauge(),
+        src(PowerNet, "upsAdvInputLineVoltage", "1.3.6.1.4.1.318.1.1.1.3.2.1", INT).gauge(),
+    ]),
+    scalar(Input, "voltage_max", "Input voltage maximum", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecInputMaxLineVoltage", "1.3.6.1.4.1.318.1.1.1.3.3.2", TENTHS).gauge(),
+        src(PowerNet, "upsAdvInputMaxLineVoltage", "1.3.6.1.4.1.318.1.1.1.3.2.2", INT).gauge(),
+    ]),
+    scalar(Input, "voltage_min", "Input voltage minimum", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecInputMinLineVoltage", "1.3.6.1.4.1.318.1.1.1.3.3.3", TENTHS).gauge(),
+        src(PowerNet, "upsAdvInputMinLineVoltage", "1.3.6.1.4.1.318.1.1.1.3.2.3", INT).gauge(),
+    ]),
+    scalar(Input, "frequency", "Input frequency", Some(Hertz), FREQUENCY, &[
+        src(PowerNet, "upsHighPrecInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.3.4", TENTHS).gauge(),
+        src(PowerNet, "upsAdvInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.2.4", INT).gauge(),
+    ]),
+    column(Input, "lines", "voltage", "Input voltage", Some(Volt), VOLTAGE, &[
+        src(Rfc1628, "upsInputVoltage", "1.3.6.1.2.1.33.1.3.3.1.3", INT).tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy/Delta send tenths (Q2)"),
+        src(Mge, "mginputVoltage", "1.3.6.1.4.1.705.1.6.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
+    ]),
+    column(Input, "lines", "frequency", "Input frequency", Some(Hertz), FREQUENCY, &[
+        src(Rfc1628, "upsInputFrequency", "1.3.6.1.2.1.33.1.3.3.1.2", TENTHS),
+        src(Mge, "mginputFrequency", "1.3.6.1.4.1.705.1.6.2.1.3", TENTHS),
+    ]),
+    column(Input, "lines", "current", "Input current", Some(Ampere), CURRENT, &[
+        src(Rfc1628, "upsInputCurrent", "1.3.6.1.2.1.33.1.3.3.1.4", TENTHS),
+        src(Mge, "mginputCurrent", "1.3.6.1.4.1.705.1.6.2.1.6", TENTHS),
+    ]),
+    column(Input, "lines", "power", "Input power", Some(Watt), POWER, &[
+        src(Rfc1628, "upsInputTruePower", "1.3.6.1.2.1.33.1.3.3.1.5", INT),
+    ]),
+    column(Input, "lines", "voltage_min", "Input voltage minimum", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(Mge, "mginputMinimumVoltage", "1.3.6.1.4.1.705.1.6.2.1.4", TENTHS),
+    ]),
+    column(Input, "lines", "voltage_max", "Input voltage maximum", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(Mge, "mginputMaximumVoltage", "1.3.6.1.4.1.705.1.6.2.1.5", TENTHS),
+    ]),
+    scalar(Input, "bypass_frequency", "Bypass frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
+        src(Rfc1628, "upsBypassFrequency", "1.3.6.1.2.1.33.1.5.1", TENTHS),
+    ]),
+    scalar(Input, "bypass_num_lines", "Bypass lines", None, INFO, &[
+        src(Rfc1628, "upsBypassNumLines", "1.3.6.1.2.1.33.1.5.2", INT),
+    ]),
+    column(Input, "bypass_lines", "voltage", "Bypass voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(Rfc1628, "upsBypassVoltage", "1.3.6.1.2.1.33.1.5.3.1.2", INT).tenths_above(LINE_VOLTS_MAX),
+    ]),
+    column(Input, "bypass_lines", "current", "Bypass current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(Rfc1628, "upsBypassCurrent", "1.3.6.1.2.1.33.1.5.3.1.3", TENTHS),
+    ]),
+    column(Input, "bypass_lines", "power", "Bypass power", Some(Watt), POWER.diagnostic(), &[
+        src(Rfc1628, "upsBypassPower", "1.3.6.1.2.1.33.1.5.3.1.4", INT),
+    ]),
+
+    // ================================================================= output
+    scalar(Output, "source", "Output source", None, STATE, &[
+        src(Rfc1628, "upsOutputSource", "1.3.6.1.2.1.33.1.4.1", labels(&[
+            (1, "other"), (2, "none"), (3, "normal"), (4, "bypass"), (5, "battery"), (6, "booster"), (7, "reducer"),
+        ])),
+    ]),
+    scalar(Output, "status", "Output status", None, STATE, &[
+        src(PowerNet, "upsBasicOutputStatus", "1.3.6.1.4.1.318.1.1.1.4.1.1", labels(&[
+            (1, "unknown"), (2, "on_line"), (3, "on_battery"), (4, "on_smart_boost"), (5, "timed_sleeping"), (6, "software_bypass"),
+            (7, "off"), (8, "rebooting"), (9, "switched_bypass"), (10, "hardware_failure_bypass"), (11, "sleeping_until_power_return"),
+            (12, "on_smart_trim"), (13, "eco_mode"), (14, "hot_standby"), (15, "on_battery_test"), (16, "emergency_static_bypass"),
+            (17, "static_bypass_standby"), (18, "power_saving_mode"), (19, "spot_mode"), (20, "e_conversion"), (21, "charger_spot_mode"),
+            (22, "inverter_spot_mode"), (23, "active_load"), (24, "battery_discharge_spot_mode"), (25, "inverter_standby"),
+            (26, "charger_only"), (27, "distributed_energy_reserve"), (28, "self_test"),
+        ])),
+    ]),
+    scalar(Output, "num_lines", "Output lines", None, INFO, &[
+        src(Rfc1628, "upsOutputNumLines", "1.3.6.1.2.1.33.1.4.3", INT),
+        src(Mge, "upsmgOutputPhaseNum", "1.3.6.1.4.1.705.1.7.1", INT),
+    ]),
+    scalar(Output, "frequency", "Output frequency", Some(Hertz), FREQUENCY, &[
+        src(PowerNet, "upsHighPrecOutputFrequency", "1.3.6.1.4.1.318.1.1.1.4.3.2", TENTHS).gauge(),
+        src(Rfc1628, "upsOutputFrequency", "1.3.6.1.2.1.33.1.4.2", TENTHS),
+        src(PowerNet, "upsAdvOutputFrequency", "1.3.6.1.4.1.318.1.1.1.4.2.2", INT).gauge(),
+    ]),
+    scalar(Output, "voltage", "Output voltage", Some(Volt), VOLTAGE, &[
+        src(PowerNet, "upsHighPrecOutputVoltage", "1.3.6.1.4.1.318.1.1.1.4.3.1", TENTHS).gauge(),
+        src(PowerNet, "upsAdvOutputVoltage", "1.3.6.1.4.1.318.1.1.1.4.2.1", INT).gauge(),
+    ]),
+    scalar(Output, "current", "Output current", Some(Ampere), CURRENT, &[
+        src(PowerNet, "upsHighPrecOutputCurrent", "1.3.6.1.4.1.318.1.1.1.4.3.4", TENTHS).gauge(),
+        src(PowerNet, "upsAdvOutputCurrent", "1.3.6.1.4.1.318.1.1.1.4.2.4", INT).gauge(),
+    ]),
+    scalar(Output, "load", "Load", Some(Percent), MEASURE, &[
+        src(PowerNet, "upsHighPrecOutputLoad", "1.3.6.1.4.1.318.1.1.1.4.3.3", TENTHS).gauge(),
+        src(PowerNet, "upsAdvOutputLoad", "1.3.6.1.4.1.318.1.1.1.4.2.3", INT).gauge(),
+    ]),
+    scalar(Output, "power", "Output power", Some(Watt), POWER, &[
+        src(PowerNet, "upsAdvOutputActivePower", "1.3.6.1.4.1.318.1.1.1.4.2.8", INT),
+    ]),
+    scalar(Output, "on_battery", "On battery", None, FLAG, &[
+        src(Mge, "upsmgOutputOnBattery", "1.3.6.1.4.1.705.1.7.3", YES_NO),
+    ]),
+    scalar(Output, "on_bypass", "On bypass", None, FLAG, &[
+        src(Mge, "upsmgOutputOnByPass", "1.3.6.1.4.1.705.1.7.4", YES_NO),
+    ]),
+    scalar(Output, "bypass_unavailable", "Bypass unavailable", None, PROBLEM.diagnostic(), &[
+        src(Mge, "upsmgOutputUnavailableByPass", "1.3.6.1.4.1.705.1.7.5", YES_NO),
+    ]),
+    scalar(Output, "no_bypass", "No bypass", None, FLAG.diagnostic(), &[
+        src(Mge, "upsmgOutputNoByPass", "1.3.6.1.4.1.705.1.7.6", YES_NO),
+    ]),
+    scalar(Output, "utility_off", "Output off", None, FLAG, &[
+        src(Mge, "upsmgOutputUtilityOff", "1.3.6.1.4.1.705.1.7.7", YES_NO),
+    ]),
+    scalar(Output, "on_boost", "On boost", None, FLAG.diagnostic(), &[
+        src(Mge, "upsmgOutputOnBoost", "1.3.6.1.4.1.705.1.7.8", YES_NO),
+    ]),
+    scalar(Output, "inverter_off", "Inverter off", None, FLAG.diagnostic(), &[
+        src(Mge, "upsmgOutputInverterOff", "1.3.6.1.4.1.705.1.7.9", YES_NO),
+    ]),
+    scalar(Output, "overload", "Overload", None, PROBLEM, &[
+        src(Mge, "upsmgOutputOverLoad", "1.3.6.1.4.1.705.1.7.10", YES_NO),
+    ]),
+    scalar(Output, "over_temperature", "Over temperature", None, PROBLEM, &[
+        src(Mge, "upsmgOutputOverTemp", "1.3.6.1.4.1.705.1.7.11", YES_NO),
+    ]),
+    scalar(Output, "on_buck", "On buck (trim)", None, FLAG.diagnostic(), &[
+        src(Mge, "upsmgOutputOnBuck", "1.3.6.1.4.1.705.1.7.12", YES_NO).note("declared plain INTEGER, uses yes(1)/no(2)"),
+    ]),
+    column(Output, "lines", "voltage", "Output voltage", Some(Volt), VOLTAGE, &[
+        src(Rfc1628, "upsOutputVoltage", "1.3.6.1.2.1.33.1.4.4.1.2", INT).tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy sends tenths (Q2)"),
+        src(Mge, "mgoutputVoltage", "1.3.6.1.4.1.705.1.7.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
+    ]),
+    column(Output, "lines", "current", "Output current", Some(Ampere), CURRENT, &[
+        src(Rfc1628, "upsOutputCurrent", "1.3.6.1.2.1.33.1.4.4.1.3", TENTHS),
+        src(Mge, "mgoutputCurrent", "1.3.6.1.4.1.705.1.7.2.1.5", TENTHS),
+    ]),
+    column(Output, "lines", "power", "Output power", Some(Watt), POWER, &[
+        src(Rfc1628, "upsOutputPower", "1.3.6.1.2.1.33.1.4.4.1.4", INT),
+    ]),
+    column(Output, "lines", "load", "Load", Some(Percent), MEASURE, &[
+        src(Rfc1628, "upsOutputPercentLoad", "1.3.6.1.2.1.33.1.4.4.1.5", INT),
+        src(Mge, "mgoutputLoadPerPhase", "1.3.6.1.4.1.705.1.7.2.1.4", INT).note("a percentage (LibreNMS wrongly reads kVA, Q6)"),
+    ]),
+    column(Output, "lines", "frequency", "Output frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
+        src(Mge, "mgoutputFrequency", "1.3.6.1.4.1.705.1.7.2.1.3", TENTHS),
+    ]),
+
+    // ================================================================ battery
+    scalar(Battery, "charge", "Battery charge", Some(Percent), BATTERY, &[
+        src(PowerNet, "upsHighPrecBatteryCapacity", "1.3.6.1.4.1.318.1.1.1.2.3.1", TENTHS).gauge(),
+        src(Mge, "upsmgBatteryLevel", "1.3.6.1.4.1.705.1.5.2", INT),
+        src(Rfc1628, "upsEstimatedChargeRemaining", "1.3.6.1.2.1.33.1.2.4", INT),
+        src(PowerNet, "upsAdvBatteryCapacity", "1.3.6.1.4.1.318.1.1.1.2.2.1", INT).gauge(),
+    ]),
+    scalar(Battery, "runtime", "Battery runtime", Some(Second), DURATION, &[
+        src(PowerNet, "upsAdvBatteryRunTimeRemaining", "1.3.6.1.4.1.318.1.1.1.2.2.3", TICKS).ticks(),
+        src(Mge, "upsmgBatteryRemainingTime", "1.3.6.1.4.1.705.1.5.1", INT).null_when(&[-1, 65_535]),
+        src(Rfc1628, "upsEstimatedMinutesRemaining", "1.3.6.1.2.1.33.1.2.3", MINUTES).null_when(&[-1, 999, 65_535]).note("minutes"),
+    ]),
+    scalar(Battery, "status", "Battery status", None, STATE, &[
+        src(Rfc1628, "upsBatteryStatus", "1.3.6.1.2.1.33.1.2.1", labels(&[(1, "unknown"), (2, "normal"), (3, "low"), (4, "depleted")])),
+        src(PowerNet, "upsBasicBatteryStatus", "1.3.6.1.4.1.318.1.1.1.2.1.1", labels(&[(1, "unknown"), (2, "normal"), (3, "low"), (4, "fault"), (5, "not_present")])),
+    ]),
+    scalar(Battery, "voltage", "Battery voltage", Some(Volt), VOLTAGE, &[
+        src(PowerNet, "upsHighPrecBatteryActualVoltage", "1.3.6.1.4.1.318.1.1.1.2.3.4", TENTHS),
+        src(Mge, "upsmgBatteryVoltage", "1.3.6.1.4.1.705.1.5.5", TENTHS),
+        src(Rfc1628, "upsBatteryVoltage", "1.3.6.1.2.1.33.1.2.5", TENTHS),
+        src(PowerNet, "upsAdvBatteryActualVoltage", "1.3.6.1.4.1.318.1.1.1.2.2.8", INT),
+    ]),
+    scalar(Battery, "current", "Battery current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsHighPrecBatteryCurrent", "1.3.6.1.4.1.318.1.1.1.2.3.5", TENTHS),
+        src(Rfc1628, "upsBatteryCurrent", "1.3.6.1.2.1.33.1.2.6", TENTHS).note("signed: negative while discharging"),
+        src(Mge, "upsmgBatteryCurrent", "1.3.6.1.4.1.705.1.5.6", TENTHS),
+    ]),
+    scalar(Battery, "temperature", "Battery temperature", Some(Celsius), TEMPERATURE, &[
+        src(PowerNet, "upsHighPrecBatteryTemperature", "1.3.6.1.4.1.318.1.1.1.2.3.2", TENTHS).gauge().null_when(&[2_550]).note("2550 = no sensor"),
+        src(Rfc1628, "upsBatteryTemperature", "1.3.6.1.2.1.33.1.2.7", INT),
+        src(Mge, "upsmgBatteryTemperature", "1.3.6.1.4.1.705.1.5.7", INT),
+        src(PowerNet, "upsAdvBatteryTemperature", "1.3.6.1.4.1.318.1.1.1.2.2.2", INT).gauge().null_when(&[255]).note("255 = no sensor"),
+    ]),
+    scalar(Battery, "time_on_battery", "Time on battery", Some(Second), DURATION, &[
+        src(PowerNet, "upsBasicBatteryTimeOnBattery", "1.3.6.1.4.1.318.1.1.1.2.1.2", TICKS).ticks(),
+        src(Rfc1628, "upsSecondsOnBattery", "1.3.6.1.2.1.33.1.2.2", INT),
+    ]),
+    scalar(Battery, "nominal_voltage", "Battery nominal voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryNominalVoltage", "1.3.6.1.4.1.318.1.1.1.2.2.7", INT),
+    ]),
+    scalar(Battery, "recharge_time", "Recharge time", Some(Second), DURATION.diagnostic(), &[
+        src(Mge, "upsmgBatteryRechargeTime", "1.3.6.1.4.1.705.1.5.3", INT),
+    ]),
+    scalar(Battery, "recharge_level", "Recharge level", Some(Percent), MEASURE.diagnostic(), &[
+        src(Mge, "upsmgBatteryRechargeLevel", "1.3.6.1.4.1.705.1.5.4", INT),
+    ]),
+    scalar(Battery, "full_recharge_time", "Full recharge time", Some(Second), DURATION.diagnostic(), &[
+        src(Mge, "upsmgBatteryFullRechargeTime", "1.3.6.1.4.1.705.1.5.8", INT),
+    ]),
+    scalar(Battery, "fault", "Battery fault", None, PROBLEM, &[
+        src(Mge, "upsmgBatteryFaultBattery", "1.3.6.1.4.1.705.1.5.9", YES_NO),
+    ]),
+    scalar(Battery, "missing", "No battery", None, PROBLEM.diagnostic(), &[
+        src(Mge, "upsmgBatteryNoBattery", "1.3.6.1.4.1.705.1.5.10", YES_NO),
+    ]),
+    scalar(Battery, "replace", "Replace battery", None, PROBLEM, &[
+        src(Mge, "upsmgBatteryReplacement", "1.3.6.1.4.1.705.1.5.11", YES_NO),
+        src(PowerNet, "upsAdvBatteryReplaceIndicator", "1.3.6.1.4.1.318.1.1.1.2.2.4", Decode::Flag { on: 2, off: 1 }),
+    ]),
+    scalar(Battery, "unavailable", "Battery unavailable", None, PROBLEM.diagnostic(), &[
+        src(Mge, "upsmgBatteryUnavailableBattery", "1.3.6.1.4.1.705.1.5.12", YES_NO),
+    ]),
+    scalar(Battery, "not_high_charge", "Battery not fully charged", None, FLAG.diagnostic(), &[
+        src(Mge, "upsmgBatteryNotHighCharge", "1.3.6.1.4.1.705.1.5.13", YES_NO),
+    ]),
+    scalar(Battery, "low", "Battery low", None, Ha::new(BinarySensor).class("battery"), &[
+        src(Mge, "upsmgBatteryLowBattery", "1.3.6.1.4.1.705.1.5.14", YES_NO),
+    ]),
+    scalar(Battery, "charger_fault", "Charger fault", None, PROBLEM, &[
+        src(Mge, "upsmgBatteryChargerFault", "1.3.6.1.4.1.705.1.5.15", YES_NO),
+    ]),
+    scalar(Battery, "low_condition", "Low battery condition", None, FLAG.diagnostic(), &[
+        src(Mge, "upsmgBatteryLowCondition", "1.3.6.1.4.1.705.1.5.16", YES_NO),
+    ]),
+    scalar(Battery, "low_recharge", "Waiting for recharge", None, FLAG.diagnostic(), &[
+        src(Mge, "upsmgBatteryLowRecharge", "1.3.6.1.4.1.705.1.5.17", YES_NO),
+    ]),
+
+    // ================================================================= config
+    scalar(Config, "low_battery_runtime", "Low battery runtime", Some(Second), SET_NUMBER, &[
+        src(PowerNet, "upsAdvConfigLowBatteryRunTime", "1.3.6.1.4.1.318.1.1.1.5.2.8", TICKS).ticks().rw(Legal::Range { min: 0.0, max: 3_600.0 }).note("TimeTicks although described as seconds (Q7); the card rounds up"),
+        src(Mge, "upsmgConfigLowBatteryTime", "1.3.6.1.4.1.705.1.4.7", INT).rw(Legal::Range { min: 0.0, max: 3_600.0 }),
+        src(Rfc1628, "upsConfigLowBattTime", "1.3.6.1.2.1.33.1.9.7", MINUTES).rw(Legal::Range { min: 0.0, max: 3_600.0 }).note("minutes"),
+    ]),
+    scalar(Config, "low_battery_level", "Low battery level", Some(Percent), SET_NUMBER, &[
+        src(Mge, "upsmgConfigLowBatteryLevel", "1.3.6.1.4.1.705.1.4.8", INT).rw(PERCENT_RANGE),
+    ]),
+    scalar(Config, "deep_discharge_protection", "Deep discharge protection", None, SET_SELECT, &[
+        src(PowerNet, "upsAdvConfigDeepDischargeProtection", "1.3.6.1.4.1.318.1.1.1.5.2.56", labels(ENABLED_DISABLED)).rw(Legal::AnyLabel),
+    ]),
+    scalar(Config, "mains_setting", "Mains setting", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvConfigMainsSetting", "1.3.6.1.4.1.318.1.1.1.5.2.35", labels(&[(1, "single_input"), (2, "dual_input")])).note("read-only despite \"Configure\" in its description"),
+    ]),
+    scalar(Config, "ac_wiring", "AC wiring", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvConfigACWiringSetting", "1.3.6.1.4.1.318.1.1.1.5.2.36", labels(&[(1, "three_wire"), (2, "four_wire"), (3, "four_wire_hrg")])),
+    ]),
+    scalar(Config, "automatic_restart", "Automatic restart", None, SET_SELECT, &[
+        src(PowerNet, "upsAdvConfigAutomaticRestart", "1.3.6.1.4.1.318.1.1.1.5.2.55", labels(ENABLED_DISABLED)).rw(Legal::AnyLabel),
+        src(Mge, "upsmgConfigAutoRestart", "1.3.6.1.4.1.705.1.4.9", labels(&[(1, "always"), (2, "never"), (3, "on_mains")])).rw(Legal::AnyLabel),
+        src(Rfc1628, "upsAutoRestart", "1.3.6.1.2.1.33.1.8.5", labels(&[(1, "on"), (2, "off")])).rw(Legal::AnyLabel),
+    ]),
+    scalar(Config, "shutoff_delay", "Shutoff delay", Some(Second), SET_NUMBER, &[
+        src(PowerNet, "upsAdvConfigShutoffDelay", "1.3.6.1.4.1.318.1.1.1.5.2.10", TICKS).ticks().rw(DELAY_RANGE),
+        src(Mge, "upsmgConfigShutdownTimer", "1.3.6.1.4.1.705.1.4.10", INT).rw(DELAY_RANGE),
+    ]),
+    scalar(Config, "return_delay", "Return delay", Some(Second), SET_NUMBER, &[
+        src(PowerNet, "upsAdvConfigReturnDelay", "1.3.6.1.4.1.318.1.1.1.5.2.9", TICKS).ticks().rw(DELAY_RANGE),
+    ]),
+    scalar(Config, "min_return_capacity", "Minimum return capacity", Some(Percent), SET_NUMBER, &[
+        src(PowerNet, "upsAdvConfigMinReturnCapacity", "1.3.6.1.4.1.318.1.1.1.5.2.6", INT).rw(PERCENT_RANGE),
+        src(Mge, "upsmgConfigMinRechargeLevel", "1.3.6.1.4.1.705.1.4.5", INT).rw(PERCENT_RANGE),
+    ]),
+    scalar(Config, "alarm_mode", "Audible alarm mode", None, SET_SELECT, &[
+        src(PowerNet, "upsAdvConfigAlarm", "1.3.6.1.4.1.318.1.1.1.5.2.4", labels(&[(1, "timed"), (2, "at_low_battery"), (3, "never"), (4, "mute")])).rw(Legal::AnyLabel),
+    ]),
+    scalar(Config, "beeper", "Beeper", None, SET_SELECT, &[
+        src(Rfc1628, "upsConfigAudibleStatus", "1.3.6.1.2.1.33.1.9.8", labels(&[(1, "disabled"), (2, "enabled"), (3, "muted")])).rw(Legal::AnyLabel),
+    ]),
+    scalar(Config, "alarm_audible", "Audible alarm", None, SET_SWITCH, &[
+        src(Mge, "upsmgConfigAlarmAudible", "1.3.6.1.4.1.705.1.4.19", YES_NO).rw(Legal::Bool),
+    ]),
+    scalar(Config, "alarm_time_delay", "Audible alarm delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(Mge, "upsmgConfigAlarmTimeDelay", "1.3.6.1.4.1.705.1.4.20", INT).rw(DELAY_RANGE),
+    ]),
+    scalar(Config, "battery_installed", "Battery installed", None, FLAG.diagnostic(), &[
+        src(Mge, "upsmgConfigBatteryInstalled", "1.3.6.1.4.1.705.1.4.1", YES_NO),
+    ]),
+    scalar(Config, "nominal_battery_voltage", "Nominal battery voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(Mge, "upsmgConfigNominalBatteryVoltage", "1.3.6.1.4.1.705.1.4.2", INT),
+    ]),
+    scalar(Config, "nominal_battery_time", "Nominal battery time", Some(Second), DURATION.diagnostic(), &[
+        src(Mge, "upsmgConfigNominalBatteryTime", "1.3.6.1.4.1.705.1.4.3", INT),
+    ]),
+    scalar(Config, "nominal_recharge_time", "Nominal recharge time", Some(Second), DURATION.diagnostic(), &[
+        src(Mge, "upsmgConfigNominalRechargeTime", "1.3.6.1.4.1.705.1.4.4", INT),
+    ]),
+    scalar(Config, "max_recharge_time", "Maximum recharge time", Some(Second), DURATION.diagnostic(), &[
+        src(Mge, "upsmgConfigMaxRechargeTime", "1.3.6.1.4.1.705.1.4.6", INT),
+    ]),
+    scalar(Config, "shutdown_duration", "System shutdown duration", Some(Second), SET_NUMBER.disabled(), &[
+        src(Mge, "upsmgConfigSysShutDuration", "1.3.6.1.4.1.705.1.4.11", INT).rw(DELAY_RANGE),
+    ]),
+    scalar(Config, "nominal_apparent_power", "Nominal apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
+        src(Mge, "upsmgConfigVARating", "1.3.6.1.4.1.705.1.4.12", INT),
+        src(Rfc1628, "upsConfigOutputVA", "1.3.6.1.2.1.33.1.9.5", INT),
+    ]),
+    scalar(Config, "nominal_power", "Nominal real power", Some(Watt), POWER.diagnostic(), &[
+        src(Rfc1628, "upsConfigOutputPower", "1.3.6.1.2.1.33.1.9.6", INT),
+    ]),
+    scalar(Config, "low_transfer_voltage", "Low transfer voltage", Some(Volt), SET_NUMBER, &[
+        src(Rfc1628, "upsConfigLowVoltageTransferPoint", "1.3.6.1.2.1.33.1.9.9", INT).rw(VOLT_RANGE).null_when(&[0]).note("0 = not supported (Eaton NMC)"),
+        src(Mge, "upsmgConfigLowTransfer", "1.3.6.1.4.1.705.1.4.13", INT).rw(VOLT_RANGE),
+    ]),
+    scalar(Config, "high_transfer_voltage", "High transfer voltage", Some(Volt), SET_NUMBER, &[
+        src(Rfc1628, "upsConfigHighVoltageTransferPoint", "1.3.6.1.2.1.33.1.9.10", INT).rw(VOLT_RANGE).null_when(&[0]).note("0 = not supported (Eaton NMC)"),
+        src(Mge, "upsmgConfigHighTransfer", "1.3.6.1.4.1.705.1.4.14", INT).rw(VOLT_RANGE),
+    ]),
+    scalar(Config, "input_nominal_voltage", "Input nominal voltage", Some(Volt), SET_NUMBER.disabled(), &[
+        src(Rfc1628, "upsConfigInputVoltage", "1.3.6.1.2.1.33.1.9.1", INT).rw(VOLT_RANGE),
+    ]),
+    scalar(Config, "input_nominal_frequency", "Input nominal frequency", Some(Hertz), SET_NUMBER.disabled(), &[
+        src(Rfc1628, "upsConfigInputFreq", "1.3.6.1.2.1.33.1.9.2", TENTHS).rw(HZ_RANGE),
+    ]),
+    scalar(Config, "output_nominal_voltage", "Output nominal voltage", Some(Volt), SET_NUMBER.disabled(), &[
+        src(Rfc1628, "upsConfigOutputVoltage", "1.3.6.1.2.1.33.1.9.3", INT).rw(VOLT_RANGE),
+        src(Mge, "upsmgConfigOutputNominalVoltage", "1.3.6.1.4.1.705.1.4.15", INT).rw(VOLT_RANGE),
+    ]),
+    scalar(Config, "output_nominal_frequency", "Output nominal frequency", Some(Hertz), SET_NUMBER.disabled(), &[
+        src(Rfc1628, "upsConfigOutputFreq", "1.3.6.1.2.1.33.1.9.4", TENTHS).rw(HZ_RANGE),
+    ]),
+    scalar(Config, "output_nominal_current", "Output nominal current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(Mge, "upsmgConfigOutputNominalCurrent", "1.3.6.1.4.1.705.1.4.16", INT),
+    ]),
+    scalar(Config, "bypass_type", "Bypass type", None, STATE.diagnostic(), &[
+        src(Mge, "upsmgConfigByPassType", "1.3.6.1.4.1.705.1.4.18", labels(&[(1, "none"), (2, "relay"), (3, "static")])),
+    ]),
+    scalar(Config, "emergency_on_test_fail", "Emergency on test failure", None, SET_SWITCH.disabled(), &[
+        src(Mge, "upsmgConfigEmergencyTestFail", "1.3.6.1.4.1.705.1.4.26", YES_NO).rw(Legal::Bool),
+    ]),
+    scalar(Config, "emergency_on_bypass", "Emergency on bypass", None, SET_SWITCH.disabled(), &[
+        src(Mge, "upsmgConfigEmergencyOnByPass", "1.3.6.1.4.1.705.1.4.27", YES_NO).rw(Legal::Bool),
+    ]),
+    scalar(Config, "emergency_on_overload", "Emergency on overload", None, SET_SWITCH.disabled(), &[
+        src(Mge, "upsmgConfigEmergencyOverload", "1.3.6.1.4.1.705.1.4.28", YES_NO).rw(Legal::Bool),
+    ]),
+
+    // ============================================================ receptacles
+    scalar(Receptacles, "count", "Receptacles", None, INFO, &[
+        src(Mge, "upsmgReceptaclesNum", "1.3.6.1.4.1.705.1.3.1", INT),
+        src(PowerNet, "upsOutletGroupStatusTableSize", "1.3.6.1.4.1.318.1.1.1.12.1.1", INT),
+    ]),
+    column(Receptacles, "receptacles", "name", "Name", None, INFO, &[
+        src(Mge, "mgreceptacleIdent", "1.3.6.1.4.1.705.1.3.2.1.4", TEXT).note("MIB says read-write; not offered"),
+    ]),
+    column(Receptacles, "receptacles", "type", "Type", None, INFO, &[
+        src(Mge, "mgreceptacleType", "1.3.6.1.4.1.705.1.3.2.1.3", TEXT),
+    ]),
+    column(Receptacles, "receptacles", "level", "Level", None, INFO, &[
+        src(Mge, "mgreceptacleLevel", "1.3.6.1.4.1.705.1.3.2.1.2", INT).note("3 = simple receptacle, >4 = group; writing restructures groups: not offered"),
+    ]),
+    column(Receptacles, "receptacles", "state", "State", None, STATE, &[
+        src(Mge, "mgreceptacleState", "1.3.6.1.4.1.705.1.3.2.1.5", labels(&[
+            (1, "manual_on"), (2, "manual_off"), (3, "normal_on"), (4, "normal_off"),
+            (5, "control_on"), (6, "control_off"), (7, "schedule_on"), (8, "schedule_off"),
+        ])),
+    ]),
+    column(Receptacles, "receptacles", "apparent_power", "Power", Some(VoltAmpere), APPARENT, &[
+        src(Mge, "mgreceptaclePowerCons", "1.3.6.1.4.1.705.1.3.2.1.7", INT),
+    ]),
+    column(Receptacles, "receptacles", "runtime", "Runtime", Some(Second), DURATION.diagnostic(), &[
+        src(Mge, "mgreceptacleAutonomy", "1.3.6.1.4.1.705.1.3.2.1.9", INT),
+    ]),
+    column(Receptacles, "receptacles", "on_power_up", "State at power up", None, SET_SELECT.disabled(), &[
+        src(Mge, "mgreceptacleStateTurnOn", "1.3.6.1.4.1.705.1.4.23.1.2", labels(RECEPTACLE_POLICY)).rw(Legal::AnyLabel),
+    ]),
+    column(Receptacles, "receptacles", "on_mains_return", "State at mains return", None, SET_SELECT.disabled(), &[
+        src(Mge, "mgreceptacleStateMainReturn", "1.3.6.1.4.1.705.1.4.23.1.3", labels(RECEPTACLE_POLICY)).rw(Legal::AnyLabel),
+    ]),
+    column(Receptacles, "receptacles", "on_discharge", "State on battery discharge", None, SET_SELECT.disabled(), &[
+        src(Mge, "mgreceptacleStateDischarge", "1.3.6.1.4.1.705.1.4.23.1.4", labels(RECEPTACLE_POLICY)).rw(Legal::AnyLabel),
+    ]),
+    column(Receptacles, "receptacles", "shutoff_level", "Shutoff battery level", Some(Percent), SET_NUMBER.disabled(), &[
+        src(Mge, "mgreceptacleShutoffLevel", "1.3.6.1.4.1.705.1.4.23.1.5", INT).rw(PERCENT_RANGE),
+    ]),
+    column(Receptacles, "receptacles", "shutoff_timer", "Shutoff timer", Some(Second), SET_NUMBER.disabled(), &[
+        src(Mge, "mgreceptacleShutoffTimer", "1.3.6.1.4.1.705.1.4.23.1.6", INT).rw(DELAY_RANGE),
+    ]),
+    column(Receptacles, "receptacles", "restart_level", "Restart battery level", Some(Percent), SET_NUMBER.disabled(), &[
+        src(Mge, "mgreceptacleRestartLevel", "1.3.6.1.4.1.705.1.4.23.1.7", INT).rw(PERCENT_RANGE),
+    ]),
+    column(Receptacles, "receptacles", "restart_delay", "Restart delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(Mge, "mgreceptacleRestartDelay", "1.3.6.1.4.1.705.1.4.23.1.8", INT).rw(DELAY_RANGE),
+    ]),
+    column(Receptacles, "receptacles", "shutdown_duration", "Shutdown duration", Some(Second), DURATION.diagnostic(), &[
+        src(Mge, "mgreceptacleShutdownDuration", "1.3.6.1.4.1.705.1.4.23.1.9", INT),
+    ]),
+    column(Receptacles, "receptacles", "bootup_duration", "Boot-up duration", Some(Second), DURATION.diagnostic(), &[
+        src(Mge, "mgreceptacleBootUpDuration", "1.3.6.1.4.1.705.1.4.23.1.10", INT),
+    ]),
+    column(Receptacles, "outlet_groups", "name", "Name", None, SET_TEXT, &[
+        src(PowerNet, "upsOutletGroupConfigName", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.2", TEXT).rw(Legal::Text { max_len: 32 }),
+        src(PowerNet, "upsOutletGroupStatusName", "1.3.6.1.4.1.318.1.1.1.12.1.2.1.2", TEXT),
+    ]),
+    column(Receptacles, "outlet_groups", "state", "State", None, STATE, &[
+        src(PowerNet, "upsOutletGroupStatusGroupState", "1.3.6.1.4.1.318.1.1.1.12.1.2.1.3", labels(&[(1, "on"), (2, "off"), (3, "unknown")])),
+    ]),
+    column(Receptacles, "outlet_groups", "command_pending", "Command pending", None, FLAG.diagnostic(), &[
+        src(PowerNet, "upsOutletGroupStatusCommandPending", "1.3.6.1.4.1.318.1.1.1.12.1.2.1.4", YES_NO),
+    ]),
+    column(Receptacles, "outlet_groups", "type", "Outlet type", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsOutletGroupStatusOutletType", "1.3.6.1.4.1.318.1.1.1.12.1.2.1.5", labels(OUTLET_TYPE)),
+    ]),
+    column(Receptacles, "outlet_groups", "full_state", "Full state", None, INFO, &[
+        src(PowerNet, "upsOutletGroupStatusGroupFullState", "1.3.6.1.4.1.318.1.1.1.12.1.2.1.6", TEXT),
+    ]),
+    column(Receptacles, "outlet_groups", "power_on_delay", "Power on delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigPowerOnDelay", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.3", INT).rw(TIMER_RANGE).null_when(&[-1]).note("-1 = never"),
+    ]),
+    column(Receptacles, "outlet_groups", "power_off_delay", "Power off delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigPowerOffDelay", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.4", INT).rw(TIMER_RANGE).null_when(&[-1]).note("-1 = never"),
+    ]),
+    column(Receptacles, "outlet_groups", "reboot_duration", "Reboot duration", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigRebootDuration", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.5", INT).rw(DELAY_RANGE),
+    ]),
+    column(Receptacles, "outlet_groups", "min_return_runtime", "Minimum return runtime", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigMinReturnRuntime", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.6", INT).rw(DELAY_RANGE),
+    ]),
+    column(Receptacles, "outlet_groups", "load_shed_on_battery_time", "Load shed after time on battery", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigLoadShedTimeOnBattery", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.13", INT).rw(DELAY_RANGE),
+    ]),
+    column(Receptacles, "outlet_groups", "load_shed_runtime_remaining", "Load shed at runtime remaining", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigLoadShedRuntimeRemaining", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.14", INT).rw(DELAY_RANGE),
+    ]),
+
+    // ================================================================ devices
+    scalar(Devices, "count", "Connected devices", None, INFO, &[
+        src(Mge, "upsmgConfigDevicesNum", "1.3.6.1.4.1.705.1.4.21", INT),
+        src(PowerNet, "upsBasicConfigNumDevices", "1.3.6.1.4.1.318.1.1.1.5.1.1", INT),
+    ]),
+    column(Devices, "devices", "name", "Identification", None, INFO, &[
+        src(Mge, "mgdeviceIdent", "1.3.6.1.4.1.705.1.4.22.1.3", TEXT),
+        src(PowerNet, "deviceName", "1.3.6.1.4.1.318.1.1.1.5.1.2.1.2", TEXT),
+    ]),
+    column(Devices, "devices", "va_rating", "VA rating", Some(VoltAmpere), APPARENT.diagnostic(), &[
+        src(Mge, "mgdeviceVaRating", "1.3.6.1.4.1.705.1.4.22.1.4", INT),
+        src(PowerNet, "vaRating", "1.3.6.1.4.1.318.1.1.1.5.1.2.1.3", INT),
+    ]),
+    column(Devices, "devices", "receptacle", "Receptacle", None, INFO, &[
+        src(Mge, "mgdeviceReceptacleNum", "1.3.6.1.4.1.705.1.4.22.1.2", INT).note("0 invalidates the row"),
+    ]),
+    column(Devices, "devices", "sequence_off", "Off sequence position", None, INFO, &[
+        src(Mge, "mgdeviceSequenceOff", "1.3.6.1.4.1.705.1.4.22.1.5", INT),
+    ]),
+    column(Devices, "devices", "sequence_on", "On sequence position", None, INFO, &[
+        src(Mge, "mgdeviceSequenceOn", "1.3.6.1.4.1.705.1.4.22.1.6", INT),
+    ]),
+    column(Devices, "devices", "shutdown_duration", "Shutdown duration", Some(Second), DURATION.diagnostic(), &[
+        src(Mge, "mgdeviceShutdownDuration", "1.3.6.1.4.1.705.1.4.22.1.7", INT),
+    ]),
+    column(Devices, "devices", "bootup_duration", "Boot-up duration", Some(Second), DURATION.diagnostic(), &[
+        src(Mge, "mgdeviceBootUpDuration", "1.3.6.1.4.1.705.1.4.22.1.8", INT),
+    ]),
+    column(Devices, "devices", "accepted", "Accepted", None, FLAG.diagnostic(), &[
+        src(PowerNet, "acceptThisDevice", "1.3.6.1.4.1.318.1.1.1.5.1.2.1.4", YES_NO),
+    ]),
+
+    // ============================================================ environment
+    scalar(Environment, "ambient_temperature", "Ambient temperature", Some(Celsius), TEMPERATURE, &[
+        src(Mge, "upsmgEnvironAmbientTemp", "1.3.6.1.4.1.705.1.8.1", TENTHS).note("no unit in the MIB; tenths as NUT reads it"),
+    ]),
+    scalar(Environment, "ambient_humidity", "Ambient humidity", Some(Percent), HUMIDITY, &[
+        src(Mge, "upsmgEnvironAmbientHumidity", "1.3.6.1.4.1.705.1.8.2", TENTHS),
+    ]),
+    column(Environment, "sensors", "name", "Name", None, INFO, &[
+        src(Mge, "upsmgConfigSensorName", "1.3.6.1.4.1.705.1.4.34.1.2", TEXT),
+    ]),
+    column(Environment, "sensors", "communication_lost", "Sensor communication lost", None, PROBLEM, &[
+        src(Mge, "upsmgEnvironmentComFailure", "1.3.6.1.4.1.705.1.8.7.1.2", YES_NO),
+    ]),
+    column(Environment, "sensors", "temperature", "Temperature", Some(Celsius), TEMPERATURE, &[
+        src(Mge, "upsmgEnvironmentTemperature", "1.3.6.1.4.1.705.1.8.7.1.3", TENTHS).note("0.1 °C (walk: 287)"),
+    ]),
+    column(Environment, "sensors", "temperature_low", "Temperature low", None, PROBLEM, &[
+        src(Mge, "upsmgEnvironmentTemperatureLow", "1.3.6.1.4.1.705.1.8.7.1.4", YES_NO),
+    ]),
+    column(Environment, "sensors", "temperature_high", "Temperature high", None, PROBLEM, &[
+        src(Mge, "upsmgEnvironmentTemperatureHigh", "1.3.6.1.4.1.705.1.8.7.1.5", YES_NO),
+    ]),
+    column(Environment, "sensors", "humidity", "Humidity", Some(Percent), HUMIDITY, &[
+        src(Mge, "upsmgEnvironmentHumidity", "1.3.6.1.4.1.705.1.8.7.1.6", TENTHS),
+    ]),
+    column(Environment, "sensors", "humidity_low", "Humidity low", None, PROBLEM, &[
+        src(Mge, "upsmgEnvironmentHumidityLow", "1.3.6.1.4.1.705.1.8.7.1.7", YES_NO),
+    ]),
+    column(Environment, "sensors", "humidity_high", "Humidity high", None, PROBLEM, &[
+        src(Mge, "upsmgEnvironmentHumidityHigh", "1.3.6.1.4.1.705.1.8.7.1.8", YES_NO),
+    ]),
+    column(Environment, "sensors", "input_1", "Contact 1", None, STATE, &[
+        src(Mge, "upsmgEnvironmentInput1State", "1.3.6.1.4.1.705.1.8.7.1.9", labels(&[(1, "closed"), (2, "open")])),
+    ]),
+    column(Environment, "sensors", "input_2", "Contact 2", None, STATE, &[
+        src(Mge, "upsmgEnvironmentInput2State", "1.3.6.1.4.1.705.1.8.7.1.10", labels(&[(1, "closed"), (2, "open")])),
+    ]),
+    column(Environment, "sensors", "temperature_low_threshold", "Temperature low threshold", Some(Celsius), SET_NUMBER.disabled(), &[
+        src(Mge, "upsmgConfigTemperatureLow", "1.3.6.1.4.1.705.1.4.34.1.3", INT).rw(Legal::Range { min: -20.0, max: 80.0 }).note("MIB says 0.1 °C; real NMC returns whole °C (Q6)"),
+    ]),
+    column(Environment, "sensors", "temperature_high_threshold", "Temperature high threshold", Some(Celsius), SET_NUMBER.disabled(), &[
+        src(Mge, "upsmgConfigTemperatureHigh", "1.3.6.1.4.1.705.1.4.34.1.4", INT).rw(Legal::Range { min: -20.0, max: 80.0 }).note("whole °C (Q6)"),
+    ]),
+    column(Environment, "sensors", "humidity_low_threshold", "Humidity low threshold", Some(Percent), SET_NUMBER.disabled(), &[
+        src(Mge, "upsmgConfigHumidityLow", "1.3.6.1.4.1.705.1.4.34.1.6", INT).rw(PERCENT_RANGE),
+    ]),
+    column(Environment, "sensors", "humidity_high_threshold", "Humidity high threshold", Some(Percent), SET_NUMBER.disabled(), &[
+        src(Mge, "upsmgConfigHumidityHigh", "1.3.6.1.4.1.705.1.4.34.1.7", INT).rw(PERCENT_RANGE),
+    ]),
+    column(Environment, "probes", "name", "Name", None, INFO, &[
+        src(PowerNet, "iemStatusProbeName", "1.3.6.1.4.1.318.1.1.10.2.3.2.1.2", TEXT),
+    ]),
+    column(Environment, "probes", "connected", "Connected", None, Ha::new(BinarySensor).class("connectivity").diagnostic(), &[
+        src(PowerNet, "iemStatusProbeStatus", "1.3.6.1.4.1.318.1.1.10.2.3.2.1.3", Decode::Flag { on: 2, off: 1 }),
+    ]),
+    column(Environment, "probes", "temperature", "Temperature", Some(Celsius), TEMPERATURE, &[
+        src(PowerNet, "iemStatusProbeCurrentTemp", "1.3.6.1.4.1.318.1.1.10.2.3.2.1.4", INT).null_when(&[-1]).note("in the probe's configured unit; the NMC default is Celsius"),
+    ]),
+    column(Environment, "probes", "humidity", "Humidity", Some(Percent), HUMIDITY, &[
+        src(PowerNet, "iemStatusProbeCurrentHumid", "1.3.6.1.4.1.318.1.1.10.2.3.2.1.6", INT).null_when(&[-1, 0]).note("0 when the probe has no humidity sensor"),
+    ]),
+
+    // ================================================================ control
+    column(Control, "outlet_groups", "name", "Name", None, INFO, &[
+        src(PowerNet, "upsOutletGroupControlName", "1.3.6.1.4.1.318.1.1.1.12.3.2.1.2", TEXT),
+    ]),
+    column(Control, "outlet_groups", "command", "Command", None, OUTLET, &[
+        src(PowerNet, "upsOutletGroupControlCommand", "1.3.6.1.4.1.318.1.1.1.12.3.2.1.3", labels(&[
+            (1, "immediate_on"), (2, "immediate_off"), (3, "immediate_reboot"), (4, "delayed_on"), (5, "delayed_off"),
+            (6, "delayed_reboot"), (7, "cancel_pending"), (8, "unknown"), (9, "immediate_reboot_shutdown"), (10, "delayed_reboot_shutdown"),
+        ])).rw(Legal::Labels(&[1, 2, 3, 4, 5, 6, 7, 9, 10])).note("GET returns 1 (on) / 2 (off) / 8 (unknown)"),
+    ]),
+    column(Control, "outlet_groups", "type", "Outlet type", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsOutletGroupControlOutletType", "1.3.6.1.4.1.318.1.1.1.12.3.2.1.4", labels(OUTLET_TYPE)),
+    ]),
+    column(Control, "receptacles", "on_delay", "On delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(Mge, "mgreceptacleOnDelay", "1.3.6.1.4.1.705.1.9.1.1.2", INT).rw(TIMER_RANGE).null_when(&[-1]),
+    ]),
+    column(Control, "receptacles", "on", "Switch on", None, COMMAND, &[
+        src(Mge, "mgreceptacleOnCtrl", "1.3.6.1.4.1.705.1.9.1.1.3", labels(CTRL)).rw(Legal::Labels(&[2, 3])),
+    ]),
+    column(Control, "receptacles", "on_status", "Switch on status", None, STATE.diagnostic(), &[
+        src(Mge, "mgreceptacleOnStatus", "1.3.6.1.4.1.705.1.9.1.1.4", labels(CTRL_STATUS)),
+    ]),
+    column(Control, "receptacles", "off_delay", "Off delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(Mge, "mgreceptacleOffDelay", "1.3.6.1.4.1.705.1.9.1.1.5", INT).rw(TIMER_RANGE).null_when(&[-1]),
+    ]),
+    column(Control, "receptacles", "off", "Switch off", None, COMMAND, &[
+        src(Mge, "mgreceptacleOffCtrl", "1.3.6.1.4.1.705.1.9.1.1.6", labels(CTRL)).rw(Legal::Labels(&[2, 3])).note("index 1 is the whole UPS output on single-receptacle models (Q9)"),
+    ]),
+    column(Control, "receptacles", "off_status", "Switch off status", None, STATE.diagnostic(), &[
+        src(Mge, "mgreceptacleOffStatus", "1.3.6.1.4.1.705.1.9.1.1.7", labels(CTRL_STATUS)),
+    ]),
+    column(Control, "receptacles", "toggle_delay", "Toggle delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(Mge, "mgreceptacleToggleDelay", "1.3.6.1.4.1.705.1.9.1.1.8", INT).rw(TIMER_RANGE).null_when(&[-1]),
+    ]),
+    column(Control, "receptacles", "toggle", "Toggle (off/on)", None, COMMAND, &[
+        src(Mge, "mgreceptacleToggleCtrl", "1.3.6.1.4.1.705.1.9.1.1.9", labels(CTRL)).rw(Legal::Labels(&[2, 3])),
+    ]),
+    column(Control, "receptacles", "toggle_status", "Toggle status", None, STATE.diagnostic(), &[
+        src(Mge, "mgreceptacleToggleStatus", "1.3.6.1.4.1.705.1.9.1.1.10", labels(CTRL_STATUS)),
+    ]),
+    column(Control, "receptacles", "toggle_duration", "Toggle duration", Some(Second), SET_NUMBER.disabled(), &[
+        src(Mge, "mgreceptacleToggleDuration", "1.3.6.1.4.1.705.1.9.1.1.11", INT).rw(DELAY_RANGE),
+    ]),
+    scalar(Control, "day_off", "Scheduled off day", None, SET_SELECT.disabled(), &[
+        src(Mge, "upsmgControlDayOff", "1.3.6.1.4.1.705.1.9.2", labels(MGE_DAYS)).rw(Legal::AnyLabel),
+    ]),
+    scalar(Control, "day_on", "Scheduled on day", None, SET_SELECT.disabled(), &[
+        src(Mge, "upsmgControlDayOn", "1.3.6.1.4.1.705.1.9.3", labels(MGE_DAYS)).rw(Legal::AnyLabel),
+    ]),
+    scalar(Control, "shutdown_type", "Shutdown type", None, SET_SELECT.disabled(), &[
+        src(Rfc1628, "upsShutdownType", "1.3.6.1.2.1.33.1.8.1", labels(&[(1, "output"), (2, "system")])).rw(Legal::AnyLabel),
+    ]),
+    scalar(Control, "shutdown_after_delay", "Shutdown after delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(Rfc1628, "upsShutdownAfterDelay", "1.3.6.1.2.1.33.1.8.2", INT).rw(TIMER_RANGE).null_when(&[-1]).note("-1 = no countdown / abort, 0 = now"),
+    ]),
+    scalar(Control, "startup_after_delay", "Startup after delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(Rfc1628, "upsStartupAfterDelay", "1.3.6.1.2.1.33.1.8.3", INT).rw(TIMER_RANGE).null_when(&[-1]),
+    ]),
+    scalar(Control, "reboot_with_duration", "Reboot with duration", Some(Second), SET_NUMBER.disabled(), &[
+        src(Rfc1628, "upsRebootWithDuration", "1.3.6.1.2.1.33.1.8.4", INT).rw(Legal::Range { min: -1.0, max: 300.0 }).null_when(&[-1]),
+    ]),
+    scalar(Control, "ups_off", "Turn UPS off", None, COMMAND, &[
+        src(PowerNet, "upsAdvControlUpsOff", "1.3.6.1.4.1.318.1.1.1.6.2.1", labels(&[
+            (1, "no_turn_ups_off"), (2, "turn_ups_off"), (3, "turn_ups_off_gracefully"), (4, "turn_ups_sync_group_off"),
+            (5, "turn_ups_sync_group_off_after_delay"), (6, "turn_ups_sync_group_off_gracefully"),
+        ])).rw(Legal::Labels(&[2, 3])),
+    ]),
+    scalar(Control, "reboot", "Reboot UPS", None, COMMAND, &[
+        src(PowerNet, "upsAdvControlRebootShutdownUps", "1.3.6.1.4.1.318.1.1.1.6.2.2", labels(&[
+            (1, "no_reboot_shutdown_ups"), (2, "reboot_shutdown_ups"), (3, "reboot_shutdown_ups_gracefully"),
+            (4, "reboot_shutdown_sync_group_ups"), (5, "reboot_shutdown_sync_group_ups_gracefully"),
+        ])).rw(Legal::Labels(&[2, 3])),
+    ]),
+    scalar(Control, "ups_on", "Turn UPS on", None, COMMAND, &[
+        src(PowerNet, "upsAdvControlTurnOnUPS", "1.3.6.1.4.1.318.1.1.1.6.2.6", labels(&[
+            (1, "no_turn_on_ups"), (2, "turn_on_ups"), (3, "turn_on_ups_sync_group"), (4, "turn_on_ups_delayed"),
+        ])).rw(Legal::Labels(&[2, 4])),
+    ]),
+    scalar(Control, "bypass_switch", "Bypass switch", None, COMMAND, &[
+        src(PowerNet, "upsAdvControlBypassSwitch", "1.3.6.1.4.1.318.1.1.1.6.2.7", labels(&[
+            (1, "no_bypass_switch"), (2, "switch_to_bypass"), (3, "switch_out_of_bypass"),
+        ])).rw(Legal::Labels(&[2, 3])),
+    ]),
+    scalar(Control, "conserve_battery", "Turn off to conserve battery", None, COMMAND, &[
+        src(PowerNet, "upsBasicControlConserveBattery", "1.3.6.1.4.1.318.1.1.1.6.1.1", labels(&[
+            (1, "no_turn_off_ups"), (2, "turn_off_ups_to_conserve_battery"),
+        ])).rw(Legal::Labels(&[2])),
+    ]),
+
+    // =================================================================== test
+    scalar(Test, "diagnostic_time", "Battery test time", None, SET_TEXT.disabled(), &[
+        src(PowerNet, "upsAdvTestDiagnosticTime", "1.3.6.1.4.1.318.1.1.1.7.2.8", TEXT).rw(Legal::Text { max_len: 5 }).note("\"hh:mm\", 24 h"),
+    ]),
+    scalar(Test, "diagnostic_day", "Battery test day", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvTestDiagnosticDay", "1.3.6.1.4.1.318.1.1.1.7.2.9", labels(&[
+            (1, "monday"), (2, "tuesday"), (3, "wednesday"), (4, "thursday"), (5, "friday"), (6, "saturday"), (7, "sunday"),
+        ])).rw(Legal::AnyLabel),
+    ]),
+    scalar(Test, "schedule", "Automatic battery test interval", None, SET_SELECT, &[
+        src(PowerNet, "upsAdvTestDiagnosticSchedule", "1.3.6.1.4.1.318.1.1.1.7.2.1", labels(&[
+            (1, "unknown"), (2, "biweekly"), (3, "weekly"), (4, "at_turn_on"), (5, "never"), (6, "four_weeks"), (7, "twelve_weeks"),
+            (8, "biweekly_since_last_test"), (9, "weekly_since_last_test"), (10, "eight_weeks"), (11, "twentysix_weeks"), (12, "fiftytwo_weeks"),
+        ])).rw(Legal::Labels(&[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])),
+        src(Mge, "upsmgTestBatterySchedule", "1.3.6.1.4.1.705.1.10.1", labels(&[
+            (1, "unknown"), (2, "weekly"), (3, "monthly"), (4, "at_turn_on"), (5, "none"), (6, "daily"),
+        ])).rw(Legal::Labels(&[2, 3, 4, 5, 6])),
+    ]),
+    scalar(Test, "battery_interval", "Battery test interval (text)", None, INFO, &[
+        src(PowerNet, "upsAdvTestBatteryInterval", "1.3.6.1.4.1.318.1.1.1.7.2.10", TEXT).note("free text, e.g. \"weekly\""),
+    ]),
+    scalar(Test, "diagnostics_interval", "Battery test interval", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvTestDiagnosticsBatteryInterval", "1.3.6.1.4.1.318.1.1.1.7.2.16", labels(&[
+            (1, "never"), (2, "weekly"), (3, "biweekly"), (4, "every_4_weeks"), (5, "every_8_weeks"), (6, "every_12_weeks"),
+            (7, "every_26_weeks"), (8, "every_52_weeks"),
+        ])),
+    ]),
+    scalar(Test, "start", "Start battery test", None, PRESS, &[
+        src(PowerNet, "upsAdvTestDiagnostics", "1.3.6.1.4.1.318.1.1.1.7.2.2", labels(&[(1, "no_test"), (2, "test")])).rw(Legal::Labels(&[2])),
+        src(Mge, "upsmgTestBatteryCalibration", "1.3.6.1.4.1.705.1.10.4", labels(&[(1, "default"), (2, "start")])).rw(Legal::Labels(&[2])).note("NUT's test.battery.start for MGE"),
+    ]),
+    scalar(Test, "start_diagnostics", "Start self test", None, PRESS.disabled(), &[
+        src(Mge, "upsmgTestDiagnostics", "1.3.6.1.4.1.705.1.10.2", labels(&[(1, "default"), (2, "start")])).rw(Legal::Labels(&[2])),
+    ]),
+    scalar(Test, "result", "Battery test result", None, STATE, &[
+        src(PowerNet, "upsAdvTestDiagnosticsResults", "1.3.6.1.4.1.318.1.1.1.7.2.3", labels(&[(1, "ok"), (2, "failed"), (3, "invalid_test"), (4, "in_progress")])),
+        src(Mge, "upsmgTestBatteryResult", "1.3.6.1.4.1.705.1.10.11", labels(&[(1, "main_success"), (2, "main_failed"), (3, "secondary_success"), (4, "secondary_failed"), (5, "none")])),
+        src(Rfc1628, "upsTestResultsSummary", "1.3.6.1.2.1.33.1.7.3", labels(&[
+            (1, "done_pass"), (2, "done_warning"), (3, "done_error"), (4, "aborted"), (5, "in_progress"), (6, "no_tests_initiated"),
+        ])),
+    ]),
+    scalar(Test, "diagnostics_result", "Self test result", None, STATE.diagnostic(), &[
+        src(Mge, "upsmgTestDiagResult", "1.3.6.1.4.1.705.1.10.3", labels(&[(1, "success"), (2, "failed"), (3, "none")])),
+    ]),
+    scalar(Test, "result_detail", "Test result detail", None, INFO, &[
+        src(Rfc1628, "upsTestResultsDetail", "1.3.6.1.2.1.33.1.7.4", TEXT),
+    ]),
+    scalar(Test, "last_date", "Last battery test", None, INFO, &[
+        src(PowerNet, "upsAdvTestLastDiagnosticsDate", "1.3.6.1.4.1.318.1.1.1.7.2.4", TEXT),
+    ]),
+    scalar(Test, "id", "Test in progress or last run", None, INFO, &[
+        src(Rfc1628, "upsTestId", "1.3.6.1.2.1.33.1.7.1", Decode::ObjectId).note("SET only with upsTestSpinLock in the same PDU (Q8); may read NULL"),
+    ]),
+    scalar(Test, "spin_lock", "Test spin lock", None, INFO, &[
+        src(Rfc1628, "upsTestSpinLock", "1.3.6.1.2.1.33.1.7.2", INT).note("TestAndIncr"),
+    ]),
+    scalar(Test, "start_time", "Test started at agent uptime", Some(Second), INFO, &[
+        src(Rfc1628, "upsTestStartTime", "1.3.6.1.2.1.33.1.7.5", TICKS).ticks(),
+    ]),
+    scalar(Test, "elapsed_time", "Test elapsed time", Some(Second), DURATION.diagnostic(), &[
+        src(Rfc1628, "upsTestElapsedTime", "1.3.6.1.2.1.33.1.7.6", TICKS),
+    ]),
+    scalar(Test, "calibration", "Runtime calibration", None, COMMAND, &[
+        src(PowerNet, "upsAdvTestRuntimeCalibration", "1.3.6.1.4.1.318.1.1.1.7.2.5", labels(&[(1, "no_calibration"), (2, "perform_calibration"), (3, "cancel_calibration")])).rw(Legal::Labels(&[2, 3])),
+    ]),
+    scalar(Test, "calibration_result", "Calibration result", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvTestCalibrationResults", "1.3.6.1.4.1.318.1.1.1.7.2.6", labels(&[
+            (1, "ok"), (2, "invalid_calibration"), (3, "in_progress"), (4, "refused"), (5, "aborted"), (6, "pending"), (7, "unknown"),
+        ])),
+    ]),
+    scalar(Test, "calibration_date", "Last calibration", None, INFO, &[
+        src(PowerNet, "upsAdvTestCalibrationDate", "1.3.6.1.4.1.318.1.1.1.7.2.7", TEXT),
+    ]),
+    scalar(Test, "battery_last_date", "Last battery test date", None, INFO, &[
+        src(PowerNet, "upsAdvTestBatteryLastDate", "1.3.6.1.4.1.318.1.1.1.7.2.13", TEXT),
+    ]),
+    scalar(Test, "battery_last_success_date", "Last successful battery test", None, INFO, &[
+        src(PowerNet, "upsAdvTestBatteryLastSuccessfulDate", "1.3.6.1.4.1.318.1.1.1.7.2.12", TEXT),
+    ]),
+    scalar(Test, "process_status", "Battery test process", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvTestBatteryProcessStatus", "1.3.6.1.4.1.318.1.1.1.7.2.14", labels(&[
+            (1, "ok"), (2, "precondition_not_met"), (3, "in_progress"), (4, "refused"), (5, "aborted"), (6, "pending"), (7, "unknown"), (8, "no_battery_present"),
+        ])),
+    ]),
+    scalar(Test, "battery_condition", "Battery condition", None, STATE, &[
+        src(PowerNet, "upsAdvTestBatteryConditionStatus", "1.3.6.1.4.1.318.1.1.1.7.2.15", labels(&[
+            (1, "unknown"), (2, "ok"), (3, "capacity_decreased"), (4, "defect"), (5, "no_battery_present"),
+        ])),
+    ]),
+];

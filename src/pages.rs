@@ -1,0 +1,562 @@
+//! Raw varbinds → page JSON, driven by the point table.
+//!
+//! This module owns the decoding rules every consumer sees: scaling to SI,
+//! enum labels, yes/no flags as booleans, sentinels as `null`, table cells
+//! with a trailing `.0` (quirk Q1), rows beyond the card's line count
+//! dropped, tenths detected where a card ignores its MIB (quirk Q2), and
+//! "a page with no data is absent". It knows nothing of sockets: its input
+//! is a [`Snapshot`] of whatever a walk returned.
+
+use crate::mib::{self, Decode, Field, Page, Source, Syntax, Table};
+use crate::oid::Oid;
+use crate::snmp::Value;
+use serde_json::{Map, Value as Json};
+use std::collections::{BTreeMap, HashMap};
+
+/// Everything one read of an agent returned, by instance OID.
+pub type Snapshot = BTreeMap<Oid, Value>;
+
+/// Per-object raw scale overrides from the config (`upsInputVoltage = 0.1`),
+/// for cards that ignore their MIB's units.
+pub type ScaleOverrides = HashMap<String, f64>;
+
+/// One decoded page and what was noticed while decoding it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageOutcome {
+    pub json: Map<String, Json>,
+    /// Quirks applied, for the UPS's health topic and the log.
+    pub notes: Vec<String>,
+}
+
+/// Decodes one page from a snapshot; `None` when the agent has no data for
+/// any of its fields (the page is then not published at all).
+pub fn decode_page(page: Page, data: &Snapshot, overrides: &ScaleOverrides) -> Option<PageOutcome> {
+    let mut notes = Vec::new();
+    let mut json = Map::new();
+    for field in mib::fields_of(page).filter(|f| f.table.is_none()) {
+        if let Some(value) = scalar_value(field, data, overrides, &mut notes) {
+            json.insert(field.key.to_string(), value);
+        }
+    }
+    for table in mib::TABLES.iter().filter(|t| t.page == page) {
+        let rows = table_rows(table, data, overrides, &json, &mut notes);
+        if !rows.is_empty() {
+            json.insert(table.key.to_string(), Json::Array(rows));
+        }
+    }
+    has_data(&json).then_some(PageOutcome { json, notes })
+}
+
+/// Decodes every page that has data.
+pub fn decode_all(
+    pages: &[Page],
+    data: &Snapshot,
+    overrides: &ScaleOverrides,
+) -> BTreeMap<Page, PageOutcome> {
+    pages
+        .iter()
+        .filter_map(|&page| decode_page(page, data, overrides).map(|o| (page, o)))
+        .collect()
+}
+
+fn has_data(json: &Map<String, Json>) -> bool {
+    json.values().any(|v| !v.is_null())
+}
+
+/// A decoded cell: absent (no source answered), present but "no reading"
+/// (a sentinel), or a value.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Absent,
+    Null,
+    Value(Json),
+}
+
+/// The first source (in preference order) with a real value wins; a
+/// sentinel only counts when no other source has a value.
+fn first_present(cells: impl Iterator<Item = Cell>) -> Option<Json> {
+    let mut saw_null = false;
+    for cell in cells {
+        match cell {
+            Cell::Value(v) => return Some(v),
+            Cell::Null => saw_null = true,
+            Cell::Absent => {}
+        }
+    }
+    saw_null.then_some(Json::Null)
+}
+
+fn scalar_value(
+    field: &Field,
+    data: &Snapshot,
+    overrides: &ScaleOverrides,
+    notes: &mut Vec<String>,
+) -> Option<Json> {
+    first_present(field.sources.iter().map(
+        |source| match data.get(&source.object_oid().child(0)) {
+            Some(value) => decode_value(source, value, overrides, &field.path(), notes),
+            None => Cell::Absent,
+        },
+    ))
+}
+
+/// The row index of a table cell: the first arc after the column. A single
+/// trailing `.0` is tolerated (`column.1.0`, quirk Q1); a bare `column.0`
+/// (5PX) is row 1. Anything else is not a cell of this column.
+pub fn row_index(suffix: &[u32]) -> Option<u32> {
+    match suffix {
+        [0] => Some(1),
+        [index] | [index, 0] => Some(*index),
+        _ => None,
+    }
+}
+
+/// All cells of one column source, by row index.
+fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> BTreeMap<u32, &'a Value> {
+    let column = source.object_oid();
+    data.range(column.clone()..)
+        .take_while(|(oid, _)| oid.starts_with(&column))
+        .filter_map(|(oid, value)| Some((row_index(oid.suffix_after(&column)?)?, value)))
+        .collect()
+}
+
+fn table_rows(
+    table: &Table,
+    data: &Snapshot,
+    overrides: &ScaleOverrides,
+    page_json: &Map<String, Json>,
+    notes: &mut Vec<String>,
+) -> Vec<Json> {
+    let columns: Vec<&Field> = mib::fields_of(table.page)
+        .filter(|f| f.table == Some(table.key))
+        .collect();
+    let mut rows: BTreeMap<u32, Map<String, Json>> = BTreeMap::new();
+    for field in &columns {
+        let path = field.path();
+        let per_source: Vec<BTreeMap<u32, &Value>> = field
+            .sources
+            .iter()
+            .map(|s| column_cells(s, data))
+            .collect();
+        let indexes: std::collections::BTreeSet<u32> =
+            per_source.iter().flat_map(|c| c.keys().copied()).collect();
+        for index in indexes {
+            let cells = field
+                .sources
+                .iter()
+                .zip(&per_source)
+                .map(|(source, cells)| match cells.get(&index) {
+                    Some(value) => decode_value(source, value, overrides, &path, notes),
+                    None => Cell::Absent,
+                });
+            if let Some(value) = first_present(cells) {
+                rows.entry(index)
+                    .or_default()
+                    .insert(field.key.to_string(), value);
+            }
+        }
+    }
+    let limit = table
+        .row_limit
+        .and_then(|key| page_json.get(key))
+        .and_then(Json::as_u64);
+    rows.into_iter()
+        .filter(|(index, _)| limit.is_none_or(|n| u64::from(*index) <= n))
+        .filter(|(_, row)| {
+            table
+                .required
+                .is_none_or(|key| row.get(key).is_some_and(|v| !v.is_null()))
+        })
+        .map(|(index, cells)| {
+            let mut row = Map::new();
+            row.insert("index".to_string(), Json::from(index));
+            row.extend(cells);
+            Json::Object(row)
+        })
+        .collect()
+}
+
+fn decode_value(
+    source: &Source,
+    value: &Value,
+    overrides: &ScaleOverrides,
+    path: &str,
+    notes: &mut Vec<String>,
+) -> Cell {
+    if matches!(
+        value,
+        Value::NoSuchObject | Value::NoSuchInstance | Value::EndOfMibView
+    ) {
+        return Cell::Absent;
+    }
+    match source.decode {
+        Decode::Text => text(value),
+        Decode::Number { scale } => {
+            let scale = overrides.get(source.object).copied().unwrap_or(scale);
+            let guarded = !overrides.contains_key(source.object);
+            number(source, value, scale, guarded, path, notes)
+        }
+        Decode::Enum(_) => match integer(source, value) {
+            Some(raw) => enum_label(source, raw),
+            None => Cell::Null,
+        },
+        Decode::Flag { on, off } => match integer(source, value) {
+            Some(raw) if raw == on => Cell::Value(Json::Bool(true)),
+            Some(raw) if raw == off => Cell::Value(Json::Bool(false)),
+            _ => Cell::Null,
+        },
+        Decode::Alarm => object_id(value, |oid| {
+            mib::alarms::well_known_alarm(oid)
+                .map_or_else(|| oid.to_string(), |a| a.name.to_string())
+        }),
+        Decode::ObjectId => object_id(value, Oid::to_string),
+    }
+}
+
+/// Decodes one raw value of `source` on its own (no overrides, no notes):
+/// `None` when the value is an SNMP exception, `Some(Json::Null)` for a
+/// sentinel. Used for read-backs and by the simulator.
+pub fn decode_one(source: &Source, value: &Value) -> Option<Json> {
+    match decode_value(source, value, &ScaleOverrides::new(), "", &mut Vec::new()) {
+        Cell::Absent => None,
+        Cell::Null => Some(Json::Null),
+        Cell::Value(v) => Some(v),
+    }
+}
+
+/// Why a JSON value cannot be written to a source.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{object}: {reason}")]
+pub struct EncodeError {
+    pub object: &'static str,
+    pub reason: String,
+}
+
+/// The inverse of decoding: a published-unit JSON value → the raw SNMP value
+/// `source` takes on the wire (scaled back, label → number, bool → flag).
+/// Legal ranges are the command module's business, not checked here.
+pub fn encode_value(source: &Source, value: &Json) -> Result<Value, EncodeError> {
+    let error = |reason: String| EncodeError {
+        object: source.object,
+        reason,
+    };
+    let raw = match (source.decode, value) {
+        (Decode::Text, Json::String(s)) => return Ok(Value::OctetString(s.as_bytes().to_vec())),
+        (Decode::Number { scale }, Json::Number(n)) => {
+            let x = n
+                .as_f64()
+                .ok_or_else(|| error(format!("{n} is not a number")))?;
+            (x / scale).round() as i64
+        }
+        (Decode::Enum(labels), Json::String(label)) => {
+            source.decode.raw_of_label(label).ok_or_else(|| {
+                let names: Vec<&str> = labels.iter().map(|(_, l)| *l).collect();
+                error(format!("{label:?} is not one of {}", names.join(", ")))
+            })?
+        }
+        (Decode::Flag { on, off }, Json::Bool(b)) => {
+            if *b {
+                on
+            } else {
+                off
+            }
+        }
+        (Decode::Alarm | Decode::ObjectId, Json::String(text)) => {
+            let oid = match mib::alarms::alarm_by_name(text) {
+                Some(alarm) => Oid::parse(mib::alarms::WELL_KNOWN_ALARMS_ROOT)
+                    .expect("valid root")
+                    .child(alarm.arc),
+                None => Oid::parse(text).map_err(|e| error(e.to_string()))?,
+            };
+            return Ok(Value::ObjectId(oid));
+        }
+        (decode, other) => return Err(error(format!("{other} does not fit {}", expected(decode)))),
+    };
+    wire_integer(source, raw)
+        .ok_or_else(|| error(format!("raw value {raw} does not fit {:?}", source.syntax)))
+}
+
+fn expected(decode: Decode) -> &'static str {
+    match decode {
+        Decode::Text => "a string",
+        Decode::Number { .. } => "a number",
+        Decode::Enum(_) => "one of the labels (a string)",
+        Decode::Flag { .. } => "true or false",
+        Decode::Alarm | Decode::ObjectId => "an OID string",
+    }
+}
+
+/// An integer in the source's wire type.
+fn wire_integer(source: &Source, raw: i64) -> Option<Value> {
+    let unsigned = || u32::try_from(raw).ok();
+    Some(match source.syntax {
+        Syntax::Integer => Value::Integer(i64::from(i32::try_from(raw).ok()?)),
+        Syntax::Gauge32 => Value::Gauge32(unsigned()?),
+        Syntax::Counter32 => Value::Counter32(unsigned()?),
+        Syntax::TimeTicks => Value::TimeTicks(unsigned()?),
+        Syntax::OctetString | Syntax::ObjectId => return None,
+    })
+}
+
+/// An enum's label; an unlisted positive value is kept as `unknown_<n>`,
+/// while 0 and negatives (CE+T cards' "not supported") are no reading:
+/// every enumeration of these MIBs starts at 1.
+fn enum_label(source: &Source, raw: i64) -> Cell {
+    match source.decode.label(raw) {
+        Some(label) => Cell::Value(Json::String(label.to_string())),
+        None if raw < 1 => Cell::Null,
+        None => Cell::Value(Json::String(format!("unknown_{raw}"))),
+    }
+}
+
+fn text(value: &Value) -> Cell {
+    let text = match value {
+        Value::OctetString(bytes) | Value::Opaque(bytes) => {
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+        Value::Null => return Cell::Null,
+        other => match other.as_i64() {
+            Some(n) => n.to_string(),
+            None => return Cell::Null,
+        },
+    };
+    Cell::Value(Json::String(
+        text.trim_matches(|c: char| c == '\0' || c.is_whitespace())
+            .to_string(),
+    ))
+}
+
+/// An integer reading, whatever integer type the card chose (quirk Q4);
+/// numeric strings are accepted too. Sentinels give `None`.
+fn integer(source: &Source, value: &Value) -> Option<i64> {
+    let raw = value.as_i64().or_else(|| {
+        let text = String::from_utf8_lossy(value.as_bytes()?)
+            .trim()
+            .to_string();
+        text.parse().ok()
+    })?;
+    (!source.null_when.contains(&raw)).then_some(raw)
+}
+
+fn number(
+    source: &Source,
+    value: &Value,
+    scale: f64,
+    guarded: bool,
+    path: &str,
+    notes: &mut Vec<String>,
+) -> Cell {
+    let Some(raw) = integer(source, value) else {
+        return Cell::Null;
+    };
+    let mut x = raw as f64 * scale;
+    let mut decimals = Decode::Number { scale }.decimals();
+    if let (true, Some(limit)) = (guarded, source.tenths_above) {
+        if x > limit {
+            x /= 10.0;
+            decimals += 1;
+            let note = format!("{path}: {} read {raw}, taken as tenths", source.object);
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+    }
+    Cell::Value(rounded(x, decimals))
+}
+
+/// A JSON number with `decimals` places: integers stay integers.
+pub fn rounded(x: f64, decimals: u32) -> Json {
+    if decimals == 0 {
+        return Json::from(x.round() as i64);
+    }
+    let factor = 10f64.powi(decimals as i32);
+    serde_json::Number::from_f64((x * factor).round() / factor).map_or(Json::Null, Json::Number)
+}
+
+fn object_id(value: &Value, name: impl Fn(&Oid) -> String) -> Cell {
+    match value {
+        Value::ObjectId(oid) if oid.arcs().iter().all(|&a| a == 0) => Cell::Null,
+        Value::ObjectId(oid) => Cell::Value(Json::String(name(oid))),
+        _ => Cell::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(rows: &[(&str, Value)]) -> Snapshot {
+        rows.iter()
+            .map(|(oid, v)| (Oid::parse(oid).unwrap(), v.clone()))
+            .collect()
+    }
+
+    fn page(page: Page, data: &Snapshot) -> Map<String, Json> {
+        decode_page(page, data, &ScaleOverrides::new())
+            .expect("page has data")
+            .json
+    }
+
+    #[test]
+    fn prefers_the_more_precise_source_and_scales() {
+        let data = snapshot(&[
+            ("1.3.6.1.2.1.33.1.2.4.0", Value::Integer(91)),
+            ("1.3.6.1.4.1.705.1.5.2.0", Value::Integer(92)),
+            ("1.3.6.1.4.1.318.1.1.1.2.3.1.0", Value::Gauge32(935)),
+            ("1.3.6.1.2.1.33.1.2.3.0", Value::Integer(18)),
+        ]);
+        let battery = page(Page::Battery, &data);
+        assert_eq!(battery["charge"], serde_json::json!(93.5));
+        assert_eq!(battery["runtime"], serde_json::json!(1080));
+    }
+
+    #[test]
+    fn sentinels_fall_through_to_the_next_source_then_null() {
+        let data = snapshot(&[
+            ("1.3.6.1.4.1.705.1.5.1.0", Value::Integer(65535)),
+            ("1.3.6.1.2.1.33.1.2.3.0", Value::Integer(24)),
+        ]);
+        assert_eq!(
+            page(Page::Battery, &data)["runtime"],
+            serde_json::json!(1440)
+        );
+        let idle = snapshot(&[
+            ("1.3.6.1.2.1.33.1.8.2.0", Value::Integer(-1)),
+            ("1.3.6.1.2.1.33.1.8.1.0", Value::Integer(2)),
+        ]);
+        let control = page(Page::Control, &idle);
+        assert_eq!(control["shutdown_after_delay"], Json::Null);
+        assert_eq!(control["shutdown_type"], "system");
+    }
+
+    #[test]
+    fn flags_enums_and_unknown_enum_values() {
+        let data = snapshot(&[
+            ("1.3.6.1.4.1.705.1.7.3.0", Value::Integer(1)),
+            ("1.3.6.1.4.1.705.1.7.4.0", Value::Integer(2)),
+            ("1.3.6.1.4.1.705.1.7.10.0", Value::Integer(0)),
+            ("1.3.6.1.2.1.33.1.4.1.0", Value::Integer(42)),
+            ("1.3.6.1.2.1.33.1.9.8.0", Value::Integer(0)),
+        ]);
+        let output = page(Page::Output, &data);
+        assert_eq!(output["on_battery"], true);
+        assert_eq!(output["on_bypass"], false);
+        assert_eq!(output["overload"], Json::Null);
+        assert_eq!(output["source"], "unknown_42");
+        // 0 is CE+T's "not supported": null, and a page of nulls is absent.
+        assert!(decode_page(Page::Config, &data, &ScaleOverrides::new()).is_none());
+    }
+
+    #[test]
+    fn table_cells_with_trailing_zero_and_row_limits() {
+        let data = snapshot(&[
+            ("1.3.6.1.2.1.33.1.3.2.0", Value::Integer(1)),
+            ("1.3.6.1.4.1.705.1.6.2.1.2.1.0", Value::Integer(2290)),
+            ("1.3.6.1.4.1.705.1.6.2.1.3.1.0", Value::Integer(500)),
+            ("1.3.6.1.2.1.33.1.3.3.1.4.1", Value::Integer(12)),
+            ("1.3.6.1.2.1.33.1.3.3.1.4.2", Value::Integer(0)),
+        ]);
+        let input = page(Page::Input, &data);
+        assert_eq!(
+            input["lines"],
+            serde_json::json!([{"index": 1, "voltage": 229.0, "frequency": 50.0, "current": 1.2}])
+        );
+    }
+
+    #[test]
+    fn implausible_rfc_voltages_are_taken_as_tenths_unless_overridden() {
+        let data = snapshot(&[("1.3.6.1.2.1.33.1.4.4.1.2.1", Value::Gauge32(2303))]);
+        let outcome = decode_page(Page::Output, &data, &ScaleOverrides::new()).unwrap();
+        assert_eq!(
+            outcome.json["lines"][0]["voltage"],
+            serde_json::json!(230.3)
+        );
+        assert_eq!(outcome.notes.len(), 1, "{:?}", outcome.notes);
+        let overrides = ScaleOverrides::from([("upsOutputVoltage".to_string(), 0.01)]);
+        let outcome = decode_page(Page::Output, &data, &overrides).unwrap();
+        assert_eq!(
+            outcome.json["lines"][0]["voltage"],
+            serde_json::json!(23.03)
+        );
+        assert!(outcome.notes.is_empty());
+    }
+
+    #[test]
+    fn empty_alarm_rows_are_dropped_and_names_decoded() {
+        let zero = Oid::parse("0.0").unwrap();
+        let data = snapshot(&[
+            ("1.3.6.1.2.1.33.1.6.1.0", Value::Gauge32(1)),
+            ("1.3.6.1.2.1.33.1.6.2.1.2.1", Value::ObjectId(zero)),
+            (
+                "1.3.6.1.2.1.33.1.6.2.1.2.7",
+                Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
+            ),
+            ("1.3.6.1.2.1.33.1.6.2.1.3.7", Value::TimeTicks(12345)),
+        ]);
+        let alarms = page(Page::Alarms, &data);
+        assert_eq!(
+            alarms["active"],
+            serde_json::json!([{"index": 7, "alarm": "on_battery", "since": 123.45}])
+        );
+    }
+
+    #[test]
+    fn a_page_without_data_is_absent() {
+        let data = snapshot(&[(
+            "1.3.6.1.2.1.33.1.1.1.0",
+            Value::OctetString(b"APC".to_vec()),
+        )]);
+        assert!(decode_page(Page::Battery, &data, &ScaleOverrides::new()).is_none());
+        let general = page(Page::General, &data);
+        assert_eq!(general["manufacturer"], "APC");
+        assert_eq!(general.len(), 1);
+    }
+
+    #[test]
+    fn encoding_inverts_decoding() {
+        let field = mib::field_by_path("config.low_battery_runtime").unwrap();
+        let powernet = &field.sources[0];
+        assert_eq!(
+            encode_value(powernet, &serde_json::json!(120)).unwrap(),
+            Value::TimeTicks(12_000)
+        );
+        let rfc = &field.sources[2];
+        assert_eq!(
+            encode_value(rfc, &serde_json::json!(180)).unwrap(),
+            Value::Integer(3)
+        );
+        let flag = &mib::field_by_path("config.alarm_audible").unwrap().sources[0];
+        assert_eq!(
+            encode_value(flag, &Json::Bool(false)).unwrap(),
+            Value::Integer(2)
+        );
+        let select = &mib::field_by_path("config.deep_discharge_protection")
+            .unwrap()
+            .sources[0];
+        assert_eq!(
+            encode_value(select, &serde_json::json!("disabled")).unwrap(),
+            Value::Integer(2)
+        );
+        let err = encode_value(select, &serde_json::json!("off"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("enabled, disabled"), "{err}");
+        assert!(encode_value(select, &serde_json::json!(2)).is_err());
+        for (source, raw) in [
+            (powernet, Value::TimeTicks(12_000)),
+            (select, Value::Integer(2)),
+        ] {
+            let json = decode_one(source, &raw).unwrap();
+            assert_eq!(encode_value(source, &json).unwrap(), raw);
+        }
+    }
+
+    #[test]
+    fn row_index_rules() {
+        assert_eq!(row_index(&[3]), Some(3));
+        assert_eq!(row_index(&[3, 0]), Some(3));
+        assert_eq!(row_index(&[0]), Some(1));
+        assert_eq!(row_index(&[3, 1]), None);
+        assert_eq!(row_index(&[]), None);
+    }
+}

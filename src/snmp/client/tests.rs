@@ -1,0 +1,779 @@
+//! Client tests against a fake agent on 127.0.0.1.
+//!
+//! The agent answers from a `BTreeMap<Oid, Value>` with RFC 3416 GET,
+//! GETNEXT, GETBULK and SET semantics (v1 errors for v1 requests) and can
+//! misbehave on demand: drop requests, answer `tooBig`, truncate bulk
+//! responses, send stale, garbage and foreign replies first.
+
+use super::*;
+use std::ops::Bound;
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
+
+const READ: &str = "public";
+const WRITE: &str = "private";
+
+/// How the fake agent misbehaves.
+#[derive(Clone, Default)]
+struct Quirks {
+    /// Silently drop this many requests first.
+    drop_first: usize,
+    /// Answer `tooBig` when a response would hold more varbinds.
+    too_big_above: Option<usize>,
+    /// Cut GETBULK responses to this many varbinds (RFC-allowed).
+    bulk_truncate_to: Option<usize>,
+    /// Before each real reply, send one with a wrong request id.
+    stale_first: bool,
+    /// Before each real reply, send bytes that do not decode.
+    garbage_first: bool,
+    /// Reply with garbage only.
+    garbage_only: bool,
+    /// Before each real reply, send a reply from another socket.
+    foreign_first: Option<SocketAddr>,
+}
+
+struct FakeAgent {
+    addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Message>>>,
+    mib: Arc<Mutex<BTreeMap<Oid, Value>>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for FakeAgent {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeAgent {
+    async fn start(mib: BTreeMap<Oid, Value>, quirks: Quirks) -> FakeAgent {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let mib = Arc::new(Mutex::new(mib));
+        let task = tokio::spawn(serve(
+            socket,
+            Arc::clone(&mib),
+            Arc::clone(&requests),
+            quirks,
+        ));
+        FakeAgent {
+            addr,
+            requests,
+            mib,
+            task,
+        }
+    }
+
+    fn requests(&self) -> Vec<Message> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    fn client(&self, version: Version) -> Client {
+        let mut opts = ClientOptions::new(self.addr);
+        opts.version = version;
+        opts.timeout = Duration::from_millis(300);
+        Client::new(opts).unwrap()
+    }
+}
+
+async fn serve(
+    socket: UdpSocket,
+    mib: Arc<Mutex<BTreeMap<Oid, Value>>>,
+    log: Arc<Mutex<Vec<Message>>>,
+    quirks: Quirks,
+) {
+    let mut buf = vec![0; 65_535];
+    let mut seen = 0;
+    loop {
+        let Ok((len, from)) = socket.recv_from(&mut buf).await else {
+            return;
+        };
+        let Ok(request) = Message::decode(&buf[..len]) else {
+            continue;
+        };
+        log.lock().unwrap().push(request.clone());
+        seen += 1;
+        if seen <= quirks.drop_first {
+            continue;
+        }
+        if quirks.garbage_first || quirks.garbage_only {
+            socket
+                .send_to(&[0x30, 0x03, 0x02, 0x01], from)
+                .await
+                .unwrap();
+        }
+        if quirks.garbage_only {
+            continue;
+        }
+        let Some(reply) = answer(&mut mib.lock().unwrap(), &quirks, &request) else {
+            continue;
+        };
+        if quirks.stale_first {
+            let mut stale = reply.clone();
+            if let Pdu::Common(pdu) = &mut stale.pdu {
+                pdu.request_id = pdu.request_id.wrapping_sub(1);
+                pdu.varbinds = vec![(oid("1.3.6.1.9.9.9"), Value::Integer(666))];
+            }
+            socket.send_to(&stale.encode(), from).await.unwrap();
+        }
+        if let Some(foreign) = quirks.foreign_first {
+            let other = std::net::UdpSocket::bind(foreign).unwrap();
+            let mut fake = reply.clone();
+            if let Pdu::Common(pdu) = &mut fake.pdu {
+                pdu.varbinds = vec![(oid("1.3.6.1.9.9.9"), Value::Integer(666))];
+            }
+            other.send_to(&fake.encode(), from).unwrap();
+        }
+        socket.send_to(&reply.encode(), from).await.unwrap();
+    }
+}
+
+/// The agent's reply to one request, or `None` to stay silent.
+fn answer(mib: &mut BTreeMap<Oid, Value>, quirks: &Quirks, request: &Message) -> Option<Message> {
+    let pdu = request.common()?;
+    let community = request.community.as_slice();
+    let allowed = match pdu.kind {
+        PduKind::Set => community == WRITE.as_bytes(),
+        _ => community == READ.as_bytes() || community == WRITE.as_bytes(),
+    };
+    if !allowed {
+        return None;
+    }
+    let v1 = request.version == Version::V1;
+    let mut reply = match pdu.kind {
+        PduKind::Get => get(mib, pdu, v1),
+        PduKind::GetNext => get_next(mib, pdu, v1),
+        PduKind::GetBulk => get_bulk(mib, pdu, quirks.bulk_truncate_to),
+        PduKind::Set => set(mib, pdu, v1),
+        _ => return None,
+    };
+    if quirks
+        .too_big_above
+        .is_some_and(|k| reply.varbinds.len() > k)
+    {
+        reply = error(pdu, ErrorStatus::TooBig, 0);
+        if !v1 {
+            reply.varbinds.clear();
+        }
+    }
+    reply.request_id = pdu.request_id;
+    Some(Message::new(
+        request.version,
+        request.community.clone(),
+        reply,
+    ))
+}
+
+fn response(varbinds: Vec<VarBind>) -> CommonPdu {
+    CommonPdu::new(PduKind::Response, 0, varbinds)
+}
+
+/// An error response echoing the request's varbinds.
+fn error(request: &CommonPdu, status: ErrorStatus, index: usize) -> CommonPdu {
+    let mut pdu = response(request.varbinds.clone());
+    pdu.error_status = status;
+    pdu.error_index = index as u32;
+    pdu
+}
+
+fn get(mib: &BTreeMap<Oid, Value>, request: &CommonPdu, v1: bool) -> CommonPdu {
+    let mut varbinds = Vec::new();
+    for (i, (oid, _)) in request.varbinds.iter().enumerate() {
+        match mib.get(oid) {
+            Some(value) => varbinds.push((oid.clone(), value.clone())),
+            None if v1 => return error(request, ErrorStatus::NoSuchName, i + 1),
+            None => varbinds.push((oid.clone(), Value::NoSuchInstance)),
+        }
+    }
+    response(varbinds)
+}
+
+fn next_of(mib: &BTreeMap<Oid, Value>, oid: &Oid) -> VarBind {
+    mib.range((Bound::Excluded(oid.clone()), Bound::Unbounded))
+        .next()
+        .map(|(o, v)| (o.clone(), v.clone()))
+        .unwrap_or((oid.clone(), Value::EndOfMibView))
+}
+
+fn get_next(mib: &BTreeMap<Oid, Value>, request: &CommonPdu, v1: bool) -> CommonPdu {
+    let mut varbinds = Vec::new();
+    for (i, (oid, _)) in request.varbinds.iter().enumerate() {
+        let next = next_of(mib, oid);
+        if v1 && next.1 == Value::EndOfMibView {
+            return error(request, ErrorStatus::NoSuchName, i + 1);
+        }
+        varbinds.push(next);
+    }
+    response(varbinds)
+}
+
+fn get_bulk(mib: &BTreeMap<Oid, Value>, request: &CommonPdu, cut: Option<usize>) -> CommonPdu {
+    let names: Vec<&Oid> = request.varbinds.iter().map(|(oid, _)| oid).collect();
+    let n = (request.non_repeaters() as usize).min(names.len());
+    let mut varbinds: Vec<VarBind> = names[..n].iter().map(|o| next_of(mib, o)).collect();
+    let mut cursors: Vec<Oid> = names[n..].iter().map(|o| (*o).clone()).collect();
+    for _ in 0..request.max_repetitions() {
+        if cursors.is_empty() {
+            break;
+        }
+        let row: Vec<VarBind> = cursors.iter().map(|o| next_of(mib, o)).collect();
+        let all_ended = row.iter().all(|(_, v)| *v == Value::EndOfMibView);
+        cursors = row.iter().map(|(o, _)| o.clone()).collect();
+        varbinds.extend(row);
+        if all_ended {
+            break;
+        }
+    }
+    if let Some(cut) = cut {
+        varbinds.truncate(cut);
+    }
+    response(varbinds)
+}
+
+fn set(mib: &mut BTreeMap<Oid, Value>, request: &CommonPdu, v1: bool) -> CommonPdu {
+    for (i, (oid, value)) in request.varbinds.iter().enumerate() {
+        let status = match mib.get(oid) {
+            None if v1 => ErrorStatus::NoSuchName,
+            None => ErrorStatus::NotWritable,
+            Some(old) if old.type_name() != value.type_name() => {
+                if v1 {
+                    ErrorStatus::BadValue
+                } else {
+                    ErrorStatus::WrongType
+                }
+            }
+            Some(_) => continue,
+        };
+        return error(request, status, i + 1);
+    }
+    for (oid, value) in &request.varbinds {
+        mib.insert(oid.clone(), value.clone());
+    }
+    response(request.varbinds.clone())
+}
+
+fn oid(text: &str) -> Oid {
+    Oid::parse(text).unwrap()
+}
+
+/// Three 10-row tables (columns of 1.3.6.1.4.1.705.1.{5,6,7}) plus some
+/// scalars around them.
+fn ups_mib() -> BTreeMap<Oid, Value> {
+    let mut mib = BTreeMap::new();
+    mib.insert(
+        oid("1.3.6.1.2.1.1.1.0"),
+        Value::OctetString(b"Galaxy".to_vec()),
+    );
+    mib.insert(oid("1.3.6.1.2.1.1.3.0"), Value::TimeTicks(4242));
+    mib.insert(
+        oid("1.3.6.1.2.1.1.5.0"),
+        Value::OctetString(b"ups-1".to_vec()),
+    );
+    for table in [5, 6, 7] {
+        for row in 1..=10 {
+            let cell = oid("1.3.6.1.4.1.705.1").join(&[table, 1, 2, row]);
+            mib.insert(cell, Value::Integer(i64::from(table * 100 + row)));
+        }
+    }
+    mib.insert(oid("1.3.6.1.4.1.705.1.8.1.0"), Value::Gauge32(230));
+    mib
+}
+
+fn table_roots() -> Vec<Oid> {
+    vec![
+        oid("1.3.6.1.4.1.705.1.5"),
+        oid("1.3.6.1.4.1.705.1.6"),
+        oid("1.3.6.1.4.1.705.1.7"),
+    ]
+}
+
+/// What a correct walk of `roots` returns.
+fn expected_walk(mib: &BTreeMap<Oid, Value>, roots: &[Oid]) -> Vec<VarBind> {
+    mib.iter()
+        .filter(|(o, _)| roots.iter().any(|r| o.starts_with(r) && *o != r))
+        .map(|(o, v)| (o.clone(), v.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn get_packs_varbinds_and_drops_absent_ones_v2c() {
+    let agent = FakeAgent::start(ups_mib(), Quirks::default()).await;
+    let mut client = agent.client(Version::V2c);
+    let wanted = [
+        oid("1.3.6.1.2.1.1.5.0"),
+        oid("1.3.6.1.2.1.1.4.0"),
+        oid("1.3.6.1.2.1.1.1.0"),
+    ];
+    let got = client.get(&wanted).await.unwrap();
+    assert_eq!(
+        got,
+        vec![
+            (
+                oid("1.3.6.1.2.1.1.5.0"),
+                Value::OctetString(b"ups-1".to_vec())
+            ),
+            (
+                oid("1.3.6.1.2.1.1.1.0"),
+                Value::OctetString(b"Galaxy".to_vec())
+            ),
+        ]
+    );
+    assert_eq!(client.stats().requests, 1);
+    assert_eq!(client.stats().responses, 1);
+    assert!(client.stats().last_rtt.is_some());
+    assert!(client.stats().bytes_sent > 0 && client.stats().bytes_received > 0);
+}
+
+#[tokio::test]
+async fn get_v1_resends_without_no_such_name_varbinds() {
+    let agent = FakeAgent::start(ups_mib(), Quirks::default()).await;
+    let mut client = agent.client(Version::V1);
+    let wanted = [
+        oid("1.3.6.1.2.1.1.9.0"),
+        oid("1.3.6.1.2.1.1.1.0"),
+        oid("1.3.6.1.2.1.1.4.0"),
+        oid("1.3.6.1.2.1.1.3.0"),
+    ];
+    let got = client.get(&wanted).await.unwrap();
+    assert_eq!(
+        got,
+        vec![
+            (
+                oid("1.3.6.1.2.1.1.1.0"),
+                Value::OctetString(b"Galaxy".to_vec())
+            ),
+            (oid("1.3.6.1.2.1.1.3.0"), Value::TimeTicks(4242)),
+        ]
+    );
+    // 4 varbinds, 2 missing: two noSuchName answers, then success.
+    assert_eq!(client.stats().requests, 3);
+    let sizes: Vec<usize> = agent
+        .requests()
+        .iter()
+        .map(|m| m.varbinds().len())
+        .collect();
+    assert_eq!(sizes, [4, 3, 2]);
+
+    // Nothing present at all: the batch empties out.
+    let none = client.get(&[oid("1.3.6.1.2.1.1.9.0")]).await.unwrap();
+    assert!(none.is_empty());
+    assert_eq!(client.stats().requests, 4);
+}
+
+#[tokio::test]
+async fn get_halves_batches_on_too_big_and_remembers() {
+    let quirks = Quirks {
+        too_big_above: Some(8),
+        ..Quirks::default()
+    };
+    let mib = ups_mib();
+    let agent = FakeAgent::start(mib.clone(), quirks).await;
+    let mut client = agent.client(Version::V2c);
+    assert_eq!(client.max_varbinds(), 35);
+    let wanted: Vec<Oid> = mib.keys().take(20).cloned().collect();
+    let got = client.get(&wanted).await.unwrap();
+    let expected: Vec<VarBind> = mib.clone().into_iter().take(20).collect();
+    assert_eq!(got, expected);
+    // 20 -> tooBig, 10 -> tooBig, then 5 + 5 + 5 + 5.
+    assert_eq!(client.max_varbinds(), 5);
+    assert_eq!(client.stats().requests, 6);
+    // The smaller batch is remembered: 20 more OIDs cost 4 requests.
+    client.get(&wanted).await.unwrap();
+    assert_eq!(client.stats().requests, 10);
+}
+
+#[tokio::test]
+async fn a_single_varbind_too_big_is_an_agent_error() {
+    let quirks = Quirks {
+        too_big_above: Some(0),
+        ..Quirks::default()
+    };
+    let agent = FakeAgent::start(ups_mib(), quirks).await;
+    let mut client = agent.client(Version::V2c);
+    let err = client.get(&[oid("1.3.6.1.2.1.1.1.0")]).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            SnmpError::Agent {
+                status: ErrorStatus::TooBig,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn retries_after_dropped_requests_with_the_same_id() {
+    let quirks = Quirks {
+        drop_first: 2,
+        ..Quirks::default()
+    };
+    let agent = FakeAgent::start(ups_mib(), quirks).await;
+    let mut client = agent.client(Version::V2c);
+    let got = client.get(&[oid("1.3.6.1.2.1.1.3.0")]).await.unwrap();
+    assert_eq!(got.len(), 1);
+    let stats = client.stats();
+    assert_eq!(
+        (stats.requests, stats.retransmissions, stats.timeouts),
+        (3, 2, 0)
+    );
+    let ids: Vec<i32> = agent
+        .requests()
+        .iter()
+        .map(|m| m.common().unwrap().request_id)
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.iter().all(|&id| id == ids[0]), "{ids:?}");
+
+    // The next request gets a new id.
+    client.get(&[oid("1.3.6.1.2.1.1.3.0")]).await.unwrap();
+    let next_id = agent
+        .requests()
+        .last()
+        .unwrap()
+        .common()
+        .unwrap()
+        .request_id;
+    assert_eq!(next_id, ids[0] + 1);
+}
+
+#[tokio::test]
+async fn times_out_after_every_attempt() {
+    let quirks = Quirks {
+        drop_first: usize::MAX,
+        ..Quirks::default()
+    };
+    let agent = FakeAgent::start(ups_mib(), quirks).await;
+    let mut opts = ClientOptions::new(agent.addr);
+    opts.timeout = Duration::from_millis(100);
+    opts.retries = 1;
+    let mut client = Client::new(opts).unwrap();
+    let err = client.get(&[oid("1.3.6.1.2.1.1.3.0")]).await.unwrap_err();
+    match &err {
+        SnmpError::Timeout {
+            target,
+            attempts,
+            after,
+        } => {
+            assert_eq!(*target, agent.addr);
+            assert_eq!(*attempts, 2);
+            assert!(*after >= Duration::from_millis(200), "{after:?}");
+        }
+        other => panic!("expected a timeout, got {other}"),
+    }
+    assert!(err.to_string().contains(&agent.addr.to_string()), "{err}");
+    let stats = client.stats();
+    assert_eq!(
+        (stats.requests, stats.retransmissions, stats.timeouts),
+        (2, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn stale_garbage_and_foreign_replies_are_discarded() {
+    // A free port to send the foreign reply from.
+    let foreign = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let quirks = Quirks {
+        stale_first: true,
+        garbage_first: true,
+        foreign_first: Some(foreign),
+        ..Quirks::default()
+    };
+    let agent = FakeAgent::start(ups_mib(), quirks).await;
+    let mut client = agent.client(Version::V2c);
+    let got = client.get(&[oid("1.3.6.1.2.1.1.3.0")]).await.unwrap();
+    assert_eq!(
+        got,
+        vec![(oid("1.3.6.1.2.1.1.3.0"), Value::TimeTicks(4242))]
+    );
+    let stats = client.stats();
+    // Garbage and stale are seen and dropped; the kernel already drops the
+    // foreign datagram because the socket is connected.
+    assert_eq!(
+        (stats.requests, stats.responses, stats.discarded),
+        (1, 1, 2)
+    );
+}
+
+#[tokio::test]
+async fn undecodable_replies_only_give_a_decode_error() {
+    let quirks = Quirks {
+        garbage_only: true,
+        ..Quirks::default()
+    };
+    let agent = FakeAgent::start(ups_mib(), quirks).await;
+    let mut client = agent.client(Version::V2c);
+    let err = client.get(&[oid("1.3.6.1.2.1.1.3.0")]).await.unwrap_err();
+    assert!(matches!(err, SnmpError::Decode { .. }), "{err}");
+    assert_eq!(client.stats().discarded, 3);
+}
+
+#[tokio::test]
+async fn parallel_bulk_walk_of_three_tables() {
+    let mib = ups_mib();
+    let agent = FakeAgent::start(mib.clone(), Quirks::default()).await;
+    let mut client = agent.client(Version::V2c);
+    let roots = table_roots();
+    let got = client.walk(&roots).await.unwrap();
+    assert_eq!(got, expected_walk(&mib, &roots));
+    assert_eq!(got.len(), 30);
+    // max_repetitions = min(25, 35 / 3) = 11: every table ends in one PDU.
+    assert_eq!(client.stats().requests, 1);
+    let request = agent.requests()[0].clone();
+    let bulk = request.common().unwrap();
+    assert_eq!(bulk.kind, PduKind::GetBulk);
+    assert_eq!((bulk.non_repeaters(), bulk.max_repetitions()), (0, 11));
+    assert_eq!(bulk.varbinds.len(), 3);
+}
+
+#[tokio::test]
+async fn bulk_walk_round_trips_follow_max_repetitions() {
+    let mib = ups_mib();
+    let agent = FakeAgent::start(mib.clone(), Quirks::default()).await;
+    let mut opts = ClientOptions::new(agent.addr);
+    opts.max_repetitions = 4;
+    let mut client = Client::new(opts).unwrap();
+    let roots = table_roots();
+    let got = client.walk(&roots).await.unwrap();
+    assert_eq!(got, expected_walk(&mib, &roots));
+    // Rows 1-4, 5-8, 9-10 + the first OID past each table.
+    assert_eq!(client.stats().requests, 3);
+    let cursors: Vec<Vec<Oid>> = agent
+        .requests()
+        .iter()
+        .map(|m| m.varbinds().iter().map(|(o, _)| o.clone()).collect())
+        .collect();
+    assert_eq!(cursors[1][0], oid("1.3.6.1.4.1.705.1.5.1.2.4"));
+    assert_eq!(cursors[2][2], oid("1.3.6.1.4.1.705.1.7.1.2.8"));
+}
+
+#[tokio::test]
+async fn bulk_walk_survives_truncated_responses() {
+    let mib = ups_mib();
+    let quirks = Quirks {
+        bulk_truncate_to: Some(7),
+        ..Quirks::default()
+    };
+    let agent = FakeAgent::start(mib.clone(), quirks).await;
+    let mut client = agent.client(Version::V2c);
+    let roots = table_roots();
+    let got = client.walk(&roots).await.unwrap();
+    assert_eq!(got, expected_walk(&mib, &roots));
+    // 7 varbinds per response, in row order: tables 5/6/7 advance 3/2/2
+    // per round, table 5 ends in round 4 (11 varbinds incl. the exit),
+    // then a 2-root round (17 repetitions, cut to 7) ends tables 6 and 7.
+    assert_eq!(client.stats().requests, 5);
+}
+
+#[tokio::test]
+async fn bulk_walk_shrinks_on_too_big() {
+    let mib = ups_mib();
+    let quirks = Quirks {
+        too_big_above: Some(10),
+        ..Quirks::default()
+    };
+    let agent = FakeAgent::start(mib.clone(), quirks).await;
+    let mut client = agent.client(Version::V2c);
+    let roots = table_roots();
+    let got = client.walk(&roots).await.unwrap();
+    assert_eq!(got, expected_walk(&mib, &roots));
+    // 3 x 11 -> tooBig, max_varbinds 16; 3 x 5 -> tooBig, max_varbinds 7;
+    // then 3 x 2 per round: rows 1-2, ..., 9-10, and the exits.
+    assert_eq!(client.max_varbinds(), 7);
+    let repetitions: Vec<u32> = agent
+        .requests()
+        .iter()
+        .map(|m| m.common().unwrap().max_repetitions())
+        .collect();
+    assert_eq!(repetitions, [11, 5, 2, 2, 2, 2, 2, 2]);
+}
+
+#[tokio::test]
+async fn v1_walk_uses_getnext_per_root_in_parallel() {
+    let mib = ups_mib();
+    let agent = FakeAgent::start(mib.clone(), Quirks::default()).await;
+    let mut client = agent.client(Version::V1);
+    let roots = table_roots();
+    let got = client.walk(&roots).await.unwrap();
+    assert_eq!(got, expected_walk(&mib, &roots));
+    // 10 rows and one step out of each table: 11 GETNEXTs of 3 varbinds.
+    assert_eq!(client.stats().requests, 11);
+    assert!(agent.requests().iter().all(|m| {
+        let pdu = m.common().unwrap();
+        pdu.kind == PduKind::GetNext && pdu.varbinds.len() == 3
+    }));
+}
+
+#[tokio::test]
+async fn v1_walk_treats_no_such_name_as_end_of_mib() {
+    let mib = ups_mib();
+    let agent = FakeAgent::start(mib.clone(), Quirks::default()).await;
+    let mut client = agent.client(Version::V1);
+    // The last root runs into the end of the MIB.
+    let roots = vec![oid("1.3.6.1.2.1.1"), oid("1.3.6.1.4.1.705.1.8")];
+    let got = client.walk(&roots).await.unwrap();
+    assert_eq!(got, expected_walk(&mib, &roots));
+    assert_eq!(got.len(), 4);
+    // Round 1: 2 varbinds. Round 2: sys 2nd row + 8.1.0's next is the end:
+    // noSuchName, resent with 1. Round 3: sys 3rd row. Round 4: sys exits.
+    let sizes: Vec<usize> = agent
+        .requests()
+        .iter()
+        .map(|m| m.varbinds().len())
+        .collect();
+    assert_eq!(sizes, [2, 2, 1, 1, 1]);
+}
+
+#[tokio::test]
+async fn v2c_walk_ends_on_end_of_mib_view() {
+    let mib = ups_mib();
+    let agent = FakeAgent::start(mib.clone(), Quirks::default()).await;
+    let mut client = agent.client(Version::V2c);
+    let roots = vec![oid("1.3.6.1.4.1.705.1.8"), oid("1.3.6.1.4.1.999")];
+    let got = client.walk(&roots).await.unwrap();
+    assert_eq!(
+        got,
+        vec![(oid("1.3.6.1.4.1.705.1.8.1.0"), Value::Gauge32(230))]
+    );
+    assert_eq!(client.stats().requests, 1);
+}
+
+#[tokio::test]
+async fn walk_dedupes_nested_roots_and_whole_mib_walks() {
+    let mib = ups_mib();
+    let agent = FakeAgent::start(mib.clone(), Quirks::default()).await;
+    let mut client = agent.client(Version::V2c);
+    let roots = vec![
+        oid("1.3.6.1.4.1.705.1.6.1"),
+        oid("1.3.6.1.4.1.705.1"),
+        oid("1.3.6.1.4.1.705.1"),
+        oid("1.3.6.1.4.1.705.1.7"),
+    ];
+    let got = client.walk(&roots).await.unwrap();
+    assert_eq!(got, expected_walk(&mib, &[oid("1.3.6.1.4.1.705.1")]));
+    assert_eq!(agent.requests()[0].varbinds().len(), 1);
+
+    let everything = client.walk(&[oid("1.3")]).await.unwrap();
+    assert_eq!(everything, mib.into_iter().collect::<Vec<_>>());
+    assert!(client.walk(&[]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn walk_stops_on_non_increasing_oids() {
+    // An agent that always answers GETBULK with the same OID.
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut buf = vec![0; 2048];
+        while let Ok((len, from)) = socket.recv_from(&mut buf).await {
+            let Ok(request) = Message::decode(&buf[..len]) else {
+                continue;
+            };
+            let id = request.common().unwrap().request_id;
+            let stuck = vec![(oid("1.3.6.1.2.1.1.1.0"), Value::Integer(1))];
+            let reply = CommonPdu::new(PduKind::Response, id, stuck);
+            let msg = Message::new(Version::V2c, READ, reply);
+            socket.send_to(&msg.encode(), from).await.unwrap();
+        }
+    });
+    let mut client = Client::new(ClientOptions::new(addr)).unwrap();
+    let got = client.walk(&[oid("1.3.6.1.2.1.1")]).await.unwrap();
+    assert_eq!(got, vec![(oid("1.3.6.1.2.1.1.1.0"), Value::Integer(1))]);
+    assert_eq!(client.stats().requests, 2);
+    task.abort();
+}
+
+#[tokio::test]
+async fn walk_refuses_more_than_the_limit() {
+    let mut mib = BTreeMap::new();
+    for row in 0..=WALK_VARBIND_LIMIT as u32 {
+        mib.insert(oid("1.3.6.1.4.1.705.2").child(row), Value::Integer(1));
+    }
+    let agent = FakeAgent::start(mib, Quirks::default()).await;
+    let mut client = agent.client(Version::V2c);
+    let err = client.walk(&[oid("1.3.6.1.4.1.705.2")]).await.unwrap_err();
+    assert!(
+        matches!(err, SnmpError::TooManyVarbinds { limit: 20_000, .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn set_writes_with_the_write_community() {
+    let agent = FakeAgent::start(ups_mib(), Quirks::default()).await;
+    let mut client = agent.client(Version::V2c);
+    let name = oid("1.3.6.1.2.1.1.5.0");
+    let new = (name.clone(), Value::OctetString(b"ups-2".to_vec()));
+    let echoed = client.set(WRITE, std::slice::from_ref(&new)).await.unwrap();
+    assert_eq!(echoed, vec![new.clone()]);
+    assert_eq!(agent.mib.lock().unwrap()[&name], new.1);
+    assert_eq!(agent.requests()[0].community, WRITE.as_bytes());
+
+    // Wrong type on the second varbind: the error names it.
+    let bad = [
+        (oid("1.3.6.1.2.1.1.1.0"), Value::OctetString(b"x".to_vec())),
+        (name.clone(), Value::Integer(3)),
+    ];
+    let err = client.set(WRITE, &bad).await.unwrap_err();
+    match &err {
+        SnmpError::Agent {
+            status,
+            index,
+            oid: Some(at),
+            ..
+        } => {
+            assert_eq!((*status, *index), (ErrorStatus::WrongType, 2));
+            assert_eq!(at, &name);
+        }
+        other => panic!("expected an agent error, got {other}"),
+    }
+    assert!(err.to_string().contains("wrongType"), "{err}");
+}
+
+#[tokio::test]
+async fn set_v1_reports_no_such_name_with_the_oid() {
+    let agent = FakeAgent::start(ups_mib(), Quirks::default()).await;
+    let mut client = agent.client(Version::V1);
+    let missing = oid("1.3.6.1.2.1.1.77.0");
+    let err = client
+        .set(WRITE, &[(missing.clone(), Value::Integer(1))])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SnmpError::Agent { status: ErrorStatus::NoSuchName, index: 1, oid: Some(o), .. } if *o == missing),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn unencodable_oids_are_refused_before_sending() {
+    let agent = FakeAgent::start(ups_mib(), Quirks::default()).await;
+    let mut client = agent.client(Version::V2c);
+    let err = client.get(&[Oid::from_arcs(vec![7, 1])]).await.unwrap_err();
+    assert!(matches!(err, SnmpError::Encode { .. }), "{err}");
+    assert_eq!(client.stats().requests, 0);
+}
+
+#[test]
+fn distinct_roots_drops_duplicates_and_nested_roots() {
+    let roots = [
+        oid("1.3.6.1.2.1.1"),
+        oid("1.3.6.1.2.1.1.5"),
+        oid("1.3.6.1.2.1.10"),
+        oid("1.3.6.1.2.1.1"),
+        oid("1.3.6.1.2.1.2"),
+    ];
+    assert_eq!(
+        distinct_roots(&roots),
+        [
+            oid("1.3.6.1.2.1.1"),
+            oid("1.3.6.1.2.1.2"),
+            oid("1.3.6.1.2.1.10")
+        ]
+    );
+}

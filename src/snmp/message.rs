@@ -1,0 +1,904 @@
+//! Owned SNMP v1/v2c messages: every PDU kind, both directions.
+//!
+//! A [`Message`] is what the client sends and receives, what the trap
+//! listener receives and what the simulator answers. It owns its bytes and
+//! values, so it outlives the datagram buffer.
+//!
+//! * Encoding is ours ([`crate::snmp::ber`]).
+//! * Decoding uses snmp2's parser ([`snmp2::Pdu::from_bytes`]) for the
+//!   header, then re-reads the varbind list strictly with snmp2's public
+//!   `AsnReader`: snmp2's own varbind iterator stops silently at the first
+//!   malformed or unsupported varbind, which would turn garbage into
+//!   "fewer varbinds" instead of an error.
+//! * SNMPv3 is rejected with [`DecodeError::UnsupportedVersion`].
+
+use crate::oid::Oid;
+use crate::snmp::Version;
+use crate::snmp::ber::{self, EncodeError, OidDecodeError, tag};
+use crate::snmp::value::{Value, VarBind};
+use snmp2::AsnReader;
+use std::fmt;
+
+/// One SNMP message (community-based: v1 or v2c).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub version: Version,
+    pub community: Vec<u8>,
+    pub pdu: Pdu,
+}
+
+/// The PDU of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pdu {
+    /// Every kind but the v1 trap shares one layout (RFC 3416 `PDU` and
+    /// `BulkPDU`).
+    Common(CommonPdu),
+    /// The SNMPv1 Trap-PDU (RFC 1157), which has its own layout.
+    TrapV1(TrapV1),
+}
+
+/// The PDU kinds with the common layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PduKind {
+    Get,
+    GetNext,
+    GetBulk,
+    Set,
+    Response,
+    TrapV2,
+    Inform,
+    Report,
+}
+
+/// request-id, error-status, error-index, varbinds.
+///
+/// GetBulk reuses the two error slots on the wire: `error_status` carries
+/// non-repeaters and `error_index` carries max-repetitions; use
+/// [`CommonPdu::get_bulk`], [`CommonPdu::non_repeaters`] and
+/// [`CommonPdu::max_repetitions`] rather than reading them directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommonPdu {
+    pub kind: PduKind,
+    pub request_id: i32,
+    pub error_status: ErrorStatus,
+    /// 1-based index of the failing varbind, 0 when none.
+    pub error_index: u32,
+    pub varbinds: Vec<VarBind>,
+}
+
+/// An SNMPv1 Trap-PDU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrapV1 {
+    pub enterprise: Oid,
+    pub agent_addr: [u8; 4],
+    /// 0 coldStart .. 5 egpNeighborLoss, 6 enterpriseSpecific.
+    pub generic_trap: i64,
+    pub specific_trap: i64,
+    /// sysUpTime of the agent, in hundredths of a second.
+    pub timestamp: u32,
+    pub varbinds: Vec<VarBind>,
+}
+
+/// Why bytes are not an SNMP v1/v2c message we can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Truncated, wrong ASN.1 type or out-of-range header field.
+    #[error("malformed SNMP message: {0}")]
+    Malformed(snmp2::Error),
+    #[error(
+        "unsupported SNMP version field {0} ({name}): only v1 (0) and v2c (1) are supported",
+        name = version_name(*.0)
+    )]
+    UnsupportedVersion(i64),
+    #[error("PDU type 0x{tag:02x} is not valid in SNMPv{version}")]
+    PduNotInVersion { version: Version, tag: u8 },
+    #[error("bad OID in {what}: {source}")]
+    BadOid {
+        what: &'static str,
+        source: OidDecodeError,
+    },
+    #[error("varbind {index}: {reason}")]
+    Varbind { index: usize, reason: String },
+}
+
+/// The RFC 3416 error-status values, keeping codes we do not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorStatus {
+    NoError,
+    TooBig,
+    NoSuchName,
+    BadValue,
+    ReadOnly,
+    GenErr,
+    NoAccess,
+    WrongType,
+    WrongLength,
+    WrongEncoding,
+    WrongValue,
+    NoCreation,
+    InconsistentValue,
+    ResourceUnavailable,
+    CommitFailed,
+    UndoFailed,
+    AuthorizationError,
+    NotWritable,
+    InconsistentName,
+    /// A code outside RFC 3416 (or GetBulk's non-repeaters).
+    Other(u32),
+}
+
+const KNOWN_STATUSES: [ErrorStatus; 19] = [
+    ErrorStatus::NoError,
+    ErrorStatus::TooBig,
+    ErrorStatus::NoSuchName,
+    ErrorStatus::BadValue,
+    ErrorStatus::ReadOnly,
+    ErrorStatus::GenErr,
+    ErrorStatus::NoAccess,
+    ErrorStatus::WrongType,
+    ErrorStatus::WrongLength,
+    ErrorStatus::WrongEncoding,
+    ErrorStatus::WrongValue,
+    ErrorStatus::NoCreation,
+    ErrorStatus::InconsistentValue,
+    ErrorStatus::ResourceUnavailable,
+    ErrorStatus::CommitFailed,
+    ErrorStatus::UndoFailed,
+    ErrorStatus::AuthorizationError,
+    ErrorStatus::NotWritable,
+    ErrorStatus::InconsistentName,
+];
+
+impl ErrorStatus {
+    /// The status for a wire code; unknown codes are kept as `Other`.
+    pub fn from_u32(code: u32) -> ErrorStatus {
+        usize::try_from(code)
+            .ok()
+            .and_then(|i| KNOWN_STATUSES.get(i).copied())
+            .unwrap_or(ErrorStatus::Other(code))
+    }
+
+    /// The wire code.
+    pub fn code(self) -> u32 {
+        match self {
+            ErrorStatus::Other(code) => code,
+            known => KNOWN_STATUSES
+                .iter()
+                .position(|s| *s == known)
+                .map_or(0, |i| i as u32),
+        }
+    }
+
+    /// The RFC 3416 name (`noSuchName`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorStatus::NoError => "noError",
+            ErrorStatus::TooBig => "tooBig",
+            ErrorStatus::NoSuchName => "noSuchName",
+            ErrorStatus::BadValue => "badValue",
+            ErrorStatus::ReadOnly => "readOnly",
+            ErrorStatus::GenErr => "genErr",
+            ErrorStatus::NoAccess => "noAccess",
+            ErrorStatus::WrongType => "wrongType",
+            ErrorStatus::WrongLength => "wrongLength",
+            ErrorStatus::WrongEncoding => "wrongEncoding",
+            ErrorStatus::WrongValue => "wrongValue",
+            ErrorStatus::NoCreation => "noCreation",
+            ErrorStatus::InconsistentValue => "inconsistentValue",
+            ErrorStatus::ResourceUnavailable => "resourceUnavailable",
+            ErrorStatus::CommitFailed => "commitFailed",
+            ErrorStatus::UndoFailed => "undoFailed",
+            ErrorStatus::AuthorizationError => "authorizationError",
+            ErrorStatus::NotWritable => "notWritable",
+            ErrorStatus::InconsistentName => "inconsistentName",
+            ErrorStatus::Other(_) => "unknown",
+        }
+    }
+
+    /// What the status means, for people.
+    pub fn reason(self) -> &'static str {
+        match self {
+            ErrorStatus::NoError => "no error",
+            ErrorStatus::TooBig => "the response would not fit in one message",
+            ErrorStatus::NoSuchName => "no such object (or not accessible with this community)",
+            ErrorStatus::BadValue => "bad value for this object",
+            ErrorStatus::ReadOnly => "the object is read-only",
+            ErrorStatus::GenErr => "general error in the agent",
+            ErrorStatus::NoAccess => "access denied to this object",
+            ErrorStatus::WrongType => "wrong type for this object",
+            ErrorStatus::WrongLength => "wrong length for this object",
+            ErrorStatus::WrongEncoding => "wrong encoding for this object",
+            ErrorStatus::WrongValue => "value out of range for this object",
+            ErrorStatus::NoCreation => "the object does not exist and cannot be created",
+            ErrorStatus::InconsistentValue => "value inconsistent with the agent's state",
+            ErrorStatus::ResourceUnavailable => "the agent lacks resources for this",
+            ErrorStatus::CommitFailed => "the agent failed to commit the change",
+            ErrorStatus::UndoFailed => "the agent failed to undo a partial change",
+            ErrorStatus::AuthorizationError => "not authorized",
+            ErrorStatus::NotWritable => "the object is not writable",
+            ErrorStatus::InconsistentName => "the instance name is inconsistent",
+            ErrorStatus::Other(_) => "error status not defined by RFC 3416",
+        }
+    }
+}
+
+impl fmt::Display for ErrorStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.name(), self.code(), self.reason())
+    }
+}
+
+impl PduKind {
+    /// The PDU's context tag on the wire.
+    pub fn tag(self) -> u8 {
+        match self {
+            PduKind::Get => tag::GET,
+            PduKind::GetNext => tag::GET_NEXT,
+            PduKind::GetBulk => tag::GET_BULK,
+            PduKind::Set => tag::SET,
+            PduKind::Response => tag::RESPONSE,
+            PduKind::TrapV2 => tag::TRAP_V2,
+            PduKind::Inform => tag::INFORM,
+            PduKind::Report => tag::REPORT,
+        }
+    }
+
+    /// True for the kinds SNMPv1 has (Get, GetNext, Set, Response).
+    pub fn exists_in_v1(self) -> bool {
+        matches!(
+            self,
+            PduKind::Get | PduKind::GetNext | PduKind::Set | PduKind::Response
+        )
+    }
+
+    fn from_snmp2(kind: snmp2::MessageType) -> Option<PduKind> {
+        use snmp2::MessageType as M;
+        Some(match kind {
+            M::GetRequest => PduKind::Get,
+            M::GetNextRequest => PduKind::GetNext,
+            M::GetBulkRequest => PduKind::GetBulk,
+            M::SetRequest => PduKind::Set,
+            M::Response => PduKind::Response,
+            M::Trap => PduKind::TrapV2,
+            M::InformRequest => PduKind::Inform,
+            M::Report => PduKind::Report,
+            M::TrapV1 => return None,
+        })
+    }
+}
+
+impl fmt::Display for PduKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl CommonPdu {
+    /// A PDU with no error (requests, successful responses, v2 traps).
+    pub fn new(kind: PduKind, request_id: i32, varbinds: Vec<VarBind>) -> CommonPdu {
+        CommonPdu {
+            kind,
+            request_id,
+            error_status: ErrorStatus::NoError,
+            error_index: 0,
+            varbinds,
+        }
+    }
+
+    /// A GetBulk request (the counts travel in the error slots).
+    pub fn get_bulk(
+        request_id: i32,
+        non_repeaters: u32,
+        max_repetitions: u32,
+        varbinds: Vec<VarBind>,
+    ) -> CommonPdu {
+        CommonPdu {
+            kind: PduKind::GetBulk,
+            request_id,
+            error_status: ErrorStatus::from_u32(non_repeaters),
+            error_index: max_repetitions,
+            varbinds,
+        }
+    }
+
+    /// GetBulk non-repeaters (the error-status slot).
+    pub fn non_repeaters(&self) -> u32 {
+        self.error_status.code()
+    }
+
+    /// GetBulk max-repetitions (the error-index slot).
+    pub fn max_repetitions(&self) -> u32 {
+        self.error_index
+    }
+
+    /// The varbind named by a 1-based `error_index`, if any.
+    pub fn error_varbind(&self) -> Option<&VarBind> {
+        let index = usize::try_from(self.error_index).ok()?;
+        self.varbinds.get(index.checked_sub(1)?)
+    }
+}
+
+impl Message {
+    /// A message carrying a common-layout PDU.
+    pub fn new(version: Version, community: impl Into<Vec<u8>>, pdu: CommonPdu) -> Message {
+        Message {
+            version,
+            community: community.into(),
+            pdu: Pdu::Common(pdu),
+        }
+    }
+
+    /// The common-layout PDU, unless this is a v1 trap.
+    pub fn common(&self) -> Option<&CommonPdu> {
+        match &self.pdu {
+            Pdu::Common(pdu) => Some(pdu),
+            Pdu::TrapV1(_) => None,
+        }
+    }
+
+    /// The varbinds, whatever the PDU.
+    pub fn varbinds(&self) -> &[VarBind] {
+        match &self.pdu {
+            Pdu::Common(pdu) => &pdu.varbinds,
+            Pdu::TrapV1(trap) => &trap.varbinds,
+        }
+    }
+
+    /// BER bytes of the message.
+    ///
+    /// Total: an OID BER cannot carry is written anyway (see
+    /// [`ber::push_oid`]); use [`Message::try_encode`] to refuse those.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        ber::push_constructed(&mut out, tag::SEQUENCE, |m| {
+            ber::push_integer(m, self.version.wire());
+            ber::push_octets(m, tag::OCTET_STRING, &self.community);
+            match &self.pdu {
+                Pdu::Common(pdu) => encode_common(m, pdu),
+                Pdu::TrapV1(trap) => encode_trap_v1(m, trap),
+            }
+        });
+        out
+    }
+
+    /// Like [`Message::encode`], but fails on any OID that would not
+    /// decode back to itself.
+    pub fn try_encode(&self) -> Result<Vec<u8>, EncodeError> {
+        if let Pdu::TrapV1(trap) = &self.pdu {
+            ber::check_oid(&trap.enterprise)?;
+        }
+        for (oid, value) in self.varbinds() {
+            ber::check_oid(oid)?;
+            if let Value::ObjectId(inner) = value {
+                ber::check_oid(inner)?;
+            }
+        }
+        Ok(self.encode())
+    }
+
+    /// Parses one datagram. Bytes after the message are ignored.
+    pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+        let parsed = snmp2::Pdu::from_bytes(bytes).map_err(|e| header_error(bytes, e))?;
+        let version = parsed
+            .version()
+            .ok()
+            .and_then(|v| Version::from_wire(v as i64))
+            .ok_or_else(|| DecodeError::UnsupportedVersion(peek_version(bytes).unwrap_or(-1)))?;
+        let community = parsed.community.to_vec();
+        let varbinds = decode_varbinds(varbind_list(bytes, parsed.message_type)?)?;
+        let pdu = match PduKind::from_snmp2(parsed.message_type) {
+            Some(kind) => Pdu::Common(common_pdu(version, kind, &parsed, varbinds)?),
+            None => Pdu::TrapV1(trap_v1(parsed.v1_trap_info, varbinds)?),
+        };
+        Ok(Message {
+            version,
+            community,
+            pdu,
+        })
+    }
+}
+
+fn encode_common(out: &mut Vec<u8>, pdu: &CommonPdu) {
+    ber::push_constructed(out, pdu.kind.tag(), |p| {
+        ber::push_integer(p, i64::from(pdu.request_id));
+        ber::push_integer(p, i64::from(pdu.error_status.code()));
+        ber::push_integer(p, i64::from(pdu.error_index));
+        encode_varbinds(p, &pdu.varbinds);
+    });
+}
+
+fn encode_trap_v1(out: &mut Vec<u8>, trap: &TrapV1) {
+    ber::push_constructed(out, tag::TRAP_V1, |p| {
+        ber::push_oid(p, &trap.enterprise);
+        ber::push_octets(p, tag::IP_ADDRESS, &trap.agent_addr);
+        ber::push_integer(p, trap.generic_trap);
+        ber::push_integer(p, trap.specific_trap);
+        ber::push_unsigned(p, tag::TIME_TICKS, u64::from(trap.timestamp));
+        encode_varbinds(p, &trap.varbinds);
+    });
+}
+
+fn encode_varbinds(out: &mut Vec<u8>, varbinds: &[VarBind]) {
+    ber::push_constructed(out, tag::SEQUENCE, |list| {
+        for (oid, value) in varbinds {
+            ber::push_constructed(list, tag::SEQUENCE, |vb| {
+                ber::push_oid(vb, oid);
+                ber::push_value(vb, value);
+            });
+        }
+    });
+}
+
+fn version_name(wire: i64) -> &'static str {
+    match wire {
+        0 => "v1",
+        1 => "v2c",
+        2 => "v2u/v2*, obsolete",
+        3 => "v3, not supported yet",
+        _ => "unknown",
+    }
+}
+
+/// Maps snmp2's header error, naming the version when that was the cause.
+fn header_error(bytes: &[u8], err: snmp2::Error) -> DecodeError {
+    match (err, peek_version(bytes)) {
+        (snmp2::Error::UnsupportedVersion, Some(version)) => {
+            DecodeError::UnsupportedVersion(version)
+        }
+        (snmp2::Error::AsnWrongType, Some(0..=1)) => {
+            wrong_pdu_error(bytes).unwrap_or(DecodeError::Malformed(snmp2::Error::AsnWrongType))
+        }
+        (err, _) => DecodeError::Malformed(err),
+    }
+}
+
+/// snmp2 reports a v1 Trap-PDU inside a v2c message as a wrong type.
+fn wrong_pdu_error(bytes: &[u8]) -> Option<DecodeError> {
+    let (version, pdu_tag) = peek_version_and_tag(bytes)?;
+    (version == Version::V2c && pdu_tag == tag::TRAP_V1).then_some(DecodeError::PduNotInVersion {
+        version,
+        tag: pdu_tag,
+    })
+}
+
+fn peek_version(bytes: &[u8]) -> Option<i64> {
+    let body = AsnReader::from_bytes(bytes).read_raw(tag::SEQUENCE).ok()?;
+    AsnReader::from_bytes(body).read_asn_integer().ok()
+}
+
+fn peek_version_and_tag(bytes: &[u8]) -> Option<(Version, u8)> {
+    let body = AsnReader::from_bytes(bytes).read_raw(tag::SEQUENCE).ok()?;
+    let mut rdr = AsnReader::from_bytes(body);
+    let version = Version::from_wire(rdr.read_asn_integer().ok()?)?;
+    rdr.read_asn_octetstring().ok()?;
+    Some((version, rdr.peek_byte().ok()?))
+}
+
+/// Finds the varbind list's content bytes (snmp2 does not expose them).
+fn varbind_list(bytes: &[u8], kind: snmp2::MessageType) -> Result<&[u8], DecodeError> {
+    let fields_before = if kind == snmp2::MessageType::TrapV1 {
+        5
+    } else {
+        3
+    };
+    let locate = || -> Result<&[u8], snmp2::Error> {
+        let body = AsnReader::from_bytes(bytes).read_raw(tag::SEQUENCE)?;
+        let mut msg = AsnReader::from_bytes(body);
+        msg.read_asn_integer()?;
+        msg.read_asn_octetstring()?;
+        let pdu_tag = msg.peek_byte()?;
+        let mut pdu = AsnReader::from_bytes(msg.read_raw(pdu_tag)?);
+        for _ in 0..fields_before {
+            pdu.next().ok_or(snmp2::Error::AsnParse)?;
+        }
+        pdu.read_raw(tag::SEQUENCE)
+    };
+    locate().map_err(DecodeError::Malformed)
+}
+
+fn decode_varbinds(list: &[u8]) -> Result<Vec<VarBind>, DecodeError> {
+    let mut rdr = AsnReader::from_bytes(list);
+    let mut varbinds = Vec::new();
+    while rdr.bytes_left() > 0 {
+        let index = varbinds.len() + 1;
+        let varbind_err = |reason: String| DecodeError::Varbind { index, reason };
+        let seq = rdr
+            .read_raw(tag::SEQUENCE)
+            .map_err(|e| varbind_err(format!("not a SEQUENCE: {e}")))?;
+        varbinds.push(decode_varbind(seq).map_err(varbind_err)?);
+    }
+    Ok(varbinds)
+}
+
+fn decode_varbind(seq: &[u8]) -> Result<VarBind, String> {
+    let mut pair = AsnReader::from_bytes(seq);
+    let name = pair
+        .read_asn_objectidentifier()
+        .map_err(|e| format!("name is not an OBJECT IDENTIFIER: {e}"))?;
+    let oid = ber::decode_oid(name.as_bytes()).map_err(|e| format!("name: {e}"))?;
+    let value_tag = pair
+        .peek_byte()
+        .map_err(|_| format!("{oid}: value missing"))?;
+    let value = pair
+        .next()
+        .ok_or_else(|| format!("{oid}: malformed or unsupported value (tag 0x{value_tag:02x})"))
+        .and_then(|v| owned_value(v).map_err(|e| format!("{oid}: {e}")))?;
+    if pair.bytes_left() > 0 {
+        return Err(format!("{oid}: trailing bytes after the value"));
+    }
+    Ok((oid, value))
+}
+
+/// Converts snmp2's borrowed value into ours; SNMP has no other types.
+fn owned_value(value: snmp2::Value<'_>) -> Result<Value, String> {
+    use snmp2::Value as V;
+    Ok(match value {
+        V::Null => Value::Null,
+        V::Integer(n) => Value::Integer(n),
+        V::OctetString(b) => Value::OctetString(b.to_vec()),
+        V::ObjectIdentifier(oid) => {
+            Value::ObjectId(ber::decode_oid(oid.as_bytes()).map_err(|e| e.to_string())?)
+        }
+        V::IpAddress(ip) => Value::IpAddress(ip),
+        V::Counter32(n) => Value::Counter32(n),
+        V::Unsigned32(n) => Value::Gauge32(n),
+        V::Timeticks(n) => Value::TimeTicks(n),
+        V::Opaque(b) => Value::Opaque(b.to_vec()),
+        V::Counter64(n) => Value::Counter64(n),
+        V::NoSuchObject => Value::NoSuchObject,
+        V::NoSuchInstance => Value::NoSuchInstance,
+        V::EndOfMibView => Value::EndOfMibView,
+        other => return Err(format!("not an SNMP value type: {other:?}")),
+    })
+}
+
+fn common_pdu(
+    version: Version,
+    kind: PduKind,
+    parsed: &snmp2::Pdu<'_>,
+    varbinds: Vec<VarBind>,
+) -> Result<CommonPdu, DecodeError> {
+    if version == Version::V1 && !kind.exists_in_v1() {
+        return Err(DecodeError::PduNotInVersion {
+            version,
+            tag: kind.tag(),
+        });
+    }
+    Ok(CommonPdu {
+        kind,
+        request_id: parsed.req_id,
+        error_status: ErrorStatus::from_u32(parsed.error_status),
+        error_index: parsed.error_index,
+        varbinds,
+    })
+}
+
+fn trap_v1(
+    info: Option<snmp2::pdu::V1TrapInfo<'_>>,
+    varbinds: Vec<VarBind>,
+) -> Result<TrapV1, DecodeError> {
+    let info = info.ok_or(DecodeError::Malformed(snmp2::Error::AsnWrongType))?;
+    let enterprise =
+        ber::decode_oid(info.enterprise.as_bytes()).map_err(|source| DecodeError::BadOid {
+            what: "trap enterprise",
+            source,
+        })?;
+    let agent_addr = match info.agent_addr {
+        std::net::IpAddr::V4(v4) => v4.octets(),
+        std::net::IpAddr::V6(_) => return Err(DecodeError::Malformed(snmp2::Error::AsnWrongType)),
+    };
+    Ok(TrapV1 {
+        enterprise,
+        agent_addr,
+        generic_trap: info.generic_trap,
+        specific_trap: info.specific_trap,
+        timestamp: info.timestamp,
+        varbinds,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oid(text: &str) -> Oid {
+        Oid::parse(text).unwrap()
+    }
+
+    /// One varbind of every value variant.
+    fn every_value() -> Vec<VarBind> {
+        let base = oid("1.3.6.1.4.1.705.1.7");
+        let values = vec![
+            Value::Integer(-42),
+            Value::Integer(i64::MAX),
+            Value::Integer(i64::MIN),
+            Value::OctetString(b"Galaxy 5500".to_vec()),
+            Value::OctetString(vec![0xff; 300]),
+            Value::Null,
+            Value::ObjectId(oid("1.3.6.1.4.1.705.1")),
+            Value::ObjectId(oid("2.100.3")),
+            Value::IpAddress([10, 0, 0, 1]),
+            Value::Counter32(u32::MAX),
+            Value::Gauge32(230),
+            Value::TimeTicks(123_456),
+            Value::Counter64(u64::MAX),
+            Value::Opaque(vec![0x9f, 0x78, 0x04, 0x42, 0xf6, 0x00, 0x00]),
+            Value::NoSuchObject,
+            Value::NoSuchInstance,
+            Value::EndOfMibView,
+        ];
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (base.join(&[i as u32 + 1, 0]), v))
+            .collect()
+    }
+
+    fn round_trip(msg: &Message) {
+        let bytes = msg.encode();
+        assert_eq!(msg.try_encode().as_ref(), Ok(&bytes));
+        let back = Message::decode(&bytes).unwrap_or_else(|e| panic!("{e} for {msg:?}"));
+        assert_eq!(&back, msg);
+        assert_eq!(back.encode(), bytes);
+    }
+
+    #[test]
+    fn every_common_kind_round_trips_with_every_value() {
+        let kinds = [
+            PduKind::Get,
+            PduKind::GetNext,
+            PduKind::GetBulk,
+            PduKind::Set,
+            PduKind::Response,
+            PduKind::TrapV2,
+            PduKind::Inform,
+            PduKind::Report,
+        ];
+        for kind in kinds {
+            for version in [Version::V1, Version::V2c] {
+                if version == Version::V1 && !kind.exists_in_v1() {
+                    continue;
+                }
+                let mut pdu = CommonPdu::new(kind, 0x1234_5678, every_value());
+                if kind == PduKind::Response {
+                    pdu.error_status = ErrorStatus::NotWritable;
+                    pdu.error_index = 3;
+                }
+                round_trip(&Message::new(version, b"public".to_vec(), pdu));
+            }
+        }
+    }
+
+    #[test]
+    fn extreme_headers_round_trip() {
+        for request_id in [0, 1, -1, i32::MIN, i32::MAX] {
+            let pdu = CommonPdu::new(PduKind::Get, request_id, vec![]);
+            round_trip(&Message::new(Version::V2c, Vec::new(), pdu));
+        }
+        let mut pdu = CommonPdu::new(PduKind::Response, 7, every_value());
+        pdu.error_status = ErrorStatus::Other(99);
+        pdu.error_index = 17;
+        round_trip(&Message::new(Version::V2c, vec![0u8; 200], pdu));
+    }
+
+    #[test]
+    fn get_bulk_counts_survive_the_error_slots() {
+        let varbinds = vec![(oid("1.3.6.1.2.1.2.2.1.2"), Value::Null)];
+        for (non_repeaters, max_repetitions) in [(0, 25), (1, 10), (2, 0), (30, 1_000_000)] {
+            let pdu = CommonPdu::get_bulk(9, non_repeaters, max_repetitions, varbinds.clone());
+            let msg = Message::new(Version::V2c, b"public".to_vec(), pdu);
+            round_trip(&msg);
+            let back = Message::decode(&msg.encode()).unwrap();
+            let back = back.common().unwrap();
+            assert_eq!(back.non_repeaters(), non_repeaters);
+            assert_eq!(back.max_repetitions(), max_repetitions);
+        }
+    }
+
+    #[test]
+    fn trap_v1_round_trips() {
+        let trap = TrapV1 {
+            enterprise: oid("1.3.6.1.4.1.705.1.11"),
+            agent_addr: [192, 168, 0, 42],
+            generic_trap: 6,
+            specific_trap: 13,
+            timestamp: u32::MAX,
+            varbinds: every_value(),
+        };
+        round_trip(&Message {
+            version: Version::V1,
+            community: b"public".to_vec(),
+            pdu: Pdu::TrapV1(trap),
+        });
+    }
+
+    #[test]
+    fn decodes_a_net_snmp_response_capture() {
+        // snmpget -v2c sysUpTime.0 reply: Timeticks 12345678.
+        let bytes: &[u8] = &[
+            0x30, 0x2d, 0x02, 0x01, 0x01, 0x04, 0x06, b'p', b'u', b'b', b'l', b'i', b'c', 0xa2,
+            0x20, 0x02, 0x04, 0x6b, 0x8b, 0x45, 0x67, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30,
+            0x12, 0x30, 0x10, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x03, 0x00, 0x43,
+            0x04, 0x00, 0xbc, 0x61, 0x4e,
+        ];
+        let msg = Message::decode(bytes).unwrap();
+        assert_eq!(msg.encode(), bytes);
+        assert_eq!(msg.version, Version::V2c);
+        assert_eq!(msg.community, b"public");
+        let pdu = msg.common().unwrap();
+        assert_eq!(pdu.kind, PduKind::Response);
+        assert_eq!(pdu.request_id, 0x6b8b_4567);
+        assert_eq!(
+            pdu.varbinds,
+            vec![(oid("1.3.6.1.2.1.1.3.0"), Value::TimeTicks(12_345_678))]
+        );
+    }
+
+    #[test]
+    fn rejects_v3_with_a_clear_error() {
+        // msgVersion 3, then a header we never look at.
+        let bytes = [0x30, 0x05, 0x02, 0x01, 0x03, 0x30, 0x00];
+        let err = Message::decode(&bytes).unwrap_err();
+        assert_eq!(err, DecodeError::UnsupportedVersion(3));
+        assert!(err.to_string().contains("v3"), "{err}");
+        let v2 = [0x30, 0x03, 0x02, 0x01, 0x02];
+        assert_eq!(
+            Message::decode(&v2).unwrap_err(),
+            DecodeError::UnsupportedVersion(2)
+        );
+    }
+
+    #[test]
+    fn rejects_pdus_that_do_not_exist_in_the_version() {
+        let pdu = CommonPdu::get_bulk(1, 0, 10, vec![(oid("1.3.6.1"), Value::Null)]);
+        let bulk_v1 = Message::new(Version::V1, b"public".to_vec(), pdu).encode();
+        assert_eq!(
+            Message::decode(&bulk_v1).unwrap_err(),
+            DecodeError::PduNotInVersion {
+                version: Version::V1,
+                tag: tag::GET_BULK
+            }
+        );
+        let trap = TrapV1 {
+            enterprise: oid("1.3.6.1.4.1.705"),
+            agent_addr: [127, 0, 0, 1],
+            generic_trap: 0,
+            specific_trap: 0,
+            timestamp: 0,
+            varbinds: vec![],
+        };
+        let mut msg = Message {
+            version: Version::V2c,
+            community: b"public".to_vec(),
+            pdu: Pdu::TrapV1(trap),
+        };
+        let trap_v2c = msg.encode();
+        let err = Message::decode(&trap_v2c).unwrap_err();
+        assert!(matches!(err, DecodeError::PduNotInVersion { .. }), "{err}");
+        msg.version = Version::V1;
+        assert!(Message::decode(&msg.encode()).is_ok());
+    }
+
+    #[test]
+    fn a_bad_varbind_is_an_error_not_a_shorter_list() {
+        let pdu = CommonPdu::new(
+            PduKind::Response,
+            5,
+            vec![
+                (oid("1.3.6.1.2.1.1.1.0"), Value::Integer(1)),
+                (oid("1.3.6.1.2.1.1.2.0"), Value::Integer(2)),
+            ],
+        );
+        let mut bytes = Message::new(Version::V2c, b"public".to_vec(), pdu).encode();
+        // Change the second value's tag to an unknown application type.
+        let pos = bytes.len() - 3;
+        assert_eq!(bytes[pos], tag::INTEGER);
+        bytes[pos] = 0x47;
+        let err = Message::decode(&bytes).unwrap_err();
+        assert!(
+            matches!(&err, DecodeError::Varbind { index: 2, reason } if reason.contains("0x47")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn varbind_with_trailing_bytes_or_bad_oid_is_rejected() {
+        // SEQUENCE { OID 1.3, INTEGER 1, NULL }
+        let list = [0x30, 0x07, 0x06, 0x01, 0x2b, 0x02, 0x01, 0x01, 0x05, 0x00];
+        assert!(decode_varbinds(&list[..]).is_err());
+        // SEQUENCE { OID (empty), NULL }
+        let empty_oid = [0x30, 0x04, 0x06, 0x00, 0x05, 0x00];
+        let err = decode_varbinds(&empty_oid).unwrap_err();
+        assert!(err.to_string().contains("empty"), "{err}");
+    }
+
+    #[test]
+    fn error_status_codes_and_text() {
+        for code in 0..19 {
+            let status = ErrorStatus::from_u32(code);
+            assert!(!matches!(status, ErrorStatus::Other(_)), "{code}");
+            assert_eq!(status.code(), code);
+        }
+        assert_eq!(ErrorStatus::from_u32(2), ErrorStatus::NoSuchName);
+        assert_eq!(ErrorStatus::from_u32(17), ErrorStatus::NotWritable);
+        assert_eq!(ErrorStatus::from_u32(4242), ErrorStatus::Other(4242));
+        assert_eq!(ErrorStatus::Other(4242).code(), 4242);
+        assert_eq!(
+            ErrorStatus::NotWritable.to_string(),
+            "notWritable (17): the object is not writable"
+        );
+    }
+
+    /// xorshift64*: deterministic noise for the no-panic test.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn malformed_bytes_never_panic() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut seeds: Vec<Vec<u8>> = Vec::new();
+        for kind in [PduKind::GetBulk, PduKind::Response, PduKind::TrapV2] {
+            let pdu = CommonPdu::new(kind, 77, every_value());
+            seeds.push(Message::new(Version::V2c, b"public".to_vec(), pdu).encode());
+        }
+        seeds.push(
+            Message {
+                version: Version::V1,
+                community: b"public".to_vec(),
+                pdu: Pdu::TrapV1(TrapV1 {
+                    enterprise: oid("1.3.6.1.4.1.705"),
+                    agent_addr: [1, 2, 3, 4],
+                    generic_trap: 6,
+                    specific_trap: 1,
+                    timestamp: 5,
+                    varbinds: every_value(),
+                }),
+            }
+            .encode(),
+        );
+        let mut decoded = 0;
+        // Every truncation of every seed.
+        for seed in &seeds {
+            for len in 0..seed.len() {
+                decoded += usize::from(Message::decode(&seed[..len]).is_ok());
+            }
+        }
+        // Random bit flips, byte replacements and splices.
+        for round in 0..20_000 {
+            let mut bytes = seeds[round % seeds.len()].clone();
+            for _ in 0..=rng.below(4) {
+                let at = rng.below(bytes.len());
+                match rng.below(3) {
+                    0 => bytes[at] ^= 1 << rng.below(8),
+                    1 => bytes[at] = rng.next() as u8,
+                    _ => bytes.truncate(at.max(1)),
+                }
+            }
+            decoded += usize::from(Message::decode(&bytes).is_ok());
+        }
+        // Pure noise, with a plausible first byte half of the time.
+        for _ in 0..20_000 {
+            let len = rng.below(64);
+            let mut bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            if len > 0 && rng.below(2) == 0 {
+                bytes[0] = 0x30;
+            }
+            decoded += usize::from(Message::decode(&bytes).is_ok());
+        }
+        // Some mutations are harmless (e.g. a flipped value byte): the
+        // decoder must accept those, so the count is not zero.
+        assert!(decoded > 0);
+    }
+}
