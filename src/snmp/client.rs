@@ -12,10 +12,13 @@
 //!   another address is discarded and counted, and reading goes on until
 //!   the attempt's timeout;
 //! * after `retries + 1` silent attempts the exchange fails with
-//!   [`SnmpError::Timeout`].
+//!   [`SnmpError::Timeout`] ([`SnmpError::Decode`] when the agent did
+//!   answer, but never decodably: a v3-only agent, say);
+//! * an ICMP port unreachable (nothing listens on the target port) ends
+//!   the exchange at once with [`SnmpError::Io`].
 //!
-//! Batches start at `max_pdu_bytes / 40` varbinds; an agent's `tooBig`
-//! halves them for the rest of the client's life.
+//! Batches start at `max_pdu_bytes / BYTES_PER_VARBIND` varbinds; an
+//! agent's `tooBig` halves them for the rest of the client's life.
 
 use crate::oid::Oid;
 use crate::snmp::Version;
@@ -267,7 +270,9 @@ impl Client {
     }
 
     /// Walks every subtree in `roots` at once and returns the varbinds
-    /// inside them, sorted by OID, without duplicates.
+    /// inside them, sorted by OID, without duplicates. A root itself is
+    /// never returned (GETNEXT starts after it): walk `sysDescr`, not
+    /// `sysDescr.0`. Roots inside other roots are walked once.
     pub async fn walk(&mut self, roots: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
         let mut walks: Vec<RootWalk> = distinct_roots(roots)
             .into_iter()

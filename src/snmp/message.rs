@@ -804,8 +804,15 @@ mod tests {
     #[test]
     fn varbind_with_trailing_bytes_or_bad_oid_is_rejected() {
         // SEQUENCE { OID 1.3, INTEGER 1, NULL }
-        let list = [0x30, 0x07, 0x06, 0x01, 0x2b, 0x02, 0x01, 0x01, 0x05, 0x00];
-        assert!(decode_varbinds(&list[..]).is_err());
+        let list = [0x30, 0x08, 0x06, 0x01, 0x2b, 0x02, 0x01, 0x01, 0x05, 0x00];
+        let err = decode_varbinds(&list).unwrap_err();
+        assert!(err.to_string().contains("trailing"), "{err}");
+        // The same without the NULL is fine.
+        let ok = [0x30, 0x06, 0x06, 0x01, 0x2b, 0x02, 0x01, 0x01];
+        assert_eq!(
+            decode_varbinds(&ok).unwrap(),
+            vec![(oid("1.3"), Value::Integer(1))]
+        );
         // SEQUENCE { OID (empty), NULL }
         let empty_oid = [0x30, 0x04, 0x06, 0x00, 0x05, 0x00];
         let err = decode_varbinds(&empty_oid).unwrap_err();

@@ -437,6 +437,19 @@ impl Snmpsim {
         self.reset_requests();
     }
 
+    /// Freezes the agent (SIGSTOP): it stops answering, as a card that lost
+    /// power, on the same port. [`Snmpsim::resume`] brings it back.
+    #[allow(dead_code)]
+    pub fn pause(&self) {
+        signal(self.child.id(), "-STOP");
+    }
+
+    /// Resumes a paused agent (SIGCONT).
+    #[allow(dead_code)]
+    pub fn resume(&self) {
+        signal(self.child.id(), "-CONT");
+    }
+
     /// `127.0.0.1:<port>`.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from((LOCALHOST, self.port))
@@ -511,8 +524,22 @@ impl Snmpsim {
     }
 }
 
+/// A stopped process must be continued to die on SIGTERM-like kills.
+fn signal_quietly(pid: u32) {
+    let _ = Command::new("kill").args(["-CONT", &pid.to_string()]).status();
+}
+
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} {pid} failed");
+}
+
 impl Drop for Snmpsim {
     fn drop(&mut self) {
+        signal_quietly(self.child.id());
         kill_child(&mut self.child);
         let _ = fs::remove_dir_all(&self.dir);
     }

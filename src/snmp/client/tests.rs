@@ -12,6 +12,8 @@ use tokio::task::JoinHandle;
 
 const READ: &str = "public";
 const WRITE: &str = "private";
+/// Starting batch size of [`FakeAgent::client`].
+const BATCH: usize = 35;
 
 /// How the fake agent misbehaves.
 #[derive(Clone, Default)]
@@ -69,10 +71,13 @@ impl FakeAgent {
         self.requests.lock().unwrap().clone()
     }
 
+    /// A client whose batches start at [`BATCH`] varbinds, whatever the
+    /// bytes-per-varbind estimate, so round-trip counts stay exact.
     fn client(&self, version: Version) -> Client {
         let mut opts = ClientOptions::new(self.addr);
         opts.version = version;
         opts.timeout = Duration::from_millis(300);
+        opts.max_pdu_bytes = BATCH * BYTES_PER_VARBIND;
         Client::new(opts).unwrap()
     }
 }
@@ -370,7 +375,7 @@ async fn get_halves_batches_on_too_big_and_remembers() {
     let mib = ups_mib();
     let agent = FakeAgent::start(mib.clone(), quirks).await;
     let mut client = agent.client(Version::V2c);
-    assert_eq!(client.max_varbinds(), 35);
+    assert_eq!(client.max_varbinds(), BATCH);
     let wanted: Vec<Oid> = mib.keys().take(20).cloned().collect();
     let got = client.get(&wanted).await.unwrap();
     let expected: Vec<VarBind> = mib.clone().into_iter().take(20).collect();
@@ -522,7 +527,7 @@ async fn parallel_bulk_walk_of_three_tables() {
     let got = client.walk(&roots).await.unwrap();
     assert_eq!(got, expected_walk(&mib, &roots));
     assert_eq!(got.len(), 30);
-    // max_repetitions = min(25, 35 / 3) = 11: every table ends in one PDU.
+    // max_repetitions = min(25, BATCH / 3) = 11: every table ends in one PDU.
     assert_eq!(client.stats().requests, 1);
     let request = agent.requests()[0].clone();
     let bulk = request.common().unwrap();
@@ -682,7 +687,8 @@ async fn walk_stops_on_non_increasing_oids() {
         }
     });
     let mut client = Client::new(ClientOptions::new(addr)).unwrap();
-    let walk = client.walk(&[oid("1.3.6.1.2.1.1")]);
+    let roots = [oid("1.3.6.1.2.1.1")];
+    let walk = client.walk(&roots);
     let got = tokio::time::timeout(Duration::from_secs(5), walk)
         .await
         .expect("the walk must end")
@@ -761,6 +767,81 @@ async fn unencodable_oids_are_refused_before_sending() {
     let err = client.get(&[Oid::from_arcs(vec![7, 1])]).await.unwrap_err();
     assert!(matches!(err, SnmpError::Encode { .. }), "{err}");
     assert_eq!(client.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn get_next_returns_successors_and_skips_the_end_of_mib() {
+    let agent = FakeAgent::start(ups_mib(), Quirks::default()).await;
+    let wanted = [oid("1.3.6.1.2.1.1.1.0"), oid("1.3.6.1.4.1.705.1.8.1.0")];
+    for version in [Version::V2c, Version::V1] {
+        let mut client = agent.client(version);
+        let got = client.get_next(&wanted).await.unwrap();
+        assert_eq!(
+            got,
+            vec![(oid("1.3.6.1.2.1.1.3.0"), Value::TimeTicks(4242))],
+            "{version}"
+        );
+    }
+    // v2c: one PDU with endOfMibView; v1: noSuchName, then the rest again.
+    let sizes: Vec<usize> = agent
+        .requests()
+        .iter()
+        .map(|m| m.varbinds().len())
+        .collect();
+    assert_eq!(sizes, [2, 2, 1]);
+}
+
+#[tokio::test]
+async fn a_closed_port_is_an_io_error_naming_the_target() {
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut client = Client::new(ClientOptions::new(closed)).unwrap();
+    let started = std::time::Instant::now();
+    let err = client.get(&[oid("1.3.6.1.2.1.1.3.0")]).await.unwrap_err();
+    // Loopback answers with ICMP port unreachable: no need to wait 3 s.
+    assert!(matches!(&err, SnmpError::Io { .. }), "{err}");
+    assert!(err.to_string().contains(&closed.to_string()), "{err}");
+    assert!(started.elapsed() < Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn talks_to_an_ipv6_agent() {
+    // Skip where the sandbox has no IPv6 loopback.
+    let Ok(socket) = UdpSocket::bind("[::1]:0").await else {
+        return;
+    };
+    let addr = socket.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut mib = ups_mib();
+        let mut buf = vec![0; 65_535];
+        while let Ok((len, from)) = socket.recv_from(&mut buf).await {
+            let Ok(request) = Message::decode(&buf[..len]) else {
+                continue;
+            };
+            if let Some(reply) = answer(&mut mib, &Quirks::default(), &request) {
+                socket.send_to(&reply.encode(), from).await.unwrap();
+            }
+        }
+    });
+    let mut client = Client::new(ClientOptions::new(addr)).unwrap();
+    let got = client.get(&[oid("1.3.6.1.2.1.1.3.0")]).await.unwrap();
+    assert_eq!(
+        got,
+        vec![(oid("1.3.6.1.2.1.1.3.0"), Value::TimeTicks(4242))]
+    );
+    task.abort();
+}
+
+#[tokio::test]
+async fn batch_size_starts_from_the_response_budget() {
+    let target: SocketAddr = "127.0.0.1:161".parse().unwrap();
+    let client = Client::new(ClientOptions::new(target)).unwrap();
+    assert_eq!(client.max_varbinds(), 1400 / BYTES_PER_VARBIND);
+    let mut tiny = ClientOptions::new(target);
+    tiny.max_pdu_bytes = 10;
+    assert_eq!(Client::new(tiny).unwrap().max_varbinds(), 1);
 }
 
 #[test]
