@@ -26,9 +26,23 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the gateway: poll every configured UPS and keep MQTT and Home
+    /// Assistant in step with it (until SIGINT/SIGTERM).
+    Run(RunArgs),
+    /// Validate the configuration and print the effective result (defaults,
+    /// file and environment merged) with secrets masked.
+    CheckConfig(RunArgs),
     /// Read every page of one agent once and print the JSON that would be
     /// published to MQTT.
     Probe(ProbeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// TOML configuration (see config/example.toml); UPS2MQTT_<SECTION>__<KEY>
+    /// variables override it.
+    #[arg(long, short, env = "UPS2MQTT_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -82,6 +96,8 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Run(args) => run(args).await,
+            Command::CheckConfig(args) => check_config(args),
             Command::Probe(args) => probe(args).await,
         }
     });
@@ -96,11 +112,26 @@ pub fn main() -> ExitCode {
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+fn check_config(args: RunArgs) -> anyhow::Result<()> {
+    let config = crate::config::Config::load(args.config.as_deref())?;
+    println!("{}", serde_json::to_string_pretty(&config.masked())?);
+    eprintln!("configuration is valid: {} UPS(es)", config.ups.len());
+    Ok(())
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let config = crate::config::Config::load(args.config.as_deref())?;
+    if config.ups.is_empty() {
+        tracing::warn!("no [[ups]] configured: only the bridge is published");
+    }
+    crate::gateway::run_until_signal(config).await
 }
 
 async fn probe(args: ProbeArgs) -> anyhow::Result<()> {

@@ -21,7 +21,60 @@ pub struct Config {
     #[serde(default)]
     pub gateway: Gateway,
     #[serde(default)]
+    pub mqtt: MqttConfig,
+    #[serde(default)]
     pub ups: Vec<UpsConfig>,
+}
+
+/// The MQTT broker connection and topic roots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    pub host: String,
+    pub port: u16,
+    /// Root of every state topic: `<base_topic>/<ups id>/<page>`.
+    pub base_topic: String,
+    /// Home Assistant discovery on/off and its prefix.
+    pub discovery: bool,
+    pub discovery_prefix: String,
+    /// Default: `ups2mqtt-<gateway id>`.
+    pub client_id: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Seconds between MQTT keep-alive pings.
+    pub keep_alive: u64,
+    /// Seconds between full re-publications of every page, changed or not
+    /// (pages are otherwise published only when they change).
+    pub refresh: u64,
+    /// TLS to the broker (rustls); absent = plain TCP.
+    pub tls: Option<TlsConfig>,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        MqttConfig {
+            host: "127.0.0.1".to_string(),
+            port: 1883,
+            base_topic: "ups2mqtt".to_string(),
+            discovery: true,
+            discovery_prefix: "homeassistant".to_string(),
+            client_id: None,
+            username: None,
+            password: None,
+            keep_alive: 30,
+            refresh: 60,
+            tls: None,
+        }
+    }
+}
+
+/// PEM files for TLS; `cert_file` + `key_file` enable client certificates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub ca_file: std::path::PathBuf,
+    pub cert_file: Option<std::path::PathBuf>,
+    pub key_file: Option<std::path::PathBuf>,
 }
 
 /// This gateway's identity.
@@ -83,6 +136,9 @@ pub struct UpsConfig {
     pub scale: BTreeMap<String, f64>,
     #[serde(default)]
     pub poll: PollConfig,
+    /// Consecutive failed polls before the UPS is published `offline`.
+    #[serde(default = "default_offline_after")]
+    pub offline_after: u32,
 }
 
 /// Poll intervals in seconds.
@@ -154,6 +210,9 @@ fn default_max_pdu_bytes() -> usize {
 fn default_max_repetitions() -> u32 {
     25
 }
+fn default_offline_after() -> u32 {
+    3
+}
 fn default_fast() -> u64 {
     5
 }
@@ -178,6 +237,7 @@ impl UpsConfig {
             mibs: Vec::new(),
             scale: BTreeMap::new(),
             poll: PollConfig::default(),
+            offline_after: default_offline_after(),
         }
     }
 
@@ -242,6 +302,7 @@ impl Config {
                 format!("{:?} must be 1-64 of [a-z0-9_-]", self.gateway.id),
             );
         }
+        self.validate_mqtt(&mut problem);
         let mut seen = std::collections::HashSet::new();
         for (i, ups) in self.ups.iter().enumerate() {
             let key = |k: &str| format!("ups[{i}].{k}");
@@ -307,6 +368,12 @@ impl Config {
                     );
                 }
             }
+            if !(1..=1000).contains(&ups.offline_after) {
+                problem(
+                    key("offline_after"),
+                    format!("{} is outside 1..=1000", ups.offline_after),
+                );
+            }
             for (interval_key, secs) in [("poll.fast", ups.poll.fast), ("poll.slow", ups.poll.slow)]
             {
                 if !(1..=86_400).contains(&secs) {
@@ -331,6 +398,92 @@ impl Config {
         }
     }
 }
+
+impl Config {
+    fn validate_mqtt(&self, problem: &mut impl FnMut(String, String)) {
+        let mqtt = &self.mqtt;
+        if mqtt.host.trim().is_empty() {
+            problem("mqtt.host".into(), "must not be empty".into());
+        }
+        if mqtt.port == 0 {
+            problem("mqtt.port".into(), "must be 1-65535".into());
+        }
+        for (key, topic) in [
+            ("mqtt.base_topic", &mqtt.base_topic),
+            ("mqtt.discovery_prefix", &mqtt.discovery_prefix),
+        ] {
+            if topic.is_empty()
+                || topic.contains(['+', '#'])
+                || topic.starts_with('/')
+                || topic.ends_with('/')
+            {
+                problem(
+                    key.into(),
+                    format!("{topic:?} must be a topic without wildcards or leading/trailing '/'"),
+                );
+            }
+        }
+        if mqtt.username.is_none() && mqtt.password.is_some() {
+            problem("mqtt.password".into(), "needs mqtt.username".into());
+        }
+        if !(5..=3_600).contains(&mqtt.keep_alive) {
+            problem(
+                "mqtt.keep_alive".into(),
+                format!("{} s is outside 5..=3600", mqtt.keep_alive),
+            );
+        }
+        if !(1..=86_400).contains(&mqtt.refresh) {
+            problem(
+                "mqtt.refresh".into(),
+                format!("{} s is outside 1..=86400", mqtt.refresh),
+            );
+        }
+        if let Some(tls) = &mqtt.tls {
+            for (key, file) in [
+                ("mqtt.tls.ca_file", Some(&tls.ca_file)),
+                ("mqtt.tls.cert_file", tls.cert_file.as_ref()),
+                ("mqtt.tls.key_file", tls.key_file.as_ref()),
+            ] {
+                if let Some(file) = file.filter(|f| !f.exists()) {
+                    problem(
+                        key.into(),
+                        format!("file {} does not exist", file.display()),
+                    );
+                }
+            }
+            if tls.cert_file.is_some() != tls.key_file.is_some() {
+                problem(
+                    "mqtt.tls".into(),
+                    "cert_file and key_file go together".into(),
+                );
+            }
+        }
+    }
+
+    /// The configuration as JSON with every secret replaced by `"***"`.
+    pub fn masked(&self) -> serde_json::Value {
+        let mut copy = self.clone();
+        if copy.mqtt.password.is_some() {
+            copy.mqtt.password = Some(MASK.to_string());
+        }
+        for ups in &mut copy.ups {
+            ups.community = MASK.to_string();
+            ups.write_community = MASK.to_string();
+        }
+        serde_json::to_value(copy).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The MQTT client id.
+    pub fn client_id(&self) -> String {
+        self.mqtt
+            .client_id
+            .clone()
+            .unwrap_or_else(|| format!("ups2mqtt-{}", self.gateway.id))
+    }
+}
+
+/// What secrets are replaced with in printed configurations.
+pub const MASK: &str = "***";
 
 /// `UPS2MQTT_<SECTION>__<KEY>` variables. Others with the prefix (e.g.
 /// `UPS2MQTT_SNMPSIM` for the tests) are not configuration.
@@ -454,6 +607,19 @@ mod tests {
             assert!(err.contains("gateway.id"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn masking_hides_every_secret() {
+        let config = parse(
+            "[mqtt]\nusername = \"u\"\npassword = \"hunter22\"\n[[ups]]\nid = \"a\"\nhost = \"h\"\ncommunity = \"c0mm\"\nwrite_community = \"wr1te\"\n",
+        )
+        .unwrap();
+        let text = config.masked().to_string();
+        for secret in ["hunter22", "c0mm", "wr1te"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        assert!(text.contains("\"username\":\"u\""), "{text}");
     }
 
     #[test]

@@ -8,15 +8,23 @@
 //! - [`snmp`]: BER, messages and the async manager.
 //! - [`probe`]: which MIBs an agent serves, and which subtrees to walk.
 //! - [`pages`]: varbinds → page JSON.
-//! - [`ups`]: talking to one UPS (connect, detect, read pages).
+//! - [`ups`]: one UPS: connect, detect, read pages, and its poll task.
+//! - [`mqtt`]: the one broker connection, retained store and replay.
+//! - [`gateway`]: MQTT + one task per UPS, HA birth, ghosts, shutdown.
+//! - [`topics`]: every MQTT topic and Home Assistant id.
+//! - [`discovery`]: Home Assistant discovery payloads from the point table.
 //! - [`config`]: figment layers and validation.
 //! - [`cli`]: the command line.
 
 pub mod cli;
 pub mod config;
+pub mod discovery;
+pub mod gateway;
 pub mod mib;
+pub mod mqtt;
 pub mod oid;
 pub mod pages;
 pub mod probe;
 pub mod snmp;
+pub mod topics;
 pub mod ups;

@@ -114,3 +114,258 @@ pub async fn resolve(host: &str, port: u16) -> Result<SocketAddr, UpsError> {
         .next()
         .ok_or_else(|| error("no address found".to_string()))
 }
+
+// ------------------------------------------------------------------ the task
+
+/// Where a UPS task's results go (the gateway maps them to MQTT topics;
+/// tests record them). Calls are cheap and never block on the network.
+pub trait UpsSink: Send + 'static {
+    /// A page's latest JSON; `force` re-publishes it even if unchanged.
+    fn page(&mut self, page: Page, json: &serde_json::Map<String, serde_json::Value>, force: bool);
+    /// A page the UPS no longer has.
+    fn page_gone(&mut self, page: Page);
+    /// The set of pages and fields changed: announce them (discovery).
+    fn shape(&mut self, pages: &BTreeMap<Page, serde_json::Map<String, serde_json::Value>>);
+    fn availability(&mut self, online: bool);
+    fn health(&mut self, health: &serde_json::Value);
+}
+
+/// What can be asked of a running UPS task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpsRequest {
+    /// Read these pages now (traps, commands).
+    PollNow(Vec<Page>),
+}
+
+/// The per-UPS task: everything that talks to one agent is serialized here,
+/// so one dead agent never blocks another.
+pub struct UpsTask<S: UpsSink> {
+    config: UpsConfig,
+    sink: S,
+    refresh: Duration,
+    ups: Option<Ups>,
+    next_due: BTreeMap<Page, tokio::time::Instant>,
+    last_refresh: tokio::time::Instant,
+    pages: BTreeMap<Page, serde_json::Map<String, serde_json::Value>>,
+    shape: Option<Vec<(Page, Vec<String>)>>,
+    health: Health,
+}
+
+/// Diagnostics published on the health topic.
+#[derive(Debug, Default, Clone)]
+struct Health {
+    online: Option<bool>,
+    failures: u32,
+    last_good_poll: Option<u64>,
+    last_error: Option<String>,
+    polls: u64,
+    notes: Vec<String>,
+}
+
+impl<S: UpsSink> UpsTask<S> {
+    /// `refresh`: how often every page is re-published even if unchanged.
+    pub fn new(config: UpsConfig, sink: S, refresh: Duration) -> UpsTask<S> {
+        let now = tokio::time::Instant::now();
+        UpsTask {
+            config,
+            sink,
+            refresh,
+            ups: None,
+            next_due: Page::ALL.iter().map(|&p| (p, now)).collect(),
+            last_refresh: now,
+            pages: BTreeMap::new(),
+            shape: None,
+            health: Health::default(),
+        }
+    }
+
+    /// Polls until `stop` turns true; `requests` asks for early polls.
+    pub async fn run(
+        mut self,
+        mut requests: tokio::sync::mpsc::Receiver<UpsRequest>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let span = tracing::info_span!("ups", id = %self.config.id);
+        let _enter = span.enter();
+        loop {
+            let due = self.due_pages();
+            if due.is_empty() {
+                let wake = self
+                    .next_due
+                    .values()
+                    .min()
+                    .copied()
+                    .unwrap_or_else(tokio::time::Instant::now);
+                tokio::select! {
+                    _ = tokio::time::sleep_until(wake) => {}
+                    request = requests.recv() => match request {
+                        Some(UpsRequest::PollNow(pages)) => self.make_due(&pages),
+                        None => return,
+                    },
+                    _ = stop.changed() => return,
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = self.poll(&due) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    fn due_pages(&self) -> Vec<Page> {
+        let now = tokio::time::Instant::now();
+        self.next_due
+            .iter()
+            .filter(|(_, due)| **due <= now)
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    fn make_due(&mut self, pages: &[Page]) {
+        let now = tokio::time::Instant::now();
+        for page in pages {
+            self.next_due.insert(*page, now);
+        }
+    }
+
+    /// One poll of the due pages, then their next due times.
+    async fn poll(&mut self, due: &[Page]) {
+        let started = tokio::time::Instant::now();
+        match self.read(due).await {
+            Ok(outcomes) => self.on_success(due, outcomes),
+            Err(error) => self.on_failure(error),
+        }
+        let retry = Duration::from_secs(self.config.poll.fast);
+        for &page in due {
+            let interval = if self.health.online == Some(true) {
+                self.config.poll.interval(page)
+            } else {
+                retry.min(self.config.poll.interval(page))
+            };
+            self.next_due.insert(page, started + interval);
+        }
+        self.publish_health();
+    }
+
+    async fn read(&mut self, due: &[Page]) -> Result<BTreeMap<Page, PageOutcome>, UpsError> {
+        if self.ups.is_none() {
+            let ups = Ups::connect(&self.config).await?;
+            tracing::info!(mibs = ?ups.capabilities().mibs, "agent detected");
+            self.ups = Some(ups);
+        }
+        let ups = self.ups.as_mut().expect("connected above");
+        Ok(ups.read(due).await?)
+    }
+
+    fn on_success(&mut self, due: &[Page], outcomes: BTreeMap<Page, PageOutcome>) {
+        let refresh = self.last_refresh.elapsed() >= self.refresh;
+        if refresh {
+            self.last_refresh = tokio::time::Instant::now();
+        }
+        self.health.notes.clear();
+        for &page in due {
+            match outcomes.get(&page) {
+                Some(outcome) => {
+                    self.sink.page(page, &outcome.json, refresh);
+                    self.health.notes.extend(outcome.notes.iter().cloned());
+                    self.pages.insert(page, outcome.json.clone());
+                }
+                None => {
+                    if self.pages.remove(&page).is_some() {
+                        self.sink.page_gone(page);
+                    }
+                }
+            }
+        }
+        self.announce_shape_if_changed(due);
+        self.health.failures = 0;
+        self.health.last_error = None;
+        self.health.polls += 1;
+        self.health.last_good_poll = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs());
+        if self.health.online != Some(true) {
+            self.health.online = Some(true);
+            self.sink.availability(true);
+        }
+    }
+
+    /// Discovery follows the fields the UPS really has: announced after the
+    /// first read of all pages, again whenever a field or table row appears
+    /// or goes.
+    fn announce_shape_if_changed(&mut self, due: &[Page]) {
+        if self.shape.is_none() && due.len() < Page::ALL.len() {
+            return;
+        }
+        let shape: Vec<(Page, Vec<String>)> = self
+            .pages
+            .iter()
+            .map(|(p, json)| (*p, shape_of(json)))
+            .collect();
+        if self.shape.as_ref() != Some(&shape) {
+            self.sink.shape(&self.pages);
+            self.shape = Some(shape);
+        }
+    }
+
+    fn on_failure(&mut self, error: UpsError) {
+        self.health.failures += 1;
+        tracing::warn!(failures = self.health.failures, %error, "poll failed");
+        self.health.last_error = Some(error.to_string());
+        if self.health.failures >= self.config.offline_after && self.health.online != Some(false) {
+            self.health.online = Some(false);
+            self.sink.availability(false);
+            // Re-detect the MIBs when the agent comes back (it may have
+            // been replaced or reconfigured).
+            self.ups = None;
+        }
+    }
+
+    fn publish_health(&mut self) {
+        let stats = self.ups.as_ref().map(|u| u.client().stats().clone());
+        let mibs: Vec<&str> = self
+            .ups
+            .iter()
+            .flat_map(|u| u.served_mibs())
+            .map(|m| m.name())
+            .collect();
+        let health = serde_json::json!({
+            "online": self.health.online.unwrap_or(false),
+            "mibs": mibs,
+            "consecutive_failures": self.health.failures,
+            "last_error": self.health.last_error,
+            "last_good_poll": self.health.last_good_poll,
+            "polls": self.health.polls,
+            "rtt_ms": stats.as_ref().and_then(|s| s.last_rtt).map(|d| (d.as_secs_f64() * 10_000.0).round() / 10.0),
+            "requests": stats.as_ref().map(|s| s.requests),
+            "retransmissions": stats.as_ref().map(|s| s.retransmissions),
+            "timeouts": stats.as_ref().map(|s| s.timeouts),
+            "notes": self.health.notes,
+        });
+        self.sink.health(&health);
+    }
+}
+
+/// The keys of a page and of its table rows: what discovery depends on.
+fn shape_of(json: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+    let mut keys = Vec::new();
+    for (key, value) in json {
+        match value {
+            serde_json::Value::Array(rows) => {
+                for row in rows {
+                    let index = row
+                        .get("index")
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    for column in row.as_object().into_iter().flat_map(|r| r.keys()) {
+                        keys.push(format!("{key}[{index}].{column}"));
+                    }
+                }
+            }
+            _ => keys.push(key.clone()),
+        }
+    }
+    keys
+}

@@ -15,6 +15,7 @@
 pub mod alarms;
 pub mod points;
 pub mod reference;
+pub mod traps;
 
 use crate::oid::Oid;
 

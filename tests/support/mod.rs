@@ -526,7 +526,9 @@ impl Snmpsim {
 
 /// A stopped process must be continued to die on SIGTERM-like kills.
 fn signal_quietly(pid: u32) {
-    let _ = Command::new("kill").args(["-CONT", &pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-CONT", &pid.to_string()])
+        .status();
 }
 
 fn signal(pid: u32, signal: &str) {

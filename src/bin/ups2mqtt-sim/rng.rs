@@ -36,7 +36,10 @@ mod tests {
     fn same_seed_same_values_and_agents_differ() {
         let a: Vec<u64> = (0..4).map(|_| Rng::for_agent(7, 1).next_u64()).collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
-        assert_ne!(Rng::for_agent(7, 1).next_u64(), Rng::for_agent(7, 2).next_u64());
+        assert_ne!(
+            Rng::for_agent(7, 1).next_u64(),
+            Rng::for_agent(7, 2).next_u64()
+        );
         let mut rng = Rng::for_agent(1, 0);
         for _ in 0..1000 {
             let x = rng.range(2.0, 3.0);

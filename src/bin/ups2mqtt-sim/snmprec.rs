@@ -104,7 +104,9 @@ fn ip_address(suffix: &str, text: &str) -> Result<[u8; 4], String> {
             .map(|o| o.parse::<u8>().map_err(|e| format!("{text:?}: {e}")))
             .collect::<Result<_, _>>()?
     };
-    octets.try_into().map_err(|_| format!("{text:?} is not an IPv4 address"))
+    octets
+        .try_into()
+        .map_err(|_| format!("{text:?} is not an IPv4 address"))
 }
 
 fn hex(text: &str) -> Result<Vec<u8>, String> {
@@ -130,7 +132,10 @@ fn unescape(text: &str) -> Vec<u8> {
             continue;
         }
         let (byte, used) = match bytes[i + 1] {
-            b'x' => match text.get(i + 2..i + 4).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            b'x' => match text
+                .get(i + 2..i + 4)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 Some(b) => (b, 4),
                 None => (b'\\', 1),
             },
@@ -171,14 +176,32 @@ mod tests {
                     \n";
         let walk = parse(text, "t").unwrap();
         assert_eq!(walk.len(), 11);
-        assert_eq!(walk[&oid("1.3.6.1.2.1.1.1.0")], Value::OctetString(b"Eaton 9PX | rack".to_vec()));
-        assert_eq!(walk[&oid("1.3.6.1.2.1.1.2.0")], Value::ObjectId(oid("1.3.6.1.4.1.705.1")));
-        assert_eq!(walk[&oid("1.3.6.1.2.1.1.3.0")], Value::TimeTicks(971_867_244));
-        assert_eq!(walk[&oid("1.3.6.1.2.1.1.6.0")], Value::OctetString(vec![0x3c, 0x70]));
+        assert_eq!(
+            walk[&oid("1.3.6.1.2.1.1.1.0")],
+            Value::OctetString(b"Eaton 9PX | rack".to_vec())
+        );
+        assert_eq!(
+            walk[&oid("1.3.6.1.2.1.1.2.0")],
+            Value::ObjectId(oid("1.3.6.1.4.1.705.1"))
+        );
+        assert_eq!(
+            walk[&oid("1.3.6.1.2.1.1.3.0")],
+            Value::TimeTicks(971_867_244)
+        );
+        assert_eq!(
+            walk[&oid("1.3.6.1.2.1.1.6.0")],
+            Value::OctetString(vec![0x3c, 0x70])
+        );
         assert_eq!(walk[&oid("1.3.6.1.2.1.1.7.0")], Value::Integer(-72));
         assert_eq!(walk[&oid("1.3.6.1.2.1.1.8.0")], Value::Null);
-        assert_eq!(walk[&oid("1.3.6.1.4.1.1.1.0")], Value::OctetString(vec![7, 0xe4, b'\t', b'(']));
-        assert_eq!(walk[&oid("1.3.6.1.4.1.1.2.0")], Value::IpAddress([10, 240, 15, 71]));
+        assert_eq!(
+            walk[&oid("1.3.6.1.4.1.1.1.0")],
+            Value::OctetString(vec![7, 0xe4, b'\t', b'('])
+        );
+        assert_eq!(
+            walk[&oid("1.3.6.1.4.1.1.2.0")],
+            Value::IpAddress([10, 240, 15, 71])
+        );
         assert_eq!(walk[&oid("1.3.6.1.4.1.1.5.0")], Value::Counter64(u64::MAX));
     }
 
@@ -196,7 +219,10 @@ mod tests {
     fn reads_the_fixture_walks() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/walks");
         let walk = load(&dir.join("eaton-mgeups_9pxle.snmprec")).unwrap();
-        assert_eq!(walk[&oid("1.3.6.1.4.1.705.1.1.7.0")], Value::OctetString(b"GA10J05109".to_vec()));
+        assert_eq!(
+            walk[&oid("1.3.6.1.4.1.705.1.1.7.0")],
+            Value::OctetString(b"GA10J05109".to_vec())
+        );
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "snmprec") {

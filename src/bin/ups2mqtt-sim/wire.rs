@@ -4,7 +4,7 @@
 //! type, then the point's `Legal` values).
 
 use serde_json::Value as Json;
-use ups2mqtt::mib::{Decode, Legal, Source, Syntax};
+use ups2mqtt::mib::{self, Decode, Field, Legal, Source, Syntax};
 use ups2mqtt::pages::{self, EncodeError};
 use ups2mqtt::snmp::Value;
 
@@ -22,6 +22,16 @@ pub fn to_raw(source: &Source, json: &Json) -> Result<Value, EncodeError> {
         }),
         (json, _, _) => pages::encode_value(source, json),
     }
+}
+
+/// The field and source of a MIB object, by its name (`upsmgBatteryLevel`).
+pub fn source_by_object(object: &str) -> Option<(&'static Field, &'static Source)> {
+    mib::FIELDS.iter().find_map(|f| {
+        f.sources
+            .iter()
+            .find(|s| s.object == object)
+            .map(|s| (f, s))
+    })
 }
 
 /// Multiplies an integer value by `factor`, keeping its SMI type (quirk Q2:
@@ -103,23 +113,36 @@ pub fn check_value(source: &Source, legal: Legal, value: &Value) -> Result<Json,
     if raw.is_some_and(|raw| source.null_when.contains(&raw)) {
         return Ok(Json::Null);
     }
-    let json = pages::decode_one(source, value).ok_or_else(|| SetError::wrong_value(object, "no value"))?;
+    let json = pages::decode_one(source, value)
+        .ok_or_else(|| SetError::wrong_value(object, "no value"))?;
     match legal {
         Legal::Range { min, max } => match json.as_f64() {
             Some(x) if (min..=max).contains(&x) => Ok(json),
-            _ => Err(SetError::wrong_value(object, format!("{json} is outside {min}..={max}"))),
+            _ => Err(SetError::wrong_value(
+                object,
+                format!("{json} is outside {min}..={max}"),
+            )),
         },
         Legal::AnyLabel => match raw.and_then(|r| source.decode.label(r)) {
             Some(_) => Ok(json),
-            None => Err(SetError::wrong_value(object, format!("{raw:?} is not one of its values"))),
+            None => Err(SetError::wrong_value(
+                object,
+                format!("{raw:?} is not one of its values"),
+            )),
         },
         Legal::Labels(allowed) => match raw {
             Some(r) if allowed.contains(&r) => Ok(json),
-            _ => Err(SetError::wrong_value(object, format!("{raw:?} is not one of {allowed:?}"))),
+            _ => Err(SetError::wrong_value(
+                object,
+                format!("{raw:?} is not one of {allowed:?}"),
+            )),
         },
         Legal::Bool => match json {
             Json::Bool(_) => Ok(json),
-            _ => Err(SetError::wrong_value(object, format!("{raw:?} is not a yes/no value"))),
+            _ => Err(SetError::wrong_value(
+                object,
+                format!("{raw:?} is not a yes/no value"),
+            )),
         },
         Legal::Text { max_len } => match value.as_bytes() {
             Some(bytes) if bytes.len() <= max_len => Ok(json),
@@ -137,7 +160,9 @@ mod tests {
     use ups2mqtt::mib::field_by_path;
 
     fn source(path: &str, index: usize) -> &'static Source {
-        &field_by_path(path).unwrap_or_else(|| panic!("{path}")).sources[index]
+        &field_by_path(path)
+            .unwrap_or_else(|| panic!("{path}"))
+            .sources[index]
     }
 
     fn legal(source: &Source) -> Legal {
@@ -152,42 +177,73 @@ mod tests {
         let countdown = source("control.shutdown_after_delay", 0);
         assert_eq!(to_raw(countdown, &Json::Null).unwrap(), Value::Integer(-1));
         assert!(to_raw(source("general.name", 0), &Json::Null).is_err());
-        assert_eq!(to_raw(countdown, &serde_json::json!(30)).unwrap(), Value::Integer(30));
+        assert_eq!(
+            to_raw(countdown, &serde_json::json!(30)).unwrap(),
+            Value::Integer(30)
+        );
     }
 
     #[test]
     fn q2_scaling_keeps_the_type() {
         assert_eq!(scaled(Value::Integer(230), 10), Value::Integer(2300));
         assert_eq!(scaled(Value::Gauge32(230), 10), Value::Gauge32(2300));
-        assert_eq!(scaled(Value::OctetString(vec![1]), 10), Value::OctetString(vec![1]));
+        assert_eq!(
+            scaled(Value::OctetString(vec![1]), 10),
+            Value::OctetString(vec![1])
+        );
     }
 
     #[test]
     fn set_checks_type_range_labels_bools_and_length() {
         let runtime = source("config.low_battery_runtime", 0); // TimeTicks, 0..=3600 s
         let l = legal(runtime);
-        assert_eq!(check_value(runtime, l, &Value::TimeTicks(12_000)).unwrap(), serde_json::json!(120.0));
-        assert!(matches!(check_value(runtime, l, &Value::Integer(12_000)), Err(SetError::WrongType { .. })));
-        assert!(matches!(check_value(runtime, l, &Value::TimeTicks(400_000)), Err(SetError::WrongValue { .. })));
+        assert_eq!(
+            check_value(runtime, l, &Value::TimeTicks(12_000)).unwrap(),
+            serde_json::json!(120.0)
+        );
+        assert!(matches!(
+            check_value(runtime, l, &Value::Integer(12_000)),
+            Err(SetError::WrongType { .. })
+        ));
+        assert!(matches!(
+            check_value(runtime, l, &Value::TimeTicks(400_000)),
+            Err(SetError::WrongValue { .. })
+        ));
 
         let select = source("config.deep_discharge_protection", 0);
         assert!(check_value(select, legal(select), &Value::Integer(2)).is_ok());
-        assert!(matches!(check_value(select, legal(select), &Value::Integer(7)), Err(SetError::WrongValue { .. })));
+        assert!(matches!(
+            check_value(select, legal(select), &Value::Integer(7)),
+            Err(SetError::WrongValue { .. })
+        ));
 
         let command = source("control.receptacles.off", 0); // Labels [2, 3]
         assert!(check_value(command, legal(command), &Value::Integer(2)).is_ok());
         assert!(check_value(command, legal(command), &Value::Integer(1)).is_err());
 
         let flag = source("config.alarm_audible", 0);
-        assert_eq!(check_value(flag, legal(flag), &Value::Integer(2)).unwrap(), Json::Bool(false));
+        assert_eq!(
+            check_value(flag, legal(flag), &Value::Integer(2)).unwrap(),
+            Json::Bool(false)
+        );
         assert!(check_value(flag, legal(flag), &Value::Integer(3)).is_err());
 
         let name = source("general.name", 1); // PowerNet, 8 bytes
         assert!(check_value(name, legal(name), &Value::OctetString(b"UPS_1".to_vec())).is_ok());
-        let long = check_value(name, legal(name), &Value::OctetString(b"much too long".to_vec()));
-        assert!(matches!(long, Err(SetError::WrongLength { .. })), "{long:?}");
+        let long = check_value(
+            name,
+            legal(name),
+            &Value::OctetString(b"much too long".to_vec()),
+        );
+        assert!(
+            matches!(long, Err(SetError::WrongLength { .. })),
+            "{long:?}"
+        );
 
         let timer = source("control.shutdown_after_delay", 0);
-        assert_eq!(check_value(timer, legal(timer), &Value::Integer(-1)).unwrap(), Json::Null);
+        assert_eq!(
+            check_value(timer, legal(timer), &Value::Integer(-1)).unwrap(),
+            Json::Null
+        );
     }
 }

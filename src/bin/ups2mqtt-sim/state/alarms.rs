@@ -37,7 +37,10 @@ const MAX_ID: u32 = i32::MAX as u32;
 
 impl Default for AlarmTable {
     fn default() -> Self {
-        AlarmTable { next_id: 1, rows: Vec::new() }
+        AlarmTable {
+            next_id: 1,
+            rows: Vec::new(),
+        }
     }
 }
 
@@ -101,7 +104,10 @@ mod tests {
         let mut table = AlarmTable::default();
         let mut seen = Vec::new();
         for round in 0..50u32 {
-            let wanted: Vec<u32> = [2, 3, 8].into_iter().filter(|a| (round + a) % 3 != 0).collect();
+            let wanted: Vec<u32> = [2, 3, 8]
+                .into_iter()
+                .filter(|a| (round + a) % 3 != 0)
+                .collect();
             for change in table.sync(&wanted, round) {
                 if let AlarmChange::Added(alarm) = change {
                     assert!(!seen.contains(&alarm.id), "id {} reused", alarm.id);
@@ -119,8 +125,16 @@ mod tests {
         assert_eq!(
             changes,
             vec![
-                AlarmChange::Added(Alarm { id: 1, arc: 2, since: 100 }),
-                AlarmChange::Added(Alarm { id: 2, arc: 6, since: 100 }),
+                AlarmChange::Added(Alarm {
+                    id: 1,
+                    arc: 2,
+                    since: 100
+                }),
+                AlarmChange::Added(Alarm {
+                    id: 2,
+                    arc: 6,
+                    since: 100
+                }),
             ]
         );
         assert!(table.sync(&[2, 6], 200).is_empty(), "no change, no event");
@@ -128,17 +142,35 @@ mod tests {
         assert_eq!(
             changes,
             vec![
-                AlarmChange::Removed(Alarm { id: 1, arc: 2, since: 100 }),
-                AlarmChange::Added(Alarm { id: 3, arc: 3, since: 300 }),
+                AlarmChange::Removed(Alarm {
+                    id: 1,
+                    arc: 2,
+                    since: 100
+                }),
+                AlarmChange::Added(Alarm {
+                    id: 3,
+                    arc: 3,
+                    since: 300
+                }),
             ]
         );
-        assert_eq!(table.rows().iter().map(|a| a.id).collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(
+            table.rows().iter().map(|a| a.id).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
         assert_eq!(table.len(), 2);
     }
 
     #[test]
     fn wrapping_skips_ids_in_use() {
-        let mut table = AlarmTable { next_id: MAX_ID, rows: vec![Alarm { id: 1, arc: 9, since: 0 }] };
+        let mut table = AlarmTable {
+            next_id: MAX_ID,
+            rows: vec![Alarm {
+                id: 1,
+                arc: 9,
+                since: 0,
+            }],
+        };
         let changes = table.sync(&[9, 2, 3], 5);
         let ids: Vec<u32> = changes
             .iter()

@@ -44,7 +44,11 @@ pub struct Finished {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     Idle,
-    Running { kind: TestKind, test: u32, started: Duration },
+    Running {
+        kind: TestKind,
+        test: u32,
+        started: Duration,
+    },
     Done(Finished),
 }
 
@@ -93,7 +97,11 @@ impl BatteryTest {
         if self.running() {
             return Err(TestRefused::InProgress);
         }
-        self.phase = Phase::Running { kind, test, started: now };
+        self.phase = Phase::Running {
+            kind,
+            test,
+            started: now,
+        };
         Ok(())
     }
 
@@ -114,7 +122,11 @@ impl BatteryTest {
     /// the result.
     pub fn tick(&mut self, now: Duration, passed: bool) -> Option<Finished> {
         let due = self.deadline().is_some_and(|d| now >= d);
-        let outcome = if passed { Outcome::Passed } else { Outcome::Failed };
+        let outcome = if passed {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        };
         if due { self.finish(now, outcome) } else { None }
     }
 
@@ -124,18 +136,33 @@ impl BatteryTest {
     }
 
     pub fn bump_spin_lock(&mut self) {
-        self.spin_lock = if self.spin_lock >= i64::from(i32::MAX) { 0 } else { self.spin_lock + 1 };
+        self.spin_lock = if self.spin_lock >= i64::from(i32::MAX) {
+            0
+        } else {
+            self.spin_lock + 1
+        };
     }
 
     fn finish(&mut self, now: Duration, outcome: Outcome) -> Option<Finished> {
-        let Phase::Running { kind, test, started } = self.phase else {
+        let Phase::Running {
+            kind,
+            test,
+            started,
+        } = self.phase
+        else {
             return None;
         };
         let elapsed = match outcome {
             Outcome::Aborted => now.saturating_sub(started),
             _ => self.duration,
         };
-        let finished = Finished { kind, test, outcome, started, elapsed };
+        let finished = Finished {
+            kind,
+            test,
+            outcome,
+            started,
+            elapsed,
+        };
         self.phase = Phase::Done(finished);
         match kind {
             TestKind::Battery => {
@@ -160,11 +187,15 @@ mod tests {
     fn idle_running_done_after_the_duration() {
         let mut test = BatteryTest::new(S(3));
         assert_eq!(test.phase(), Phase::Idle);
-        test.start(TestKind::Battery, QUICK_BATTERY_TEST, S(10)).unwrap();
+        test.start(TestKind::Battery, QUICK_BATTERY_TEST, S(10))
+            .unwrap();
         assert!(test.running());
         assert_eq!(test.deadline(), Some(S(13)));
         assert_eq!(test.tick(S(12), true), None, "not yet");
-        assert_eq!(test.start(TestKind::Battery, QUICK_BATTERY_TEST, S(12)), Err(TestRefused::InProgress));
+        assert_eq!(
+            test.start(TestKind::Battery, QUICK_BATTERY_TEST, S(12)),
+            Err(TestRefused::InProgress)
+        );
         let done = test.tick(S(14), true).expect("finished");
         assert_eq!(done.outcome, Outcome::Passed);
         assert_eq!(done.elapsed, S(3));
@@ -176,10 +207,12 @@ mod tests {
     #[test]
     fn failures_aborts_and_self_tests() {
         let mut test = BatteryTest::new(S(3));
-        test.start(TestKind::Battery, QUICK_BATTERY_TEST, S(0)).unwrap();
+        test.start(TestKind::Battery, QUICK_BATTERY_TEST, S(0))
+            .unwrap();
         assert_eq!(test.tick(S(3), false).unwrap().outcome, Outcome::Failed);
         assert_eq!(test.last_battery_success, None);
-        test.start(TestKind::SelfTest, GENERAL_SYSTEMS_TEST, S(5)).unwrap();
+        test.start(TestKind::SelfTest, GENERAL_SYSTEMS_TEST, S(5))
+            .unwrap();
         let aborted = test.abort(S(6)).unwrap();
         assert_eq!((aborted.outcome, aborted.elapsed), (Outcome::Aborted, S(1)));
         assert_eq!(test.last_self_test, Some(Outcome::Aborted));

@@ -137,10 +137,6 @@ impl Schedule {
         self.items.iter().find(|i| i.tag == tag)
     }
 
-    pub fn any(&self, pred: impl Fn(&Timed) -> bool) -> bool {
-        self.items.iter().any(pred)
-    }
-
     pub fn len(&self) -> usize {
         self.items.len()
     }

@@ -1,0 +1,282 @@
+//! The gateway: wires one MQTT connection to one task per UPS.
+//!
+//! This module owns the mapping from a UPS task's results to topics (the
+//! [`MqttSink`]), Home Assistant's birth message (re-announce everything),
+//! the removal of ghosts (discovery and state left retained by UPSes no
+//! longer configured), and orderly start and shutdown. Everything is passed
+//! in: tests run several gateways in one process.
+
+use crate::config::{Config, UpsConfig};
+use crate::discovery::{self, Bridge, DeviceOptions};
+use crate::mib::Page;
+use crate::mqtt::{Class, Incoming, Mqtt};
+use crate::topics::Naming;
+use crate::ups::{UpsRequest, UpsSink, UpsTask};
+use serde_json::{Map, Value as Json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+
+/// A running gateway.
+pub struct Gateway {
+    mqtt: Mqtt,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    requests: HashMap<String, mpsc::Sender<UpsRequest>>,
+}
+
+impl Gateway {
+    /// Starts the MQTT connection and every UPS task; returns at once.
+    pub fn start(config: Config) -> anyhow::Result<Gateway> {
+        let naming = Naming::new(
+            &config.gateway.id,
+            &config.mqtt.base_topic,
+            &config.mqtt.discovery_prefix,
+        );
+        let (mqtt, incoming) = Mqtt::start(&config, naming.clone())?;
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let mut requests = HashMap::new();
+        if config.mqtt.discovery {
+            publish_bridge(&mqtt);
+            mqtt.subscribe(&naming.ha_status());
+            mqtt.subscribe(&naming.discovery("+"));
+        }
+        mqtt.subscribe(&format!("{}/+/availability", naming.base));
+        let refresh = Duration::from_secs(config.mqtt.refresh);
+        for ups in &config.ups {
+            let (tx, rx) = mpsc::channel(16);
+            let sink = MqttSink::new(mqtt.clone(), &config, ups);
+            tasks.spawn(UpsTask::new(ups.clone(), sink, refresh).run(rx, stop_rx.clone()));
+            requests.insert(ups.id.clone(), tx);
+        }
+        let known = KnownIds::new(&naming, &config.ups);
+        tasks.spawn(handle_incoming(mqtt.clone(), incoming, known, stop_rx));
+        info!(upses = config.ups.len(), "gateway started");
+        Ok(Gateway {
+            mqtt,
+            stop,
+            tasks,
+            requests,
+        })
+    }
+
+    pub fn mqtt(&self) -> &Mqtt {
+        &self.mqtt
+    }
+
+    /// Asks a UPS task to read pages now; false if the UPS is unknown or
+    /// its inbox is full (a poll is then already pending).
+    pub fn poll_now(&self, ups_id: &str, pages: Vec<Page>) -> bool {
+        self.requests
+            .get(ups_id)
+            .is_some_and(|tx| tx.try_send(UpsRequest::PollNow(pages)).is_ok())
+    }
+
+    /// Stops the UPS tasks, publishes the bridge `offline` and disconnects.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        self.mqtt.shutdown().await;
+        info!("gateway stopped");
+    }
+}
+
+/// Runs until SIGINT or SIGTERM, then shuts down cleanly.
+pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
+    let gateway = Gateway::start(config)?;
+    wait_for_signal().await;
+    info!("signal received, shutting down");
+    gateway.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn publish_bridge(mqtt: &Mqtt) {
+    let bridge = Bridge {
+        naming: mqtt.naming(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let publication = discovery::bridge_device(&bridge);
+    mqtt.set_retained(Class::Discovery, &publication.topic, publication.payload);
+}
+
+/// A UPS task's results, as retained MQTT topics.
+pub struct MqttSink {
+    mqtt: Mqtt,
+    ups_id: String,
+    discovery: bool,
+    device: DeviceOptions,
+}
+
+impl MqttSink {
+    pub fn new(mqtt: Mqtt, config: &Config, ups: &UpsConfig) -> MqttSink {
+        // Fast pages are re-published at least every `refresh` seconds.
+        let expire_after = 2 * config.mqtt.refresh + 3 * ups.poll.fast;
+        MqttSink {
+            mqtt,
+            ups_id: ups.id.clone(),
+            discovery: config.mqtt.discovery,
+            device: DeviceOptions {
+                expire_after: Some(expire_after),
+            },
+        }
+    }
+
+    fn naming(&self) -> &Naming {
+        self.mqtt.naming()
+    }
+}
+
+impl UpsSink for MqttSink {
+    fn page(&mut self, page: Page, json: &Map<String, Json>, force: bool) {
+        let topic = self.naming().page(&self.ups_id, page);
+        self.mqtt
+            .set_retained(Class::State, &topic, Json::Object(json.clone()).to_string());
+        if force {
+            self.mqtt.touch(&topic);
+        }
+    }
+
+    fn page_gone(&mut self, page: Page) {
+        let topic = self.naming().page(&self.ups_id, page);
+        self.mqtt.clear_retained(Class::State, &topic);
+    }
+
+    fn shape(&mut self, pages: &BTreeMap<Page, Map<String, Json>>) {
+        if !self.discovery {
+            return;
+        }
+        let bridge = Bridge {
+            naming: self.mqtt.naming(),
+            version: env!("CARGO_PKG_VERSION"),
+        };
+        let publication = discovery::ups_device(&bridge, &self.ups_id, pages, &self.device);
+        self.mqtt
+            .set_retained(Class::Discovery, &publication.topic, publication.payload);
+    }
+
+    fn availability(&mut self, online: bool) {
+        let topic = self.naming().availability(&self.ups_id);
+        let state = if online { "online" } else { "offline" };
+        self.mqtt
+            .set_retained(Class::State, &topic, state.to_string());
+    }
+
+    fn health(&mut self, health: &Json) {
+        let topic = self.naming().health(&self.ups_id);
+        self.mqtt
+            .set_retained(Class::State, &topic, health.to_string());
+    }
+}
+
+/// The UPS ids and device ids this gateway publishes, to tell ghosts apart.
+struct KnownIds {
+    naming: Naming,
+    ups_ids: HashSet<String>,
+    device_ids: HashSet<String>,
+}
+
+impl KnownIds {
+    fn new(naming: &Naming, upses: &[UpsConfig]) -> KnownIds {
+        let mut device_ids: HashSet<String> =
+            upses.iter().map(|u| naming.ups_device_id(&u.id)).collect();
+        device_ids.insert(naming.bridge_device_id());
+        KnownIds {
+            naming: naming.clone(),
+            ups_ids: upses.iter().map(|u| u.id.clone()).collect(),
+            device_ids,
+        }
+    }
+}
+
+async fn handle_incoming(
+    mqtt: Mqtt,
+    mut incoming: mpsc::Receiver<Incoming>,
+    known: KnownIds,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let message = tokio::select! {
+            message = incoming.recv() => match message {
+                Some(message) => message,
+                None => return,
+            },
+            _ = stop.changed() => return,
+        };
+        on_incoming(&mqtt, &known, &message);
+    }
+}
+
+fn on_incoming(mqtt: &Mqtt, known: &KnownIds, message: &Incoming) {
+    let naming = &known.naming;
+    if message.topic == naming.ha_status() {
+        if message.payload == b"online" {
+            info!("Home Assistant is online: re-announcing discovery and state");
+            mqtt.refresh(Class::Discovery);
+            mqtt.refresh(Class::State);
+        }
+        return;
+    }
+    if !message.retain || message.payload.is_empty() {
+        return;
+    }
+    if let Some(device_id) = ghost_device(naming, known, message) {
+        warn!(%device_id, "removing discovery of a device this gateway no longer has");
+        mqtt.clear_retained(Class::Discovery, &message.topic);
+    } else if let Some(ups_id) = ghost_ups(naming, known, &message.topic) {
+        warn!(%ups_id, "removing retained state of a UPS no longer configured");
+        for page in Page::ALL {
+            mqtt.clear_retained(Class::State, &naming.page(&ups_id, page));
+        }
+        mqtt.clear_retained(Class::State, &naming.health(&ups_id));
+        mqtt.clear_retained(Class::State, &naming.availability(&ups_id));
+    }
+}
+
+/// A retained discovery message of a device linked to this gateway's bridge
+/// that the gateway no longer publishes.
+fn ghost_device(naming: &Naming, known: &KnownIds, message: &Incoming) -> Option<String> {
+    let device_id = message
+        .topic
+        .strip_prefix(&format!("{}/device/", naming.prefix))?
+        .strip_suffix("/config")?;
+    if known.device_ids.contains(device_id) {
+        return None;
+    }
+    let payload: Json = serde_json::from_slice(&message.payload).ok()?;
+    let device = payload.get("device").or_else(|| payload.get("dev"))?;
+    let via = device.get("via_device").or_else(|| device.get("via_dev"))?;
+    (via.as_str() == Some(naming.bridge_device_id().as_str())).then(|| device_id.to_string())
+}
+
+/// A retained `<base>/<ups>/availability` of a UPS not configured here.
+fn ghost_ups(naming: &Naming, known: &KnownIds, topic: &str) -> Option<String> {
+    let ups_id = topic
+        .strip_prefix(&format!("{}/", naming.base))?
+        .strip_suffix("/availability")?;
+    (!ups_id.contains('/') && ups_id != "bridge" && !known.ups_ids.contains(ups_id))
+        .then(|| ups_id.to_string())
+}

@@ -1,0 +1,263 @@
+//! Traps and notifications of the three MIBs, as data: what each one is
+//! called, how severe it is, what it carries and which pages it changes (so
+//! the gateway can update state at once and re-poll just those pages).
+//!
+//! OIDs are the SNMPv2 notification OIDs. SMIv1 traps (MGE, PowerNet) map
+//! by RFC 3584: `enterprise.0.specific`; RFC 1628's notifications are
+//! `upsTraps.N`, and v1 agents send them as `upsTraps.0.N` (quirk Q10):
+//! [`trap_by_oid`] accepts both. The simulator sends from this same table.
+
+use super::Mib::{self, Mge, PowerNet, Rfc1628};
+use super::Page::{
+    self, Alarms, Battery, Control, Environment, General, Input, Output, Receptacles, Test,
+};
+use crate::oid::Oid;
+
+/// Severity, from the MIBs' `--#SEVERITY` comments (PowerNet SEVERE →
+/// major, WARNING → warning).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Warning,
+    Minor,
+    Major,
+    Critical,
+}
+
+impl Severity {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+use Severity::{Critical, Info, Major, Minor, Warning};
+
+/// One notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrapDef {
+    pub mib: Mib,
+    /// The MIB's name, e.g. `upsmgOnBattery`.
+    pub object: &'static str,
+    /// The event name published on MQTT: the same fact has the same name
+    /// whatever MIB reports it (`on_battery`).
+    pub event: &'static str,
+    /// SNMPv2 notification OID.
+    pub oid: &'static str,
+    pub severity: Severity,
+    /// Pages whose values this trap changes: re-polled at once.
+    pub pages: &'static [Page],
+    /// OIDs of the objects the trap carries (instances follow in the PDU).
+    pub varbinds: &'static [&'static str],
+    pub description: &'static str,
+}
+
+const POWER: &[Page] = &[Input, Output, Battery, Alarms];
+const BATTERY: &[Page] = &[Battery, Output, Alarms];
+const OUTPUT: &[Page] = &[Output, Alarms];
+const RECEPTACLE: &[Page] = &[Receptacles, Control];
+const TEST: &[Page] = &[Test, Battery, Alarms];
+const ENVIRONMENT: &[Page] = &[Environment];
+const COMMUNICATION: &[Page] = &[General, Alarms];
+const CONTROL: &[Page] = &[Output, Control, Alarms];
+const CONFIG: &[Page] = &[Page::Config];
+
+#[allow(clippy::too_many_arguments)]
+const fn trap(
+    mib: Mib,
+    object: &'static str,
+    event: &'static str,
+    oid: &'static str,
+    severity: Severity,
+    pages: &'static [Page],
+    varbinds: &'static [&'static str],
+    description: &'static str,
+) -> TrapDef {
+    TrapDef {
+        mib,
+        object,
+        event,
+        oid,
+        severity,
+        pages,
+        varbinds,
+        description,
+    }
+}
+
+/// RFC 1628's `upsTraps`, the parent of its notifications.
+pub const RFC1628_TRAPS: &str = "1.3.6.1.2.1.33.2";
+
+#[rustfmt::skip]
+pub static TRAPS: &[TrapDef] = &[
+    trap(Rfc1628, "upsTrapOnBattery", "on_battery", "1.3.6.1.2.1.33.2.1", Critical, POWER, &["1.3.6.1.2.1.33.1.2.3", "1.3.6.1.2.1.33.1.2.2", "1.3.6.1.2.1.33.1.9.7"], "The UPS is operating on battery power; resent every minute while on battery."),
+    trap(Rfc1628, "upsTrapTestCompleted", "test_completed", "1.3.6.1.2.1.33.2.2", Info, TEST, &["1.3.6.1.2.1.33.1.7.1", "1.3.6.1.2.1.33.1.7.2", "1.3.6.1.2.1.33.1.7.3", "1.3.6.1.2.1.33.1.7.4", "1.3.6.1.2.1.33.1.7.5", "1.3.6.1.2.1.33.1.7.6"], "A UPS diagnostic test completed."),
+    trap(Rfc1628, "upsTrapAlarmEntryAdded", "alarm_added", "1.3.6.1.2.1.33.2.3", Major, POWER, &["1.3.6.1.2.1.33.1.6.2.1.1", "1.3.6.1.2.1.33.1.6.2.1.2"], "An alarm was added to the alarm table."),
+    trap(Rfc1628, "upsTrapAlarmEntryRemoved", "alarm_removed", "1.3.6.1.2.1.33.2.4", Info, POWER, &["1.3.6.1.2.1.33.1.6.2.1.1", "1.3.6.1.2.1.33.1.6.2.1.2"], "An alarm was removed from the alarm table."),
+    trap(Mge, "upsmgBatteryFault", "battery_fault", "1.3.6.1.4.1.705.1.11.0.1", Major, BATTERY, &[], "Trap UPS Battery entering Fault status."),
+    trap(Mge, "upsmgBatteryOK", "battery_o_k", "1.3.6.1.4.1.705.1.11.0.2", Info, BATTERY, &[], "Trap UPS Battery returned to OK status."),
+    trap(Mge, "upsmgBatteryReplacementIndicated", "battery_replacement_indicated", "1.3.6.1.4.1.705.1.11.0.3", Minor, BATTERY, &[], "Trap UPS battery need to be replaced."),
+    trap(Mge, "upsmgBatteryReplaceNotIndicated", "battery_replace_not_indicated", "1.3.6.1.4.1.705.1.11.0.4", Info, BATTERY, &[], "Trap UPS battery does not need to be replaced."),
+    trap(Mge, "upsmgAtLowBattery", "at_low_battery", "1.3.6.1.4.1.705.1.11.0.5", Critical, BATTERY, &["1.3.6.1.4.1.705.1.5.1", "1.3.6.1.4.1.705.1.5.2"], "Trap UPS battery reached low condition."),
+    trap(Mge, "upsmgFromLowBattery", "from_low_battery", "1.3.6.1.4.1.705.1.11.0.6", Info, BATTERY, &["1.3.6.1.4.1.705.1.5.1", "1.3.6.1.4.1.705.1.5.2"], "Trap UPS battery returned from low condition."),
+    trap(Mge, "upsmgChargerFault", "charger_fault", "1.3.6.1.4.1.705.1.11.0.7", Minor, BATTERY, &[], "Trap UPS battery charger is not active."),
+    trap(Mge, "upsmgChargerOK", "charger_o_k", "1.3.6.1.4.1.705.1.11.0.8", Info, BATTERY, &[], "Trap UPS battery charger is active."),
+    trap(Mge, "upsmgAtLowCondition", "at_low_condition", "1.3.6.1.4.1.705.1.11.0.9", Critical, BATTERY, &["1.3.6.1.4.1.705.1.5.1", "1.3.6.1.4.1.705.1.5.2"], "Trap UPS entering low condition."),
+    trap(Mge, "upsmgFromLowCondition", "from_low_condition", "1.3.6.1.4.1.705.1.11.0.10", Info, BATTERY, &["1.3.6.1.4.1.705.1.5.1", "1.3.6.1.4.1.705.1.5.2"], "Trap UPS exiting low condition."),
+    trap(Mge, "upsmgOnBattery", "on_battery", "1.3.6.1.4.1.705.1.11.0.11", Critical, POWER, &["1.3.6.1.4.1.705.1.5.1", "1.3.6.1.4.1.705.1.5.2"], "Trap UPS is on Battery."),
+    trap(Mge, "upsmgReturnFromBattery", "return_from_battery", "1.3.6.1.4.1.705.1.11.0.12", Info, POWER, &["1.3.6.1.4.1.705.1.5.1", "1.3.6.1.4.1.705.1.5.2"], "Trap UPS returned from battery."),
+    trap(Mge, "upsmgOnByPass", "on_bypass", "1.3.6.1.4.1.705.1.11.0.13", Major, OUTPUT, &[], "Trap UPS is on by pass."),
+    trap(Mge, "upsmgReturnFromByPass", "return_from_bypass", "1.3.6.1.4.1.705.1.11.0.14", Info, OUTPUT, &[], "Trap UPS return from by pass."),
+    trap(Mge, "upsmgByPassUnavailable", "bypass_unavailable", "1.3.6.1.4.1.705.1.11.0.15", Minor, OUTPUT, &[], "Trap UPS by pass unavailable."),
+    trap(Mge, "upsmgByPassAvailable", "bypass_available", "1.3.6.1.4.1.705.1.11.0.16", Info, OUTPUT, &[], "Trap UPS by pass available."),
+    trap(Mge, "upsmgUtilityFailure", "utility_failure", "1.3.6.1.4.1.705.1.11.0.17", Major, POWER, &[], "Trap UPS utility power failed."),
+    trap(Mge, "upsmgUtilityRestored", "utility_restored", "1.3.6.1.4.1.705.1.11.0.18", Info, POWER, &[], "Trap UPS utility power restored."),
+    trap(Mge, "upsmgOnBoost", "on_boost", "1.3.6.1.4.1.705.1.11.0.19", Minor, OUTPUT, &[], "Trap UPS is on boost."),
+    trap(Mge, "upsmgReturnFromBoost", "return_from_boost", "1.3.6.1.4.1.705.1.11.0.20", Info, OUTPUT, &[], "Trap UPS has returned from boost."),
+    trap(Mge, "upsmgOverLoad", "over_load", "1.3.6.1.4.1.705.1.11.0.21", Major, OUTPUT, &[], "Trap UPS has overload condition."),
+    trap(Mge, "upsmgLoadOK", "load_o_k", "1.3.6.1.4.1.705.1.11.0.22", Info, OUTPUT, &[], "Trap UPS quit overload condition."),
+    trap(Mge, "upsmgOverTemperature", "over_temperature", "1.3.6.1.4.1.705.1.11.0.23", Major, OUTPUT, &[], "Trap UPS has overtemperature condition."),
+    trap(Mge, "upsmgTemperatureOK", "temperature_o_k", "1.3.6.1.4.1.705.1.11.0.24", Info, OUTPUT, &[], "Trap UPS quit overtemperature condition."),
+    trap(Mge, "upsmgOnToStart", "on_to_start", "1.3.6.1.4.1.705.1.11.0.25", Major, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.3.2.1.5", "1.3.6.1.4.1.705.1.9.1.1.2", "1.3.6.1.4.1.705.1.4.23.1.8"], "Trap UPS on sequence started."),
+    trap(Mge, "upsmgOnAbort", "on_abort", "1.3.6.1.4.1.705.1.11.0.26", Info, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.9.1.1.2"], "Trap UPS on sequence cancelled."),
+    trap(Mge, "upsmgOnInProgress", "on_in_progress", "1.3.6.1.4.1.705.1.11.0.27", Critical, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.3.2.1.5", "1.3.6.1.4.1.705.1.4.23.1.10"], "Trap UPS on sequence in progress in ups."),
+    trap(Mge, "upsmgOnComplete", "on_complete", "1.3.6.1.4.1.705.1.11.0.28", Info, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.9.1.1.2"], "Trap UPS on sequence completed."),
+    trap(Mge, "upsmgOffToStart", "off_to_start", "1.3.6.1.4.1.705.1.11.0.29", Major, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.3.2.1.5", "1.3.6.1.4.1.705.1.9.1.1.5", "1.3.6.1.4.1.705.1.4.23.1.6", "1.3.6.1.4.1.705.1.4.11"], "Trap UPS off sequence started."),
+    trap(Mge, "upsmgOffAbort", "off_abort", "1.3.6.1.4.1.705.1.11.0.30", Info, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.9.1.1.5"], "Trap UPS off sequence cancelled."),
+    trap(Mge, "upsmgOffInProgress", "off_in_progress", "1.3.6.1.4.1.705.1.11.0.31", Critical, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.3.2.1.5", "1.3.6.1.4.1.705.1.4.23.1.9"], "Trap UPS off sequence in progress in ups."),
+    trap(Mge, "upsmgOffComplete", "off_complete", "1.3.6.1.4.1.705.1.11.0.32", Info, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.9.1.1.5"], "Trap UPS off sequence completed."),
+    trap(Mge, "upsmgToggleToStart", "toggle_to_start", "1.3.6.1.4.1.705.1.11.0.33", Major, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.9.1.1.8"], "Trap UPS toggle (off/on) sequence started."),
+    trap(Mge, "upsmgToggleAbort", "toggle_abort", "1.3.6.1.4.1.705.1.11.0.34", Info, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.9.1.1.8"], "Trap UPS toggle (off/on) sequence cancelled."),
+    trap(Mge, "upsmgToggleInProgress", "toggle_in_progress", "1.3.6.1.4.1.705.1.11.0.35", Major, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.9.1.1.11"], "Trap UPS toggle (off/on) sequence in progress in ups."),
+    trap(Mge, "upsmgToggleComplete", "toggle_complete", "1.3.6.1.4.1.705.1.11.0.36", Info, RECEPTACLE, &["1.3.6.1.4.1.705.1.3.2.1.1", "1.3.6.1.4.1.705.1.9.1.1.11"], "Trap UPS toggle (off/on) sequence completed."),
+    trap(Mge, "upsmgCommunicationFailure", "communication_failure", "1.3.6.1.4.1.705.1.11.0.37", Critical, COMMUNICATION, &[], "Trap UPS serial communication failed."),
+    trap(Mge, "upsmgCommunicationRestored", "communication_restored", "1.3.6.1.4.1.705.1.11.0.38", Info, COMMUNICATION, &[], "Trap UPS serial communication restored."),
+    trap(Mge, "upsmgInputBad", "input_bad", "1.3.6.1.4.1.705.1.11.0.39", Minor, POWER, &[], "Trap UPS input has bad condition."),
+    trap(Mge, "upsmgInputOK", "input_o_k", "1.3.6.1.4.1.705.1.11.0.40", Info, POWER, &[], "Trap UPS input quit bad condition."),
+    trap(Mge, "upsmgBatteryUnavailable", "battery_unavailable", "1.3.6.1.4.1.705.1.11.0.41", Minor, BATTERY, &[], "Trap UPS battery is unavailable."),
+    trap(Mge, "upsmgBatteryAvailable", "battery_available", "1.3.6.1.4.1.705.1.11.0.42", Info, BATTERY, &[], "Trap UPS battery return from unavailable condition."),
+    trap(Mge, "upsmgAtLowRecharge", "at_low_recharge", "1.3.6.1.4.1.705.1.11.0.43", Info, BATTERY, &["1.3.6.1.4.1.705.1.5.1", "1.3.6.1.4.1.705.1.5.2"], "Trap UPS waiting for battery charging condition."),
+    trap(Mge, "upsmgFromLowRecharge", "from_low_recharge", "1.3.6.1.4.1.705.1.11.0.44", Info, BATTERY, &["1.3.6.1.4.1.705.1.5.1", "1.3.6.1.4.1.705.1.5.2"], "Trap UPS reached battery charging condition."),
+    trap(Mge, "upsmgDiagnosticTestFail", "diagnostic_test_fail", "1.3.6.1.4.1.705.1.11.0.45", Minor, TEST, &[], "Trap UPS self test failed."),
+    trap(Mge, "upsmgDiagnosticTestOK", "diagnostic_test_o_k", "1.3.6.1.4.1.705.1.11.0.46", Info, TEST, &[], "Trap UPS self test succeeded."),
+    trap(Mge, "upsmgBatteryTestOK", "battery_test_o_k", "1.3.6.1.4.1.705.1.11.0.47", Info, TEST, &[], "Trap UPS passed battery test."),
+    trap(Mge, "upsmgBatteryTestFail", "battery_test_fail", "1.3.6.1.4.1.705.1.11.0.48", Major, TEST, &[], "Trap UPS failed battery test."),
+    trap(Mge, "upsmgExternalAlarmActive", "external_alarm_active", "1.3.6.1.4.1.705.1.11.0.49", Major, ENVIRONMENT, &["1.3.6.1.4.1.705.1.4.25.1.1", "1.3.6.1.4.1.705.1.4.25.1.2"], "Trap UPS enter environment external alarm."),
+    trap(Mge, "upsmgExternalAlarmInactive", "external_alarm_inactive", "1.3.6.1.4.1.705.1.11.0.50", Info, ENVIRONMENT, &["1.3.6.1.4.1.705.1.4.25.1.1", "1.3.6.1.4.1.705.1.4.25.1.2"], "Trap UPS exit environment external alarm."),
+    trap(Mge, "upsmgOnBuck", "on_buck", "1.3.6.1.4.1.705.1.11.0.51", Minor, OUTPUT, &[], "Trap UPS is on buck."),
+    trap(Mge, "upsmgReturnFromBuck", "return_from_buck", "1.3.6.1.4.1.705.1.11.0.52", Info, OUTPUT, &[], "Trap UPS has returned from buck."),
+    trap(Mge, "upsmgEnvironComFailure", "environ_com_failure", "1.3.6.1.4.1.705.1.11.0.53", Major, ENVIRONMENT, &[], "Environment Probe communication failure."),
+    trap(Mge, "upsmgEnvironComOK", "environ_com_o_k", "1.3.6.1.4.1.705.1.11.0.54", Info, ENVIRONMENT, &[], "Environment Probe communication restored."),
+    trap(Mge, "upsmgEnvironTemperatureLow", "environ_temperature_low", "1.3.6.1.4.1.705.1.11.0.55", Major, ENVIRONMENT, &[], "Temperature is below low threshold."),
+    trap(Mge, "upsmgEnvironTemperatureHigh", "environ_temperature_high", "1.3.6.1.4.1.705.1.11.0.56", Major, ENVIRONMENT, &[], "Temperature is above high threshold."),
+    trap(Mge, "upsmgEnvironTemperatureOK", "environ_temperature_o_k", "1.3.6.1.4.1.705.1.11.0.57", Info, ENVIRONMENT, &[], "Temperature is in normal range."),
+    trap(Mge, "upsmgEnvironHumidityLow", "environ_humidity_low", "1.3.6.1.4.1.705.1.11.0.58", Major, ENVIRONMENT, &[], "Humidity is below low threshold."),
+    trap(Mge, "upsmgEnvironHumidityHigh", "environ_humidity_high", "1.3.6.1.4.1.705.1.11.0.59", Major, ENVIRONMENT, &[], "Humidity is above high threshold."),
+    trap(Mge, "upsmgEnvironHumidityOK", "environ_humidity_o_k", "1.3.6.1.4.1.705.1.11.0.60", Info, ENVIRONMENT, &[], "Humidity is in normal range."),
+    trap(Mge, "upsmgEnvironInput1Closed", "environ_input1_closed", "1.3.6.1.4.1.705.1.11.0.61", Info, ENVIRONMENT, &[], "Input #1 is Closed."),
+    trap(Mge, "upsmgEnvironInput1Open", "environ_input1_open", "1.3.6.1.4.1.705.1.11.0.62", Info, ENVIRONMENT, &[], "Input #1 is Open."),
+    trap(Mge, "upsmgEnvironInput2Closed", "environ_input2_closed", "1.3.6.1.4.1.705.1.11.0.63", Info, ENVIRONMENT, &[], "Input #2 is Closed."),
+    trap(Mge, "upsmgEnvironInput2Open", "environ_input2_open", "1.3.6.1.4.1.705.1.11.0.64", Info, ENVIRONMENT, &[], "Input #2 is Open."),
+    trap(Mge, "upsRedundancyLost", "redundancy_lost", "1.3.6.1.4.1.705.1.11.0.65", Major, OUTPUT, &[], "Redundancy Lost."),
+    trap(Mge, "upsRedundancyOK", "redundancy_o_k", "1.3.6.1.4.1.705.1.11.0.66", Info, OUTPUT, &[], "Redundancy Recovered."),
+    trap(Mge, "upsProtectionLost", "protection_lost", "1.3.6.1.4.1.705.1.11.0.67", Major, OUTPUT, &[], "Protection Lost."),
+    trap(Mge, "upsProtectionOK", "protection_o_k", "1.3.6.1.4.1.705.1.11.0.68", Info, OUTPUT, &[], "Protection Recovered."),
+    trap(PowerNet, "upsOverload", "overload", "1.3.6.1.4.1.318.0.2", Major, OUTPUT, &[], "The UPS has sensed a load greater than 100 percent of its rated capacity."),
+    trap(PowerNet, "upsDiagnosticsFailed", "diagnostic_test_fail", "1.3.6.1.4.1.318.0.3", Major, TEST, &[], "The UPS has failed its internal self-test."),
+    trap(PowerNet, "upsDischarged", "battery_discharged", "1.3.6.1.4.1.318.0.4", Major, BATTERY, &[], "The UPS batteries are discharged."),
+    trap(PowerNet, "upsOnBattery", "on_battery", "1.3.6.1.4.1.318.0.5", Warning, POWER, &[], "The UPS has switched to battery backup power."),
+    trap(PowerNet, "lowBattery", "at_low_battery", "1.3.6.1.4.1.318.0.7", Major, BATTERY, &[], "The UPS system's batteries are low and will soon be exhausted."),
+    trap(PowerNet, "powerRestored", "return_from_battery", "1.3.6.1.4.1.318.0.9", Info, POWER, &[], "Returned from battery backup power; utility power restored."),
+    trap(PowerNet, "upsDiagnosticsPassed", "diagnostic_test_ok", "1.3.6.1.4.1.318.0.10", Info, TEST, &[], "The UPS passed internal self-test."),
+    trap(PowerNet, "returnFromLowBattery", "from_low_battery", "1.3.6.1.4.1.318.0.11", Info, BATTERY, &[], "The UPS has returned from a Low-Battery condition."),
+    trap(PowerNet, "upsTurnedOff", "ups_turned_off", "1.3.6.1.4.1.318.0.12", Warning, CONTROL, &[], "The UPS has been switched off by a management station."),
+    trap(PowerNet, "upsSleeping", "ups_sleeping", "1.3.6.1.4.1.318.0.13", Warning, CONTROL, &[], "The UPS entered sleep mode. Power to the load will be cut off."),
+    trap(PowerNet, "upsWokeUp", "ups_woke_up", "1.3.6.1.4.1.318.0.14", Info, CONTROL, &[], "The UPS has returned from sleep mode. Power to the load has been restored."),
+    trap(PowerNet, "upsRebootStarted", "ups_reboot_started", "1.3.6.1.4.1.318.0.15", Warning, CONTROL, &[], "The UPS has started its reboot sequence."),
+    trap(PowerNet, "upsDipSwitchChanged", "dip_switch_changed", "1.3.6.1.4.1.318.0.16", Warning, CONFIG, &[], "The DIP switch settings on the UPS have been changed."),
+    trap(PowerNet, "upsBatteryNeedsReplacement", "battery_replacement_indicated", "1.3.6.1.4.1.318.0.17", Major, BATTERY, &[], "The UPS batteries require immediate replacement."),
+    trap(PowerNet, "upsOverloadCleared", "load_ok", "1.3.6.1.4.1.318.0.33", Info, OUTPUT, &[], "The overload condition has been cleared."),
+    trap(PowerNet, "upsOutletGroupTurnedOn", "outlet_group_on", "1.3.6.1.4.1.318.0.298", Info, RECEPTACLE, &[], "Outlet Group turned on."),
+    trap(PowerNet, "upsOutletGroupTurnedOff", "outlet_group_off", "1.3.6.1.4.1.318.0.299", Warning, RECEPTACLE, &[], "Outlet Group turned off."),
+];
+
+/// The notification an OID names, in its v2 form or (RFC 1628) the
+/// v1-translated `upsTraps.0.N` form.
+pub fn trap_by_oid(oid: &Oid) -> Option<&'static TrapDef> {
+    if let Some(def) = TRAPS
+        .iter()
+        .find(|t| Oid::parse(t.oid).ok().as_ref() == Some(oid))
+    {
+        return Some(def);
+    }
+    let rfc = Oid::parse(RFC1628_TRAPS).ok()?;
+    match oid.suffix_after(&rfc)? {
+        [0, n] => {
+            let direct = rfc.child(*n);
+            TRAPS
+                .iter()
+                .find(|t| Oid::parse(t.oid).ok().as_ref() == Some(&direct))
+        }
+        _ => None,
+    }
+}
+
+/// The v2 notification OID of an SMIv1 trap (RFC 3584 §3.1).
+pub fn v1_to_v2(enterprise: &Oid, specific: i64) -> Option<Oid> {
+    let specific = u32::try_from(specific).ok()?;
+    Some(enterprise.join(&[0, specific]))
+}
+
+/// The trap the simulator or a test sends by event name and MIB.
+pub fn trap_by_event(mib: Mib, event: &str) -> Option<&'static TrapDef> {
+    TRAPS.iter().find(|t| t.mib == mib && t.event == event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn trap_oids_and_objects_are_unique_and_valid() {
+        let mut oids = HashSet::new();
+        let mut objects = HashSet::new();
+        for t in TRAPS {
+            let oid = Oid::parse(t.oid).unwrap_or_else(|e| panic!("{}: {e}", t.object));
+            assert!(oids.insert(oid), "{} twice", t.oid);
+            assert!(objects.insert(t.object), "{} twice", t.object);
+            assert!(!t.pages.is_empty(), "{} changes no page", t.object);
+            for v in t.varbinds {
+                Oid::parse(v).unwrap_or_else(|e| panic!("{}: {e}", t.object));
+            }
+            assert!(
+                t.event
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()),
+                "{}",
+                t.event
+            );
+        }
+        assert_eq!(TRAPS.iter().filter(|t| t.mib == Mib::Mge).count(), 68);
+    }
+
+    #[test]
+    fn v1_and_v2_forms_resolve() {
+        let mge = Oid::parse("1.3.6.1.4.1.705.1.11").unwrap();
+        let on_battery = v1_to_v2(&mge, 11).unwrap();
+        assert_eq!(trap_by_oid(&on_battery).unwrap().object, "upsmgOnBattery");
+        let rfc_v1 = Oid::parse("1.3.6.1.2.1.33.2.0.1").unwrap();
+        assert_eq!(trap_by_oid(&rfc_v1).unwrap().object, "upsTrapOnBattery");
+        let rfc_v2 = Oid::parse("1.3.6.1.2.1.33.2.3").unwrap();
+        assert_eq!(trap_by_oid(&rfc_v2).unwrap().event, "alarm_added");
+        let apc = v1_to_v2(&Oid::parse("1.3.6.1.4.1.318").unwrap(), 5).unwrap();
+        assert_eq!(trap_by_oid(&apc).unwrap().event, "on_battery");
+        assert!(trap_by_oid(&Oid::parse("1.3.6.1.4.1.705.1.11.0.99").unwrap()).is_none());
+        assert!(v1_to_v2(&mge, -1).is_none());
+    }
+}

@@ -1,0 +1,357 @@
+//! `ups2mqtt run` against real peers: mosquitto and snmpsim serving real
+//! walks. Retained pages, availability, broker restarts, Home Assistant's
+//! birth message, ghost removal and clean shutdown.
+
+mod support;
+
+use serde_json::Value as Json;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{Mosquitto, Snmpsim, Subscriber, retained};
+
+/// A running `ups2mqtt run`, killed on drop.
+struct Gateway {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Gateway {
+    fn start(broker: &Mosquitto, upses: &[(&str, &Snmpsim)]) -> Gateway {
+        let dir = std::env::temp_dir().join(format!(
+            "ups2mqtt-gw-{}-{}",
+            std::process::id(),
+            support::free_tcp_port()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut toml = format!(
+            "[gateway]\nid = \"gwtest\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = {}\nrefresh = 3\nkeep_alive = 5\n",
+            broker.port()
+        );
+        for (id, sim) in upses {
+            toml.push_str(&format!(
+                "[[ups]]\nid = \"{id}\"\nhost = \"127.0.0.1\"\nport = {}\ntimeout_ms = 300\nretries = 0\noffline_after = 2\npoll = {{ fast = 1, slow = 2 }}\n",
+                sim.port()
+            ));
+        }
+        let config = dir.join("config.toml");
+        std::fs::write(&config, toml).unwrap();
+        let log = std::fs::File::create(dir.join("gateway.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_ups2mqtt"))
+            .args(["run", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "ups2mqtt=debug")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start ups2mqtt run");
+        Gateway { child, dir }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("gateway.log")).unwrap_or_default()
+    }
+
+    /// SIGTERM, then wait for the exit status.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gateway ignored SIGTERM:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Waits until a retained topic has a payload satisfying `ok`.
+fn wait_retained(
+    broker: &Mosquitto,
+    topic: &str,
+    ok: impl Fn(&str) -> bool,
+    gateway: &Gateway,
+) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let found = retained(broker.port(), topic, Duration::from_secs(2));
+        if let Some((_, payload)) = found.iter().find(|(t, p)| t == topic && ok(p)) {
+            return payload.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{topic} never satisfied the condition; retained: {found:?}\ngateway log:\n{}",
+            gateway.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn json(payload: &str) -> Json {
+    serde_json::from_str(payload).unwrap_or_else(|e| panic!("{e}: {payload}"))
+}
+
+#[test]
+fn pages_availability_health_and_discovery_are_retained() {
+    let broker = Mosquitto::start();
+    let sim = Snmpsim::start("eaton-mgeups_9pxle");
+    let gateway = Gateway::start(&broker, &[("rack1", &sim)]);
+    let battery = json(&wait_retained(
+        &broker,
+        "ups2mqtt/rack1/battery",
+        |_| true,
+        &gateway,
+    ));
+    assert_eq!(battery["charge"], 91);
+    assert_eq!(battery["runtime"], 1132);
+    let general = json(&wait_retained(
+        &broker,
+        "ups2mqtt/rack1/general",
+        |_| true,
+        &gateway,
+    ));
+    assert_eq!(general["serial_number"], "GA10J05109");
+    wait_retained(
+        &broker,
+        "ups2mqtt/rack1/availability",
+        |p| p == "online",
+        &gateway,
+    );
+    wait_retained(
+        &broker,
+        "ups2mqtt/bridge/state",
+        |p| p == r#"{"state":"online"}"#,
+        &gateway,
+    );
+    let health = json(&wait_retained(
+        &broker,
+        "ups2mqtt/rack1/health",
+        |_| true,
+        &gateway,
+    ));
+    assert_eq!(health["online"], true);
+    assert_eq!(health["mibs"], serde_json::json!(["rfc1628", "mge"]));
+    let all = retained(broker.port(), "ups2mqtt/rack1/#", Duration::from_secs(2));
+    let pages: Vec<&str> = all
+        .iter()
+        .filter_map(|(t, _)| t.strip_prefix("ups2mqtt/rack1/"))
+        .collect();
+    for page in [
+        "general",
+        "alarms",
+        "input",
+        "output",
+        "battery",
+        "config",
+        "environment",
+        "control",
+        "test",
+    ] {
+        assert!(pages.contains(&page), "{page} missing from {pages:?}");
+    }
+    for absent in ["receptacles", "devices"] {
+        assert!(
+            !pages.contains(&absent),
+            "{absent} has no data on this card and must not be published"
+        );
+    }
+    let discovery = json(&wait_retained(
+        &broker,
+        "homeassistant/device/gwtest_rack1/config",
+        |_| true,
+        &gateway,
+    ));
+    assert!(
+        discovery.to_string().contains("gwtest_bridge"),
+        "via_device links the bridge"
+    );
+    wait_retained(
+        &broker,
+        "homeassistant/device/gwtest_bridge/config",
+        |_| true,
+        &gateway,
+    );
+}
+
+#[test]
+fn availability_follows_the_agent() {
+    let broker = Mosquitto::start();
+    let sim = Snmpsim::start("eaton-mgeups_9pxle");
+    let gateway = Gateway::start(&broker, &[("rack1", &sim)]);
+    wait_retained(
+        &broker,
+        "ups2mqtt/rack1/availability",
+        |p| p == "online",
+        &gateway,
+    );
+    sim.pause();
+    wait_retained(
+        &broker,
+        "ups2mqtt/rack1/availability",
+        |p| p == "offline",
+        &gateway,
+    );
+    let health = json(&wait_retained(
+        &broker,
+        "ups2mqtt/rack1/health",
+        |p| p.contains("\"online\":false"),
+        &gateway,
+    ));
+    assert!(
+        health["consecutive_failures"].as_u64().unwrap() >= 2,
+        "{health}"
+    );
+    assert!(
+        health["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no response"),
+        "{health}"
+    );
+    sim.resume();
+    wait_retained(
+        &broker,
+        "ups2mqtt/rack1/availability",
+        |p| p == "online",
+        &gateway,
+    );
+}
+
+#[test]
+fn a_broker_restart_loses_nothing_that_matters() {
+    let mut broker = Mosquitto::start();
+    let sim = Snmpsim::start("eaton-mgeups_9pxle");
+    let gateway = Gateway::start(&broker, &[("rack1", &sim)]);
+    wait_retained(
+        &broker,
+        "homeassistant/device/gwtest_rack1/config",
+        |_| true,
+        &gateway,
+    );
+    let before = retained(broker.port(), "#", Duration::from_secs(2));
+    broker.stop();
+    std::thread::sleep(Duration::from_secs(3));
+    broker.restart();
+    // The broker has no persistence: everything must come back from the gateway.
+    for (topic, _) in &before {
+        wait_retained(&broker, topic, |_| true, &gateway);
+    }
+    wait_retained(
+        &broker,
+        "ups2mqtt/bridge/state",
+        |p| p.contains("online"),
+        &gateway,
+    );
+}
+
+#[test]
+fn home_assistant_birth_triggers_rediscovery() {
+    let broker = Mosquitto::start();
+    let sim = Snmpsim::start("eaton-mgeups_9pxle");
+    let gateway = Gateway::start(&broker, &[("rack1", &sim)]);
+    wait_retained(
+        &broker,
+        "homeassistant/device/gwtest_rack1/config",
+        |_| true,
+        &gateway,
+    );
+    let live = Subscriber::start(broker.port(), "homeassistant/device/#");
+    // Retained copies arrive first on subscribe; only fresh ones count.
+    std::thread::sleep(Duration::from_millis(500));
+    let baseline = live.messages().len();
+    let status = Command::new("mosquitto_pub")
+        .args([
+            "-p",
+            &broker.port().to_string(),
+            "-t",
+            "homeassistant/status",
+            "-m",
+            "online",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let fresh = live.wait_message(
+        |m| m.topic == "homeassistant/device/gwtest_rack1/config" && !m.retain,
+        WAIT,
+    );
+    assert!(
+        fresh.is_some(),
+        "no re-announce after the birth message; got {:?}\n{}",
+        &live.messages()[baseline..],
+        gateway.log()
+    );
+}
+
+#[test]
+fn a_removed_ups_leaves_no_ghosts_and_shutdown_says_offline() {
+    let broker = Mosquitto::start();
+    let sim1 = Snmpsim::start("eaton-mgeups_9pxle");
+    let sim2 = Snmpsim::start("generex-ups_cs141");
+    let mut gateway = Gateway::start(&broker, &[("rack1", &sim1), ("rack2", &sim2)]);
+    wait_retained(
+        &broker,
+        "homeassistant/device/gwtest_rack2/config",
+        |_| true,
+        &gateway,
+    );
+    wait_retained(&broker, "ups2mqtt/rack2/battery", |_| true, &gateway);
+    let status = gateway.terminate();
+    assert!(status.success(), "exit status {status}:\n{}", gateway.log());
+    wait_retained(
+        &broker,
+        "ups2mqtt/bridge/state",
+        |p| p == r#"{"state":"offline"}"#,
+        &gateway,
+    );
+
+    let gateway = Gateway::start(&broker, &[("rack1", &sim1)]);
+    wait_retained(
+        &broker,
+        "ups2mqtt/bridge/state",
+        |p| p.contains("online"),
+        &gateway,
+    );
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left: Vec<String> = retained(broker.port(), "#", Duration::from_secs(2))
+            .into_iter()
+            .map(|(t, _)| t)
+            .filter(|t| t.contains("rack2"))
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ghosts left: {left:?}\n{}",
+            gateway.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    wait_retained(
+        &broker,
+        "homeassistant/device/gwtest_rack1/config",
+        |_| true,
+        &gateway,
+    );
+}
