@@ -116,7 +116,9 @@ impl Sim {
             command.args(["--control", "127.0.0.1:0"]);
         }
         command.args(args).env("RUST_LOG", "warn");
-        let mut proc = Proc::spawn(command, Stdio::piped());
+        // Without a control port, stdin is closed: the agents must keep serving.
+        let stdin = if with_control { Stdio::piped() } else { Stdio::null() };
+        let mut proc = Proc::spawn(command, stdin);
         let stdin = proc.child.stdin.take();
         let mut control_port = None;
         let listening = proc.wait_for(START_TIMEOUT, |l| l.starts_with("listening udp "));
@@ -201,8 +203,8 @@ fn parse_vars(text: &str) -> BTreeMap<String, String> {
 }
 
 /// snmpget of one OID → `TYPE: value`.
-fn get(sim: &Sim, community: &str, oid: &str) -> String {
-    let output = net_snmp("snmpget", &["-v2c", "-c", community, &sim.agent, oid]);
+fn get(agent: &str, community: &str, oid: &str) -> String {
+    let output = net_snmp("snmpget", &["-v2c", "-c", community, agent, oid]);
     assert!(
         output.status.success(),
         "snmpget {oid}: {}",
@@ -213,14 +215,14 @@ fn get(sim: &Sim, community: &str, oid: &str) -> String {
         .unwrap_or_else(|| panic!("{oid} missing: {}", stdout(&output)))
 }
 
-fn get_int(sim: &Sim, oid: &str) -> i64 {
-    let value = get(sim, "public", oid);
+fn get_int(agent: &str, oid: &str) -> i64 {
+    let value = get(agent, "public", oid);
     let number = value.rsplit(' ').next().unwrap();
     number.parse().unwrap_or_else(|_| panic!("{oid} = {value}"))
 }
 
-fn walk(sim: &Sim, version: &str, root: &str) -> BTreeMap<String, String> {
-    let output = net_snmp("snmpwalk", &[version, "-c", "public", &sim.agent, root]);
+fn walk(agent: &str, version: &str, root: &str) -> BTreeMap<String, String> {
+    let output = net_snmp("snmpwalk", &[version, "-c", "public", agent, root]);
     assert!(
         output.status.success(),
         "snmpwalk {root}: {}",
@@ -229,8 +231,8 @@ fn walk(sim: &Sim, version: &str, root: &str) -> BTreeMap<String, String> {
     parse_vars(&stdout(&output))
 }
 
-fn set(sim: &Sim, version: &str, community: &str, vars: &[&str]) -> Output {
-    let mut args = vec![version, "-c", community, &sim.agent];
+fn set(agent: &str, version: &str, community: &str, vars: &[&str]) -> Output {
+    let mut args = vec![version, "-c", community, agent];
     args.extend_from_slice(vars);
     net_snmp("snmpset", &args)
 }
@@ -276,7 +278,7 @@ fn mib_root(mib: Mib) -> &'static str {
 fn walking_each_mib_root_returns_data_for_every_page() {
     let sim = Sim::start(&[]);
     for mib in Mib::ALL {
-        let vars = walk(&sim, "-v2c", mib_root(mib));
+        let vars = walk(&sim.agent, "-v2c", mib_root(mib));
         assert!(
             vars.keys().all(|o| o.starts_with(mib_root(mib))),
             "{mib}: walk left its root"
@@ -304,7 +306,7 @@ fn walking_each_mib_root_returns_data_for_every_page() {
         }
     }
     // v1 (GETNEXT) and v2c (GETBULK) walks see the same tree.
-    let v1 = walk(&sim, "-v1", "1.3.6.1.4.1.705");
+    let v1 = walk(&sim.agent, "-v1", "1.3.6.1.4.1.705");
     let bulk = net_snmp(
         "snmpbulkwalk",
         &[
@@ -322,49 +324,49 @@ fn walking_each_mib_root_returns_data_for_every_page() {
 #[test]
 fn mains_off_moves_the_output_to_battery_and_mains_on_restores() {
     let mut sim = Sim::start(&[]);
-    assert_eq!(get_int(&sim, "1.3.6.1.2.1.33.1.4.1.0"), 3, "normal");
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.2.1.33.1.4.1.0"), 3, "normal");
     sim.control("mains off");
-    assert_eq!(get_int(&sim, "1.3.6.1.2.1.33.1.4.1.0"), 5, "battery");
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.2.1.33.1.4.1.0"), 5, "battery");
     assert_eq!(
-        get_int(&sim, "1.3.6.1.2.1.33.1.3.3.1.3.1"),
+        get_int(&sim.agent, "1.3.6.1.2.1.33.1.3.3.1.3.1"),
         0,
         "no input voltage"
     );
     assert_eq!(
-        get_int(&sim, "1.3.6.1.4.1.705.1.7.3.0"),
+        get_int(&sim.agent, "1.3.6.1.4.1.705.1.7.3.0"),
         1,
         "upsmgOutputOnBattery yes"
     );
     assert_eq!(
-        get_int(&sim, "1.3.6.1.4.1.318.1.1.1.4.1.1.0"),
+        get_int(&sim.agent, "1.3.6.1.4.1.318.1.1.1.4.1.1.0"),
         3,
         "upsBasicOutputStatus onBattery"
     );
-    let alarms = walk(&sim, "-v2c", "1.3.6.1.2.1.33.1.6.2.1.2");
+    let alarms = walk(&sim.agent, "-v2c", "1.3.6.1.2.1.33.1.6.2.1.2");
     assert!(
         alarms
             .values()
             .any(|v| v.ends_with(".1.3.6.1.2.1.33.1.6.3.2")),
         "on battery alarm: {alarms:?}"
     );
-    let runtime = get_int(&sim, "1.3.6.1.4.1.705.1.5.1.0");
+    let runtime = get_int(&sim.agent, "1.3.6.1.4.1.705.1.5.1.0");
     eventually(
         Duration::from_secs(10),
         "runtime to go down on battery",
-        || get_int(&sim, "1.3.6.1.4.1.705.1.5.1.0") < runtime,
+        || get_int(&sim.agent, "1.3.6.1.4.1.705.1.5.1.0") < runtime,
     );
     sim.control("set battery.charge 40");
-    assert_eq!(get_int(&sim, "1.3.6.1.2.1.33.1.2.4.0"), 40);
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.2.1.33.1.2.4.0"), 40);
     sim.control("mains on");
-    assert_eq!(get_int(&sim, "1.3.6.1.2.1.33.1.4.1.0"), 3);
-    assert_eq!(get_int(&sim, "1.3.6.1.2.1.33.1.6.1.0"), 0, "alarms cleared");
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.2.1.33.1.4.1.0"), 3);
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.2.1.33.1.6.1.0"), 0, "alarms cleared");
 }
 
 #[test]
 fn setting_a_receptacle_or_outlet_group_off_changes_its_state() {
     let sim = Sim::start(&[]);
     let state = "1.3.6.1.4.1.705.1.3.2.1.5.2";
-    assert_eq!(get_int(&sim, state), 3, "normal_on");
+    assert_eq!(get_int(&sim.agent, state), 3, "normal_on");
     let output = set(
         &sim,
         "-v2c",
@@ -372,14 +374,14 @@ fn setting_a_receptacle_or_outlet_group_off_changes_its_state() {
         &["1.3.6.1.4.1.705.1.9.1.1.6.2", "i", "2"],
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(get_int(&sim, state), 6, "control_off");
+    assert_eq!(get_int(&sim.agent, state), 6, "control_off");
     assert_eq!(
-        get_int(&sim, "1.3.6.1.4.1.705.1.9.1.1.7.2"),
+        get_int(&sim.agent, "1.3.6.1.4.1.705.1.9.1.1.7.2"),
         4,
         "off status completed"
     );
     assert_eq!(
-        get_int(&sim, "1.3.6.1.2.1.33.1.4.1.0"),
+        get_int(&sim.agent, "1.3.6.1.2.1.33.1.4.1.0"),
         3,
         "the rest of the output stays on"
     );
@@ -392,9 +394,9 @@ fn setting_a_receptacle_or_outlet_group_off_changes_its_state() {
         &["1.3.6.1.4.1.318.1.1.1.12.3.2.1.3.3", "i", "2"],
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(get_int(&sim, group), 2, "outlet group off");
+    assert_eq!(get_int(&sim.agent, group), 2, "outlet group off");
     assert_eq!(
-        get_int(&sim, "1.3.6.1.4.1.318.1.1.1.12.3.2.1.3.3"),
+        get_int(&sim.agent, "1.3.6.1.4.1.318.1.1.1.12.3.2.1.3.3"),
         2,
         "command reads immediateOff"
     );
@@ -408,7 +410,7 @@ fn setting_a_receptacle_or_outlet_group_off_changes_its_state() {
     );
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
-        get_int(&sim, "1.3.6.1.2.1.33.1.4.1.0"),
+        get_int(&sim.agent, "1.3.6.1.2.1.33.1.4.1.0"),
         2,
         "output source none"
     );
@@ -438,18 +440,18 @@ fn settings_read_back_exactly() {
     );
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
-        get(&sim, "public", "1.3.6.1.4.1.318.1.1.1.5.2.8.0"),
+        get(&sim.agent, "public", "1.3.6.1.4.1.318.1.1.1.5.2.8.0"),
         "Timeticks: (30000) 0:05:00.00"
     );
-    assert_eq!(get_int(&sim, "1.3.6.1.2.1.33.1.9.8.0"), 3);
-    assert_eq!(get_int(&sim, "1.3.6.1.4.1.318.1.1.1.5.2.56.0"), 1);
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.2.1.33.1.9.8.0"), 3);
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.4.1.318.1.1.1.5.2.56.0"), 1);
     assert_eq!(
-        get(&sim, "public", "1.3.6.1.2.1.33.1.1.5.0"),
+        get(&sim.agent, "public", "1.3.6.1.2.1.33.1.1.5.0"),
         "STRING: \"rack 7\""
     );
     // The same setting in the other MIBs follows (5 minutes, 300 s).
-    assert_eq!(get_int(&sim, "1.3.6.1.2.1.33.1.9.7.0"), 5);
-    assert_eq!(get_int(&sim, "1.3.6.1.4.1.705.1.4.7.0"), 300);
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.2.1.33.1.9.7.0"), 5);
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.4.1.705.1.4.7.0"), 300);
 }
 
 #[test]
@@ -506,7 +508,7 @@ fn refused_sets_report_the_right_error() {
         ),
     ];
     for (version, community, vars, expected) in cases {
-        let output = set(&sim, version, community, &vars);
+        let output = set(&sim.agent, version, community, &vars);
         let err = stderr(&output);
         assert!(
             !output.status.success(),
@@ -519,7 +521,7 @@ fn refused_sets_report_the_right_error() {
         assert!(err.contains(vars[0]), "names the failed object: {err}");
     }
     assert_eq!(
-        get_int(&sim, "1.3.6.1.4.1.705.1.4.8.0"),
+        get_int(&sim.agent, "1.3.6.1.4.1.705.1.4.8.0"),
         20,
         "nothing changed"
     );
@@ -547,7 +549,7 @@ fn a_set_pdu_is_all_or_nothing() {
         "{err}"
     );
     assert_eq!(
-        get_int(&sim, "1.3.6.1.4.1.705.1.4.8.0"),
+        get_int(&sim.agent, "1.3.6.1.4.1.705.1.4.8.0"),
         20,
         "the first varbind was not applied"
     );
@@ -637,7 +639,7 @@ fn getbulk_respects_counts_and_the_pdu_limit() {
 #[test]
 fn rfc1628_only_card_has_no_mge_or_powernet_subtree() {
     let sim = Sim::start(&["--mibs", "rfc1628"]);
-    assert!(!walk(&sim, "-v2c", "1.3.6.1.2.1.33").is_empty());
+    assert!(!walk(&sim.agent, "-v2c", "1.3.6.1.2.1.33").is_empty());
     for root in ["1.3.6.1.4.1.705", "1.3.6.1.4.1.318"] {
         let output = net_snmp("snmpwalk", &["-v2c", "-c", "public", &sim.agent, root]);
         let text = stdout(&output);
@@ -661,27 +663,23 @@ fn rfc1628_only_card_has_no_mge_or_powernet_subtree() {
 fn serves_a_recorded_walk_and_overlays_writable_state() {
     let walk_file = fixture("walks/eaton-mgeups_9pxle.snmprec");
     // No control port and stdin closed: the agent must keep serving.
-    let mut command_args = vec!["--walk", walk_file.to_str().unwrap()];
-    command_args.push("--seed");
-    command_args.push("9");
-    let sim = Sim::launch(&command_args, false);
-    drop(sim.stdin.as_ref());
+    let sim = Sim::launch(&["--walk", walk_file.to_str().unwrap()], false);
     assert_eq!(
-        get(&sim, "public", "1.3.6.1.2.1.1.1.0"),
+        get(&sim.agent, "public", "1.3.6.1.2.1.1.1.0"),
         "STRING: \"Eaton 9PX 1000i RT 2U\""
     );
     assert_eq!(
-        get(&sim, "public", "1.3.6.1.4.1.705.1.1.7.0"),
+        get(&sim.agent, "public", "1.3.6.1.4.1.705.1.1.7.0"),
         "STRING: \"GA10J05109\""
     );
     assert_eq!(
-        get_int(&sim, "1.3.6.1.4.1.705.1.6.2.1.2.1.0"),
+        get_int(&sim.agent, "1.3.6.1.4.1.705.1.6.2.1.2.1.0"),
         2290,
         "the walk's Q1 cell"
     );
-    assert_eq!(get_int(&sim, "1.3.6.1.4.1.705.1.5.2.0"), 91);
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.4.1.705.1.5.2.0"), 91);
     assert_eq!(
-        get(&sim, "public", "1.3.6.1.2.1.2.2.1.6.2"),
+        get(&sim.agent, "public", "1.3.6.1.2.1.2.2.1.6.2"),
         "Hex-STRING: 00 20 85 E1 04 E0 ",
         "non-UPS walk data too"
     );
@@ -692,7 +690,7 @@ fn serves_a_recorded_walk_and_overlays_writable_state() {
         &["1.3.6.1.4.1.705.1.4.8.0", "i", "25"],
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(get_int(&sim, "1.3.6.1.4.1.705.1.4.8.0"), 25);
+    assert_eq!(get_int(&sim.agent, "1.3.6.1.4.1.705.1.4.8.0"), 25);
     let off = set(
         &sim,
         "-v2c",
@@ -717,9 +715,9 @@ fn powernet_battery_test_reports_its_result_after_the_duration() {
         &["1.3.6.1.4.1.318.1.1.1.7.2.2.0", "i", "2"],
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(get_int(&sim, result), 4, "in progress");
+    assert_eq!(get_int(&sim.agent, result), 4, "in progress");
     assert_eq!(
-        get_int(&sim, "1.3.6.1.2.1.33.1.7.3.0"),
+        get_int(&sim.agent, "1.3.6.1.2.1.33.1.7.3.0"),
         5,
         "RFC 1628 summary in progress"
     );
@@ -735,10 +733,10 @@ fn powernet_battery_test_reports_its_result_after_the_duration() {
         stderr(&again)
     );
     eventually(Duration::from_secs(10), "the test result", || {
-        get_int(&sim, result) == 1
+        get_int(&sim.agent, result) == 1
     });
     assert_eq!(
-        get_int(&sim, "1.3.6.1.4.1.705.1.10.11.0"),
+        get_int(&sim.agent, "1.3.6.1.4.1.705.1.10.11.0"),
         1,
         "MGE main success"
     );
@@ -747,7 +745,7 @@ fn powernet_battery_test_reports_its_result_after_the_duration() {
 #[test]
 fn rfc1628_test_start_needs_the_spin_lock_in_the_same_pdu() {
     let sim = Sim::start(&["--test-duration-ms", "500"]);
-    let lock = get_int(&sim, "1.3.6.1.2.1.33.1.7.2.0");
+    let lock = get_int(&sim.agent, "1.3.6.1.2.1.33.1.7.2.0");
     let alone = set(
         &sim,
         "-v2c",
@@ -775,15 +773,15 @@ fn rfc1628_test_start_needs_the_spin_lock_in_the_same_pdu() {
     );
     assert!(both.status.success(), "{}", stderr(&both));
     assert_eq!(
-        get_int(&sim, "1.3.6.1.2.1.33.1.7.2.0"),
+        get_int(&sim.agent, "1.3.6.1.2.1.33.1.7.2.0"),
         lock + 1,
         "TestAndIncr"
     );
     eventually(Duration::from_secs(10), "done_pass", || {
-        get_int(&sim, "1.3.6.1.2.1.33.1.7.3.0") == 1
+        get_int(&sim.agent, "1.3.6.1.2.1.33.1.7.3.0") == 1
     });
     assert_eq!(
-        get(&sim, "public", "1.3.6.1.2.1.33.1.7.1.0"),
+        get(&sim.agent, "public", "1.3.6.1.2.1.33.1.7.1.0"),
         "OID: .1.3.6.1.2.1.33.1.7.7.4"
     );
     let stale = set(
@@ -896,7 +894,7 @@ fn stop_and_start_availability_and_stdin_control() {
         .unwrap();
     assert!(stderr(&output).contains("Timeout"), "{}", stderr(&output));
     sim.control("start");
-    assert!(get(&sim, "public", "1.3.6.1.2.1.1.3.0").starts_with("Timeticks:"));
+    assert!(get(&sim.agent, "public", "1.3.6.1.2.1.1.3.0").starts_with("Timeticks:"));
     let stats = sim.control("stats");
     assert!(stats.contains("\"dropped_stopped\":1"), "{stats}");
     assert!(
@@ -958,9 +956,9 @@ fn several_agents_on_consecutive_ports_with_their_own_state() {
 #[test]
 fn quirks_serve_trailing_zero_cells_and_tenths() {
     let sim = Sim::start(&["--quirks"]);
-    let cell = get_int(&sim, "1.3.6.1.4.1.705.1.6.2.1.2.1.0");
+    let cell = get_int(&sim.agent, "1.3.6.1.4.1.705.1.6.2.1.2.1.0");
     assert!((2200..2400).contains(&cell), "Q1 cell in tenths: {cell}");
-    let rfc = get_int(&sim, "1.3.6.1.2.1.33.1.3.3.1.3.1");
+    let rfc = get_int(&sim.agent, "1.3.6.1.2.1.33.1.3.3.1.3.1");
     assert!(
         (2200..2400).contains(&rfc),
         "Q2: RFC 1628 voltage in tenths: {rfc}"
@@ -980,22 +978,4 @@ fn quirks_serve_trailing_zero_cells_and_tenths() {
         "{}",
         stdout(&plain)
     );
-}
-
-impl Sim {
-    /// Address-only handle for the other agents of a fleet (no process).
-    fn detached() -> Sim {
-        let (_, lines) = mpsc::channel();
-        let child = Command::new("true").spawn().expect("true runs");
-        Sim {
-            proc: Proc {
-                child,
-                lines,
-                seen: Vec::new(),
-            },
-            agent: String::new(),
-            control: None,
-            stdin: None,
-        }
-    }
 }
