@@ -23,7 +23,29 @@ pub struct Config {
     #[serde(default)]
     pub mqtt: MqttConfig,
     #[serde(default)]
+    pub traps: TrapsConfig,
+    #[serde(default)]
     pub ups: Vec<UpsConfig>,
+}
+
+/// The SNMP trap listener.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrapsConfig {
+    pub enabled: bool,
+    /// UDP addresses to listen on. Port 162 needs root or
+    /// CAP_NET_BIND_SERVICE (the systemd unit grants it); any high port
+    /// works if the cards are told to send there.
+    pub listen: Vec<std::net::SocketAddr>,
+}
+
+impl Default for TrapsConfig {
+    fn default() -> Self {
+        TrapsConfig {
+            enabled: true,
+            listen: vec![std::net::SocketAddr::from(([0, 0, 0, 0], 162))],
+        }
+    }
 }
 
 /// The MQTT broker connection and topic roots.
@@ -139,6 +161,17 @@ pub struct UpsConfig {
     /// Consecutive failed polls before the UPS is published `offline`.
     #[serde(default = "default_offline_after")]
     pub offline_after: u32,
+    /// Community its traps must carry; default: `community`.
+    #[serde(default)]
+    pub trap_community: Option<String>,
+    /// More source addresses its traps may come from (NAT, a second card
+    /// address); the v1 agent-addr field is matched as well.
+    #[serde(default)]
+    pub trap_sources: Vec<std::net::IpAddr>,
+    /// Acknowledge MGE traps (SET upsmgAgentTrapAck) for cards configured to
+    /// resend until acknowledged.
+    #[serde(default)]
+    pub trap_ack: bool,
 }
 
 /// Poll intervals in seconds.
@@ -238,7 +271,15 @@ impl UpsConfig {
             scale: BTreeMap::new(),
             poll: PollConfig::default(),
             offline_after: default_offline_after(),
+            trap_community: None,
+            trap_sources: Vec::new(),
+            trap_ack: false,
         }
+    }
+
+    /// The community traps from this UPS must carry.
+    pub fn trap_community(&self) -> &str {
+        self.trap_community.as_deref().unwrap_or(&self.community)
     }
 
     /// The forced MIB set, if any (validated).
@@ -303,6 +344,12 @@ impl Config {
             );
         }
         self.validate_mqtt(&mut problem);
+        if self.traps.enabled && self.traps.listen.is_empty() {
+            problem(
+                "traps.listen".into(),
+                "needs at least one address when traps.enabled".into(),
+            );
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, ups) in self.ups.iter().enumerate() {
             let key = |k: &str| format!("ups[{i}].{k}");

@@ -34,8 +34,8 @@
 //! Writable points are announced read-only for now (sensor / binary sensor,
 //! by how the point decodes), with `config` shown as `diagnostic` because
 //! Home Assistant refuses sensors in the `config` category. Commands arrive
-//! in a later issue: [`platform`] is the one place that decides the platform,
-//! and [`platform_keys`] the one place that adds a platform's keys, so that
+//! in a later issue: `platform()` is the one place that decides the platform,
+//! and `platform_keys()` the one place that adds a platform's keys, so that
 //! change swaps the platform for writable points (to the point table's
 //! `Ha::component`) and adds their `command_topic` there.
 

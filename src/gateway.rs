@@ -11,10 +11,14 @@ use crate::discovery::{self, Bridge, DeviceOptions};
 use crate::mib::Page;
 use crate::mqtt::{Class, Incoming, Mqtt};
 use crate::topics::Naming;
+use crate::trap::{self, Delivery, Router, TrapStats};
 use crate::ups::{UpsRequest, UpsSink, UpsTask};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::{info, warn};
@@ -28,8 +32,9 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Starts the MQTT connection and every UPS task; returns at once.
-    pub fn start(config: Config) -> anyhow::Result<Gateway> {
+    /// Starts the MQTT connection, every UPS task and the trap listener;
+    /// returns once they run (it does not wait for the broker).
+    pub async fn start(config: Config) -> anyhow::Result<Gateway> {
         let naming = Naming::new(
             &config.gateway.id,
             &config.mqtt.base_topic,
@@ -53,7 +58,34 @@ impl Gateway {
             requests.insert(ups.id.clone(), tx);
         }
         let known = KnownIds::new(&naming, &config.ups);
-        tasks.spawn(handle_incoming(mqtt.clone(), incoming, known, stop_rx));
+        tasks.spawn(handle_incoming(
+            mqtt.clone(),
+            incoming,
+            known,
+            stop_rx.clone(),
+        ));
+        let trap_stats = Arc::new(TrapStats::default());
+        if config.traps.enabled {
+            let (tx, rx) = mpsc::channel(TRAP_QUEUE);
+            let router = Arc::new(Router::resolve(&config.ups).await);
+            for address in &config.traps.listen {
+                let socket = bind_trap_socket(*address)?;
+                info!(%address, "listening for traps");
+                tasks.spawn(trap::listen(
+                    socket,
+                    router.clone(),
+                    trap_stats.clone(),
+                    tx.clone(),
+                ));
+            }
+            tasks.spawn(deliver_traps(
+                mqtt.clone(),
+                rx,
+                requests.clone(),
+                stop_rx.clone(),
+            ));
+        }
+        tasks.spawn(publish_bridge_health(mqtt.clone(), trap_stats, stop_rx));
         info!(upses = config.ups.len(), "gateway started");
         Ok(Gateway {
             mqtt,
@@ -84,9 +116,77 @@ impl Gateway {
     }
 }
 
+/// Routed traps waiting for their UPS task; more are dropped and counted.
+const TRAP_QUEUE: usize = 256;
+
+fn bind_trap_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
+    let socket = std::net::UdpSocket::bind(address).map_err(|error| {
+        let hint = if error.kind() == std::io::ErrorKind::PermissionDenied {
+            " (ports below 1024 need root or CAP_NET_BIND_SERVICE, which the systemd unit grants; or use a high port in traps.listen)"
+        } else {
+            ""
+        };
+        anyhow::anyhow!("traps.listen: cannot bind {address}: {error}{hint}")
+    })?;
+    socket.set_nonblocking(true)?;
+    Ok(UdpSocket::from_std(socket)?)
+}
+
+/// Publishes each trap event and hands its effects to the UPS task.
+async fn deliver_traps(
+    mqtt: Mqtt,
+    mut deliveries: mpsc::Receiver<Delivery>,
+    requests: HashMap<String, mpsc::Sender<UpsRequest>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let delivery = tokio::select! {
+            delivery = deliveries.recv() => match delivery {
+                Some(delivery) => delivery,
+                None => return,
+            },
+            _ = stop.changed() => return,
+        };
+        let topic = mqtt.naming().event(&delivery.ups_id);
+        mqtt.publish_event(&topic, delivery.event.to_string());
+        if let Some(tx) = requests.get(&delivery.ups_id) {
+            let request = UpsRequest::Trap {
+                patch: delivery.patch,
+                pages: delivery.pages,
+                ack: delivery.ack,
+            };
+            if tx.try_send(request).is_err() {
+                warn!(ups = %delivery.ups_id, "UPS task busy: trap effects dropped (its next poll catches up)");
+            }
+        }
+    }
+}
+
+/// `<base>/bridge/health`: trap and MQTT counters, when they change.
+async fn publish_bridge_health(mqtt: Mqtt, traps: Arc<TrapStats>, mut stop: watch::Receiver<bool>) {
+    let topic = mqtt.naming().bridge_health();
+    loop {
+        let stats = mqtt.stats();
+        let health = serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "traps": traps.to_json(),
+            "mqtt": {
+                "connects": stats.connects,
+                "events_dropped": stats.events_dropped,
+                "incoming_dropped": stats.incoming_dropped,
+            },
+        });
+        mqtt.set_retained(Class::State, &topic, health.to_string());
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// Runs until SIGINT or SIGTERM, then shuts down cleanly.
 pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
-    let gateway = Gateway::start(config)?;
+    let gateway = Gateway::start(config).await?;
     wait_for_signal().await;
     info!("signal received, shutting down");
     gateway.shutdown().await;

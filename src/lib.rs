@@ -13,6 +13,7 @@
 //! - [`gateway`]: MQTT + one task per UPS, HA birth, ghosts, shutdown.
 //! - [`topics`]: every MQTT topic and Home Assistant id.
 //! - [`discovery`]: Home Assistant discovery payloads from the point table.
+//! - [`trap`]: the trap listener: datagrams → routed UPS events.
 //! - [`config`]: figment layers and validation.
 //! - [`cli`]: the command line.
 
@@ -27,4 +28,5 @@ pub mod pages;
 pub mod probe;
 pub mod snmp;
 pub mod topics;
+pub mod trap;
 pub mod ups;

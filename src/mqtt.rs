@@ -382,9 +382,14 @@ async fn pump(mqtt: Mqtt, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// The next message to send: dirty retained topics first, then events.
+/// The next message to send: events first (a trap should reach MQTT in
+/// milliseconds, and buffered ones go out oldest first), then dirty
+/// retained topics in replay order.
 fn next_message(mqtt: &Mqtt) -> Option<(String, String, bool)> {
     let mut store = mqtt.store();
+    if let Some((topic, payload)) = store.events.pop_front() {
+        return Some((topic, payload, false));
+    }
     if let Some((class, topic)) = store.dirty.pop_first() {
         let payload = store
             .retained
@@ -397,6 +402,5 @@ fn next_message(mqtt: &Mqtt) -> Option<(String, String, bool)> {
         debug!(?class, %topic, "publish retained");
         return Some((topic, payload, true));
     }
-    let (topic, payload) = store.events.pop_front()?;
-    Some((topic, payload, false))
+    None
 }

@@ -46,6 +46,16 @@ impl Naming {
         format!("{}/{ups_id}/health", self.base)
     }
 
+    /// `<base>/<ups>/event`: non-retained trap events.
+    pub fn event(&self, ups_id: &str) -> String {
+        format!("{}/{ups_id}/event", self.base)
+    }
+
+    /// `<base>/bridge/health`: retained gateway counters (traps, MQTT).
+    pub fn bridge_health(&self) -> String {
+        format!("{}/bridge/health", self.base)
+    }
+
     /// `<prefix>/status`: Home Assistant's birth (`online`) and last will.
     pub fn ha_status(&self) -> String {
         format!("{}/status", self.prefix)
@@ -79,6 +89,8 @@ mod tests {
         assert_eq!(n.page("rack-1", Page::Battery), "ups2mqtt/rack-1/battery");
         assert_eq!(n.availability("rack-1"), "ups2mqtt/rack-1/availability");
         assert_eq!(n.health("rack-1"), "ups2mqtt/rack-1/health");
+        assert_eq!(n.event("rack-1"), "ups2mqtt/rack-1/event");
+        assert_eq!(n.bridge_health(), "ups2mqtt/bridge/health");
         assert_eq!(n.ha_status(), "homeassistant/status");
         assert_eq!(n.ups_device_id("rack-1"), "gw1_rack_1");
         assert_eq!(

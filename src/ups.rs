@@ -135,7 +135,17 @@ pub trait UpsSink: Send + 'static {
 pub enum UpsRequest {
     /// Read these pages now (traps, commands).
     PollNow(Vec<Page>),
+    /// A trap arrived: update what it states at once, acknowledge it if
+    /// asked (MGE upsmgAgentTrapAck), then re-poll its pages.
+    Trap {
+        patch: Vec<(Page, String, serde_json::Value)>,
+        pages: Vec<Page>,
+        ack: Option<i64>,
+    },
 }
+
+/// upsmgAgentTrapAck.0: SET to the trap number to stop resends.
+const MGE_TRAP_ACK: &str = "1.3.6.1.4.1.705.1.12.14.0";
 
 /// The per-UPS task: everything that talks to one agent is serialized here,
 /// so one dead agent never blocks another.
@@ -199,7 +209,7 @@ impl<S: UpsSink> UpsTask<S> {
                 tokio::select! {
                     _ = tokio::time::sleep_until(wake) => {}
                     request = requests.recv() => match request {
-                        Some(UpsRequest::PollNow(pages)) => self.make_due(&pages),
+                        Some(request) => self.handle(request).await,
                         None => return,
                     },
                     _ = stop.changed() => return,
@@ -210,6 +220,53 @@ impl<S: UpsSink> UpsTask<S> {
                 _ = self.poll(&due) => {}
                 _ = stop.changed() => return,
             }
+        }
+    }
+
+    async fn handle(&mut self, request: UpsRequest) {
+        match request {
+            UpsRequest::PollNow(pages) => self.make_due(&pages),
+            UpsRequest::Trap { patch, pages, ack } => {
+                self.apply_patch(patch);
+                if let Some(specific) = ack {
+                    self.acknowledge(specific).await;
+                }
+                self.make_due(&pages);
+            }
+        }
+    }
+
+    /// Updates fields a trap states outright, on pages that have them.
+    fn apply_patch(&mut self, patch: Vec<(Page, String, serde_json::Value)>) {
+        let mut changed = std::collections::BTreeSet::new();
+        for (page, key, value) in patch {
+            let Some(json) = self.pages.get_mut(&page) else {
+                continue;
+            };
+            if let Some(slot) = json.get_mut(&key) {
+                if *slot != value {
+                    *slot = value;
+                    changed.insert(page);
+                }
+            }
+        }
+        for page in changed {
+            self.sink.page(page, &self.pages[&page], false);
+        }
+    }
+
+    /// SET upsmgAgentTrapAck.0 = the trap number (MGE cards configured to
+    /// resend until acknowledged).
+    async fn acknowledge(&mut self, specific: i64) {
+        let Some(ups) = self.ups.as_mut() else { return };
+        let oid = crate::oid::Oid::parse(MGE_TRAP_ACK).expect("valid OID");
+        let community = self.config.write_community.clone();
+        if let Err(error) = ups
+            .client_mut()
+            .set(&community, &[(oid, crate::snmp::Value::Integer(specific))])
+            .await
+        {
+            tracing::warn!(%error, specific, "MGE trap acknowledgement failed");
         }
     }
 

@@ -816,6 +816,9 @@ fn value_of<'a>(id: &str, pages: &'a Pages) -> Option<&'a Json> {
     None
 }
 
+/// A change made to a page's JSON before rendering.
+type PageEdit<'a> = &'a dyn Fn(&mut Map<String, Json>);
+
 #[test]
 fn value_templates_read_the_page_json() {
     let naming = naming();
@@ -898,7 +901,7 @@ fn value_templates_read_the_page_json() {
         edit(&mut json);
         Json::Object(json).to_string()
     };
-    let cases: &[(&str, Page, &dyn Fn(&mut Map<String, Json>), &str)] = &[
+    let cases: &[(&str, Page, PageEdit, &str)] = &[
         ("battery_charge", Page::Battery, &|_| {}, "91"),
         ("battery_voltage", Page::Battery, &|_| {}, "55.0"),
         ("battery_status", Page::Battery, &|_| {}, "normal"),

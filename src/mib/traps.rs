@@ -119,7 +119,7 @@ pub static TRAPS: &[TrapDef] = &[
     trap(Mge, "upsmgUtilityRestored", "utility_restored", "1.3.6.1.4.1.705.1.11.0.18", Info, POWER, &[], "Trap UPS utility power restored."),
     trap(Mge, "upsmgOnBoost", "on_boost", "1.3.6.1.4.1.705.1.11.0.19", Minor, OUTPUT, &[], "Trap UPS is on boost."),
     trap(Mge, "upsmgReturnFromBoost", "return_from_boost", "1.3.6.1.4.1.705.1.11.0.20", Info, OUTPUT, &[], "Trap UPS has returned from boost."),
-    trap(Mge, "upsmgOverLoad", "over_load", "1.3.6.1.4.1.705.1.11.0.21", Major, OUTPUT, &[], "Trap UPS has overload condition."),
+    trap(Mge, "upsmgOverLoad", "overload", "1.3.6.1.4.1.705.1.11.0.21", Major, OUTPUT, &[], "Trap UPS has overload condition."),
     trap(Mge, "upsmgLoadOK", "load_o_k", "1.3.6.1.4.1.705.1.11.0.22", Info, OUTPUT, &[], "Trap UPS quit overload condition."),
     trap(Mge, "upsmgOverTemperature", "over_temperature", "1.3.6.1.4.1.705.1.11.0.23", Major, OUTPUT, &[], "Trap UPS has overtemperature condition."),
     trap(Mge, "upsmgTemperatureOK", "temperature_o_k", "1.3.6.1.4.1.705.1.11.0.24", Info, OUTPUT, &[], "Trap UPS quit overtemperature condition."),
@@ -186,6 +186,38 @@ pub static TRAPS: &[TrapDef] = &[
     trap(PowerNet, "upsOutletGroupTurnedOff", "outlet_group_off", "1.3.6.1.4.1.318.0.299", Warning, RECEPTACLE, &[], "Outlet Group turned off."),
 ];
 
+/// A value a trap states outright.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fact {
+    Bool(bool),
+    Label(&'static str),
+}
+
+/// What some events say about page fields (`page.key` paths), whatever MIB
+/// sent them; the gateway applies only those the UPS's pages already have,
+/// then re-polls the trap's pages.
+#[rustfmt::skip]
+static EFFECTS: &[(&str, &[(&str, Fact)])] = &[
+    ("on_battery", &[("output.on_battery", Fact::Bool(true)), ("output.source", Fact::Label("battery")), ("output.status", Fact::Label("on_battery"))]),
+    ("return_from_battery", &[("output.on_battery", Fact::Bool(false)), ("output.source", Fact::Label("normal")), ("output.status", Fact::Label("on_line"))]),
+    ("utility_failure", &[("input.bad", Fact::Bool(true))]),
+    ("utility_restored", &[("input.bad", Fact::Bool(false))]),
+    ("at_low_battery", &[("battery.low", Fact::Bool(true))]),
+    ("from_low_battery", &[("battery.low", Fact::Bool(false))]),
+    ("overload", &[("output.overload", Fact::Bool(true))]),
+    ("load_ok", &[("output.overload", Fact::Bool(false))]),
+    ("on_bypass", &[("output.on_bypass", Fact::Bool(true)), ("output.source", Fact::Label("bypass"))]),
+    ("return_from_bypass", &[("output.on_bypass", Fact::Bool(false)), ("output.source", Fact::Label("normal"))]),
+];
+
+/// The effects of an event name (empty for most).
+pub fn effects_of(event: &str) -> &'static [(&'static str, Fact)] {
+    EFFECTS
+        .iter()
+        .find(|(e, _)| *e == event)
+        .map_or(&[], |(_, facts)| facts)
+}
+
 /// The notification an OID names, in its v2 form or (RFC 1628) the
 /// v1-translated `upsTraps.0.N` form.
 pub fn trap_by_oid(oid: &Oid) -> Option<&'static TrapDef> {
@@ -244,6 +276,35 @@ mod tests {
             );
         }
         assert_eq!(TRAPS.iter().filter(|t| t.mib == Mib::Mge).count(), 68);
+    }
+
+    #[test]
+    fn effects_name_real_events_fields_and_labels() {
+        for (event, facts) in EFFECTS {
+            assert!(
+                TRAPS.iter().any(|t| t.event == *event),
+                "no trap is named {event}"
+            );
+            for (path, fact) in *facts {
+                let field = super::super::field_by_path(path).unwrap_or_else(|| panic!("{path}"));
+                match fact {
+                    Fact::Bool(_) => assert!(
+                        field
+                            .sources
+                            .iter()
+                            .all(|s| matches!(s.decode, super::super::Decode::Flag { .. })),
+                        "{path}"
+                    ),
+                    Fact::Label(l) => assert!(
+                        field
+                            .sources
+                            .iter()
+                            .any(|s| s.decode.raw_of_label(l).is_some()),
+                        "{path}: {l}"
+                    ),
+                }
+            }
+        }
     }
 
     #[test]

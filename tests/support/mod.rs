@@ -1064,3 +1064,5 @@ pub fn retained_messages(port: u16, topic_filter: &str, timeout: Duration) -> Ve
     );
     messages
 }
+
+pub mod gateway;
