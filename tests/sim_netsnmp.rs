@@ -117,7 +117,11 @@ impl Sim {
         }
         command.args(args).env("RUST_LOG", "warn");
         // Without a control port, stdin is closed: the agents must keep serving.
-        let stdin = if with_control { Stdio::piped() } else { Stdio::null() };
+        let stdin = if with_control {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        };
         let mut proc = Proc::spawn(command, stdin);
         let stdin = proc.child.stdin.take();
         let mut control_port = None;
@@ -192,6 +196,7 @@ fn stderr(output: &Output) -> String {
 /// `OID = TYPE: value` lines → OID → `TYPE: value`.
 fn parse_vars(text: &str) -> BTreeMap<String, String> {
     text.lines()
+        .filter(|l| !l.contains("No more variables left"))
         .filter_map(|l| l.split_once(" = "))
         .map(|(oid, value)| {
             (
@@ -359,7 +364,11 @@ fn mains_off_moves_the_output_to_battery_and_mains_on_restores() {
     assert_eq!(get_int(&sim.agent, "1.3.6.1.2.1.33.1.2.4.0"), 40);
     sim.control("mains on");
     assert_eq!(get_int(&sim.agent, "1.3.6.1.2.1.33.1.4.1.0"), 3);
-    assert_eq!(get_int(&sim.agent, "1.3.6.1.2.1.33.1.6.1.0"), 0, "alarms cleared");
+    assert_eq!(
+        get_int(&sim.agent, "1.3.6.1.2.1.33.1.6.1.0"),
+        0,
+        "alarms cleared"
+    );
 }
 
 #[test]
@@ -368,7 +377,7 @@ fn setting_a_receptacle_or_outlet_group_off_changes_its_state() {
     let state = "1.3.6.1.4.1.705.1.3.2.1.5.2";
     assert_eq!(get_int(&sim.agent, state), 3, "normal_on");
     let output = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &["1.3.6.1.4.1.705.1.9.1.1.6.2", "i", "2"],
@@ -388,7 +397,7 @@ fn setting_a_receptacle_or_outlet_group_off_changes_its_state() {
 
     let group = "1.3.6.1.4.1.318.1.1.1.12.1.2.1.3.3";
     let output = set(
-        &sim,
+        &sim.agent,
         "-v1",
         "private",
         &["1.3.6.1.4.1.318.1.1.1.12.3.2.1.3.3", "i", "2"],
@@ -403,7 +412,7 @@ fn setting_a_receptacle_or_outlet_group_off_changes_its_state() {
 
     // Receptacle 1 is the whole UPS output (Q9).
     let output = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &["1.3.6.1.4.1.705.1.9.1.1.6.1", "i", "2"],
@@ -420,7 +429,7 @@ fn setting_a_receptacle_or_outlet_group_off_changes_its_state() {
 fn settings_read_back_exactly() {
     let sim = Sim::start(&[]);
     let output = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &[
@@ -531,7 +540,7 @@ fn refused_sets_report_the_right_error() {
 fn a_set_pdu_is_all_or_nothing() {
     let sim = Sim::start(&[]);
     let output = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &[
@@ -590,7 +599,7 @@ fn missing_objects_per_version() {
     assert!(text.contains("No Such Instance"), "{text}");
     let end = net_snmp(
         "snmpgetnext",
-        &["-v2c", "-c", "public", &sim.agent, "1.3.6.1.4.1.318.9"],
+        &["-v2c", "-c", "public", &sim.agent, "1.3.6.1.4.1.705.99"],
     );
     assert!(
         stdout(&end).contains("No more variables left in this MIB View"),
@@ -680,11 +689,11 @@ fn serves_a_recorded_walk_and_overlays_writable_state() {
     assert_eq!(get_int(&sim.agent, "1.3.6.1.4.1.705.1.5.2.0"), 91);
     assert_eq!(
         get(&sim.agent, "public", "1.3.6.1.2.1.2.2.1.6.2"),
-        "Hex-STRING: 00 20 85 E1 04 E0 ",
+        "Hex-STRING: 00 20 85 E1 04 E0",
         "non-UPS walk data too"
     );
     let output = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &["1.3.6.1.4.1.705.1.4.8.0", "i", "25"],
@@ -692,7 +701,7 @@ fn serves_a_recorded_walk_and_overlays_writable_state() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(get_int(&sim.agent, "1.3.6.1.4.1.705.1.4.8.0"), 25);
     let off = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &["1.3.6.1.4.1.705.1.9.1.1.6.1", "i", "2"],
@@ -709,7 +718,7 @@ fn powernet_battery_test_reports_its_result_after_the_duration() {
     let sim = Sim::start(&["--test-duration-ms", "1500"]);
     let result = "1.3.6.1.4.1.318.1.1.1.7.2.3.0";
     let output = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &["1.3.6.1.4.1.318.1.1.1.7.2.2.0", "i", "2"],
@@ -722,7 +731,7 @@ fn powernet_battery_test_reports_its_result_after_the_duration() {
         "RFC 1628 summary in progress"
     );
     let again = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &["1.3.6.1.4.1.705.1.10.4.0", "i", "2"],
@@ -747,7 +756,7 @@ fn rfc1628_test_start_needs_the_spin_lock_in_the_same_pdu() {
     let sim = Sim::start(&["--test-duration-ms", "500"]);
     let lock = get_int(&sim.agent, "1.3.6.1.2.1.33.1.7.2.0");
     let alone = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &["1.3.6.1.2.1.33.1.7.1.0", "o", "1.3.6.1.2.1.33.1.7.7.4"],
@@ -759,7 +768,7 @@ fn rfc1628_test_start_needs_the_spin_lock_in_the_same_pdu() {
     );
     let lock_text = lock.to_string();
     let both = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &[
@@ -785,7 +794,7 @@ fn rfc1628_test_start_needs_the_spin_lock_in_the_same_pdu() {
         "OID: .1.3.6.1.2.1.33.1.7.7.4"
     );
     let stale = set(
-        &sim,
+        &sim.agent,
         "-v2c",
         "private",
         &[
@@ -829,7 +838,14 @@ fn snmptrapd_receives_v1_and_v2c_traps_for_mains_off() {
 
     let v1 = format!("127.0.0.1:{port},v1");
     let v2c = format!("127.0.0.1:{port},v2c");
-    let mut sim = Sim::start(&["--trap-sink", &v1, "--trap-sink", &v2c]);
+    let mut sim = Sim::start(&[
+        "--trap-sink",
+        &v1,
+        "--trap-sink",
+        &v2c,
+        "--test-duration-ms",
+        "500",
+    ]);
     sim.control("mains off");
     // v2c notifications (snmpTrapOID.0) and their v1 forms.
     for expected in [
@@ -862,10 +878,37 @@ fn snmptrapd_receives_v1_and_v2c_traps_for_mains_off() {
             trapd.wait_for(Duration::from_secs(10), |l| l.contains(expected));
         }
     }
-    let reply = sim.control("trap upsmgOffComplete 2");
+
+    // Low battery, a battery test, a receptacle switched off by SET.
+    sim.control("battery low");
+    sim.control("test start");
+    let off = set(
+        &sim.agent,
+        "-v2c",
+        "private",
+        &["1.3.6.1.4.1.705.1.9.1.1.6.2", "i", "2"],
+    );
+    assert!(off.status.success(), "{}", stderr(&off));
+    for expected in [
+        "OID: .1.3.6.1.4.1.705.1.11.0.5",                // upsmgAtLowBattery
+        ".1.3.6.1.4.1.318 Enterprise Specific Trap (7)", // lowBattery
+        "OID: .1.3.6.1.2.1.33.2.2",                      // upsTrapTestCompleted
+        "OID: .1.3.6.1.4.1.705.1.11.0.47",               // upsmgBatteryTestOK
+        ".1.3.6.1.4.1.705.1.3.2.1.1.2 = INTEGER: 2",     // upsmgOffComplete's receptacle
+    ] {
+        if !trapd.drain().contains(expected) {
+            trapd.wait_for(Duration::from_secs(10), |l| l.contains(expected));
+        }
+    }
+    assert!(
+        trapd.drain().contains("OID: .1.3.6.1.4.1.705.1.11.0.32"),
+        "upsmgOffComplete"
+    );
+
+    let reply = sim.control("trap upsmgBatteryFault");
     assert!(reply.contains("2 sink(s)"), "{reply}");
     trapd.wait_for(Duration::from_secs(10), |l| {
-        l.contains("OID: .1.3.6.1.4.1.705.1.11.0.32")
+        l.contains(".1.3.6.1.4.1.705.1.11 Enterprise Specific Trap (1)")
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -931,10 +974,7 @@ fn several_agents_on_consecutive_ports_with_their_own_state() {
     let listen = format!("127.0.0.1:{base}");
     let mut sim = Sim::start(&["--listen", &listen, "--agents", "3", "--seed", "5"]);
     assert_eq!(sim.agent, listen);
-    let at = |i: u16| Sim {
-        agent: format!("127.0.0.1:{}", base + i),
-        ..Sim::detached()
-    };
+    let at = |i: u16| format!("127.0.0.1:{}", base + i);
     let serials: Vec<String> = (0..3)
         .map(|i| get(&at(i), "public", "1.3.6.1.4.1.705.1.1.7.0"))
         .collect();

@@ -68,7 +68,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn to_json(&self) -> Json {
+    pub fn to_json(self) -> Json {
         json!({
             "requests": self.requests,
             "responses": self.responses,

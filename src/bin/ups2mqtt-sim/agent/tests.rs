@@ -175,11 +175,20 @@ fn a_small_max_pdu_truncates_bulk_and_refuses_big_gets() {
     assert!(get.varbinds.is_empty());
 }
 
+/// Version, community, varbinds, expected status and index.
+type SetCase = (
+    Version,
+    &'static str,
+    Vec<(&'static str, Value)>,
+    ErrorStatus,
+    u32,
+);
+
 #[test]
 fn set_statuses_for_each_refusal() {
     let mut agent = agent();
     let level = |n| (LOW_BATTERY_LEVEL, Value::Integer(n));
-    let cases: Vec<(Version, &str, Vec<(&str, Value)>, ErrorStatus, u32)> = vec![
+    let cases: Vec<SetCase> = vec![
         (
             Version::V2c,
             "public",

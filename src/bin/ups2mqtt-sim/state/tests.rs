@@ -453,7 +453,7 @@ fn set_validation_rejects_each_case() {
 
 #[test]
 fn a_set_pdu_is_atomic() {
-    let mut ups = state();
+    let ups = state();
     let targets = vec![
         target("upsmgConfigLowBatteryLevel", 0, Value::Integer(30)).unwrap(),
         target("upsTestSpinLock", 0, Value::Integer(7)).unwrap(),

@@ -411,6 +411,7 @@ impl UpsState {
         row: Option<u32>,
         json: &Json,
     ) -> Option<Result<String, String>> {
+        let reading = Reading::of(path)?;
         let number = || {
             json.as_f64()
                 .ok_or_else(|| format!("{path} takes a number, not {json}"))
@@ -419,60 +420,36 @@ impl UpsState {
             json.as_bool()
                 .ok_or_else(|| format!("{path} takes true or false, not {json}"))
         };
-        let phases = self.phases();
-        let rows = move || -> Vec<usize> {
-            match row {
-                Some(r) => vec![(r as usize).saturating_sub(1)]
-                    .into_iter()
-                    .filter(|i| *i < phases)
-                    .collect(),
-                None => (0..phases).collect(),
-            }
+        let phases: Vec<usize> = match row {
+            Some(r) => (1..=self.phases())
+                .filter(|p| *p == r as usize)
+                .map(|p| p - 1)
+                .collect(),
+            None => (0..self.phases()).collect(),
         };
-        let result = (|| -> Result<(), String> {
-            match path {
-                "battery.charge" => self.charge = number()?.clamp(0.0, 100.0),
-                "battery.runtime" => {
-                    let runtime = number()?.max(1.0);
-                    let load = self.total_load().max(5.0);
-                    self.autonomy = runtime / (self.charge.max(1.0) / 100.0) * (load / 100.0);
-                }
-                "battery.temperature" => self.battery_temperature = number()?,
-                "battery.replace" => self.replace = flag()?,
-                "battery.fault" => self.fault = flag()?,
-                "output.overload" => {
-                    self.set_overload(flag()?);
-                }
-                "input.voltage" | "input.lines.voltage" => {
-                    let volts = number()?;
-                    rows()
-                        .into_iter()
-                        .for_each(|i| self.input_voltage[i] = volts);
-                }
-                "input.frequency" | "input.lines.frequency" => self.frequency = number()?,
-                "output.load" | "output.lines.load" => {
-                    let load = number()?.max(0.0);
-                    rows().into_iter().for_each(|i| self.base_load[i] = load);
-                }
-                "environment.ambient_temperature"
-                | "environment.sensors.temperature"
-                | "environment.probes.temperature" => {
-                    self.ambient_temperature = number()?;
-                }
-                "environment.ambient_humidity"
-                | "environment.sensors.humidity"
-                | "environment.probes.humidity" => {
-                    self.ambient_humidity = number()?.clamp(0.0, 100.0);
-                }
-                _ => return Err(String::new()),
+        let result = match reading {
+            Reading::Charge => number().map(|x| self.charge = x.clamp(0.0, 100.0)),
+            Reading::Runtime => number().map(|x| {
+                let load = self.total_load().max(5.0);
+                self.autonomy = x.max(1.0) / (self.charge.max(1.0) / 100.0) * (load / 100.0);
+            }),
+            Reading::BatteryTemperature => number().map(|x| self.battery_temperature = x),
+            Reading::Replace => flag().map(|b| self.replace = b),
+            Reading::Fault => flag().map(|b| self.fault = b),
+            Reading::Overload => flag().map(|b| {
+                self.set_overload(b);
+            }),
+            Reading::InputVoltage => {
+                number().map(|x| phases.iter().for_each(|&p| self.input_voltage[p] = x))
             }
-            Ok(())
-        })();
-        match result {
-            Err(e) if e.is_empty() => None,
-            Err(e) => Some(Err(e)),
-            Ok(()) => Some(Ok(format!("{path} = {json}"))),
-        }
+            Reading::Frequency => number().map(|x| self.frequency = x),
+            Reading::Load => {
+                number().map(|x| phases.iter().for_each(|&p| self.base_load[p] = x.max(0.0)))
+            }
+            Reading::Temperature => number().map(|x| self.ambient_temperature = x),
+            Reading::Humidity => number().map(|x| self.ambient_humidity = x.clamp(0.0, 100.0)),
+        };
+        Some(result.map(|()| format!("{path} = {json}")))
     }
 
     fn field_rows(&self, field: &Field, row: Option<u32>) -> Vec<u32> {
@@ -559,6 +536,45 @@ impl UpsState {
             "{} pinned to {json} ({pinned} value(s))",
             field.path()
         ))
+    }
+}
+
+/// The readings the model computes from, settable with `set`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Charge,
+    Runtime,
+    BatteryTemperature,
+    Replace,
+    Fault,
+    Overload,
+    InputVoltage,
+    Frequency,
+    Load,
+    Temperature,
+    Humidity,
+}
+
+impl Reading {
+    fn of(path: &str) -> Option<Reading> {
+        Some(match path {
+            "battery.charge" => Reading::Charge,
+            "battery.runtime" => Reading::Runtime,
+            "battery.temperature" => Reading::BatteryTemperature,
+            "battery.replace" => Reading::Replace,
+            "battery.fault" => Reading::Fault,
+            "output.overload" => Reading::Overload,
+            "input.voltage" | "input.lines.voltage" => Reading::InputVoltage,
+            "input.frequency" | "input.lines.frequency" => Reading::Frequency,
+            "output.load" | "output.lines.load" => Reading::Load,
+            "environment.ambient_temperature"
+            | "environment.sensors.temperature"
+            | "environment.probes.temperature" => Reading::Temperature,
+            "environment.ambient_humidity"
+            | "environment.sensors.humidity"
+            | "environment.probes.humidity" => Reading::Humidity,
+            _ => return None,
+        })
     }
 }
 

@@ -60,7 +60,7 @@ fn every_page_of_every_mib_has_data() {
                 assert!(served, "{mib}: page {page} has no data");
             }
         }
-        for (oid, _) in &data {
+        for oid in data.keys() {
             for other in Mib::ALL.into_iter().filter(|m| *m != mib) {
                 assert!(
                     !oid.starts_with(&mib_root(other)),
@@ -75,7 +75,7 @@ fn every_page_of_every_mib_has_data() {
 fn every_point_of_every_state_encodes() {
     let card = card(&Mib::ALL, false, None);
     let mut state = card.state(0);
-    let mut check = |state: &UpsState, what: &str| {
+    let check = |state: &UpsState, what: &str| {
         for slot in &card.plan.slots {
             let SlotKind::Point(point) = &slot.kind else {
                 continue;
