@@ -328,6 +328,7 @@ mod tests {
                 Page::Battery,
                 PageOutcome {
                     json,
+                    provenance: BTreeMap::new(),
                     notes: vec![],
                 },
             ),
@@ -335,6 +336,7 @@ mod tests {
                 Page::Input,
                 PageOutcome {
                     json: input,
+                    provenance: BTreeMap::new(),
                     notes: vec![],
                 },
             ),

@@ -25,7 +25,36 @@ pub struct Config {
     #[serde(default)]
     pub traps: TrapsConfig,
     #[serde(default)]
+    pub commands: CommandsConfig,
+    #[serde(default)]
     pub ups: Vec<UpsConfig>,
+}
+
+/// The safety policy for commands (MQTT → SNMP SET).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommandsConfig {
+    /// Refuse every command.
+    pub read_only: bool,
+    /// Allow commands that cut power (outlet/receptacle off or reboot, UPS
+    /// off, shutdown countdowns).
+    pub dangerous: bool,
+    /// When > 0, a power-cutting command must be sent twice within this
+    /// many seconds: the first arms it, the second executes it.
+    pub confirm_seconds: u64,
+    /// Only these pages or fields (`config`, `test.start`,
+    /// `control.outlet_groups.command`); empty = every writable field.
+    pub allow: Vec<String>,
+}
+
+/// Per-UPS overrides of [`CommandsConfig`]; unset keys follow `[commands]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommandsOverride {
+    pub read_only: Option<bool>,
+    pub dangerous: Option<bool>,
+    pub confirm_seconds: Option<u64>,
+    pub allow: Option<Vec<String>>,
 }
 
 /// The SNMP trap listener.
@@ -172,6 +201,9 @@ pub struct UpsConfig {
     /// resend until acknowledged.
     #[serde(default)]
     pub trap_ack: bool,
+    /// Command policy overrides for this UPS.
+    #[serde(default)]
+    pub commands: CommandsOverride,
 }
 
 /// Poll intervals in seconds.
@@ -274,6 +306,18 @@ impl UpsConfig {
             trap_community: None,
             trap_sources: Vec::new(),
             trap_ack: false,
+            commands: CommandsOverride::default(),
+        }
+    }
+
+    /// The effective command policy of this UPS.
+    pub fn command_policy(&self, global: &CommandsConfig) -> CommandsConfig {
+        let o = &self.commands;
+        CommandsConfig {
+            read_only: o.read_only.unwrap_or(global.read_only),
+            dangerous: o.dangerous.unwrap_or(global.dangerous),
+            confirm_seconds: o.confirm_seconds.unwrap_or(global.confirm_seconds),
+            allow: o.allow.clone().unwrap_or_else(|| global.allow.clone()),
         }
     }
 
@@ -344,6 +388,26 @@ impl Config {
             );
         }
         self.validate_mqtt(&mut problem);
+        let allow_lists = std::iter::once(("commands.allow".to_string(), &self.commands.allow))
+            .chain(self.ups.iter().enumerate().filter_map(|(i, u)| {
+                u.commands
+                    .allow
+                    .as_ref()
+                    .map(|a| (format!("ups[{i}].commands.allow"), a))
+            }));
+        for (key, allow) in allow_lists {
+            for entry in allow {
+                if !is_allow_entry(entry) {
+                    problem(
+                        key.clone(),
+                        format!("{entry:?} names no page or writable field"),
+                    );
+                }
+            }
+        }
+        if self.commands.confirm_seconds > 3_600 {
+            problem("commands.confirm_seconds".into(), "more than 3600 s".into());
+        }
         if self.traps.enabled && self.traps.listen.is_empty() {
             problem(
                 "traps.listen".into(),
@@ -546,6 +610,11 @@ pub fn is_topic_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// `page` or a writable field path (`page.key`, `page.table.key`).
+fn is_allow_entry(entry: &str) -> bool {
+    Page::from_name(entry).is_some() || mib::field_by_path(entry).is_some_and(|f| f.is_writable())
 }
 
 fn is_numeric_object(object: &str) -> bool {

@@ -76,6 +76,7 @@ impl Gateway {
                     router.clone(),
                     trap_stats.clone(),
                     tx.clone(),
+                    stop_rx.clone(),
                 ));
             }
             tasks.spawn(deliver_traps(

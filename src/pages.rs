@@ -24,6 +24,10 @@ pub type ScaleOverrides = HashMap<String, f64>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageOutcome {
     pub json: Map<String, Json>,
+    /// Which source (index into the field's `sources`) supplied each field:
+    /// `key` for page fields, `table.key` for columns (commands write
+    /// through the source the card really serves).
+    pub provenance: BTreeMap<String, usize>,
     /// Quirks applied, for the UPS's health topic and the log.
     pub notes: Vec<String>,
 }
@@ -33,18 +37,24 @@ pub struct PageOutcome {
 pub fn decode_page(page: Page, data: &Snapshot, overrides: &ScaleOverrides) -> Option<PageOutcome> {
     let mut notes = Vec::new();
     let mut json = Map::new();
+    let mut provenance = BTreeMap::new();
     for field in mib::fields_of(page).filter(|f| f.table.is_none()) {
-        if let Some(value) = scalar_value(field, data, overrides, &mut notes) {
+        if let Some((value, source)) = scalar_value(field, data, overrides, &mut notes) {
             json.insert(field.key.to_string(), value);
+            provenance.extend(source.map(|s| (field.key.to_string(), s)));
         }
     }
     for table in mib::TABLES.iter().filter(|t| t.page == page) {
-        let rows = table_rows(table, data, overrides, &json, &mut notes);
+        let rows = table_rows(table, data, overrides, &json, &mut notes, &mut provenance);
         if !rows.is_empty() {
             json.insert(table.key.to_string(), Json::Array(rows));
         }
     }
-    has_data(&json).then_some(PageOutcome { json, notes })
+    has_data(&json).then_some(PageOutcome {
+        json,
+        provenance,
+        notes,
+    })
 }
 
 /// Decodes every page that has data.
@@ -73,17 +83,18 @@ enum Cell {
 }
 
 /// The first source (in preference order) with a real value wins; a
-/// sentinel only counts when no other source has a value.
-fn first_present(cells: impl Iterator<Item = Cell>) -> Option<Json> {
-    let mut saw_null = false;
-    for cell in cells {
+/// sentinel only counts when no other source has a value. Returns the value
+/// and the index of the source that supplied it.
+fn first_present(cells: impl Iterator<Item = Cell>) -> Option<(Json, Option<usize>)> {
+    let mut first_null = None;
+    for (index, cell) in cells.enumerate() {
         match cell {
-            Cell::Value(v) => return Some(v),
-            Cell::Null => saw_null = true,
+            Cell::Value(v) => return Some((v, Some(index))),
+            Cell::Null => first_null = first_null.or(Some(index)),
             Cell::Absent => {}
         }
     }
-    saw_null.then_some(Json::Null)
+    first_null.map(|index| (Json::Null, Some(index)))
 }
 
 fn scalar_value(
@@ -91,7 +102,7 @@ fn scalar_value(
     data: &Snapshot,
     overrides: &ScaleOverrides,
     notes: &mut Vec<String>,
-) -> Option<Json> {
+) -> Option<(Json, Option<usize>)> {
     first_present(field.sources.iter().map(
         |source| match data.get(&source.object_oid().child(0)) {
             Some(value) => decode_value(source, value, overrides, &field.path(), notes),
@@ -126,6 +137,7 @@ fn table_rows(
     overrides: &ScaleOverrides,
     page_json: &Map<String, Json>,
     notes: &mut Vec<String>,
+    provenance: &mut BTreeMap<String, usize>,
 ) -> Vec<Json> {
     let columns: Vec<&Field> = mib::fields_of(table.page)
         .filter(|f| f.table == Some(table.key))
@@ -149,10 +161,15 @@ fn table_rows(
                     Some(value) => decode_value(source, value, overrides, &path, notes),
                     None => Cell::Absent,
                 });
-            if let Some(value) = first_present(cells) {
+            if let Some((value, source)) = first_present(cells) {
                 rows.entry(index)
                     .or_default()
                     .insert(field.key.to_string(), value);
+                if let Some(source) = source {
+                    provenance
+                        .entry(format!("{}.{}", table.key, field.key))
+                        .or_insert(source);
+                }
             }
         }
     }
@@ -405,7 +422,16 @@ mod tests {
             ("1.3.6.1.4.1.318.1.1.1.2.3.1.0", Value::Gauge32(935)),
             ("1.3.6.1.2.1.33.1.2.3.0", Value::Integer(18)),
         ]);
-        let battery = page(Page::Battery, &data);
+        let outcome = decode_page(Page::Battery, &data, &ScaleOverrides::new()).unwrap();
+        assert_eq!(
+            outcome.provenance["charge"], 0,
+            "PowerNet HighPrec supplied it"
+        );
+        assert_eq!(
+            outcome.provenance["runtime"], 2,
+            "RFC 1628 minutes supplied it"
+        );
+        let battery = outcome.json;
         assert_eq!(battery["charge"], serde_json::json!(93.5));
         assert_eq!(battery["runtime"], serde_json::json!(1080));
     }

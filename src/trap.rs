@@ -434,16 +434,21 @@ fn is_power_of_ten(mut n: u64) -> bool {
     n == 1
 }
 
-/// Receives datagrams until the socket fails; never ends on bad input.
+/// Receives datagrams until `stop`; never ends on bad input.
 pub async fn listen(
     socket: UdpSocket,
     router: Arc<Router>,
     stats: Arc<TrapStats>,
     out: mpsc::Sender<Delivery>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut buf = vec![0u8; 65_535];
     loop {
-        let (len, source) = match socket.recv_from(&mut buf).await {
+        let received = tokio::select! {
+            received = socket.recv_from(&mut buf) => received,
+            _ = stop.changed() => return,
+        };
+        let (len, source) = match received {
             Ok(received) => received,
             Err(error) => {
                 warn!(%error, "trap socket receive failed");

@@ -14,6 +14,7 @@ use crate::snmp::{Client, ClientOptions, SnmpError};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Why a UPS could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -196,7 +197,16 @@ impl<S: UpsSink> UpsTask<S> {
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
         let span = tracing::info_span!("ups", id = %self.config.id);
-        let _enter = span.enter();
+        self.run_loop(&mut requests, &mut stop)
+            .instrument(span)
+            .await;
+    }
+
+    async fn run_loop(
+        &mut self,
+        requests: &mut tokio::sync::mpsc::Receiver<UpsRequest>,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) {
         loop {
             let due = self.due_pages();
             if due.is_empty() {

@@ -13,6 +13,7 @@
 //! [`alarms`].
 
 pub mod alarms;
+pub mod commands;
 pub mod points;
 pub mod reference;
 pub mod traps;
@@ -236,6 +237,27 @@ pub enum Syntax {
     ObjectId,
 }
 
+/// Which written values cut power to the load (outlet/UPS off, reboot,
+/// shutdown countdowns): refused unless dangerous commands are enabled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutsPower {
+    Never,
+    /// These raw values.
+    Values(&'static [i64]),
+    /// Any raw value but these (e.g. `-1` aborts a countdown).
+    AllBut(&'static [i64]),
+}
+
+impl CutsPower {
+    pub fn includes(self, raw: i64) -> bool {
+        match self {
+            CutsPower::Never => false,
+            CutsPower::Values(values) => values.contains(&raw),
+            CutsPower::AllBut(values) => !values.contains(&raw),
+        }
+    }
+}
+
 /// One MIB object that can supply a field.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Source {
@@ -248,6 +270,7 @@ pub struct Source {
     pub decode: Decode,
     pub syntax: Syntax,
     pub access: Access,
+    pub cuts_power: CutsPower,
     /// Raw values that mean "no reading" (idle timers, placeholders).
     pub null_when: &'static [i64],
     /// Decoded values above this are taken as tenths the card forgot to
@@ -271,6 +294,7 @@ pub const fn src(mib: Mib, object: &'static str, oid: &'static str, decode: Deco
             _ => Syntax::Integer,
         },
         access: Access::ReadOnly,
+        cuts_power: CutsPower::Never,
         null_when: &[],
         tenths_above: None,
         note: "",
@@ -280,6 +304,10 @@ pub const fn src(mib: Mib, object: &'static str, oid: &'static str, decode: Deco
 impl Source {
     pub const fn rw(mut self, legal: Legal) -> Self {
         self.access = Access::ReadWrite(legal);
+        self
+    }
+    pub const fn cuts_power(mut self, cuts: CutsPower) -> Self {
+        self.cuts_power = cuts;
         self
     }
     /// TimeTicks (hundredths of a second) on the wire.

@@ -19,7 +19,7 @@ use super::Component::{
 };
 use super::Mib::{Mge, PowerNet, Rfc1628};
 use super::Unit::*;
-use super::{Decode, Field, Ha, Legal, Page, Source, Table, Unit, YES_NO, src};
+use super::{CutsPower, Decode, Field, Ha, Legal, Page, Source, Table, Unit, YES_NO, src};
 
 // ---------------------------------------------------------------- decoders
 
@@ -736,7 +736,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsOutletGroupControlCommand", "1.3.6.1.4.1.318.1.1.1.12.3.2.1.3", labels(&[
             (1, "immediate_on"), (2, "immediate_off"), (3, "immediate_reboot"), (4, "delayed_on"), (5, "delayed_off"),
             (6, "delayed_reboot"), (7, "cancel_pending"), (8, "unknown"), (9, "immediate_reboot_shutdown"), (10, "delayed_reboot_shutdown"),
-        ])).rw(Legal::Labels(&[1, 2, 3, 4, 5, 6, 7, 9, 10])).note("GET returns 1 (on) / 2 (off) / 8 (unknown)"),
+        ])).rw(Legal::Labels(&[1, 2, 3, 4, 5, 6, 7, 9, 10])).note("GET returns 1 (on) / 2 (off) / 8 (unknown)").cuts_power(CutsPower::Values(&[2, 3, 5, 6, 9, 10])),
     ]),
     column(Control, "outlet_groups", "type", "Outlet type", None, STATE.diagnostic(), &[
         src(PowerNet, "upsOutletGroupControlOutletType", "1.3.6.1.4.1.318.1.1.1.12.3.2.1.4", labels(OUTLET_TYPE)),
@@ -754,7 +754,7 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "mgreceptacleOffDelay", "1.3.6.1.4.1.705.1.9.1.1.5", INT).rw(TIMER_RANGE).null_when(&[-1]),
     ]),
     column(Control, "receptacles", "off", "Switch off", None, COMMAND, &[
-        src(Mge, "mgreceptacleOffCtrl", "1.3.6.1.4.1.705.1.9.1.1.6", labels(CTRL)).rw(Legal::Labels(&[2, 3])).note("index 1 is the whole UPS output on single-receptacle models (Q9)"),
+        src(Mge, "mgreceptacleOffCtrl", "1.3.6.1.4.1.705.1.9.1.1.6", labels(CTRL)).rw(Legal::Labels(&[2, 3])).note("index 1 is the whole UPS output on single-receptacle models (Q9)").cuts_power(CutsPower::Values(&[2])),
     ]),
     column(Control, "receptacles", "off_status", "Switch off status", None, STATE.diagnostic(), &[
         src(Mge, "mgreceptacleOffStatus", "1.3.6.1.4.1.705.1.9.1.1.7", labels(CTRL_STATUS)),
@@ -763,7 +763,7 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "mgreceptacleToggleDelay", "1.3.6.1.4.1.705.1.9.1.1.8", INT).rw(TIMER_RANGE).null_when(&[-1]),
     ]),
     column(Control, "receptacles", "toggle", "Toggle (off/on)", None, COMMAND, &[
-        src(Mge, "mgreceptacleToggleCtrl", "1.3.6.1.4.1.705.1.9.1.1.9", labels(CTRL)).rw(Legal::Labels(&[2, 3])),
+        src(Mge, "mgreceptacleToggleCtrl", "1.3.6.1.4.1.705.1.9.1.1.9", labels(CTRL)).rw(Legal::Labels(&[2, 3])).cuts_power(CutsPower::Values(&[2])),
     ]),
     column(Control, "receptacles", "toggle_status", "Toggle status", None, STATE.diagnostic(), &[
         src(Mge, "mgreceptacleToggleStatus", "1.3.6.1.4.1.705.1.9.1.1.10", labels(CTRL_STATUS)),
@@ -781,25 +781,25 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsShutdownType", "1.3.6.1.2.1.33.1.8.1", labels(&[(1, "output"), (2, "system")])).rw(Legal::AnyLabel),
     ]),
     scalar(Control, "shutdown_after_delay", "Shutdown after delay", Some(Second), SET_NUMBER.disabled(), &[
-        src(Rfc1628, "upsShutdownAfterDelay", "1.3.6.1.2.1.33.1.8.2", INT).rw(TIMER_RANGE).null_when(&[-1]).note("-1 = no countdown / abort, 0 = now"),
+        src(Rfc1628, "upsShutdownAfterDelay", "1.3.6.1.2.1.33.1.8.2", INT).rw(TIMER_RANGE).null_when(&[-1]).note("-1 = no countdown / abort, 0 = now").cuts_power(CutsPower::AllBut(&[-1])),
     ]),
     scalar(Control, "startup_after_delay", "Startup after delay", Some(Second), SET_NUMBER.disabled(), &[
         src(Rfc1628, "upsStartupAfterDelay", "1.3.6.1.2.1.33.1.8.3", INT).rw(TIMER_RANGE).null_when(&[-1]),
     ]),
     scalar(Control, "reboot_with_duration", "Reboot with duration", Some(Second), SET_NUMBER.disabled(), &[
-        src(Rfc1628, "upsRebootWithDuration", "1.3.6.1.2.1.33.1.8.4", INT).rw(Legal::Range { min: -1.0, max: 300.0 }).null_when(&[-1]),
+        src(Rfc1628, "upsRebootWithDuration", "1.3.6.1.2.1.33.1.8.4", INT).rw(Legal::Range { min: -1.0, max: 300.0 }).null_when(&[-1]).cuts_power(CutsPower::AllBut(&[-1])),
     ]),
     scalar(Control, "ups_off", "Turn UPS off", None, COMMAND, &[
         src(PowerNet, "upsAdvControlUpsOff", "1.3.6.1.4.1.318.1.1.1.6.2.1", labels(&[
             (1, "no_turn_ups_off"), (2, "turn_ups_off"), (3, "turn_ups_off_gracefully"), (4, "turn_ups_sync_group_off"),
             (5, "turn_ups_sync_group_off_after_delay"), (6, "turn_ups_sync_group_off_gracefully"),
-        ])).rw(Legal::Labels(&[2, 3])),
+        ])).rw(Legal::Labels(&[2, 3])).cuts_power(CutsPower::Values(&[2, 3])),
     ]),
     scalar(Control, "reboot", "Reboot UPS", None, COMMAND, &[
         src(PowerNet, "upsAdvControlRebootShutdownUps", "1.3.6.1.4.1.318.1.1.1.6.2.2", labels(&[
             (1, "no_reboot_shutdown_ups"), (2, "reboot_shutdown_ups"), (3, "reboot_shutdown_ups_gracefully"),
             (4, "reboot_shutdown_sync_group_ups"), (5, "reboot_shutdown_sync_group_ups_gracefully"),
-        ])).rw(Legal::Labels(&[2, 3])),
+        ])).rw(Legal::Labels(&[2, 3])).cuts_power(CutsPower::Values(&[2, 3])),
     ]),
     scalar(Control, "ups_on", "Turn UPS on", None, COMMAND, &[
         src(PowerNet, "upsAdvControlTurnOnUPS", "1.3.6.1.4.1.318.1.1.1.6.2.6", labels(&[
@@ -809,12 +809,12 @@ pub static FIELDS: &[Field] = &[
     scalar(Control, "bypass_switch", "Bypass switch", None, COMMAND, &[
         src(PowerNet, "upsAdvControlBypassSwitch", "1.3.6.1.4.1.318.1.1.1.6.2.7", labels(&[
             (1, "no_bypass_switch"), (2, "switch_to_bypass"), (3, "switch_out_of_bypass"),
-        ])).rw(Legal::Labels(&[2, 3])),
+        ])).rw(Legal::Labels(&[2, 3])).cuts_power(CutsPower::Values(&[2])),
     ]),
     scalar(Control, "conserve_battery", "Turn off to conserve battery", None, COMMAND, &[
         src(PowerNet, "upsBasicControlConserveBattery", "1.3.6.1.4.1.318.1.1.1.6.1.1", labels(&[
             (1, "no_turn_off_ups"), (2, "turn_off_ups_to_conserve_battery"),
-        ])).rw(Legal::Labels(&[2])),
+        ])).rw(Legal::Labels(&[2])).cuts_power(CutsPower::Values(&[2])),
     ]),
 
     // =================================================================== test
