@@ -56,6 +56,38 @@ impl Naming {
         format!("{}/bridge/health", self.base)
     }
 
+    /// `<base>/<ups>/<page>/<key>/set`: write one page field (raw value,
+    /// as Home Assistant's number/select/switch/text entities send it).
+    pub fn set(&self, ups_id: &str, page: Page, key: &str) -> String {
+        format!("{}/{ups_id}/{page}/{key}/set", self.base)
+    }
+
+    /// `<base>/<ups>/<page>/<table>/<index>/<key>/set`: write one table cell.
+    pub fn set_cell(&self, ups_id: &str, page: Page, table: &str, index: u32, key: &str) -> String {
+        format!("{}/{ups_id}/{page}/{table}/{index}/{key}/set", self.base)
+    }
+
+    /// `<base>/<ups>/command`: a named command as the raw payload
+    /// (`test.battery.start`), as a Home Assistant button sends it.
+    pub fn command(&self, ups_id: &str) -> String {
+        format!("{}/{ups_id}/command", self.base)
+    }
+
+    /// `<base>/<ups>/request`: JSON requests with a transaction id.
+    pub fn request(&self, ups_id: &str) -> String {
+        format!("{}/{ups_id}/request", self.base)
+    }
+
+    /// `<base>/<ups>/response`: the answer to every command (not retained).
+    pub fn response(&self, ups_id: &str) -> String {
+        format!("{}/{ups_id}/response", self.base)
+    }
+
+    /// `<base>/<ups>/audit`: every command, accepted or refused.
+    pub fn audit(&self, ups_id: &str) -> String {
+        format!("{}/{ups_id}/audit", self.base)
+    }
+
     /// `<prefix>/status`: Home Assistant's birth (`online`) and last will.
     pub fn ha_status(&self) -> String {
         format!("{}/status", self.prefix)
@@ -90,6 +122,15 @@ mod tests {
         assert_eq!(n.availability("rack-1"), "ups2mqtt/rack-1/availability");
         assert_eq!(n.health("rack-1"), "ups2mqtt/rack-1/health");
         assert_eq!(n.event("rack-1"), "ups2mqtt/rack-1/event");
+        assert_eq!(n.set("r", Page::Config, "beeper"), "ups2mqtt/r/config/beeper/set");
+        assert_eq!(
+            n.set_cell("r", Page::Control, "outlet_groups", 2, "command"),
+            "ups2mqtt/r/control/outlet_groups/2/command/set"
+        );
+        assert_eq!(n.command("r"), "ups2mqtt/r/command");
+        assert_eq!(n.request("r"), "ups2mqtt/r/request");
+        assert_eq!(n.response("r"), "ups2mqtt/r/response");
+        assert_eq!(n.audit("r"), "ups2mqtt/r/audit");
         assert_eq!(n.bridge_health(), "ups2mqtt/bridge/health");
         assert_eq!(n.ha_status(), "homeassistant/status");
         assert_eq!(n.ups_device_id("rack-1"), "gw1_rack_1");

@@ -105,6 +105,15 @@ impl Mib {
         }
     }
 
+    /// The whole MIB's registration point.
+    pub const fn root(self) -> &'static str {
+        match self {
+            Mib::Rfc1628 => "1.3.6.1.2.1.33",
+            Mib::Mge => "1.3.6.1.4.1.705",
+            Mib::PowerNet => "1.3.6.1.4.1.318",
+        }
+    }
+
     pub const fn name(self) -> &'static str {
         match self {
             Mib::Rfc1628 => "rfc1628",
