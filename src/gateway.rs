@@ -6,6 +6,7 @@
 //! longer configured), and orderly start and shutdown. Everything is passed
 //! in: tests run several gateways in one process.
 
+use crate::command;
 use crate::config::{Config, UpsConfig};
 use crate::discovery::{self, Bridge, DeviceOptions};
 use crate::mib::Page;
@@ -50,11 +51,15 @@ impl Gateway {
             mqtt.subscribe(&naming.discovery("+"));
         }
         mqtt.subscribe(&format!("{}/+/availability", naming.base));
+        for filter in ["+/command", "+/request", "+/+/+/set", "+/+/+/+/+/set"] {
+            mqtt.subscribe(&format!("{}/{filter}", naming.base));
+        }
         let refresh = Duration::from_secs(config.mqtt.refresh);
         for ups in &config.ups {
             let (tx, rx) = mpsc::channel(16);
             let sink = MqttSink::new(mqtt.clone(), &config, ups);
-            tasks.spawn(UpsTask::new(ups.clone(), sink, refresh).run(rx, stop_rx.clone()));
+            let policy = ups.command_policy(&config.commands);
+            tasks.spawn(UpsTask::new(ups.clone(), sink, refresh, policy).run(rx, stop_rx.clone()));
             requests.insert(ups.id.clone(), tx);
         }
         let known = KnownIds::new(&naming, &config.ups);
@@ -62,6 +67,7 @@ impl Gateway {
             mqtt.clone(),
             incoming,
             known,
+            requests.clone(),
             stop_rx.clone(),
         ));
         let trap_stats = Arc::new(TrapStats::default());
@@ -291,6 +297,16 @@ impl UpsSink for MqttSink {
         self.mqtt
             .set_retained(Class::State, &topic, health.to_string());
     }
+
+    fn response(&mut self, response: &Json) {
+        let topic = self.naming().response(&self.ups_id);
+        self.mqtt.publish_event(&topic, response.to_string());
+    }
+
+    fn audit(&mut self, record: &Json) {
+        let topic = self.naming().audit(&self.ups_id);
+        self.mqtt.publish_event(&topic, record.to_string());
+    }
 }
 
 /// The UPS ids and device ids this gateway publishes, to tell ghosts apart.
@@ -317,6 +333,7 @@ async fn handle_incoming(
     mqtt: Mqtt,
     mut incoming: mpsc::Receiver<Incoming>,
     known: KnownIds,
+    requests: HashMap<String, mpsc::Sender<UpsRequest>>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -327,7 +344,44 @@ async fn handle_incoming(
             },
             _ = stop.changed() => return,
         };
+        if let Some(request) = command::parse(mqtt.naming(), &message.topic, &message.payload) {
+            if !message.retain {
+                route_command(&mqtt, &requests, request);
+            }
+            continue;
+        }
         on_incoming(&mqtt, &known, &message);
+    }
+}
+
+/// Hands a command to its UPS task; a full inbox or an unknown UPS gets an
+/// error response at once (and an audit record) instead of waiting.
+fn route_command(
+    mqtt: &Mqtt,
+    requests: &HashMap<String, mpsc::Sender<UpsRequest>>,
+    request: command::Request,
+) {
+    let ups_id = request.ups_id.clone();
+    let Some(tx) = requests.get(&ups_id) else {
+        warn!(%ups_id, topic = %request.origin, "command for an unknown UPS ignored");
+        return;
+    };
+    if let Err(error) = tx.try_send(UpsRequest::Command(request)) {
+        let UpsRequest::Command(request) = error.into_inner() else {
+            return;
+        };
+        let time = crate::time::rfc3339(std::time::SystemTime::now());
+        let detail = serde_json::json!({ "error": "busy: this UPS is still executing earlier commands", "kind": "busy" });
+        let naming = mqtt.naming();
+        mqtt.publish_event(
+            &naming.response(&ups_id),
+            command::response(&request, "error", detail, &time).to_string(),
+        );
+        mqtt.publish_event(
+            &naming.audit(&ups_id),
+            command::audit(&request, "busy", &time).to_string(),
+        );
+        warn!(%ups_id, "command refused: busy");
     }
 }
 

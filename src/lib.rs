@@ -13,11 +13,13 @@
 //! - [`gateway`]: MQTT + one task per UPS, HA birth, ghosts, shutdown.
 //! - [`topics`]: every MQTT topic and Home Assistant id.
 //! - [`discovery`]: Home Assistant discovery payloads from the point table.
+//! - [`command`]: command topics and requests → validated SET plans, safety, audit.
 //! - [`trap`]: the trap listener: datagrams → routed UPS events.
 //! - [`config`]: figment layers and validation.
 //! - [`cli`]: the command line.
 
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod discovery;
 pub mod gateway;
@@ -27,6 +29,7 @@ pub mod oid;
 pub mod pages;
 pub mod probe;
 pub mod snmp;
+pub mod time;
 pub mod topics;
 pub mod trap;
 pub mod ups;

@@ -257,7 +257,7 @@ pub fn deliver(
     let mut patch = effects(def);
     patch.extend(trap.varbinds.iter().filter_map(varbind_patch));
     let event = json!({
-        "time": rfc3339(now),
+        "time": crate::time::rfc3339(now),
         "name": def.map_or_else(|| generic_name(&trap.oid), |d| d.event.to_string()),
         "event_type": def.map_or_else(|| generic_name(&trap.oid), |d| d.event.to_string()),
         "severity": def.map_or("info", |d| d.severity.name()),
@@ -346,37 +346,6 @@ fn raw_json(value: &Value) -> Json {
         Value::IpAddress(ip) => Json::String(IpAddr::from(*ip).to_string()),
         other => other.as_i64().map_or(Json::Null, Json::from),
     }
-}
-
-/// `2026-11-25T03:04:05.678Z`.
-pub fn rfc3339(time: SystemTime) -> String {
-    let since = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = since.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
-}
-
-/// Howard Hinnant's days → (year, month, day) in the proleptic Gregorian
-/// calendar.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Counters of the listener, for the bridge health topic.
@@ -636,14 +605,6 @@ mod tests {
             decode_trap(&bytes(&cold)),
             Err(Rejected::Malformed(_))
         ));
-    }
-
-    #[test]
-    fn rfc3339_dates() {
-        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_576_434_317);
-        assert_eq!(rfc3339(t), "2026-11-25T03:13:54.317Z");
-        let leap = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400);
-        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
     }
 
     /// Random bytes and mutated real traps: the decoder answers, never

@@ -129,10 +129,14 @@ pub trait UpsSink: Send + 'static {
     fn shape(&mut self, pages: &BTreeMap<Page, serde_json::Map<String, serde_json::Value>>);
     fn availability(&mut self, online: bool);
     fn health(&mut self, health: &serde_json::Value);
+    /// The answer to a command (not retained).
+    fn response(&mut self, response: &serde_json::Value);
+    /// The audit record of a command, accepted or refused (not retained).
+    fn audit(&mut self, record: &serde_json::Value);
 }
 
 /// What can be asked of a running UPS task.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum UpsRequest {
     /// Read these pages now (traps, commands).
     PollNow(Vec<Page>),
@@ -143,6 +147,44 @@ pub enum UpsRequest {
         pages: Vec<Page>,
         ack: Option<i64>,
     },
+    /// A command from MQTT: validate, SET, read back, answer, audit.
+    Command(crate::command::Request),
+}
+
+/// How a command ended, if not with "ok".
+enum Outcome {
+    /// Waiting for the confirmation of a power-cutting command.
+    Armed(String),
+    Failed {
+        kind: &'static str,
+        message: String,
+    },
+}
+
+impl Outcome {
+    fn failed(kind: &'static str, message: String) -> Outcome {
+        Outcome::Failed { kind, message }
+    }
+}
+
+/// The agent's refusal, with the likely cause for the usual suspects.
+fn describe_set_error(error: &SnmpError) -> String {
+    use crate::snmp::ErrorStatus;
+    let hint = match error {
+        SnmpError::Agent {
+            status: ErrorStatus::NoAccess | ErrorStatus::AuthorizationError,
+            ..
+        } => " (check the UPS's write_community)",
+        SnmpError::Agent {
+            status: ErrorStatus::NoSuchName | ErrorStatus::ReadOnly,
+            ..
+        } => " (SNMPv1 agents say this for a wrong write community or a read-only object)",
+        SnmpError::Timeout { .. } => {
+            " (agents silently ignore a wrong write community: check write_community)"
+        }
+        _ => "",
+    };
+    format!("{error}{hint}")
 }
 
 /// upsmgAgentTrapAck.0: SET to the trap number to stop resends.
@@ -158,8 +200,12 @@ pub struct UpsTask<S: UpsSink> {
     next_due: BTreeMap<Page, tokio::time::Instant>,
     last_refresh: tokio::time::Instant,
     pages: BTreeMap<Page, serde_json::Map<String, serde_json::Value>>,
+    provenance: BTreeMap<Page, BTreeMap<String, usize>>,
     shape: Option<Vec<(Page, Vec<String>)>>,
     health: Health,
+    policy: crate::config::CommandsConfig,
+    /// Power-cutting commands waiting for their confirmation.
+    armed: std::collections::HashMap<String, tokio::time::Instant>,
 }
 
 /// Diagnostics published on the health topic.
@@ -175,7 +221,12 @@ struct Health {
 
 impl<S: UpsSink> UpsTask<S> {
     /// `refresh`: how often every page is re-published even if unchanged.
-    pub fn new(config: UpsConfig, sink: S, refresh: Duration) -> UpsTask<S> {
+    pub fn new(
+        config: UpsConfig,
+        sink: S,
+        refresh: Duration,
+        policy: crate::config::CommandsConfig,
+    ) -> UpsTask<S> {
         let now = tokio::time::Instant::now();
         UpsTask {
             config,
@@ -185,8 +236,11 @@ impl<S: UpsSink> UpsTask<S> {
             next_due: Page::ALL.iter().map(|&p| (p, now)).collect(),
             last_refresh: now,
             pages: BTreeMap::new(),
+            provenance: BTreeMap::new(),
             shape: None,
             health: Health::default(),
+            policy,
+            armed: std::collections::HashMap::new(),
         }
     }
 
@@ -243,6 +297,199 @@ impl<S: UpsSink> UpsTask<S> {
                 }
                 self.make_due(&pages);
             }
+            UpsRequest::Command(request) => self.execute(request).await,
+        }
+    }
+
+    /// Runs one command and publishes its response and audit record.
+    async fn execute(&mut self, request: crate::command::Request) {
+        let time = crate::time::rfc3339(std::time::SystemTime::now());
+        let (status, detail, result) = match self.run_command(&request).await {
+            Ok(detail) => ("ok", detail, "ok".to_string()),
+            Err(Outcome::Armed(message)) => (
+                "armed",
+                serde_json::json!({ "message": message }),
+                "armed".to_string(),
+            ),
+            Err(Outcome::Failed { kind, message }) => (
+                "error",
+                serde_json::json!({ "error": message, "kind": kind }),
+                format!("{kind}: {message}"),
+            ),
+        };
+        let audit = crate::command::audit(&request, &result, &time);
+        if status == "error" {
+            tracing::warn!(audit = %audit, "command");
+        } else {
+            tracing::info!(audit = %audit, "command");
+        }
+        self.sink
+            .response(&crate::command::response(&request, status, detail, &time));
+        self.sink.audit(&audit);
+    }
+
+    async fn run_command(
+        &mut self,
+        request: &crate::command::Request,
+    ) -> Result<serde_json::Value, Outcome> {
+        use crate::command::{self, UpsView};
+        let action = request
+            .action
+            .clone()
+            .map_err(|message| Outcome::failed("invalid", message))?;
+        let ups = self.ups.as_ref().ok_or_else(|| {
+            Outcome::failed("unavailable", "the UPS is not reachable".to_string())
+        })?;
+        let view = UpsView {
+            pages: &self.pages,
+            provenance: &self.provenance,
+            mibs: &ups.capabilities().mibs,
+        };
+        let plan = command::plan(&action, &view, &self.policy)
+            .map_err(|e| Outcome::failed(e.kind(), e.to_string()))?;
+        self.confirm(&plan)?;
+        let varbinds = self.plan_varbinds(&plan).await?;
+        let community = self.config.write_community.clone();
+        let ups = self.ups.as_mut().expect("checked above");
+        ups.client_mut()
+            .set(&community, &varbinds)
+            .await
+            .map_err(|e| Outcome::failed("snmp", describe_set_error(&e)))?;
+        let readback = self.read_back(&plan).await;
+        self.make_due(&plan.pages());
+        let requested: serde_json::Map<String, serde_json::Value> = plan
+            .writes
+            .iter()
+            .map(|w| (w.path.clone(), w.requested.clone()))
+            .collect();
+        Ok(
+            serde_json::json!({ "command": plan.summary, "requested": requested, "readback": readback }),
+        )
+    }
+
+    /// The two-step arm for power-cutting commands, when configured.
+    fn confirm(&mut self, plan: &crate::command::Plan) -> Result<(), Outcome> {
+        let window = Duration::from_secs(self.policy.confirm_seconds);
+        if !plan.cuts_power || window.is_zero() {
+            return Ok(());
+        }
+        let now = tokio::time::Instant::now();
+        self.armed
+            .retain(|_, armed_at| now.duration_since(*armed_at) < window);
+        let key = plan.arm_key();
+        if self.armed.remove(&key).is_some() {
+            return Ok(());
+        }
+        self.armed.insert(key, now);
+        Err(Outcome::Armed(format!(
+            "this command cuts power: send it again within {} s to confirm",
+            window.as_secs()
+        )))
+    }
+
+    /// The SET varbinds: the plan's writes, or for an RFC 1628 test the
+    /// test id with the current spin lock (TestAndIncr) in the same PDU.
+    async fn plan_varbinds(
+        &mut self,
+        plan: &crate::command::Plan,
+    ) -> Result<Vec<crate::snmp::VarBind>, Outcome> {
+        use crate::mib::commands::{RFC1628_TEST_ID, RFC1628_TEST_SPIN_LOCK};
+        let Some(test) = &plan.rfc_test else {
+            return Ok(plan
+                .writes
+                .iter()
+                .map(|w| (w.oid.clone(), w.value.clone()))
+                .collect());
+        };
+        let spin_lock = crate::oid::Oid::parse(RFC1628_TEST_SPIN_LOCK)
+            .expect("valid")
+            .child(0);
+        let ups = self.ups.as_mut().expect("connected");
+        let current = ups
+            .client_mut()
+            .get(std::slice::from_ref(&spin_lock))
+            .await
+            .map_err(|e| Outcome::failed("snmp", e.to_string()))?;
+        let value = current.into_iter().next().map(|(_, v)| v).ok_or_else(|| {
+            Outcome::failed("snmp", "the agent has no upsTestSpinLock".to_string())
+        })?;
+        let test_id = crate::oid::Oid::parse(RFC1628_TEST_ID)
+            .expect("valid")
+            .child(0);
+        Ok(vec![
+            (test_id, crate::snmp::Value::ObjectId(test.clone())),
+            (spin_lock, value),
+        ])
+    }
+
+    /// GETs what was written, updates the pages at once and returns the
+    /// values the UPS reports (published units).
+    async fn read_back(
+        &mut self,
+        plan: &crate::command::Plan,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut readback = serde_json::Map::new();
+        let oids: Vec<crate::oid::Oid> = plan.writes.iter().map(|w| w.oid.clone()).collect();
+        if oids.is_empty() {
+            return readback;
+        }
+        let ups = self.ups.as_mut().expect("connected");
+        let values: BTreeMap<crate::oid::Oid, crate::snmp::Value> =
+            match ups.client_mut().get(&oids).await {
+                Ok(values) => values.into_iter().collect(),
+                Err(error) => {
+                    tracing::warn!(%error, "read-back after SET failed");
+                    return readback;
+                }
+            };
+        let mut changed = std::collections::BTreeSet::new();
+        for write in &plan.writes {
+            let Some(value) = values
+                .get(&write.oid)
+                .and_then(|v| crate::pages::decode_one(write.source, v))
+            else {
+                continue;
+            };
+            readback.insert(write.path.clone(), value.clone());
+            if self.update_cell(write.field, write.index, value) {
+                changed.insert(write.field.page);
+            }
+        }
+        for page in changed {
+            self.sink.page(page, &self.pages[&page], false);
+        }
+        readback
+    }
+
+    /// Sets one page field or table cell; true if it changed.
+    fn update_cell(
+        &mut self,
+        field: &crate::mib::Field,
+        index: Option<u32>,
+        value: serde_json::Value,
+    ) -> bool {
+        let Some(page) = self.pages.get_mut(&field.page) else {
+            return false;
+        };
+        let slot = match (field.table, index) {
+            (None, None) => page.get_mut(field.key),
+            (Some(table), Some(index)) => page
+                .get_mut(table)
+                .and_then(|rows| rows.as_array_mut())
+                .and_then(|rows| {
+                    rows.iter_mut().find(|row| {
+                        row.get("index").and_then(|i| i.as_u64()) == Some(u64::from(index))
+                    })
+                })
+                .and_then(|row| row.get_mut(field.key)),
+            _ => None,
+        };
+        match slot {
+            Some(slot) if *slot != value => {
+                *slot = value;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -337,6 +584,7 @@ impl<S: UpsSink> UpsTask<S> {
                     self.sink.page(page, &outcome.json, refresh);
                     self.health.notes.extend(outcome.notes.iter().cloned());
                     self.pages.insert(page, outcome.json.clone());
+                    self.provenance.insert(page, outcome.provenance.clone());
                 }
                 None => {
                     if self.pages.remove(&page).is_some() {

@@ -1066,3 +1066,4 @@ pub fn retained_messages(port: u16, topic_filter: &str, timeout: Duration) -> Ve
 }
 
 pub mod gateway;
+pub mod sim;

@@ -1,0 +1,789 @@
+//! Commands: MQTT command topics and request JSON → a validated SET plan.
+//!
+//! This module owns the command vocabulary (`.../<page>/<key>/set` raw
+//! values, `.../command` named commands, `.../request` JSON with a
+//! transaction id), validation against the point table and what this UPS
+//! really serves (the field exists here, is writable, the value has the
+//! right type and is legal), the safety policy (read-only mode, allow
+//! lists, power-cutting writes), and the response and audit records. It
+//! owns no socket: the UPS task executes the plan (one SET PDU, read-back)
+//! and publishes what this module builds.
+
+use crate::config::CommandsConfig;
+use crate::mib::commands::{self as named, Arg, Way};
+use crate::mib::{self, Access, Decode, Field, Legal, Mib, Page, Source};
+use crate::oid::Oid;
+use crate::pages;
+use crate::snmp::Value;
+use crate::topics::Naming;
+use serde_json::{Map, Value as Json, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What was asked, before validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Field paths (`config.beeper`, `control.outlet_groups.2.command`) and
+    /// values, written in one PDU.
+    Set(Vec<(String, Json)>),
+    /// A named command (`test.battery.start`, `outlet.2.load.off`).
+    Named(String),
+}
+
+/// A command as it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub ups_id: String,
+    /// The topic it came on.
+    pub origin: String,
+    pub transaction: Option<Json>,
+    /// Free text the sender may add (`"who": "node-red flow 3"`).
+    pub who: Option<String>,
+    pub action: Result<Action, String>,
+}
+
+/// Parses a message on one of the command topics; `None` for any other
+/// topic. A malformed payload still gives a request (with an error
+/// action), so it gets an error response.
+pub fn parse(naming: &Naming, topic: &str, payload: &[u8]) -> Option<Request> {
+    let rest = topic.strip_prefix(&format!("{}/", naming.base))?;
+    let levels: Vec<&str> = rest.split('/').collect();
+    let text = String::from_utf8_lossy(payload).trim().to_string();
+    let request = |ups_id: &str, transaction, who, action| Request {
+        ups_id: ups_id.to_string(),
+        origin: topic.to_string(),
+        transaction,
+        who,
+        action,
+    };
+    match levels.as_slice() {
+        [ups, "command"] => Some(request(ups, None, None, named_action(&text))),
+        [ups, "request"] => {
+            let (transaction, who, action) = parse_request_json(payload);
+            Some(request(ups, transaction, who, action))
+        }
+        [ups, page, key, "set"] => Some(request(
+            ups,
+            None,
+            None,
+            Ok(Action::Set(vec![(
+                format!("{page}.{key}"),
+                Json::String(text),
+            )])),
+        )),
+        [ups, page, table, index, key, "set"] => {
+            let path = format!("{page}.{table}.{index}.{key}");
+            Some(request(
+                ups,
+                None,
+                None,
+                Ok(Action::Set(vec![(path, Json::String(text))])),
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn named_action(text: &str) -> Result<Action, String> {
+    if text.is_empty() {
+        Err("empty command".to_string())
+    } else {
+        Ok(Action::Named(text.to_string()))
+    }
+}
+
+fn parse_request_json(payload: &[u8]) -> (Option<Json>, Option<String>, Result<Action, String>) {
+    let json: Json = match serde_json::from_slice(payload) {
+        Ok(json) => json,
+        Err(e) => return (None, None, Err(format!("request is not JSON: {e}"))),
+    };
+    let Some(object) = json.as_object() else {
+        return (None, None, Err("request must be a JSON object".to_string()));
+    };
+    let transaction = object.get("transaction").cloned();
+    let who = object.get("who").and_then(Json::as_str).map(str::to_string);
+    let unknown: Vec<&String> = object
+        .keys()
+        .filter(|k| !["transaction", "who", "set", "command"].contains(&k.as_str()))
+        .collect();
+    let action = match (object.get("set"), object.get("command"), unknown.first()) {
+        (_, _, Some(key)) => Err(format!(
+            "unknown request key {key:?} (transaction, who, set, command)"
+        )),
+        (Some(Json::Object(set)), None, None) if !set.is_empty() => Ok(Action::Set(
+            set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        )),
+        (Some(_), None, None) => {
+            Err("\"set\" must be a non-empty object of \"<page>.<field>\": value".to_string())
+        }
+        (None, Some(Json::String(name)), None) => named_action(name),
+        (None, Some(_), None) => Err("\"command\" must be a string".to_string()),
+        (Some(_), Some(_), None) => {
+            Err("a request has either \"set\" or \"command\", not both".to_string())
+        }
+        (None, None, None) => Err("a request needs \"set\" or \"command\"".to_string()),
+    };
+    (transaction, who, action)
+}
+
+/// What a UPS really has, for validation.
+pub struct UpsView<'a> {
+    pub pages: &'a BTreeMap<Page, Map<String, Json>>,
+    /// Per page: field key (or `table.key`) → index of the source used.
+    pub provenance: &'a BTreeMap<Page, BTreeMap<String, usize>>,
+    pub mibs: &'a BTreeSet<Mib>,
+}
+
+/// One varbind of the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    /// `page.key` or `page.table.index.key`.
+    pub path: String,
+    pub field: &'static Field,
+    pub source: &'static Source,
+    /// Table row, for cells.
+    pub index: Option<u32>,
+    pub oid: Oid,
+    pub value: Value,
+    /// The value as the sender meant it (published units).
+    pub requested: Json,
+}
+
+/// A validated command: one SET PDU.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub writes: Vec<Write>,
+    /// RFC 1628 test to start: `upsTestId` = this OID with the current
+    /// `upsTestSpinLock` in the same PDU.
+    pub rfc_test: Option<Oid>,
+    /// Whether it cuts power to the load.
+    pub cuts_power: bool,
+    /// What was asked, for responses and the audit.
+    pub summary: Json,
+}
+
+impl Plan {
+    /// Pages to re-read after the SET.
+    pub fn pages(&self) -> Vec<Page> {
+        let mut pages: BTreeSet<Page> = self.writes.iter().map(|w| w.field.page).collect();
+        if self.rfc_test.is_some() {
+            pages.insert(Page::Test);
+        }
+        if self.writes.iter().any(|w| w.field.page == Page::Control) {
+            pages.extend([Page::Receptacles, Page::Output]);
+        }
+        pages.into_iter().collect()
+    }
+
+    /// A stable key for the two-step arm: the same command twice.
+    pub fn arm_key(&self) -> String {
+        self.summary.to_string()
+    }
+}
+
+/// Why a command was not executed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The request itself is wrong (unknown field, bad value, ...).
+    #[error("{0}")]
+    Invalid(String),
+    /// The safety policy says no.
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+impl CommandError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CommandError::Invalid(_) => "invalid",
+            CommandError::Refused(_) => "refused",
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> CommandError {
+    CommandError::Invalid(message.into())
+}
+
+/// Validates an action against the UPS and the policy.
+pub fn plan(
+    action: &Action,
+    view: &UpsView,
+    policy: &CommandsConfig,
+) -> Result<Plan, CommandError> {
+    if policy.read_only {
+        return Err(CommandError::Refused(
+            "commands are disabled (read-only mode)".to_string(),
+        ));
+    }
+    let plan = match action {
+        Action::Set(items) => plan_set(items, view)?,
+        Action::Named(name) => plan_named(name, view)?,
+    };
+    check_allowed(&plan, action, policy)?;
+    if plan.cuts_power && !policy.dangerous {
+        return Err(CommandError::Refused(
+            "this command cuts power to the load; enable commands.dangerous to allow it"
+                .to_string(),
+        ));
+    }
+    Ok(plan)
+}
+
+fn check_allowed(
+    plan: &Plan,
+    action: &Action,
+    policy: &CommandsConfig,
+) -> Result<(), CommandError> {
+    if policy.allow.is_empty() {
+        return Ok(());
+    }
+    let allowed = |field: &Field| {
+        policy
+            .allow
+            .iter()
+            .any(|entry| *entry == field.page.name() || *entry == field.path())
+    };
+    let named_allowed = matches!(action, Action::Named(name) if policy.allow.contains(name));
+    let test_allowed = plan.rfc_test.is_none()
+        || policy
+            .allow
+            .iter()
+            .any(|e| e == "test" || e == "test.start");
+    if named_allowed || (plan.writes.iter().all(|w| allowed(w.field)) && test_allowed) {
+        Ok(())
+    } else {
+        Err(CommandError::Refused(format!(
+            "not in this UPS's allow list {:?}",
+            policy.allow
+        )))
+    }
+}
+
+fn plan_set(items: &[(String, Json)], view: &UpsView) -> Result<Plan, CommandError> {
+    let writes = items
+        .iter()
+        .map(|(path, value)| plan_write(path, value, view))
+        .collect::<Result<Vec<_>, _>>()?;
+    let summary =
+        json!({ "set": items.iter().map(|(p, v)| (p.clone(), v.clone())).collect::<Map<_, _>>() });
+    Ok(finish(writes, None, summary))
+}
+
+fn finish(writes: Vec<Write>, rfc_test: Option<Oid>, summary: Json) -> Plan {
+    let cuts_power = writes.iter().any(|w| {
+        w.value
+            .as_i64()
+            .is_some_and(|raw| w.source.cuts_power.includes(raw))
+    });
+    Plan {
+        writes,
+        rfc_test,
+        cuts_power,
+        summary,
+    }
+}
+
+/// `page.key` or `page.table.index.key` → field and row.
+fn resolve_path(path: &str) -> Result<(&'static Field, Option<u32>), CommandError> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let (field, index) = match parts.as_slice() {
+        [page, key] => (mib::field_by_path(&format!("{page}.{key}")), None),
+        [page, table, index, key] => {
+            let index: u32 = index
+                .parse()
+                .map_err(|_| invalid(format!("{path}: row index {index:?} is not a number")))?;
+            (
+                mib::field_by_path(&format!("{page}.{table}.{key}")),
+                Some(index),
+            )
+        }
+        [page, table, key] if mib::field_by_path(&format!("{page}.{table}.{key}")).is_some() => {
+            return Err(invalid(format!(
+                "{path}: a table field needs its row: {page}.{table}.<index>.{key}"
+            )));
+        }
+        _ => (None, None),
+    };
+    field
+        .map(|f| (f, index))
+        .ok_or_else(|| invalid(format!("unknown field {path:?}")))
+}
+
+fn plan_write(path: &str, value: &Json, view: &UpsView) -> Result<Write, CommandError> {
+    let (field, index) = resolve_path(path)?;
+    if field_value(view, field, index).is_none() {
+        return Err(invalid(format!("{path}: this UPS has no such field")));
+    }
+    let source = writable_source(field, view)
+        .ok_or_else(|| invalid(format!("{path}: read-only on this UPS")))?;
+    let canonical = coerce(path, field, source, value)?;
+    let wire =
+        pages::encode_value(source, &canonical).map_err(|e| invalid(format!("{path}: {e}")))?;
+    let object = source.object_oid();
+    Ok(Write {
+        path: path.to_string(),
+        field,
+        source,
+        index,
+        oid: match index {
+            Some(i) => object.child(i),
+            None => object.child(0),
+        },
+        value: wire,
+        requested: canonical,
+    })
+}
+
+/// The current value of a field (or cell) on this UPS, if it has it.
+fn field_value<'a>(view: &'a UpsView, field: &Field, index: Option<u32>) -> Option<&'a Json> {
+    let page = view.pages.get(&field.page)?;
+    match (field.table, index) {
+        (None, None) => page.get(field.key),
+        (Some(table), Some(index)) => page
+            .get(table)?
+            .as_array()?
+            .iter()
+            .find(|row| row.get("index").and_then(Json::as_u64) == Some(u64::from(index)))?
+            .get(field.key),
+        _ => None,
+    }
+}
+
+/// The source this UPS supplied the field from, if writable; else the
+/// first writable source of a MIB the UPS serves.
+fn writable_source(field: &'static Field, view: &UpsView) -> Option<&'static Source> {
+    let key = match field.table {
+        Some(table) => format!("{table}.{}", field.key),
+        None => field.key.to_string(),
+    };
+    let used = view
+        .provenance
+        .get(&field.page)
+        .and_then(|p| p.get(&key))
+        .and_then(|i| field.sources.get(*i));
+    match used {
+        Some(source) => source.is_writable().then_some(source),
+        None => field
+            .sources
+            .iter()
+            .find(|s| s.is_writable() && view.mibs.contains(&s.mib)),
+    }
+}
+
+/// A value as sent (HA sends text) → the canonical JSON of the field, with
+/// its legality checked.
+fn coerce(path: &str, field: &Field, source: &Source, value: &Json) -> Result<Json, CommandError> {
+    let Access::ReadWrite(legal) = source.access else {
+        return Err(invalid(format!("{path}: read-only")));
+    };
+    let text = value.as_str().map(str::trim);
+    let canonical = match source.decode {
+        Decode::Number { .. } => {
+            let x = value
+                .as_f64()
+                .or_else(|| text.and_then(|t| t.parse::<f64>().ok()))
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| invalid(format!("{path}: expects a number, got {value}")))?;
+            if let Legal::Range { min, max } = legal {
+                if x < min || x > max {
+                    let unit = field.unit.map_or("", |u| u.symbol());
+                    return Err(invalid(format!(
+                        "{path}: {x} is out of range {min}..{max} {unit}"
+                    )));
+                }
+            }
+            serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
+        }
+        Decode::Enum(labels) => {
+            let label = text
+                .map(str::to_string)
+                .or_else(|| {
+                    value
+                        .as_i64()
+                        .and_then(|raw| source.decode.label(raw))
+                        .map(str::to_string)
+                })
+                .ok_or_else(|| {
+                    invalid(format!("{path}: expects one of the labels, got {value}"))
+                })?;
+            let raw = source.decode.raw_of_label(&label);
+            let legal_raws: Vec<i64> = match legal {
+                Legal::Labels(raws) => raws.to_vec(),
+                _ => labels.iter().map(|(v, _)| *v).collect(),
+            };
+            if !raw.is_some_and(|r| legal_raws.contains(&r)) {
+                let names: Vec<&str> = legal_raws
+                    .iter()
+                    .filter_map(|r| source.decode.label(*r))
+                    .collect();
+                return Err(invalid(format!(
+                    "{path}: {label:?} is not one of {}",
+                    names.join(", ")
+                )));
+            }
+            Json::String(label)
+        }
+        Decode::Flag { .. } => {
+            let on = match (value, text.map(str::to_ascii_lowercase).as_deref()) {
+                (Json::Bool(b), _) => *b,
+                (_, Some("on" | "true" | "1" | "yes")) => true,
+                (_, Some("off" | "false" | "0" | "no")) => false,
+                (Json::Number(n), _) if n.as_i64() == Some(1) => true,
+                (Json::Number(n), _) if n.as_i64() == Some(0) => false,
+                _ => {
+                    return Err(invalid(format!(
+                        "{path}: expects ON/OFF or true/false, got {value}"
+                    )));
+                }
+            };
+            Json::Bool(on)
+        }
+        Decode::Text => {
+            let text = match value {
+                Json::String(s) => s.clone(),
+                Json::Number(n) => n.to_string(),
+                other => return Err(invalid(format!("{path}: expects text, got {other}"))),
+            };
+            if let Legal::Text { max_len } = legal {
+                if text.len() > max_len {
+                    return Err(invalid(format!(
+                        "{path}: {} bytes is longer than {max_len}",
+                        text.len()
+                    )));
+                }
+            }
+            Json::String(text)
+        }
+        Decode::Alarm | Decode::ObjectId => return Err(invalid(format!("{path}: not writable"))),
+    };
+    Ok(canonical)
+}
+
+fn plan_named(name: &str, view: &UpsView) -> Result<Plan, CommandError> {
+    let summary = json!({ "command": name });
+    if let Some((index, verb)) = parse_outlet(name) {
+        let (path, label) = outlet_path(index, verb, view)
+            .ok_or_else(|| invalid(format!("{name}: this UPS has no switchable outlet {index}")))?;
+        let write = plan_write(&path, &Json::String(label.to_string()), view)?;
+        return Ok(finish(vec![write], None, summary));
+    }
+    let command = named::command_by_name(name).ok_or_else(|| {
+        invalid(format!(
+            "unknown command {name:?}; this UPS has: {}",
+            available_commands(view).join(", ")
+        ))
+    })?;
+    for way in command.ways {
+        match way {
+            Way::Set { path, arg }
+                if field_value(
+                    view,
+                    mib::field_by_path(path).expect("checked by tests"),
+                    None,
+                )
+                .is_some() =>
+            {
+                let value = match arg {
+                    Arg::Label(label) => Json::String((*label).to_string()),
+                    Arg::Number(n) => Json::from(*n),
+                };
+                if let Ok(write) = plan_write(path, &value, view) {
+                    return Ok(finish(vec![write], None, summary));
+                }
+            }
+            Way::RfcTest { test } if has_rfc_test(view) => {
+                let oid = Oid::parse(named::RFC1628_WELL_KNOWN_TESTS)
+                    .expect("valid")
+                    .child(*test);
+                return Ok(finish(Vec::new(), Some(oid), summary));
+            }
+            _ => {}
+        }
+    }
+    Err(invalid(format!("{name}: not supported by this UPS")))
+}
+
+fn has_rfc_test(view: &UpsView) -> bool {
+    view.mibs.contains(&Mib::Rfc1628)
+        && view
+            .pages
+            .get(&Page::Test)
+            .is_some_and(|t| t.contains_key("id") || t.contains_key("spin_lock"))
+}
+
+/// `outlet.<index>.load.<on|off|cycle>`.
+fn parse_outlet(name: &str) -> Option<(u32, &str)> {
+    let rest = name.strip_prefix("outlet.")?;
+    let (index, verb) = rest.split_once(".load.")?;
+    let verb = ["on", "off", "cycle"].into_iter().find(|v| *v == verb)?;
+    Some((index.parse().ok()?, verb))
+}
+
+/// The control cell and label that switch outlet `index`: PowerNet outlet
+/// groups first, then MGE receptacles.
+fn outlet_path(index: u32, verb: &str, view: &UpsView) -> Option<(String, &'static str)> {
+    let powernet = mib::field_by_path("control.outlet_groups.command").expect("in the table");
+    if field_value(view, powernet, Some(index)).is_some() {
+        let label = match verb {
+            "on" => "immediate_on",
+            "off" => "immediate_off",
+            _ => "immediate_reboot",
+        };
+        return Some((format!("control.outlet_groups.{index}.command"), label));
+    }
+    let key = match verb {
+        "on" => "on",
+        "off" => "off",
+        _ => "toggle",
+    };
+    let mge = mib::field_by_path(&format!("control.receptacles.{key}")).expect("in the table");
+    field_value(view, mge, Some(index))
+        .map(|_| (format!("control.receptacles.{index}.{key}"), "start"))
+}
+
+/// Named commands this UPS supports, for error messages and discovery.
+pub fn available_commands(view: &UpsView) -> Vec<String> {
+    named::COMMANDS
+        .iter()
+        .filter(|c| plan_named(c.name, view).is_ok())
+        .map(|c| c.name.to_string())
+        .collect()
+}
+
+/// The response to a command.
+pub fn response(request: &Request, status: &str, detail: Json, time: &str) -> Json {
+    let mut body = json!({
+        "transaction": request.transaction,
+        "status": status,
+        "time": time,
+    });
+    if let (Some(map), Json::Object(detail)) = (body.as_object_mut(), detail) {
+        map.extend(detail);
+    }
+    body
+}
+
+/// The audit record of a command, accepted or refused.
+pub fn audit(request: &Request, result: &str, time: &str) -> Json {
+    let what = match &request.action {
+        Ok(Action::Set(items)) => {
+            json!({ "set": items.iter().map(|(p, v)| (p.clone(), v.clone())).collect::<Map<_, _>>() })
+        }
+        Ok(Action::Named(name)) => json!({ "command": name }),
+        Err(error) => json!({ "malformed": error }),
+    };
+    json!({
+        "time": time,
+        "ups": request.ups_id,
+        "origin": request.origin,
+        "who": request.who,
+        "transaction": request.transaction,
+        "what": what,
+        "result": result,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pages::{ScaleOverrides, Snapshot, decode_page};
+
+    fn naming() -> Naming {
+        Naming::new("gw", "ups2mqtt", "homeassistant")
+    }
+
+    #[test]
+    fn topics_parse_into_actions() {
+        let n = naming();
+        let set = parse(&n, "ups2mqtt/r1/config/beeper/set", b" muted ").unwrap();
+        assert_eq!(set.ups_id, "r1");
+        assert_eq!(
+            set.action,
+            Ok(Action::Set(vec![("config.beeper".into(), json!("muted"))]))
+        );
+        let cell = parse(
+            &n,
+            "ups2mqtt/r1/control/outlet_groups/2/command/set",
+            b"immediate_on",
+        )
+        .unwrap();
+        assert_eq!(
+            cell.action,
+            Ok(Action::Set(vec![(
+                "control.outlet_groups.2.command".into(),
+                json!("immediate_on")
+            )]))
+        );
+        let named = parse(&n, "ups2mqtt/r1/command", b"test.battery.start").unwrap();
+        assert_eq!(named.action, Ok(Action::Named("test.battery.start".into())));
+        let request = parse(
+            &n,
+            "ups2mqtt/r1/request",
+            br#"{"transaction":"a","who":"me","command":"beeper.mute"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (request.transaction, request.who),
+            (Some(json!("a")), Some("me".to_string()))
+        );
+        assert!(parse(&n, "ups2mqtt/r1/battery", b"{}").is_none());
+        assert!(parse(&n, "other/r1/command", b"x").is_none());
+        for (payload, error) in [
+            (&b"[]"[..], "JSON object"),
+            (b"{\"set\":{}}", "non-empty"),
+            (b"{\"transaction\":1}", "needs"),
+            (b"{\"command\":1}", "string"),
+            (b"{\"sett\":{}}", "unknown request key"),
+        ] {
+            let action = parse(&n, "ups2mqtt/r1/request", payload).unwrap().action;
+            assert!(
+                action.unwrap_err().contains(error),
+                "{}",
+                String::from_utf8_lossy(payload)
+            );
+        }
+    }
+
+    type Pages = BTreeMap<Page, Map<String, Json>>;
+    type Provenance = BTreeMap<Page, BTreeMap<String, usize>>;
+
+    /// Pages of a card serving RFC 1628 config + PowerNet outlet control.
+    fn view_data() -> (Pages, Provenance) {
+        let oid = |s: &str| Oid::parse(s).unwrap();
+        let data: Snapshot = [
+            ("1.3.6.1.2.1.33.1.9.8.0", Value::Integer(2)),
+            ("1.3.6.1.2.1.33.1.9.7.0", Value::Integer(3)),
+            ("1.3.6.1.2.1.33.1.2.4.0", Value::Integer(90)),
+            ("1.3.6.1.4.1.318.1.1.1.12.3.2.1.3.1", Value::Integer(1)),
+            ("1.3.6.1.4.1.318.1.1.1.12.3.2.1.3.2", Value::Integer(1)),
+        ]
+        .into_iter()
+        .map(|(o, v)| (oid(o), v))
+        .collect();
+        let mut pages = BTreeMap::new();
+        let mut provenance = BTreeMap::new();
+        for page in [Page::Config, Page::Battery, Page::Control] {
+            let outcome = decode_page(page, &data, &ScaleOverrides::new()).unwrap();
+            pages.insert(page, outcome.json);
+            provenance.insert(page, outcome.provenance);
+        }
+        (pages, provenance)
+    }
+
+    fn plan_of(action: Action, policy: &CommandsConfig) -> Result<Plan, CommandError> {
+        let (pages, provenance) = view_data();
+        let mibs = BTreeSet::from([Mib::Rfc1628, Mib::PowerNet]);
+        let view = UpsView {
+            pages: &pages,
+            provenance: &provenance,
+            mibs: &mibs,
+        };
+        plan(&action, &view, policy)
+    }
+
+    fn set(path: &str, value: Json) -> Action {
+        Action::Set(vec![(path.to_string(), value)])
+    }
+
+    #[test]
+    fn values_are_validated_and_scaled_back_to_the_mib() {
+        let policy = CommandsConfig::default();
+        let plan = plan_of(set("config.low_battery_runtime", json!("240")), &policy).unwrap();
+        assert_eq!(plan.writes[0].oid.to_string(), "1.3.6.1.2.1.33.1.9.7.0");
+        assert_eq!(
+            plan.writes[0].value,
+            Value::Integer(4),
+            "240 s = 4 minutes on RFC 1628"
+        );
+        assert!(!plan.cuts_power);
+        let errors = [
+            (
+                set("config.low_battery_runtime", json!("abc")),
+                "expects a number",
+            ),
+            (
+                set("config.low_battery_runtime", json!(99_999)),
+                "out of range",
+            ),
+            (set("config.beeper", json!("loud")), "not one of"),
+            (set("battery.charge", json!(50)), "read-only"),
+            (
+                set("config.low_battery_level", json!(20)),
+                "has no such field",
+            ),
+            (
+                set("control.outlet_groups.command", json!("immediate_on")),
+                "needs its row",
+            ),
+            (
+                set("control.outlet_groups.9.command", json!("immediate_on")),
+                "has no such field",
+            ),
+            (
+                set("control.outlet_groups.1.command", json!("unknown")),
+                "not one of",
+            ),
+            (
+                Action::Named("outlet.7.load.on".into()),
+                "no switchable outlet 7",
+            ),
+            (Action::Named("bogus".into()), "unknown command"),
+        ];
+        for (action, expected) in errors {
+            let error = plan_of(action.clone(), &policy).unwrap_err().to_string();
+            assert!(error.contains(expected), "{action:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_safety_policy() {
+        let off = Action::Named("outlet.2.load.off".into());
+        let refused = plan_of(off.clone(), &CommandsConfig::default()).unwrap_err();
+        assert!(
+            matches!(refused, CommandError::Refused(ref m) if m.contains("cuts power")),
+            "{refused}"
+        );
+        let dangerous = CommandsConfig {
+            dangerous: true,
+            ..CommandsConfig::default()
+        };
+        let plan = plan_of(off, &dangerous).unwrap();
+        assert!(plan.cuts_power);
+        assert_eq!(
+            plan.writes[0].oid.to_string(),
+            "1.3.6.1.4.1.318.1.1.1.12.3.2.1.3.2"
+        );
+        assert_eq!(plan.writes[0].value, Value::Integer(2));
+        let on = plan_of(
+            Action::Named("outlet.2.load.on".into()),
+            &CommandsConfig::default(),
+        )
+        .unwrap();
+        assert!(!on.cuts_power, "switching on is always allowed");
+        let read_only = CommandsConfig {
+            read_only: true,
+            ..CommandsConfig::default()
+        };
+        assert!(plan_of(set("config.beeper", json!("muted")), &read_only).is_err());
+        let allow = CommandsConfig {
+            allow: vec!["config.beeper".into()],
+            ..CommandsConfig::default()
+        };
+        assert!(plan_of(set("config.beeper", json!("muted")), &allow).is_ok());
+        assert!(plan_of(set("config.low_battery_runtime", json!(60)), &allow).is_err());
+        let by_page = CommandsConfig {
+            allow: vec!["config".into()],
+            ..CommandsConfig::default()
+        };
+        assert!(plan_of(set("config.low_battery_runtime", json!(60)), &by_page).is_ok());
+    }
+
+    #[test]
+    fn named_commands_pick_the_way_this_ups_serves() {
+        let policy = CommandsConfig::default();
+        let mute = plan_of(Action::Named("beeper.mute".into()), &policy).unwrap();
+        assert_eq!(mute.writes[0].value, Value::Integer(3));
+        // No test page: neither PowerNet's nor RFC 1628's test is available.
+        assert!(plan_of(Action::Named("test.battery.start".into()), &policy).is_err());
+    }
+}
