@@ -93,6 +93,13 @@ const fn trap(
 /// RFC 1628's `upsTraps`, the parent of its notifications.
 pub const RFC1628_TRAPS: &str = "1.3.6.1.2.1.33.2";
 
+/// PowerNet's `mtrapargsString`, the text argument most of its traps carry
+/// (`.0` on the wire).
+pub const MTRAPARGS_STRING: &str = "1.3.6.1.4.1.318.2.3.3";
+const ARGS: &[&str] = &[MTRAPARGS_STRING];
+/// `upsOutletGroupControlIndex`, then `mtrapargsString`.
+const GROUP_ARGS: &[&str] = &["1.3.6.1.4.1.318.1.1.1.12.3.2.1.1", MTRAPARGS_STRING];
+
 #[rustfmt::skip]
 pub static TRAPS: &[TrapDef] = &[
     trap(Rfc1628, "upsTrapOnBattery", "on_battery", "1.3.6.1.2.1.33.2.1", Critical, POWER, &["1.3.6.1.2.1.33.1.2.3", "1.3.6.1.2.1.33.1.2.2", "1.3.6.1.2.1.33.1.9.7"], "The UPS is operating on battery power; resent every minute while on battery."),
@@ -167,23 +174,26 @@ pub static TRAPS: &[TrapDef] = &[
     trap(Mge, "upsRedundancyOK", "redundancy_o_k", "1.3.6.1.4.1.705.1.11.0.66", Info, OUTPUT, &[], "Redundancy Recovered."),
     trap(Mge, "upsProtectionLost", "protection_lost", "1.3.6.1.4.1.705.1.11.0.67", Major, OUTPUT, &[], "Protection Lost."),
     trap(Mge, "upsProtectionOK", "protection_o_k", "1.3.6.1.4.1.705.1.11.0.68", Info, OUTPUT, &[], "Protection Recovered."),
-    trap(PowerNet, "upsOverload", "overload", "1.3.6.1.4.1.318.0.2", Major, OUTPUT, &[], "The UPS has sensed a load greater than 100 percent of its rated capacity."),
-    trap(PowerNet, "upsDiagnosticsFailed", "diagnostic_test_fail", "1.3.6.1.4.1.318.0.3", Major, TEST, &[], "The UPS has failed its internal self-test."),
-    trap(PowerNet, "upsDischarged", "battery_discharged", "1.3.6.1.4.1.318.0.4", Major, BATTERY, &[], "The UPS batteries are discharged."),
-    trap(PowerNet, "upsOnBattery", "on_battery", "1.3.6.1.4.1.318.0.5", Warning, POWER, &[], "The UPS has switched to battery backup power."),
-    trap(PowerNet, "lowBattery", "at_low_battery", "1.3.6.1.4.1.318.0.7", Major, BATTERY, &[], "The UPS system's batteries are low and will soon be exhausted."),
-    trap(PowerNet, "powerRestored", "return_from_battery", "1.3.6.1.4.1.318.0.9", Info, POWER, &[], "Returned from battery backup power; utility power restored."),
-    trap(PowerNet, "upsDiagnosticsPassed", "diagnostic_test_ok", "1.3.6.1.4.1.318.0.10", Info, TEST, &[], "The UPS passed internal self-test."),
-    trap(PowerNet, "returnFromLowBattery", "from_low_battery", "1.3.6.1.4.1.318.0.11", Info, BATTERY, &[], "The UPS has returned from a Low-Battery condition."),
-    trap(PowerNet, "upsTurnedOff", "ups_turned_off", "1.3.6.1.4.1.318.0.12", Warning, CONTROL, &[], "The UPS has been switched off by a management station."),
-    trap(PowerNet, "upsSleeping", "ups_sleeping", "1.3.6.1.4.1.318.0.13", Warning, CONTROL, &[], "The UPS entered sleep mode. Power to the load will be cut off."),
-    trap(PowerNet, "upsWokeUp", "ups_woke_up", "1.3.6.1.4.1.318.0.14", Info, CONTROL, &[], "The UPS has returned from sleep mode. Power to the load has been restored."),
-    trap(PowerNet, "upsRebootStarted", "ups_reboot_started", "1.3.6.1.4.1.318.0.15", Warning, CONTROL, &[], "The UPS has started its reboot sequence."),
-    trap(PowerNet, "upsDipSwitchChanged", "dip_switch_changed", "1.3.6.1.4.1.318.0.16", Warning, CONFIG, &[], "The DIP switch settings on the UPS have been changed."),
-    trap(PowerNet, "upsBatteryNeedsReplacement", "battery_replacement_indicated", "1.3.6.1.4.1.318.0.17", Major, BATTERY, &[], "The UPS batteries require immediate replacement."),
-    trap(PowerNet, "upsOverloadCleared", "load_ok", "1.3.6.1.4.1.318.0.33", Info, OUTPUT, &[], "The overload condition has been cleared."),
-    trap(PowerNet, "upsOutletGroupTurnedOn", "outlet_group_on", "1.3.6.1.4.1.318.0.298", Info, RECEPTACLE, &[], "Outlet Group turned on."),
-    trap(PowerNet, "upsOutletGroupTurnedOff", "outlet_group_off", "1.3.6.1.4.1.318.0.299", Warning, RECEPTACLE, &[], "Outlet Group turned off."),
+    trap(PowerNet, "upsOverload", "overload", "1.3.6.1.4.1.318.0.2", Major, OUTPUT, ARGS, "The UPS has sensed a load greater than 100 percent of its rated capacity."),
+    trap(PowerNet, "upsDiagnosticsFailed", "diagnostic_test_fail", "1.3.6.1.4.1.318.0.3", Major, TEST, ARGS, "The UPS has failed its internal self-test."),
+    trap(PowerNet, "upsDischarged", "battery_discharged", "1.3.6.1.4.1.318.0.4", Major, BATTERY, ARGS, "The UPS batteries are discharged."),
+    trap(PowerNet, "upsOnBattery", "on_battery", "1.3.6.1.4.1.318.0.5", Warning, POWER, ARGS, "The UPS has switched to battery backup power."),
+    trap(PowerNet, "lowBattery", "at_low_battery", "1.3.6.1.4.1.318.0.7", Major, BATTERY, ARGS, "The UPS system's batteries are low and will soon be exhausted."),
+    trap(PowerNet, "powerRestored", "return_from_battery", "1.3.6.1.4.1.318.0.9", Info, POWER, ARGS, "Returned from battery backup power; utility power restored."),
+    trap(PowerNet, "upsDiagnosticsPassed", "diagnostic_test_ok", "1.3.6.1.4.1.318.0.10", Info, TEST, ARGS, "The UPS passed internal self-test."),
+    trap(PowerNet, "returnFromLowBattery", "from_low_battery", "1.3.6.1.4.1.318.0.11", Info, BATTERY, ARGS, "The UPS has returned from a Low-Battery condition."),
+    trap(PowerNet, "upsTurnedOff", "ups_turned_off", "1.3.6.1.4.1.318.0.12", Warning, CONTROL, ARGS, "The UPS has been switched off by a management station."),
+    trap(PowerNet, "upsSleeping", "ups_sleeping", "1.3.6.1.4.1.318.0.13", Warning, CONTROL, ARGS, "The UPS entered sleep mode. Power to the load will be cut off."),
+    trap(PowerNet, "upsWokeUp", "ups_woke_up", "1.3.6.1.4.1.318.0.14", Info, CONTROL, ARGS, "The UPS has returned from sleep mode. Power to the load has been restored."),
+    trap(PowerNet, "upsRebootStarted", "ups_reboot_started", "1.3.6.1.4.1.318.0.15", Warning, CONTROL, ARGS, "The UPS has started its reboot sequence."),
+    trap(PowerNet, "upsDipSwitchChanged", "dip_switch_changed", "1.3.6.1.4.1.318.0.16", Warning, CONFIG, ARGS, "The DIP switch settings on the UPS have been changed."),
+    trap(PowerNet, "upsBatteryNeedsReplacement", "battery_replacement_indicated", "1.3.6.1.4.1.318.0.17", Major, BATTERY, ARGS, "The UPS batteries require immediate replacement."),
+    trap(PowerNet, "switchedBypass", "on_bypass", "1.3.6.1.4.1.318.0.22", Warning, OUTPUT, ARGS, "UPS put on bypass by user."),
+    trap(PowerNet, "returnFromBypass", "return_from_bypass", "1.3.6.1.4.1.318.0.23", Info, OUTPUT, ARGS, "The UPS has returned from bypass mode."),
+    trap(PowerNet, "upsTurnedOn", "ups_turned_on", "1.3.6.1.4.1.318.0.30", Info, CONTROL, ARGS, "A UPS is turned on."),
+    trap(PowerNet, "upsOverloadCleared", "load_ok", "1.3.6.1.4.1.318.0.33", Info, OUTPUT, ARGS, "The overload condition has been cleared."),
+    trap(PowerNet, "upsOutletGroupTurnedOn", "outlet_group_on", "1.3.6.1.4.1.318.0.298", Info, RECEPTACLE, GROUP_ARGS, "Outlet Group turned on."),
+    trap(PowerNet, "upsOutletGroupTurnedOff", "outlet_group_off", "1.3.6.1.4.1.318.0.299", Warning, RECEPTACLE, GROUP_ARGS, "Outlet Group turned off."),
 ];
 
 /// A value a trap states outright.
@@ -243,6 +253,19 @@ pub fn trap_by_oid(oid: &Oid) -> Option<&'static TrapDef> {
 pub fn v1_to_v2(enterprise: &Oid, specific: i64) -> Option<Oid> {
     let specific = u32::try_from(specific).ok()?;
     Some(enterprise.join(&[0, specific]))
+}
+
+/// The SMIv1 form of a notification OID (RFC 3584 §3.2): enterprise and
+/// specific-trap. `enterprise.0.N` (an SMIv1 TRAP-TYPE) → (`enterprise`,
+/// N); any other OID, e.g. RFC 1628's `upsTraps.N`, → (its parent, N).
+pub fn v2_to_v1(oid: &Oid) -> Option<(Oid, u32)> {
+    match oid.arcs() {
+        [enterprise @ .., 0, specific] if !enterprise.is_empty() => {
+            Some((Oid::from_arcs(enterprise), *specific))
+        }
+        [parent @ .., specific] if !parent.is_empty() => Some((Oid::from_arcs(parent), *specific)),
+        _ => None,
+    }
 }
 
 /// The trap the simulator or a test sends by event name and MIB.
@@ -320,5 +343,38 @@ mod tests {
         assert_eq!(trap_by_oid(&apc).unwrap().event, "on_battery");
         assert!(trap_by_oid(&Oid::parse("1.3.6.1.4.1.705.1.11.0.99").unwrap()).is_none());
         assert!(v1_to_v2(&mge, -1).is_none());
+    }
+
+    #[test]
+    fn v2_oids_have_a_v1_form() {
+        let v1 = |oid: &str| {
+            let (enterprise, specific) = v2_to_v1(&Oid::parse(oid).unwrap()).unwrap();
+            (enterprise.to_string(), specific)
+        };
+        assert_eq!(
+            v1("1.3.6.1.4.1.705.1.11.0.32"),
+            ("1.3.6.1.4.1.705.1.11".to_string(), 32)
+        );
+        assert_eq!(
+            v1("1.3.6.1.4.1.318.0.5"),
+            ("1.3.6.1.4.1.318".to_string(), 5)
+        );
+        assert_eq!(v1("1.3.6.1.2.1.33.2.1"), (RFC1628_TRAPS.to_string(), 1));
+        for t in TRAPS {
+            let oid = Oid::parse(t.oid).unwrap();
+            let (enterprise, specific) = v2_to_v1(&oid).unwrap();
+            if t.mib == Mib::Rfc1628 {
+                assert_eq!(enterprise.to_string(), RFC1628_TRAPS, "{}", t.object);
+            } else {
+                assert_eq!(
+                    v1_to_v2(&enterprise, specific.into()),
+                    Some(oid),
+                    "{}",
+                    t.object
+                );
+            }
+        }
+        assert!(v2_to_v1(&Oid::from_arcs(vec![1])).is_none());
+        assert!(v2_to_v1(&Oid::from_arcs(vec![])).is_none());
     }
 }

@@ -25,13 +25,14 @@
 
 use crate::card::Card;
 use crate::state::{self, SetTarget, UpsState};
-use crate::traps::{self, Sender, Sink, TrapDef};
+use crate::traps::{self, Sender, Sink};
 use crate::view::{View, ViewCache};
 use crate::wire::{self, SetError};
 use serde_json::{Value as Json, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use ups2mqtt::mib::traps::TrapDef;
 use ups2mqtt::mib::{Access, Legal};
 use ups2mqtt::oid::Oid;
 use ups2mqtt::snmp::ber::{self, tag};
@@ -360,21 +361,21 @@ impl Agent {
         let mut out = Vec::new();
         for event in &events {
             for def in traps::for_event(event, &card.mibs) {
-                out.extend(self.encode_trap(def, event));
+                out.extend(self.encode_trap(def, event.row, event.alarm.as_ref()));
             }
         }
         out
     }
 
-    /// A catalogue trap now (the `trap` control command); `row` for the
-    /// traps about a receptacle or outlet group.
+    /// A trap of the library's table now (the `trap` control command);
+    /// `row` for the traps about a receptacle or outlet group, and the
+    /// first alarm row (or an on-battery one) for the alarm traps.
     pub fn trap_now(
         &mut self,
         name: &str,
         row: Option<u32>,
     ) -> Result<Vec<(SocketAddr, Vec<u8>)>, String> {
-        let def =
-            traps::by_name(name).ok_or_else(|| format!("no trap {name:?} in the catalogue"))?;
+        let def = traps::by_name(name).ok_or_else(|| format!("no trap {name:?} in the table"))?;
         if self.config.sinks.is_empty() {
             return Err("no --trap-sink configured".to_string());
         }
@@ -384,28 +385,21 @@ impl Agent {
             .rows()
             .first()
             .copied()
-            .or(Some(state::alarms::Alarm {
+            .unwrap_or(state::alarms::Alarm {
                 id: 1,
                 arc: 2,
                 since: self.state.sys_uptime(),
-            }));
-        let event = state::Event {
-            kind: def
-                .on
-                .first()
-                .copied()
-                .unwrap_or(state::EventKind::MainsLost),
-            row: row.unwrap_or(1),
-            alarm,
-        };
-        Ok(self.encode_trap(def, &event))
+            });
+        Ok(self.encode_trap(def, row.unwrap_or(1), Some(&alarm)))
     }
 
-    fn encode_trap(&mut self, def: &TrapDef, event: &state::Event) -> Vec<(SocketAddr, Vec<u8>)> {
-        let varbinds = {
-            let view = self.view();
-            def.varbinds(event, |oid| view.get(oid))
-        };
+    fn encode_trap(
+        &mut self,
+        def: &TrapDef,
+        row: u32,
+        alarm: Option<&state::alarms::Alarm>,
+    ) -> Vec<(SocketAddr, Vec<u8>)> {
+        let varbinds = traps::varbinds(def, row, alarm, &self.view());
         let config = self.config.clone();
         config
             .sinks
@@ -417,9 +411,9 @@ impl Agent {
                     uptime: self.state.sys_uptime(),
                     request_id: self.trap_request_id,
                 };
-                let message = def.message(sink.version, &config.trap_community, &sender, varbinds.clone());
+                let message = traps::message(def, sink.version, &config.trap_community, &sender, varbinds.clone());
                 self.stats.traps_sent += 1;
-                tracing::debug!(agent = self.index, trap = def.name, sink = %sink.addr, version = %sink.version, "trap");
+                tracing::debug!(agent = self.index, trap = def.object, sink = %sink.addr, version = %sink.version, "trap");
                 (sink.addr, message.encode())
             })
             .collect()

@@ -9,7 +9,7 @@
 //! battery low                   battery down to its low threshold
 //! overload on | overload off
 //! test start                    a battery test (result after --test-duration-ms)
-//! trap NAME [ROW]               send a catalogue trap now
+//! trap NAME [ROW]               send a trap of the library's table now
 //! set PATH JSON                 e.g. set battery.charge 40, set input.lines.2.voltage 207
 //! unpin PATH                    undo a `set` of a value the model does not compute
 //! state                         the semantic state, one JSON line (an array for several agents)

@@ -10,8 +10,8 @@
 //!
 //! Modules: [`cli`] (flags), [`card`] (what all agents share), [`state`]
 //! (the UPS model), [`view`] (the OID view from the point table),
-//! [`agent`] (SNMP semantics), [`server`] (UDP tasks), [`traps`] (the
-//! trap catalogue), [`control`] (the line protocol), plus [`defaults`],
+//! [`agent`] (SNMP semantics), [`server`] (UDP tasks), [`traps`] (sending
+//! the library's traps), [`control`] (the line protocol), plus [`defaults`],
 //! [`layout`], [`snmprec`], [`wire`] and [`rng`].
 
 mod agent;

@@ -22,6 +22,7 @@
 use crate::defaults::{self, Defaults};
 use crate::layout::Layout;
 use crate::snmprec::Walk;
+use crate::state::alarms::Alarm;
 use crate::state::{self, UpsState};
 use crate::wire;
 use serde_json::{Value as Json, json};
@@ -36,17 +37,6 @@ pub const SYS_UPTIME: &str = "1.3.6.1.2.1.1.3.0";
 const ALARM_ENTRY: &str = "1.3.6.1.2.1.33.1.6.2.1";
 /// MGE tables whose cells real cards serve as `column.index.0` (Q1).
 const Q1_TABLES: [&str; 2] = ["1.3.6.1.4.1.705.1.6.2.1", "1.3.6.1.4.1.705.1.7.2.1"];
-
-/// The whole subtree each MIB owns (walk entries under a disabled MIB are
-/// not served).
-pub fn mib_root(mib: Mib) -> Oid {
-    let text = match mib {
-        Mib::Rfc1628 => "1.3.6.1.2.1.33",
-        Mib::Mge => "1.3.6.1.4.1.705",
-        Mib::PowerNet => "1.3.6.1.4.1.318",
-    };
-    Oid::parse(text).expect("valid MIB root")
-}
 
 fn oid(text: &str) -> Oid {
     Oid::parse(text).expect("valid OID literal")
@@ -242,10 +232,11 @@ fn point(
 
 /// The system group and the walk's variables outside the point table.
 fn fixed_entries(options: &PlanOptions<'_>) -> Vec<(Oid, Value)> {
+    // Walk entries under a disabled MIB are not served.
     let disabled: Vec<Oid> = Mib::ALL
         .into_iter()
         .filter(|m| !options.mibs.contains(m))
-        .map(mib_root)
+        .map(|m| oid(m.root()))
         .collect();
     let alarm_rows = oid("1.3.6.1.2.1.33.1.6.2");
     let mut entries: Vec<(Oid, Value)> = match options.walk {
@@ -352,42 +343,44 @@ fn driven_value(
 fn alarm_rows(plan: &Plan, state: &UpsState) -> Vec<(Oid, Value)> {
     let entry = oid(ALARM_ENTRY);
     let rows = state.alarms().rows();
-    let mut cells = Vec::with_capacity(rows.len() * 3);
-    for alarm in rows {
-        cells.push((
-            entry.join(&[1, alarm.id]),
-            Value::Integer(i64::from(alarm.id)),
-        ));
-    }
-    if let Some(descr) = plan.alarm_descr {
-        for alarm in rows {
-            let name = mib::alarms::WELL_KNOWN_ALARMS
-                .iter()
-                .find(|w| w.arc == alarm.arc)
-                .map(|w| w.name);
-            let json = name.map_or_else(
-                || {
-                    json!(format!(
-                        "{}.{}",
-                        mib::alarms::WELL_KNOWN_ALARMS_ROOT,
-                        alarm.arc
-                    ))
-                },
-                |n| json!(n),
-            );
-            if let Ok(value) = wire::to_raw(descr, &json) {
-                cells.push((entry.join(&[2, alarm.id]), value));
+    (1..=3)
+        .flat_map(|column| {
+            let column = entry.child(column);
+            rows.iter()
+                .filter_map(move |alarm| plan.alarm_cell(&column, alarm))
+        })
+        .collect()
+}
+
+impl Plan {
+    /// The cell of the upsAlarmTable `column` (upsAlarmId, upsAlarmDescr or
+    /// upsAlarmTime) for `alarm`, whether or not the alarm is still in the
+    /// table (traps about removed alarms carry them too).
+    pub fn alarm_cell(&self, column: &Oid, alarm: &Alarm) -> Option<(Oid, Value)> {
+        let value = match column.suffix_after(&oid(ALARM_ENTRY))? {
+            [1] => Value::Integer(i64::from(alarm.id)),
+            [2] => {
+                let name = mib::alarms::WELL_KNOWN_ALARMS
+                    .iter()
+                    .find(|w| w.arc == alarm.arc)
+                    .map(|w| w.name);
+                let json = name.map_or_else(
+                    || {
+                        json!(format!(
+                            "{}.{}",
+                            mib::alarms::WELL_KNOWN_ALARMS_ROOT,
+                            alarm.arc
+                        ))
+                    },
+                    |n| json!(n),
+                );
+                wire::to_raw(self.alarm_descr?, &json).ok()?
             }
-        }
+            [3] => wire::to_raw(self.alarm_time?, &json!(f64::from(alarm.since) / 100.0)).ok()?,
+            _ => return None,
+        };
+        Some((column.child(alarm.id), value))
     }
-    if let Some(time) = plan.alarm_time {
-        for alarm in rows {
-            if let Ok(value) = wire::to_raw(time, &json!(f64::from(alarm.since) / 100.0)) {
-                cells.push((entry.join(&[3, alarm.id]), value));
-            }
-        }
-    }
-    cells
 }
 
 /// A plan, a state and its cache: what one agent answers from.

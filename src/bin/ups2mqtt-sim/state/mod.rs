@@ -50,8 +50,8 @@ const LOW_CLEAR_MARGIN_S: f64 = 30.0;
 /// A PowerNet reboot keeps the output off this long at least.
 const MIN_REBOOT_OFF: Duration = Duration::from_secs(5);
 
-/// What happened, for the trap catalogue (`traps::TRAPS` lists which
-/// traps each kind sends).
+/// What happened, for the traps (`traps::fired_by` lists which traps each
+/// kind sends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
     MainsLost,

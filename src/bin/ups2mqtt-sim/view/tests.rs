@@ -63,7 +63,7 @@ fn every_page_of_every_mib_has_data() {
         for oid in data.keys() {
             for other in Mib::ALL.into_iter().filter(|m| *m != mib) {
                 assert!(
-                    !oid.starts_with(&mib_root(other)),
+                    !oid.starts_with(&Oid::parse(other.root()).unwrap()),
                     "{mib} card serves {oid} of {other}"
                 );
             }
@@ -224,8 +224,11 @@ fn disabled_mibs_are_absent_even_from_a_walk() {
         Some(fixture("eaton-mgeups_9pxle.snmprec")),
     );
     let data = walk_all(&card, &card.state(0));
-    assert!(data.keys().any(|o| o.starts_with(&mib_root(Mib::Rfc1628))));
-    assert!(!data.keys().any(|o| o.starts_with(&mib_root(Mib::Mge))));
+    assert!(
+        data.keys()
+            .any(|o| o.starts_with(&oid(Mib::Rfc1628.root())))
+    );
+    assert!(!data.keys().any(|o| o.starts_with(&oid(Mib::Mge.root()))));
 }
 
 #[test]
