@@ -143,7 +143,8 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
     config.timeout_ms = args.timeout_ms;
     config.retries = args.retries;
     let mut ups = Ups::connect(&config).await?;
-    let outcomes = ups.read(&pages).await?;
+    let mut outcomes = ups.read(&pages).await?;
+    annotate_status(&mut outcomes);
     for outcome in outcomes.values() {
         for note in &outcome.notes {
             tracing::warn!("{note}");
@@ -167,6 +168,18 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
     };
     println!("{text}");
     Ok(())
+}
+
+/// Adds the NUT-style status to the output page, as the gateway publishes it.
+fn annotate_status(outcomes: &mut BTreeMap<Page, PageOutcome>) {
+    let mut pages: BTreeMap<Page, Map<String, Json>> =
+        outcomes.iter().map(|(p, o)| (*p, o.json.clone())).collect();
+    crate::status::annotate(&mut pages);
+    if let (Some(outcome), Some(json)) =
+        (outcomes.get_mut(&Page::Output), pages.remove(&Page::Output))
+    {
+        outcome.json = json;
+    }
 }
 
 /// The probe's JSON: `{ "<page>": <page JSON>, ... }` in page order.

@@ -8,6 +8,7 @@
 //! - [`snmp`]: BER, messages and the async manager.
 //! - [`probe`]: which MIBs an agent serves, and which subtrees to walk.
 //! - [`pages`]: varbinds → page JSON.
+//! - [`status`]: NUT-style `ups.status` flags derived from the pages.
 //! - [`ups`]: one UPS: connect, detect, read pages, and its poll task.
 //! - [`mqtt`]: the one broker connection, retained store and replay.
 //! - [`gateway`]: MQTT + one task per UPS, HA birth, ghosts, shutdown.
@@ -29,6 +30,7 @@ pub mod oid;
 pub mod pages;
 pub mod probe;
 pub mod snmp;
+pub mod status;
 pub mod time;
 pub mod topics;
 pub mod trap;

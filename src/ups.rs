@@ -455,9 +455,7 @@ impl<S: UpsSink> UpsTask<S> {
                 changed.insert(write.field.page);
             }
         }
-        for page in changed {
-            self.sink.page(page, &self.pages[&page], false);
-        }
+        self.publish(changed, false);
         readback
     }
 
@@ -507,8 +505,19 @@ impl<S: UpsSink> UpsTask<S> {
                 }
             }
         }
-        for page in changed {
-            self.sink.page(page, &self.pages[&page], false);
+        self.publish(changed, false);
+    }
+
+    /// Publishes `pages` after refreshing the NUT-style status on the
+    /// output page (published too when only the status changed).
+    fn publish(&mut self, mut pages: std::collections::BTreeSet<Page>, force: bool) {
+        if crate::status::annotate(&mut self.pages) {
+            pages.insert(Page::Output);
+        }
+        for page in pages {
+            if let Some(json) = self.pages.get(&page) {
+                self.sink.page(page, json, force);
+            }
         }
     }
 
@@ -578,13 +587,14 @@ impl<S: UpsSink> UpsTask<S> {
             self.last_refresh = tokio::time::Instant::now();
         }
         self.health.notes.clear();
+        let mut read = std::collections::BTreeSet::new();
         for &page in due {
             match outcomes.get(&page) {
                 Some(outcome) => {
-                    self.sink.page(page, &outcome.json, refresh);
                     self.health.notes.extend(outcome.notes.iter().cloned());
                     self.pages.insert(page, outcome.json.clone());
                     self.provenance.insert(page, outcome.provenance.clone());
+                    read.insert(page);
                 }
                 None => {
                     if self.pages.remove(&page).is_some() {
@@ -593,6 +603,7 @@ impl<S: UpsSink> UpsTask<S> {
                 }
             }
         }
+        self.publish(read, refresh);
         self.announce_shape_if_changed(due);
         self.health.failures = 0;
         self.health.last_error = None;
