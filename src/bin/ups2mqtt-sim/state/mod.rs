@@ -36,6 +36,7 @@ use std::time::Duration;
 use ups2mqtt::mib::{self, Page};
 use ups2mqtt::pages::PageOutcome;
 use ups2mqtt::snmp::Value;
+use ups2mqtt::time::civil_from_days;
 
 /// How often `upsTrapOnBattery` is repeated while on battery (RFC 1628).
 const ON_BATTERY_REPEAT: Duration = Duration::from_secs(60);
@@ -1103,19 +1104,6 @@ impl UpsState {
             }
         }
     }
-}
-
-/// Days since 1970-01-01 → (year, month, day) (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

@@ -528,10 +528,3 @@ fn set_control_command_pins_points_the_model_does_not_compute() {
             .is_err()
     );
 }
-
-#[test]
-fn dates_are_civil() {
-    assert_eq!(civil_from_days(0), (1970, 1, 1));
-    assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-    assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-}
