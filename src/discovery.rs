@@ -24,26 +24,60 @@
 //!   id, never the serial); the component key in `components` is the same
 //!   without the device id; `default_entity_id` =
 //!   `<platform>.<ups id>_<page>_<key>` (Home Assistant keeps the part after
-//!   the dot, so the platform prefix is required).
+//!   the dot, so the platform prefix is required). Outlets are
+//!   `receptacles_<table>_<index>_load` (and `_load_cycle`), named commands
+//!   `command_<name with _ for .>`.
 //! - Templates turn every "no value" into Home Assistant's `None` payload
 //!   (state `unknown`): a JSON `null`, a key or table row that is gone, a page
-//!   whose retained message was cleared, and an enum label outside the
-//!   announced `options` (`unknown_<n>`, which Home Assistant would reject).
-//!   Binary sensors map JSON `true`/`false` to `ON`/`OFF`.
+//!   whose retained message was cleared, an enum label outside the
+//!   announced `options` (`unknown_<n>`, which Home Assistant would reject)
+//!   and a number outside a number entity's `min..max`; a text entity shows
+//!   an empty string instead (it would show `None` as text). Binary sensors
+//!   and switches map JSON `true`/`false` to `ON`/`OFF`.
 //!
-//! Writable points are announced read-only for now (sensor / binary sensor,
-//! by how the point decodes), with `config` shown as `diagnostic` because
-//! Home Assistant refuses sensors in the `config` category. Commands arrive
-//! in a later issue: `platform()` is the one place that decides the platform,
-//! and `platform_keys()` the one place that adds a platform's keys, so that
-//! change swaps the platform for writable points (to the point table's
-//! `Ha::component`) and adds their `command_topic` there.
+//! Writable points and commands (the contract of [`crate::command`]):
+//! - A field whose source in use on this UPS is writable becomes, by its
+//!   decoder and legality ([`Role`], the one place that decides the
+//!   platform): a number (`Legal::Range`: min, max, a step from the
+//!   source's resolution, unit, mode `box`), a select (enum; `options` are
+//!   the labels that may be written), a switch (`Legal::Bool` flag, `ON` /
+//!   `OFF`) or a text (`max` = the legal length). Its `command_topic` is
+//!   `<base>/<ups>/<page>/<key>/set` or, for a table cell,
+//!   `<base>/<ups>/<page>/<table>/<index>/<key>/set`, the payload the raw
+//!   value in published units. They are in the `config` category, with
+//!   the point table's `enabled_by_default`. The source in use is read from
+//!   the pages ([`source_in_use`]): the MIB whose labels the value has, else
+//!   the first the UPS serves.
+//! - No optimistic state (`optimistic: false`): the state comes from the
+//!   page topic, republished after the command's read-back, so an entity
+//!   shows what the UPS reports, never what was asked.
+//! - Command triggers (fields only ever written with an action label:
+//!   outlet control cells, `control.ups_off`, `test.start`, ...; see
+//!   [`is_command_trigger`]) get no entity of their own: they are driven by
+//!   - one switch (device class `outlet`) per outlet, MGE receptacle or
+//!     PowerNet outlet group ([`outlets`]), on `<base>/<ups>/command` with
+//!     `outlet.<index>.load.on` / `.off`, its state from the receptacles
+//!     page row, plus a reboot button (`outlet.<index>.load.cycle`);
+//!   - one button per named command ([`COMMANDS`]) this UPS supports,
+//!     `payload_press` the command's name. Commands that cut power to the
+//!     load (by the point table's `CutsPower`: load off, shutdown, reboot,
+//!     outlet reboot) are `config` and disabled by default; the gateway's
+//!     policy refuses them anyway unless dangerous commands are enabled.
+//! - Keys the gateway derives (the NUT-style status, [`DERIVED_FIELDS`])
+//!   are plain sensors.
+//! - Read-only points are sensors / binary sensors, with `config` shown as
+//!   `diagnostic` because Home Assistant refuses sensors in the `config`
+//!   category; `expire_after` goes on sensors of fast pages only.
 
 use crate::config::is_fast_page;
-use crate::mib::{self, Category, Component, Decode, Field, Page, StateClass, Table, Unit};
+use crate::mib::commands::{Arg, COMMANDS, NamedCommand, Way};
+use crate::mib::{
+    self, Access, Category, Component, Decode, Field, Legal, Mib, Page, Source, StateClass, Table,
+    Unit,
+};
 use crate::topics::Naming;
 use serde_json::{Map, Value as Json, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One retained MQTT message; an empty payload removes a retained topic / a
 /// discovered device.
@@ -74,6 +108,15 @@ pub type Pages = BTreeMap<Page, Map<String, Json>>;
 /// Tables whose rows are events rather than things, announced as one summary
 /// sensor: (page, table key, the column whose values the state lists).
 pub const SUMMARISED_TABLES: &[(Page, &str, &str)] = &[(Page::Alarms, "active", "alarm")];
+
+/// Page keys the gateway derives instead of reading them (no point table
+/// field: [`crate::status`]'s NUT-style status), announced as plain
+/// sensors: (page, key, entity name). Named as Home Assistant's NUT
+/// integration names them.
+pub const DERIVED_FIELDS: &[(Page, &str, &str)] = &[
+    (Page::Output, "status_text", "Status"),
+    (Page::Output, "ups_status", "Status data"),
+];
 
 /// Home Assistant's availability payloads, on both availability topics.
 const ONLINE: &str = "online";
@@ -131,13 +174,15 @@ pub fn ups_device(
         ups_id,
         device_id: &device_id,
         options,
+        pages,
+        served: served_mibs(pages),
     };
     let payload = json!({
         "device": ups_device_block(naming, ups_id, pages.get(&Page::General)),
         "origin": origin(bridge),
         "availability": availability(naming, ups_id),
         "availability_mode": "all",
-        "components": components(&ups, pages),
+        "components": components(&ups),
     });
     publication(naming, &device_id, &payload)
 }
@@ -215,22 +260,31 @@ fn availability(naming: &Naming, ups_id: &str) -> Json {
 
 // -------------------------------------------------------------- components
 
-/// The UPS a payload is built for.
+/// The UPS a payload is built for, and what its pages say about it.
 struct Ups<'a> {
     naming: &'a Naming,
     ups_id: &'a str,
     device_id: &'a str,
     options: &'a DeviceOptions,
+    pages: &'a Pages,
+    /// The MIBs the pages prove this UPS serves ([`served_mibs`]).
+    served: BTreeSet<Mib>,
 }
 
 /// Every component, in page order, then the point table's order; table
-/// cells row by row.
-fn components(ups: &Ups, pages: &Pages) -> Map<String, Json> {
+/// cells row by row; the outlets after the receptacles page's tables; the
+/// named commands last, in [`COMMANDS`] order.
+fn components(ups: &Ups) -> Map<String, Json> {
     let mut out = Map::new();
-    for (&page, json) in pages {
+    for (&page, json) in ups.pages {
         for field in mib::fields_of(page).filter(|f| f.table.is_none()) {
             if json.contains_key(field.key) {
-                let (id, component) = field_component(ups, field, None);
+                out.extend(field_component(ups, field, None));
+            }
+        }
+        for &(_, key, name) in DERIVED_FIELDS.iter().filter(|d| d.0 == page) {
+            if json.contains_key(key) {
+                let (id, component) = derived_component(ups, page, key, name);
                 out.insert(id, component);
             }
         }
@@ -242,11 +296,19 @@ fn components(ups: &Ups, pages: &Pages) -> Map<String, Json> {
             }
             for (index, row) in rows(json, table) {
                 for field in columns(table).filter(|f| row.contains_key(f.key)) {
-                    let (id, component) = field_component(ups, field, Some(index));
-                    out.insert(id, component);
+                    out.extend(field_component(ups, field, Some(index)));
                 }
             }
         }
+        if page == Page::Receptacles {
+            for outlet in outlets(ups) {
+                out.extend(outlet_components(ups, &outlet));
+            }
+        }
+    }
+    for command in COMMANDS.iter().filter(|c| command_supported(ups, c)) {
+        let (id, component) = command_button(ups, command);
+        out.insert(id, component);
     }
     out
 }
@@ -260,6 +322,13 @@ fn summary_of(table: &Table) -> Option<&'static (Page, &'static str, &'static st
 fn columns(table: &Table) -> impl Iterator<Item = &'static Field> {
     let key = table.key;
     mib::fields_of(table.page).filter(move |f| f.table == Some(key))
+}
+
+fn table_by_key(page: Page, key: &str) -> &'static Table {
+    mib::TABLES
+        .iter()
+        .find(|t| t.page == page && t.key == key)
+        .expect("a table of the point table")
 }
 
 /// A table's rows by their `index`, in index order.
@@ -282,13 +351,14 @@ fn component_id(field: &Field, row: Option<u64>) -> String {
     }
 }
 
-/// The keys every component has, in a fixed order.
+/// The keys every component has, in a fixed order; `state` is the page
+/// whose JSON carries the entity's state (buttons have none).
 fn common_keys(
     ups: &Ups,
     id: &str,
     platform: Component,
     name: String,
-    page: Page,
+    state: Option<Page>,
 ) -> Map<String, Json> {
     let mut c = Map::new();
     c.insert("platform".into(), json!(platform.name()));
@@ -298,30 +368,73 @@ fn common_keys(
         json!(format!("{}.{}_{id}", platform.name(), slug(ups.ups_id))),
     );
     c.insert("name".into(), json!(name));
-    c.insert(
-        "state_topic".into(),
-        json!(ups.naming.page(ups.ups_id, page)),
-    );
+    if let Some(page) = state {
+        c.insert(
+            "state_topic".into(),
+            json!(ups.naming.page(ups.ups_id, page)),
+        );
+    }
     c
 }
 
-fn field_component(ups: &Ups, field: &'static Field, row: Option<u64>) -> (String, Json) {
+/// A field's component, or none for a command trigger ([`Role::of`]).
+fn field_component(ups: &Ups, field: &'static Field, row: Option<u64>) -> Option<(String, Json)> {
+    let source = source_in_use(field, field_value(ups.pages, field), &ups.served);
+    let role = Role::of(field, source)?;
     let id = component_id(field, row);
-    let platform = platform(field);
-    let kind = Kind::of(field);
-    let mut c = common_keys(ups, &id, platform, entity_name(field, row), field.page);
+    let platform = role.platform();
+    let mut c = common_keys(
+        ups,
+        &id,
+        platform,
+        entity_name(field, row),
+        Some(field.page),
+    );
     c.insert(
         "value_template".into(),
-        json!(value_template(field, row, &kind)),
+        json!(value_template(field, row, &role)),
     );
-    platform_keys(&mut c, field, platform, &kind);
-    if let Some(category) = entity_category(field, platform) {
+    if role.is_writable() {
+        let topic = match (field.table, row) {
+            (Some(table), Some(index)) => {
+                let index = u32::try_from(index).expect("SNMP row indexes are 32-bit");
+                ups.naming
+                    .set_cell(ups.ups_id, field.page, table, index, field.key)
+            }
+            _ => ups.naming.set(ups.ups_id, field.page, field.key),
+        };
+        c.insert("command_topic".into(), json!(topic));
+        c.insert("optimistic".into(), json!(false));
+    }
+    role_keys(&mut c, field, &role);
+    let category = match role {
+        Role::Read(_) => entity_category(field, platform),
+        _ => Some("config"),
+    };
+    if let Some(category) = category {
         c.insert("entity_category".into(), json!(category));
     }
     if !field.ha.enabled {
         c.insert("enabled_by_default".into(), json!(false));
     }
-    if let Some(seconds) = expire_after(ups.options, field.page) {
+    if let (Role::Read(_), Some(seconds)) = (&role, expire_after(ups.options, field.page)) {
+        c.insert("expire_after".into(), json!(seconds));
+    }
+    Some((id, Json::Object(c)))
+}
+
+/// A derived page key's sensor: its value as published.
+fn derived_component(ups: &Ups, page: Page, key: &str, name: &str) -> (String, Json) {
+    let id = format!("{page}_{key}");
+    let mut c = common_keys(ups, &id, Component::Sensor, name.to_string(), Some(page));
+    c.insert(
+        "value_template".into(),
+        json!(format!(
+            "{{{{ (value_json | default({{}})).get({}) }}}}",
+            jinja_str(key)
+        )),
+    );
+    if let Some(seconds) = expire_after(ups.options, page) {
         c.insert("expire_after".into(), json!(seconds));
     }
     (id, Json::Object(c))
@@ -336,7 +449,7 @@ fn summary_component(ups: &Ups, table: &Table, column: &str) -> (String, Json) {
         &id,
         Component::Sensor,
         table.label.to_string(),
-        table.page,
+        Some(table.page),
     );
     let rows = format!(
         "(value_json | default({{}})).get({}, [])",
@@ -364,7 +477,82 @@ fn summary_component(ups: &Ups, table: &Table, column: &str) -> (String, Json) {
     (id, Json::Object(c))
 }
 
-// ------------------------------------------------------ platform and keys
+// ---------------------------------------------- which source, which MIBs
+
+/// The MIBs the pages prove this UPS serves: those of every field present
+/// whose sources all belong to one MIB (a key is present only when one of
+/// its sources answered).
+fn served_mibs(pages: &Pages) -> BTreeSet<Mib> {
+    let mut served = BTreeSet::new();
+    for (&page, json) in pages {
+        for field in mib::fields_of(page) {
+            let present = match mib::table_of(field) {
+                None => json.contains_key(field.key),
+                Some(table) => rows(json, table)
+                    .values()
+                    .any(|r| r.contains_key(field.key)),
+            };
+            let mib = field.sources[0].mib;
+            if present && field.sources.iter().all(|s| s.mib == mib) {
+                served.insert(mib);
+            }
+        }
+    }
+    served
+}
+
+/// A field's value on this UPS: the page-level value, or the first
+/// non-null cell of its column (any cell when all are null).
+fn field_value<'a>(pages: &'a Pages, field: &Field) -> Option<&'a Json> {
+    let json = pages.get(&field.page)?;
+    let Some(table) = mib::table_of(field) else {
+        return json.get(field.key);
+    };
+    let cells: Vec<&Json> = rows(json, table)
+        .into_values()
+        .filter_map(|row| row.get(field.key))
+        .collect();
+    cells
+        .iter()
+        .find(|v| !v.is_null())
+        .or(cells.first())
+        .copied()
+}
+
+/// The source this UPS supplies a field from, as far as its pages tell:
+/// among the sources whose decoder can produce the published value (an
+/// enum label names its source's MIB), the first of a MIB the UPS serves,
+/// in the point table's order of preference, the order the poller tries
+/// them in. The command executor knows the source for sure (it polled
+/// it); this is the same answer on every real card, and only guides what
+/// the entity offers.
+fn source_in_use(
+    field: &'static Field,
+    value: Option<&Json>,
+    served: &BTreeSet<Mib>,
+) -> &'static Source {
+    let fits = |source: &&'static Source| match (value, source.decode) {
+        (Some(Json::String(label)), Decode::Enum(pairs)) => pairs.iter().any(|(_, l)| l == label),
+        (Some(Json::String(_)), decode) => {
+            matches!(decode, Decode::Text | Decode::Alarm | Decode::ObjectId)
+        }
+        (Some(Json::Bool(_)), decode) => matches!(decode, Decode::Flag { .. }),
+        (Some(Json::Number(_)), decode) => matches!(decode, Decode::Number { .. }),
+        _ => true,
+    };
+    let mut candidates: Vec<&'static Source> = field.sources.iter().filter(fits).collect();
+    if candidates.is_empty() {
+        candidates = field.sources.iter().collect();
+    }
+    candidates
+        .iter()
+        .find(|s| served.contains(&s.mib))
+        .or(candidates.first())
+        .copied()
+        .expect("every field has a source")
+}
+
+// ------------------------------------------------------ roles and keys
 
 /// How a field's values look in the page JSON, from its sources' decoders.
 #[derive(Debug, Clone, PartialEq)]
@@ -405,38 +593,198 @@ impl Kind {
     }
 }
 
-/// The one place that decides a field's platform. For now every field is
-/// read-only: binary sensor for flags, sensor for everything else. The
-/// "Commands" issue returns `field.ha.component` here for writable points.
-fn platform(field: &Field) -> Component {
-    match Kind::of(field) {
-        Kind::Flag => Component::BinarySensor,
-        _ => Component::Sensor,
+/// What a field is in Home Assistant on this UPS: the one place that
+/// decides the platform.
+#[derive(Debug, Clone, PartialEq)]
+enum Role {
+    /// Read-only: binary sensor for flags, sensor for everything else.
+    Read(Kind),
+    /// A writable number (`Legal::Range`), in the field's published unit.
+    Number { min: f64, max: f64, step: f64 },
+    /// A writable enum: the labels that may be written.
+    Select(Vec<&'static str>),
+    /// A writable flag (`Legal::Bool`): `ON` / `OFF`.
+    Switch,
+    /// A writable string of at most `max` bytes.
+    Text { max: usize },
+}
+
+impl Role {
+    /// The role of a field supplied by `source`; `None` for a command
+    /// trigger ([`is_command_trigger`]), which the outlet switches and
+    /// command buttons drive instead. A field is writable when the source in
+    /// use is, with a legality its platform can express; anything else is
+    /// read-only.
+    fn of(field: &'static Field, source: &Source) -> Option<Role> {
+        if is_command_trigger(field) {
+            return None;
+        }
+        let Access::ReadWrite(legal) = source.access else {
+            return Some(Role::Read(Kind::of(field)));
+        };
+        Some(match (source.decode, legal) {
+            (Decode::Number { .. }, Legal::Range { min, max }) => Role::Number {
+                min,
+                max,
+                step: step(field, source),
+            },
+            (Decode::Enum(pairs), Legal::AnyLabel) => {
+                Role::Select(pairs.iter().map(|(_, l)| *l).collect())
+            }
+            (Decode::Enum(pairs), Legal::Labels(raws)) => Role::Select(
+                pairs
+                    .iter()
+                    .filter(|(raw, _)| raws.contains(raw))
+                    .map(|(_, l)| *l)
+                    .collect(),
+            ),
+            (Decode::Flag { .. }, Legal::Bool) => Role::Switch,
+            (Decode::Text, Legal::Text { max_len }) => Role::Text {
+                max: max_len.min(MAX_STATE_LENGTH),
+            },
+            _ => Role::Read(Kind::of(field)),
+        })
+    }
+
+    fn platform(&self) -> Component {
+        match self {
+            Role::Read(Kind::Flag) => Component::BinarySensor,
+            Role::Read(_) => Component::Sensor,
+            Role::Number { .. } => Component::Number,
+            Role::Select(_) => Component::Select,
+            Role::Switch => Component::Switch,
+            Role::Text { .. } => Component::Text,
+        }
+    }
+
+    fn is_writable(&self) -> bool {
+        !matches!(self, Role::Read(_))
     }
 }
 
-/// The platform's own keys. The "Commands" issue adds the arms for number,
-/// select, switch, text and button (with `command_topic`) here.
-fn platform_keys(c: &mut Map<String, Json>, field: &Field, platform: Component, kind: &Kind) {
+/// Home Assistant's longest state (and so text entity value).
+const MAX_STATE_LENGTH: usize = 255;
+
+/// The control cells that switch an outlet, in the order the command
+/// executor resolves `outlet.<index>.load.*`: a PowerNet outlet group
+/// first, then an MGE receptacle.
+const OUTLET_KINDS: &[OutletKind] = &[
+    OutletKind {
+        table: "outlet_groups",
+        control: "outlet_groups",
+        on: ("command", "immediate_on"),
+        off: ("command", "immediate_off"),
+        cycle: ("command", "immediate_reboot"),
+    },
+    OutletKind {
+        table: "receptacles",
+        control: "receptacles",
+        on: ("on", "start"),
+        off: ("off", "start"),
+        cycle: ("toggle", "start"),
+    },
+];
+
+/// One kind of switchable outlet.
+struct OutletKind {
+    /// Its table on the receptacles page (state, name).
+    table: &'static str,
+    /// Its table on the control page.
+    control: &'static str,
+    /// (control column, label written) for on, off and cycle.
+    on: (&'static str, &'static str),
+    off: (&'static str, &'static str),
+    cycle: (&'static str, &'static str),
+}
+
+/// A command trigger: a field that a named command (`mib::commands`) or
+/// an outlet command writes with an action label, and whose writable
+/// values are an action vocabulary (`Legal::Labels`: GET returns a state
+/// or "nothing pending", SET takes an action). Its reading is no useful
+/// state and writing it by hand is what the buttons and outlet switches
+/// do, so it gets no entity of its own. A setting that commands also
+/// write (`config.beeper`, any label writable) stays a select.
+fn is_command_trigger(field: &Field) -> bool {
+    let path = field.path();
+    let outlet = OUTLET_KINDS.iter().any(|kind| {
+        [kind.on.0, kind.off.0, kind.cycle.0]
+            .iter()
+            .any(|column| path == format!("control.{}.{column}", kind.control))
+    });
+    let named = COMMANDS
+        .iter()
+        .flat_map(|c| c.ways)
+        .any(|way| matches!(way, Way::Set { path: p, arg: Arg::Label(_) } if *p == path));
+    (outlet || named)
+        && field
+            .sources
+            .iter()
+            .filter(|s| s.is_writable())
+            .all(|s| matches!(s.access, Access::ReadWrite(Legal::Labels(_))))
+}
+
+/// A number entity's step: the source's resolution in published units
+/// (0.1 for tenths, 60 s for RFC 1628 minutes), whole seconds for
+/// TimeTicks (hundredths are the wire format, not precision).
+fn step(field: &Field, source: &Source) -> f64 {
+    match source.decode {
+        Decode::Number { scale } if scale >= 1.0 => scale,
+        Decode::Number { .. } if field.unit == Some(Unit::Second) => 1.0,
+        decode => 10f64.powi(-(decode.decimals() as i32)),
+    }
+}
+
+/// The platform's own keys.
+fn role_keys(c: &mut Map<String, Json>, field: &Field, role: &Role) {
+    let platform = role.platform();
     let class = (field.ha.component == platform)
         .then_some(field.ha.device_class)
         .flatten();
-    match (platform, kind) {
-        (Component::BinarySensor, _) => {
-            if let Some(class) = class {
-                c.insert("device_class".into(), json!(class));
-            }
-        }
-        (_, Kind::Enum(labels)) => {
+    match role {
+        Role::Read(Kind::Enum(labels)) => {
             c.insert("device_class".into(), json!("enum"));
             c.insert("options".into(), json!(labels));
         }
-        (_, Kind::Number) => numeric_sensor_keys(c, field, platform, class),
-        (_, Kind::Flag | Kind::Text) => {
+        Role::Read(Kind::Number) => numeric_sensor_keys(c, field, platform, class),
+        Role::Read(_) | Role::Switch => {
             if let Some(class) = class {
                 c.insert("device_class".into(), json!(class));
             }
         }
+        Role::Number { min, max, step } => {
+            c.insert("min".into(), json!(min));
+            c.insert("max".into(), json!(max));
+            c.insert("step".into(), json!(step));
+            c.insert("mode".into(), json!("box"));
+            if let Some(unit) = field.unit {
+                c.insert("unit_of_measurement".into(), json!(unit.symbol()));
+            }
+            if let Some(class) = class.or_else(|| number_class(field.unit?)) {
+                c.insert("device_class".into(), json!(class));
+            }
+        }
+        Role::Select(options) => {
+            c.insert("options".into(), json!(options));
+        }
+        Role::Text { max } => {
+            c.insert("max".into(), json!(max));
+        }
+    }
+}
+
+/// The number device class a unit implies, where it is unambiguous and
+/// Home Assistant's number platform has it (a percentage may be a battery
+/// level, a humidity or a load: the point table says which).
+fn number_class(unit: Unit) -> Option<&'static str> {
+    match unit {
+        Unit::Volt => Some("voltage"),
+        Unit::Ampere => Some("current"),
+        Unit::Watt => Some("power"),
+        Unit::VoltAmpere => Some("apparent_power"),
+        Unit::Hertz => Some("frequency"),
+        Unit::Second => Some("duration"),
+        Unit::Celsius => Some("temperature"),
+        Unit::Percent => None,
     }
 }
 
@@ -504,6 +852,243 @@ fn expire_after(options: &DeviceOptions, page: Page) -> Option<u64> {
     options.expire_after.filter(|_| is_fast_page(page))
 }
 
+// ------------------------------------------------------------- outlets
+
+/// A switchable outlet of this UPS: `outlet.<index>.load.*` drives it.
+struct Outlet {
+    kind: &'static OutletKind,
+    index: u64,
+    /// Whether its control row has the cycle (reboot) cell.
+    cycle: bool,
+}
+
+/// The outlets this UPS can switch: a row of the receptacles page's table
+/// with a `state` (what the switch shows) whose control row has the on and
+/// off cells (what the executor writes). An index the executor resolves
+/// to an earlier kind (a card with both MGE receptacles and PowerNet
+/// outlet groups numbered alike) is that kind's: the later kind's row of
+/// the same index gets no switch, which would drive the other outlet.
+fn outlets(ups: &Ups) -> Vec<Outlet> {
+    let empty = Map::new();
+    let page = |page| ups.pages.get(&page).unwrap_or(&empty);
+    let mut claimed = BTreeSet::new();
+    let mut out = Vec::new();
+    for kind in OUTLET_KINDS {
+        let status = rows(
+            page(Page::Receptacles),
+            table_by_key(Page::Receptacles, kind.table),
+        );
+        let control = rows(
+            page(Page::Control),
+            table_by_key(Page::Control, kind.control),
+        );
+        for (&index, row) in &status {
+            let Some(cells) = control.get(&index) else {
+                continue;
+            };
+            let driven = cells.contains_key(kind.on.0) && cells.contains_key(kind.off.0);
+            if driven && row.contains_key("state") && !claimed.contains(&index) {
+                out.push(Outlet {
+                    kind,
+                    index,
+                    cycle: cells.contains_key(kind.cycle.0),
+                });
+            }
+        }
+        claimed.extend(
+            control
+                .iter()
+                .filter(|(_, cells)| cells.contains_key(kind.on.0))
+                .map(|(&index, _)| index),
+        );
+    }
+    out
+}
+
+/// An outlet's switch (device class `outlet`, state from the receptacles
+/// page row) and, when it can be cycled, its reboot button.
+fn outlet_components(ups: &Ups, outlet: &Outlet) -> Vec<(String, Json)> {
+    let kind = outlet.kind;
+    let index = outlet.index;
+    let table = table_by_key(Page::Receptacles, kind.table);
+    let row_label = table.label.strip_suffix('s').unwrap_or(table.label);
+    let state = mib::field_by_path(&format!("receptacles.{}.state", kind.table))
+        .expect("outlet tables have a state column");
+    let command = |verb: &str| format!("outlet.{index}.load.{verb}");
+    let id = format!("{}_{}_{index}_load", table.page, table.key);
+    let mut switch = common_keys(
+        ups,
+        &id,
+        Component::Switch,
+        format!("{row_label} {index}"),
+        Some(Page::Receptacles),
+    );
+    let (on, off) = on_off_labels(state);
+    let raw = raw_value(state, Some(index));
+    switch.insert(
+        "value_template".into(),
+        json!(format!(
+            "{{% set v = {raw} %}}{{{{ 'ON' if v in {} else 'OFF' if v in {} else None }}}}",
+            jinja_list(&on),
+            jinja_list(&off)
+        )),
+    );
+    switch.insert(
+        "command_topic".into(),
+        json!(ups.naming.command(ups.ups_id)),
+    );
+    switch.insert("optimistic".into(), json!(false));
+    switch.insert("payload_on".into(), json!(command("on")));
+    switch.insert("payload_off".into(), json!(command("off")));
+    switch.insert("state_on".into(), json!("ON"));
+    switch.insert("state_off".into(), json!("OFF"));
+    switch.insert("device_class".into(), json!("outlet"));
+    let mut out = vec![(id.clone(), Json::Object(switch))];
+    if outlet.cycle {
+        let id = format!("{id}_cycle");
+        let mut button = common_keys(
+            ups,
+            &id,
+            Component::Button,
+            format!("{row_label} {index} reboot"),
+            None,
+        );
+        button.insert(
+            "command_topic".into(),
+            json!(ups.naming.command(ups.ups_id)),
+        );
+        button.insert("payload_press".into(), json!(command("cycle")));
+        button.insert("device_class".into(), json!("restart"));
+        let cuts = label_cuts_power(
+            &format!("control.{}.{}", kind.control, kind.cycle.0),
+            kind.cycle.1,
+        );
+        dangerous_keys(&mut button, cuts);
+        out.push((id, Json::Object(button)));
+    }
+    out
+}
+
+/// A state column's labels that mean on (`on`, `*_on`) and off.
+fn on_off_labels(state: &Field) -> (Vec<&'static str>, Vec<&'static str>) {
+    let mut on = Vec::new();
+    let mut off = Vec::new();
+    for source in state.sources {
+        if let Decode::Enum(pairs) = source.decode {
+            for &(_, label) in pairs {
+                if label == "on" || label.ends_with("_on") {
+                    on.push(label);
+                } else if label == "off" || label.ends_with("_off") {
+                    off.push(label);
+                }
+            }
+        }
+    }
+    (on, off)
+}
+
+/// Whether writing `label` to the field at `path` cuts power, by any of
+/// its sources.
+fn label_cuts_power(path: &str, label: &'static str) -> bool {
+    let field = mib::field_by_path(path).expect("a point table path");
+    field
+        .sources
+        .iter()
+        .any(|s| raw_of(s, Arg::Label(label)).is_some_and(|raw| s.cuts_power.includes(raw)))
+}
+
+/// Power-cutting commands are configuration, hidden until enabled.
+fn dangerous_keys(c: &mut Map<String, Json>, cuts_power: bool) {
+    if cuts_power {
+        c.insert("entity_category".into(), json!("config"));
+        c.insert("enabled_by_default".into(), json!(false));
+    }
+}
+
+// ------------------------------------------------------ named commands
+
+/// `command_<name>`: the component id of a named command's button.
+fn command_id(name: &str) -> String {
+    format!("command_{}", slug(name))
+}
+
+/// A named command's button. Battery tests are primary controls; other
+/// commands are configuration; power-cutting ones are also disabled by
+/// default.
+fn command_button(ups: &Ups, command: &NamedCommand) -> (String, Json) {
+    let id = command_id(command.name);
+    let mut c = common_keys(ups, &id, Component::Button, command.label.to_string(), None);
+    c.insert(
+        "command_topic".into(),
+        json!(ups.naming.command(ups.ups_id)),
+    );
+    c.insert("payload_press".into(), json!(command.name));
+    if command.name == "shutdown.reboot" {
+        c.insert("device_class".into(), json!("restart"));
+    }
+    let cuts = command_cuts_power(command);
+    if !cuts && !command.name.starts_with("test.") {
+        c.insert("entity_category".into(), json!("config"));
+    }
+    dangerous_keys(&mut c, cuts);
+    (id, Json::Object(c))
+}
+
+/// Whether any way of a command writes a value that cuts power.
+fn command_cuts_power(command: &NamedCommand) -> bool {
+    command.ways.iter().any(|way| match *way {
+        Way::Set { path, arg } => mib::field_by_path(path).is_some_and(|f| {
+            f.sources
+                .iter()
+                .any(|s| raw_of(s, arg).is_some_and(|raw| s.cuts_power.includes(raw)))
+        }),
+        Way::RfcTest { .. } => false,
+    })
+}
+
+/// Whether this UPS can carry a command out: one of its ways writes a
+/// page-level field present in the pages whose source in use takes the
+/// argument, or is the RFC 1628 test and the test page has `id` or
+/// `spin_lock`.
+fn command_supported(ups: &Ups, command: &NamedCommand) -> bool {
+    command.ways.iter().any(|way| match *way {
+        Way::Set { path, arg } => mib::field_by_path(path).is_some_and(|field| {
+            let present = ups
+                .pages
+                .get(&field.page)
+                .is_some_and(|p| field.table.is_none() && p.contains_key(field.key));
+            present && {
+                let source = source_in_use(field, field_value(ups.pages, field), &ups.served);
+                raw_of(source, arg).is_some()
+            }
+        }),
+        Way::RfcTest { .. } => ups
+            .pages
+            .get(&Page::Test)
+            .is_some_and(|t| t.contains_key("id") || t.contains_key("spin_lock")),
+    })
+}
+
+/// The raw value a writable source would be set to for a command's
+/// argument, if it takes it (a legal label; a number within range).
+fn raw_of(source: &Source, arg: Arg) -> Option<i64> {
+    let Access::ReadWrite(legal) = source.access else {
+        return None;
+    };
+    match (arg, source.decode, legal) {
+        (Arg::Label(label), Decode::Enum(_), Legal::AnyLabel) => source.decode.raw_of_label(label),
+        (Arg::Label(label), Decode::Enum(_), Legal::Labels(raws)) => source
+            .decode
+            .raw_of_label(label)
+            .filter(|raw| raws.contains(raw)),
+        (Arg::Number(n), Decode::Number { scale }, Legal::Range { min, max }) => {
+            let x = n as f64;
+            (min..=max).contains(&x).then(|| (x / scale).round() as i64)
+        }
+        _ => None,
+    }
+}
+
 // --------------------------------------------------------- names, templates
 
 /// The field label; a table cell is named after its row first:
@@ -553,22 +1138,35 @@ fn raw_value(field: &Field, row: Option<u64>) -> String {
     }
 }
 
-/// The value template: a rendered `None` is Home Assistant's "unknown".
-fn value_template(field: &Field, row: Option<u64>, kind: &Kind) -> String {
+/// The value template. A rendered `None` is "unknown" for every platform
+/// but text, which shows an empty string instead (its `None` would be the
+/// text "None"); a value outside what the entity accepts (an enum label
+/// not in `options`, a number out of `min..max`) is unknown too, where
+/// Home Assistant would otherwise reject the state.
+fn value_template(field: &Field, row: Option<u64>, role: &Role) -> String {
     let raw = raw_value(field, row);
-    match kind {
-        Kind::Flag => format!(
+    match role {
+        Role::Read(Kind::Flag) | Role::Switch => format!(
             "{{% set v = {raw} %}}{{{{ 'ON' if v is true else 'OFF' if v is false else None }}}}"
         ),
-        Kind::Enum(labels) => {
-            let options: Vec<String> = labels.iter().map(|l| jinja_str(l)).collect();
-            format!(
-                "{{% set v = {raw} %}}{{{{ v if v in [{}] else None }}}}",
-                options.join(", ")
-            )
+        Role::Read(Kind::Enum(options)) | Role::Select(options) => format!(
+            "{{% set v = {raw} %}}{{{{ v if v in {} else None }}}}",
+            jinja_list(options)
+        ),
+        Role::Read(Kind::Number | Kind::Text) => format!("{{{{ {raw} }}}}"),
+        Role::Number { min, max, .. } => format!(
+            "{{% set v = {raw} %}}{{{{ v if v is number and {min} <= v <= {max} else None }}}}"
+        ),
+        Role::Text { max } => {
+            format!("{{% set v = {raw} %}}{{{{ '' if v is none else (v | string)[:{max}] }}}}")
         }
-        Kind::Number | Kind::Text => format!("{{{{ {raw} }}}}"),
     }
+}
+
+/// A Jinja list of string literals.
+fn jinja_list(items: &[&str]) -> String {
+    let items: Vec<String> = items.iter().map(|s| jinja_str(s)).collect();
+    format!("[{}]", items.join(", "))
 }
 
 /// A single-quoted Jinja string literal.

@@ -6,9 +6,14 @@
 //! - by eye: snapshots under tests/snapshots/discovery/, regenerated with
 //!   `UPS2MQTT_BLESS=1 cargo test --test discovery`.
 //!
-//! Pages come from real walks (snmpsim + `ups2mqtt probe`) and from a
+//! Pages come from real walks (snmpsim + `ups2mqtt probe`), from the
+//! project's simulator (`ups2mqtt-sim`: a 3-phase card with all three MIBs,
+//! receptacles and outlet groups, and one card per MIB alone), and from a
 //! synthetic UPS that has every field of the point table, decoded by
-//! `ups2mqtt::pages`. The checker needs the venv `bash .ci/run` creates.
+//! `ups2mqtt::pages`. Writable entities and buttons are also checked
+//! against the command executor (`ups2mqtt::command`): every payload they
+//! can send is a command it accepts. The checker needs the venv
+//! `bash .ci/run` creates.
 
 mod support;
 
@@ -19,7 +24,8 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use ups2mqtt::config::is_fast_page;
 use ups2mqtt::discovery::{self, Bridge, DeviceOptions, Pages, Publication, SUMMARISED_TABLES};
-use ups2mqtt::mib::{self, Decode, Page};
+use ups2mqtt::mib::commands::{COMMANDS, command_by_name};
+use ups2mqtt::mib::{self, Access, Decode, Legal, Page};
 use ups2mqtt::oid::Oid;
 use ups2mqtt::pages::{ScaleOverrides, Snapshot};
 use ups2mqtt::snmp::Value;
@@ -87,24 +93,51 @@ fn walk_pages(walk: &str) -> Pages {
         return pages.clone();
     }
     let sim = support::Snmpsim::start(walk);
+    let pages = probe(&sim.addr().to_string(), walk);
+    cache.insert(walk.to_string(), pages.clone());
+    pages
+}
+
+/// The simulator's cards: (name, `ups2mqtt-sim` arguments).
+const SIM_CARDS: &[(&str, &[&str])] = &[
+    // All three MIBs, 3 phases, MGE receptacles and PowerNet outlet groups.
+    ("sim-3phase", &["--phases", "3"]),
+    ("sim-powernet", &["--mibs", "powernet"]),
+    ("sim-mge", &["--mibs", "mge"]),
+    ("sim-rfc1628", &["--mibs", "rfc1628"]),
+];
+
+/// The pages of a simulated card (`ups2mqtt-sim`, [`SIM_CARDS`]), read by
+/// `ups2mqtt probe` (once per card and test process).
+fn sim_pages(card: &str) -> Pages {
+    static CACHE: Mutex<BTreeMap<String, Pages>> = Mutex::new(BTreeMap::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(pages) = cache.get(card) {
+        return pages.clone();
+    }
+    let (_, args) = SIM_CARDS
+        .iter()
+        .find(|(name, _)| *name == card)
+        .unwrap_or_else(|| panic!("no simulated card {card}"));
+    let sim = support::sim::Sim::start(args);
+    let pages = probe(&format!("127.0.0.1:{}", sim.port()), card);
+    cache.insert(card.to_string(), pages.clone());
+    pages
+}
+
+/// `ups2mqtt probe` of an agent: every page it has.
+fn probe(agent: &str, what: &str) -> Pages {
     let out = Command::new(env!("CARGO_BIN_EXE_ups2mqtt"))
-        .args([
-            "probe",
-            "--agent",
-            &sim.addr().to_string(),
-            "--timeout-ms",
-            "2000",
-        ])
+        .args(["probe", "--agent", agent, "--timeout-ms", "2000"])
         .output()
         .expect("run ups2mqtt probe");
     assert!(
         out.status.success(),
-        "probe of {walk} failed: {}",
+        "probe of {what} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let json: Map<String, Json> = serde_json::from_slice(&out.stdout).expect("probe prints JSON");
-    let pages: Pages = json
-        .into_iter()
+    json.into_iter()
         .map(|(name, page)| {
             let page_id = Page::from_name(&name).unwrap_or_else(|| panic!("unknown page {name}"));
             (
@@ -112,9 +145,7 @@ fn walk_pages(walk: &str) -> Pages {
                 page.as_object().expect("a page is an object").clone(),
             )
         })
-        .collect();
-    cache.insert(walk.to_string(), pages.clone());
-    pages
+        .collect()
 }
 
 /// A UPS with every field of the point table: the first source of every
@@ -145,18 +176,43 @@ fn every_field_pages() -> Pages {
 fn all_upses() -> Vec<(String, Pages)> {
     let mut upses = vec![("every-field".to_string(), every_field_pages())];
     upses.extend(WALKS.iter().map(|w| (w.to_string(), walk_pages(w))));
+    upses.extend(SIM_CARDS.iter().map(|(c, _)| (c.to_string(), sim_pages(c))));
     upses
 }
 
+/// The fields only ever written with an action label (GET reads a state
+/// or "nothing pending", SET takes an action): the outlet switches and the
+/// command buttons drive them, so they get no entity of their own.
+const COMMAND_TRIGGERS: &[&str] = &[
+    "control.outlet_groups.command",
+    "control.receptacles.on",
+    "control.receptacles.off",
+    "control.receptacles.toggle",
+    "control.ups_off",
+    "control.reboot",
+    "control.ups_on",
+    "control.bypass_switch",
+    "control.conserve_battery",
+    "test.start",
+    "test.start_diagnostics",
+    "test.calibration",
+];
+
 /// The component ids the pages call for, derived from the page JSON alone:
 /// `<page>_<key>` per page-level key, `<page>_<table>_<index>_<key>` per
-/// table cell, `<page>_<table>` for a summarised table.
+/// table cell (command triggers excepted), `<page>_<table>` for a
+/// summarised table, `receptacles_<table>_<index>_load` (and `_load_cycle`)
+/// per outlet ([`expected_outlets`]). Named command buttons (`command_*`)
+/// are checked on their own.
 fn expected_ids(pages: &Pages) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
+    let trigger = |path: String| COMMAND_TRIGGERS.contains(&path.as_str());
     for (page, json) in pages {
         for (key, value) in json {
             let Some(rows) = value.as_array() else {
-                ids.insert(format!("{page}_{key}"));
+                if !trigger(format!("{page}.{key}")) {
+                    ids.insert(format!("{page}_{key}"));
+                }
                 continue;
             };
             if SUMMARISED_TABLES
@@ -168,7 +224,9 @@ fn expected_ids(pages: &Pages) -> BTreeSet<String> {
             for row in rows {
                 let index = &row["index"];
                 for column in row.as_object().unwrap().keys().filter(|k| *k != "index") {
-                    ids.insert(format!("{page}_{key}_{index}_{column}"));
+                    if !trigger(format!("{page}.{key}.{column}")) {
+                        ids.insert(format!("{page}_{key}_{index}_{column}"));
+                    }
                 }
             }
         }
@@ -178,7 +236,93 @@ fn expected_ids(pages: &Pages) -> BTreeSet<String> {
             }
         }
     }
+    for (table, index, cycle) in expected_outlets(pages) {
+        ids.insert(format!("receptacles_{table}_{index}_load"));
+        if cycle {
+            ids.insert(format!("receptacles_{table}_{index}_load_cycle"));
+        }
+    }
     ids
+}
+
+/// A page table's rows by index.
+fn table_rows<'a>(pages: &'a Pages, page: Page, table: &str) -> BTreeMap<u64, &'a Json> {
+    pages
+        .get(&page)
+        .and_then(|p| p.get(table))
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .map(|row| (row["index"].as_u64().expect("rows have an index"), row))
+        .collect()
+}
+
+/// The outlets a switch is expected for: (receptacles page table, row
+/// index, has a reboot button). A PowerNet outlet group with a state whose
+/// control row has `command`; an MGE receptacle with a state whose control
+/// row has `on` and `off` (a reboot with `toggle`), unless a PowerNet
+/// control row of the same index has `command`: the executor resolves
+/// `outlet.<index>` to the outlet group then.
+fn expected_outlets(pages: &Pages) -> Vec<(&'static str, u64, bool)> {
+    let has = |row: Option<&&Json>, key: &str| row.is_some_and(|r| r.get(key).is_some());
+    let groups = table_rows(pages, Page::Receptacles, "outlet_groups");
+    let group_control = table_rows(pages, Page::Control, "outlet_groups");
+    let receptacles = table_rows(pages, Page::Receptacles, "receptacles");
+    let receptacle_control = table_rows(pages, Page::Control, "receptacles");
+    let mut out = Vec::new();
+    for (index, row) in &groups {
+        if has(Some(row), "state") && has(group_control.get(index), "command") {
+            out.push(("outlet_groups", *index, true));
+        }
+    }
+    for (index, row) in &receptacles {
+        let control = receptacle_control.get(index);
+        if has(Some(row), "state")
+            && has(control, "on")
+            && has(control, "off")
+            && !has(group_control.get(index), "command")
+        {
+            out.push(("receptacles", *index, has(control, "toggle")));
+        }
+    }
+    out
+}
+
+/// The field and row a field component id names.
+fn field_of(page: Page, id: &str) -> (&'static mib::Field, Option<u64>) {
+    let rest = id
+        .strip_prefix(&format!("{page}_"))
+        .unwrap_or_else(|| panic!("{id} is not of page {page}"));
+    if let Some(field) = mib::field_by_path(&format!("{page}.{rest}")) {
+        return (field, None);
+    }
+    for table in mib::TABLES.iter().filter(|t| t.page == page) {
+        let Some(cell) = rest.strip_prefix(&format!("{}_", table.key)) else {
+            continue;
+        };
+        let (index, key) = cell.split_once('_').unwrap_or_else(|| panic!("{id}"));
+        if let (Ok(index), Some(field)) = (
+            index.parse::<u64>(),
+            mib::field_by_path(&format!("{page}.{}.{key}", table.key)),
+        ) {
+            return (field, Some(index));
+        }
+    }
+    panic!("{id} names no field")
+}
+
+/// An outlet switch's or reboot button's id: (receptacles table, index).
+fn outlet_of(id: &str) -> Option<(&'static str, u64)> {
+    let rest = id.strip_prefix("receptacles_")?;
+    let rest = rest
+        .strip_suffix("_load")
+        .or(rest.strip_suffix("_load_cycle"))?;
+    ["outlet_groups", "receptacles"]
+        .into_iter()
+        .find_map(|table| {
+            let index = rest.strip_prefix(&format!("{table}_"))?.parse().ok()?;
+            Some((table, index))
+        })
 }
 
 // ------------------------------------------------------------ rules by code
@@ -238,6 +382,9 @@ fn is_entity_object_id(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// The platforms of writable entities.
+const WRITABLE: &[&str] = &["number", "select", "switch", "text"];
+
 /// One component, by the rules Home Assistant enforces (schema and entity
 /// set-up) and the naming scheme.
 fn check_component(naming: &Naming, ups_id: &str, id: &str, c: &Json, pages: &Pages) {
@@ -246,8 +393,8 @@ fn check_component(naming: &Naming, ups_id: &str, id: &str, c: &Json, pages: &Pa
         .as_str()
         .unwrap_or_else(|| panic!("{at}: platform"));
     assert!(
-        matches!(platform, "sensor" | "binary_sensor"),
-        "{at}: read-only platforms only"
+        matches!(platform, "sensor" | "binary_sensor" | "button") || WRITABLE.contains(&platform),
+        "{at}: platform {platform}"
     );
     assert_eq!(
         c["unique_id"],
@@ -266,22 +413,37 @@ fn check_component(naming: &Naming, ups_id: &str, id: &str, c: &Json, pages: &Pa
         "{at}: object_id is removed in HA 2026.4"
     );
     assert!(!c["name"].as_str().unwrap_or("").is_empty(), "{at}: name");
-    let page = pages
+    if let Some(enabled) = c.get("enabled_by_default") {
+        assert_eq!(enabled, false, "{at}: only the non-default value is sent");
+    }
+    if platform == "button" {
+        check_button(naming, ups_id, &at, id, c);
+        return;
+    }
+    let page = *pages
         .keys()
         .find(|&&p| c["state_topic"] == naming.page(ups_id, p))
         .unwrap_or_else(|| panic!("{at}: state_topic {} is no page topic", c["state_topic"]));
     assert!(c["value_template"].is_string(), "{at}: value_template");
+    let sensor = matches!(platform, "sensor" | "binary_sensor");
     assert_eq!(
         c.get("expire_after"),
-        is_fast_page(*page).then(|| json!(EXPIRE_AFTER)).as_ref(),
-        "{at}: expire_after exactly on fast pages"
+        (sensor && is_fast_page(page))
+            .then(|| json!(EXPIRE_AFTER))
+            .as_ref(),
+        "{at}: expire_after exactly on sensors of fast pages"
+    );
+    if !sensor {
+        check_writable(naming, ups_id, &at, id, c, page);
+        return;
+    }
+    assert!(
+        c.get("command_topic").is_none(),
+        "{at}: read-only entity with a command topic"
     );
     if let Some(category) = c.get("entity_category") {
         // sensor/binary_sensor async_internal_added_to_hass raises on `config`.
         assert_eq!(category, "diagnostic", "{at}: sensors cannot be config");
-    }
-    if let Some(enabled) = c.get("enabled_by_default") {
-        assert_eq!(enabled, false, "{at}: only the non-default value is sent");
     }
     let class = c.get("device_class").and_then(Json::as_str);
     let unit = c.get("unit_of_measurement").and_then(Json::as_str);
@@ -330,6 +492,162 @@ fn check_component(naming: &Naming, ups_id: &str, id: &str, c: &Json, pages: &Pa
     }
 }
 
+/// A button: a named command or an outlet's reboot, on the command topic.
+fn check_button(naming: &Naming, ups_id: &str, at: &str, id: &str, c: &Json) {
+    for key in ["state_topic", "value_template", "expire_after"] {
+        assert!(c.get(key).is_none(), "{at}: {key} on a button");
+    }
+    assert_eq!(c["command_topic"], naming.command(ups_id), "{at}");
+    let press = c["payload_press"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{at}: payload_press"));
+    if id.starts_with("command_") {
+        let command = command_by_name(press).unwrap_or_else(|| panic!("{at}: {press}"));
+        assert_eq!(id, format!("command_{}", press.replace('.', "_")), "{at}");
+        assert_eq!(c["name"], command.label, "{at}");
+    } else {
+        let (_, index) = outlet_of(id).unwrap_or_else(|| panic!("{at}: no command, no outlet"));
+        assert!(id.ends_with("_load_cycle"), "{at}");
+        assert_eq!(press, format!("outlet.{index}.load.cycle"), "{at}");
+        assert_eq!(c["entity_category"], "config", "{at}: cuts power");
+        assert_eq!(c["enabled_by_default"], false, "{at}: cuts power");
+    }
+    if let Some(category) = c.get("entity_category") {
+        assert_eq!(category, "config", "{at}");
+    }
+}
+
+/// A writable entity: the contract's command topic and payloads, no
+/// optimistic state, limits from the point table.
+fn check_writable(naming: &Naming, ups_id: &str, at: &str, id: &str, c: &Json, page: Page) {
+    let platform = c["platform"].as_str().unwrap();
+    assert_eq!(
+        c["optimistic"], false,
+        "{at}: state only from the read-back"
+    );
+    if let Some((table, index)) = outlet_of(id) {
+        assert_eq!(platform, "switch", "{at}");
+        assert_eq!(
+            page,
+            Page::Receptacles,
+            "{at}: state from the receptacles page"
+        );
+        assert!(
+            c["value_template"].as_str().unwrap().contains(&format!(
+                "get('{table}', []) | selectattr('index', 'eq', {index})"
+            )),
+            "{at}: state from its own row"
+        );
+        assert_eq!(c["command_topic"], naming.command(ups_id), "{at}");
+        assert_eq!(c["payload_on"], format!("outlet.{index}.load.on"), "{at}");
+        assert_eq!(c["payload_off"], format!("outlet.{index}.load.off"), "{at}");
+        assert_eq!(
+            (&c["state_on"], &c["state_off"]),
+            (&json!("ON"), &json!("OFF"))
+        );
+        assert_eq!(c["device_class"], "outlet", "{at}");
+        return;
+    }
+    let (field, row) = field_of(page, id);
+    assert!(
+        !COMMAND_TRIGGERS.contains(&field.path().as_str()),
+        "{at}: a command trigger as an entity"
+    );
+    let topic = match (field.table, row) {
+        (Some(table), Some(index)) => naming.set_cell(ups_id, page, table, index as u32, field.key),
+        _ => naming.set(ups_id, page, field.key),
+    };
+    assert_eq!(c["command_topic"], topic, "{at}: the field's set topic");
+    assert_eq!(c["entity_category"], "config", "{at}");
+    assert_eq!(
+        c.get("enabled_by_default").is_none(),
+        field.ha.enabled,
+        "{at}: the point table's enabled_by_default"
+    );
+    let legal: Vec<(Decode, Legal)> = field
+        .sources
+        .iter()
+        .filter_map(|s| match s.access {
+            Access::ReadWrite(legal) => Some((s.decode, legal)),
+            Access::ReadOnly => None,
+        })
+        .collect();
+    let class = c.get("device_class").and_then(Json::as_str);
+    match platform {
+        "number" => {
+            let (min, max) = (c["min"].as_f64().unwrap(), c["max"].as_f64().unwrap());
+            assert!(
+                legal
+                    .iter()
+                    .any(|(d, l)| matches!(d, Decode::Number { .. })
+                        && *l == Legal::Range { min, max }),
+                "{at}: {min}..{max} is no range of the point table"
+            );
+            let step = c["step"].as_f64().unwrap();
+            assert!(step >= 0.001 && step <= max - min, "{at}: step {step}");
+            assert_eq!(c["mode"], "box", "{at}");
+            let unit = c.get("unit_of_measurement").and_then(Json::as_str);
+            assert_eq!(unit, field.unit.map(|u| u.symbol()), "{at}: unit");
+            if let Some(class) = class {
+                assert!(unit_ok(class, unit), "{at}: {unit:?} with {class}");
+            }
+        }
+        "select" => {
+            let options: Vec<&str> = c["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o.as_str().unwrap())
+                .collect();
+            assert!(!options.is_empty(), "{at}: empty options");
+            let unique: BTreeSet<&str> = options.iter().copied().collect();
+            assert_eq!(unique.len(), options.len(), "{at}: options unique");
+            let writable_labels = |decode: &Decode, legal: &Legal| -> Vec<&'static str> {
+                let Decode::Enum(pairs) = decode else {
+                    return vec![];
+                };
+                pairs
+                    .iter()
+                    .filter(|(raw, _)| match legal {
+                        Legal::AnyLabel => true,
+                        Legal::Labels(raws) => raws.contains(raw),
+                        _ => false,
+                    })
+                    .map(|(_, label)| *label)
+                    .collect()
+            };
+            assert!(
+                legal.iter().any(|(d, l)| {
+                    let labels = writable_labels(d, l);
+                    options.iter().all(|o| labels.contains(o))
+                }),
+                "{at}: options {options:?} are not labels one source may write"
+            );
+            assert!(class.is_none(), "{at}: selects have no device class");
+        }
+        "switch" => {
+            assert!(
+                legal
+                    .iter()
+                    .any(|(d, l)| matches!(d, Decode::Flag { .. }) && *l == Legal::Bool),
+                "{at}: a switch needs a Bool flag"
+            );
+            for key in ["payload_on", "payload_off", "state_on", "state_off"] {
+                assert!(c.get(key).is_none(), "{at}: {key}: ON/OFF is the default");
+            }
+        }
+        "text" => {
+            let max = c["max"].as_u64().unwrap() as usize;
+            assert!(
+                legal.iter().any(|(d, l)| *d == Decode::Text
+                    && matches!(l, Legal::Text { max_len } if (*max_len).min(255) == max)),
+                "{at}: max {max} is no length of the point table"
+            );
+        }
+        other => panic!("{at}: {other}"),
+    }
+}
+
 /// A UPS's whole payload.
 fn check_device(naming: &Naming, ups_id: &str, publication: &Publication, pages: &Pages) {
     let device_id = naming.ups_device_id(ups_id);
@@ -358,11 +676,15 @@ fn check_device(naming: &Naming, ups_id: &str, publication: &Publication, pages:
     }
     assert_eq!(p["availability_mode"], "all");
     let components = components(&p);
-    let ids: BTreeSet<String> = components.keys().cloned().collect();
+    let ids: BTreeSet<String> = components
+        .keys()
+        .filter(|id| !id.starts_with("command_"))
+        .cloned()
+        .collect();
     assert_eq!(
         ids,
         expected_ids(pages),
-        "{ups_id}: one component per field present"
+        "{ups_id}: one component per field present and per outlet"
     );
     for (id, c) in components {
         check_component(naming, ups_id, id, c, pages);
@@ -385,6 +707,12 @@ fn every_payload_follows_home_assistant_rules() {
         let publication = device(&naming, UPS, &pages);
         check_device(&naming, UPS, &publication, &pages);
         assert!(!components(&payload(&publication)).is_empty(), "{name}");
+        // The gateway's MQTT client refuses packets over 256 KiB (src/mqtt.rs).
+        assert!(
+            publication.payload.len() < 200 * 1024,
+            "{name}: {} bytes of discovery is close to the MQTT packet limit",
+            publication.payload.len()
+        );
     }
 }
 
@@ -524,10 +852,383 @@ fn payloads_are_deterministic() {
     assert_eq!(device(&naming, UPS, &pages), device(&naming, UPS, &changed));
 }
 
-/// What the read-only platforms need from the point table; the payload tests
-/// above only see fields some UPS has, this sees every field's metadata.
+/// The `payload_press` of every named command button of a payload.
+fn command_buttons(p: &Json) -> Vec<&str> {
+    components(p)
+        .iter()
+        .filter(|(id, _)| id.starts_with("command_"))
+        .map(|(_, c)| c["payload_press"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
-fn point_table_metadata_fits_the_read_only_platforms() {
+fn buttons_only_for_commands_the_ups_supports() {
+    let naming = naming();
+    let every: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+    let cases: Vec<(&str, Pages, Vec<&str>)> = vec![
+        // PowerNet: upsAdvTest*, upsAdvControl*; no beeper, no RFC tests.
+        (
+            "sim-powernet",
+            sim_pages("sim-powernet"),
+            vec![
+                "test.battery.start",
+                "calibrate.start",
+                "calibrate.stop",
+                "load.off",
+                "load.on",
+                "shutdown.return",
+                "shutdown.stayoff",
+                "shutdown.reboot",
+                "bypass.start",
+                "bypass.stop",
+            ],
+        ),
+        // MGE: upsmgTest battery calibration and diagnostics only.
+        (
+            "sim-mge",
+            sim_pages("sim-mge"),
+            vec!["test.battery.start", "test.system.start"],
+        ),
+        // RFC 1628: upsTestId tests, the audible status, upsControl delays.
+        (
+            "sim-rfc1628",
+            sim_pages("sim-rfc1628"),
+            vec![
+                "test.battery.start",
+                "test.battery.start.deep",
+                "test.battery.stop",
+                "test.system.start",
+                "beeper.enable",
+                "beeper.disable",
+                "beeper.mute",
+                "load.off",
+                "load.on",
+                "shutdown.reboot",
+            ],
+        ),
+        ("sim-3phase", sim_pages("sim-3phase"), every.clone()),
+        // A real Eaton card without upsTestId: no test buttons.
+        (
+            "eaton-mgeups_9pxle",
+            walk_pages("eaton-mgeups_9pxle"),
+            vec![
+                "beeper.enable",
+                "beeper.disable",
+                "beeper.mute",
+                "load.off",
+                "load.on",
+                "shutdown.reboot",
+            ],
+        ),
+        ("apc_smx750i", walk_pages("apc_smx750i"), vec![]),
+        ("every-field", every_field_pages(), every.clone()),
+    ];
+    let cuts_power = [
+        "load.off",
+        "shutdown.return",
+        "shutdown.stayoff",
+        "shutdown.reboot",
+        "bypass.start",
+    ];
+    for (name, pages, want) in cases {
+        let p = payload(&device(&naming, UPS, &pages));
+        assert_eq!(command_buttons(&p), want, "{name}: buttons");
+        for command in want {
+            let c = &components(&p)[&format!("command_{}", command.replace('.', "_"))];
+            let (category, enabled) = (c.get("entity_category"), c.get("enabled_by_default"));
+            if cuts_power.contains(&command) {
+                assert_eq!(category, Some(&json!("config")), "{name}: {command}");
+                assert_eq!(enabled, Some(&json!(false)), "{name}: {command}");
+            } else if command.starts_with("test.") {
+                assert!(category.is_none() && enabled.is_none(), "{name}: {command}");
+            } else {
+                assert_eq!(category, Some(&json!("config")), "{name}: {command}");
+                assert!(enabled.is_none(), "{name}: {command}");
+            }
+        }
+    }
+    // The RFC 1628 test needs upsTestId or upsTestSpinLock on the test page.
+    let mut pages = sim_pages("sim-rfc1628");
+    let test = pages.get_mut(&Page::Test).unwrap();
+    test.remove("id");
+    test.remove("spin_lock");
+    let p = payload(&device(&naming, UPS, &pages));
+    assert!(
+        !command_buttons(&p).iter().any(|c| c.starts_with("test.")),
+        "{:?}",
+        command_buttons(&p)
+    );
+}
+
+#[test]
+fn one_switch_per_outlet() {
+    let naming = naming();
+    let outlets = |p: &Json| -> Vec<(String, String, Option<String>)> {
+        components(p)
+            .iter()
+            .filter(|(_, c)| c["device_class"] == "outlet")
+            .map(|(id, c)| {
+                let cycle = components(p)
+                    .get(&format!("{id}_cycle"))
+                    .map(|b| b["payload_press"].as_str().unwrap().to_string());
+                (
+                    id.clone(),
+                    c["payload_off"].as_str().unwrap().to_string(),
+                    cycle,
+                )
+            })
+            .collect()
+    };
+    let expect = |table: &str, indexes: &[u64]| -> Vec<(String, String, Option<String>)> {
+        indexes
+            .iter()
+            .map(|i| {
+                (
+                    format!("receptacles_{table}_{i}_load"),
+                    format!("outlet.{i}.load.off"),
+                    Some(format!("outlet.{i}.load.cycle")),
+                )
+            })
+            .collect()
+    };
+    let mge = payload(&device(&naming, UPS, &sim_pages("sim-mge")));
+    assert_eq!(outlets(&mge), expect("receptacles", &[1, 2, 3]));
+    let powernet = payload(&device(&naming, UPS, &sim_pages("sim-powernet")));
+    assert_eq!(outlets(&powernet), expect("outlet_groups", &[1, 2, 3]));
+    // Both kinds numbered alike: `outlet.<i>` is the outlet group's (the
+    // executor resolves PowerNet first), so receptacles get no switch that
+    // would drive the outlet group.
+    let both = payload(&device(&naming, UPS, &sim_pages("sim-3phase")));
+    assert_eq!(outlets(&both), expect("outlet_groups", &[1, 2, 3]));
+    for walk in ["eaton-mgeups_9pxle", "apc_smx750i"] {
+        let p = payload(&device(&naming, UPS, &walk_pages(walk)));
+        assert!(outlets(&p).is_empty(), "{walk}");
+    }
+    // No control row, no switch: the executor could not drive it.
+    let mut pages = sim_pages("sim-powernet");
+    pages.get_mut(&Page::Control).unwrap()["outlet_groups"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|row| row["index"] != 2);
+    let p = payload(&device(&naming, UPS, &pages));
+    let ids: Vec<String> = outlets(&p).into_iter().map(|o| o.0).collect();
+    assert_eq!(
+        ids,
+        [
+            "receptacles_outlet_groups_1_load",
+            "receptacles_outlet_groups_3_load"
+        ]
+    );
+    // The command triggers appear as nothing else.
+    for (name, pages) in all_upses() {
+        let p = payload(&device(&naming, UPS, &pages));
+        for id in components(&p).keys() {
+            let dotted = id.replacen('_', ".", 1);
+            assert!(
+                !COMMAND_TRIGGERS.iter().any(|t| {
+                    let (page_table, key) = t.rsplit_once('.').unwrap();
+                    dotted == *t
+                        || (dotted.starts_with(&format!("{page_table}."))
+                            && id.ends_with(&format!("_{key}"))
+                            && field_of(Page::from_name(t.split('.').next().unwrap()).unwrap(), id)
+                                .0
+                                .path()
+                                == *t)
+                }),
+                "{name}: {id} duplicates a command"
+            );
+        }
+    }
+}
+
+#[test]
+fn writable_entities_follow_the_source_in_use() {
+    let naming = naming();
+    let component = |pages: &Pages, id: &str| -> Json {
+        components(&payload(&device(&naming, UPS, pages)))
+            .get(id)
+            .unwrap_or_else(|| panic!("no {id}"))
+            .clone()
+    };
+    // The published label says which MIB's select it is.
+    for (pages, options) in [
+        (sim_pages("sim-3phase"), json!(["enabled", "disabled"])),
+        (
+            walk_pages("eaton-mgeups_9pxle"),
+            json!(["always", "never", "on_mains"]),
+        ),
+        (walk_pages("eatonupsm2_9px+empg2"), json!(["on", "off"])),
+    ] {
+        let c = component(&pages, "config_automatic_restart");
+        assert_eq!(c["platform"], "select");
+        assert_eq!(c["options"], options);
+    }
+    // Legal::Labels: "unknown" is read, never written.
+    let schedule = component(&sim_pages("sim-powernet"), "test_schedule");
+    assert!(
+        !schedule["options"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("unknown"))
+    );
+    // A text's length is its source's: 63 (RFC 1628) or 8 (PowerNet).
+    assert_eq!(
+        component(&sim_pages("sim-3phase"), "general_name")["max"],
+        63
+    );
+    assert_eq!(
+        component(&sim_pages("sim-powernet"), "general_name")["max"],
+        8
+    );
+    // A number's step is its source's resolution.
+    let step = |pages: &Pages, id: &str| component(pages, id)["step"].clone();
+    assert_eq!(
+        step(&sim_pages("sim-rfc1628"), "config_low_battery_runtime"),
+        60.0
+    );
+    assert_eq!(
+        step(&sim_pages("sim-3phase"), "config_low_battery_runtime"),
+        1.0
+    );
+    assert_eq!(
+        step(&sim_pages("sim-3phase"), "config_input_nominal_frequency"),
+        0.1
+    );
+    // Number limits, unit and class from the point table.
+    let c = component(
+        &walk_pages("eaton-mgeups_9pxle"),
+        "config_high_transfer_voltage",
+    );
+    assert_eq!(
+        (
+            &c["min"],
+            &c["max"],
+            &c["unit_of_measurement"],
+            &c["device_class"]
+        ),
+        (&json!(0.0), &json!(500.0), &json!("V"), &json!("voltage"))
+    );
+    assert_eq!(
+        c["command_topic"],
+        naming.set(UPS, Page::Config, "high_transfer_voltage")
+    );
+    let cell = component(
+        &sim_pages("sim-3phase"),
+        "receptacles_outlet_groups_2_power_off_delay",
+    );
+    assert_eq!(
+        cell["command_topic"],
+        naming.set_cell(
+            UPS,
+            Page::Receptacles,
+            "outlet_groups",
+            2,
+            "power_off_delay"
+        )
+    );
+    assert_eq!(
+        (&cell["min"], &cell["max"]),
+        (&json!(-1.0), &json!(86400.0))
+    );
+    // Read-only where the source in use is: the outlet group status name
+    // on a card without the config table's.
+    let switch = component(&sim_pages("sim-mge"), "config_alarm_audible");
+    assert_eq!(switch["platform"], "switch");
+    assert_eq!(switch["entity_category"], "config");
+}
+
+/// Discovery builds entities for the command executor ([`ups2mqtt::command`]):
+/// every payload an entity can send, on its command topic, is a command the
+/// executor accepts for this UPS (dangerous commands enabled), and the
+/// buttons are exactly the named commands it supports.
+#[test]
+fn every_entity_sends_what_the_executor_accepts() {
+    use ups2mqtt::command::{self, UpsView};
+    use ups2mqtt::config::CommandsConfig;
+    use ups2mqtt::mib::Mib;
+    let naming = naming();
+    let policy = CommandsConfig {
+        read_only: false,
+        dangerous: true,
+        confirm_seconds: 0,
+        allow: Vec::new(),
+    };
+    let cards: &[(&str, &[Mib])] = &[
+        ("sim-3phase", &[Mib::Rfc1628, Mib::Mge, Mib::PowerNet]),
+        ("sim-powernet", &[Mib::PowerNet]),
+        ("sim-mge", &[Mib::Mge]),
+        ("sim-rfc1628", &[Mib::Rfc1628]),
+    ];
+    let mut sent = 0;
+    for (card, mibs) in cards {
+        let pages = sim_pages(card);
+        let mibs: BTreeSet<Mib> = mibs.iter().copied().collect();
+        // No provenance: the executor takes the first writable source of a
+        // MIB the card serves, as discovery does when the value is no hint.
+        let provenance = BTreeMap::new();
+        let view = UpsView {
+            pages: &pages,
+            provenance: &provenance,
+            mibs: &mibs,
+        };
+        let p = payload(&device(&naming, UPS, &pages));
+        assert_eq!(
+            command_buttons(&p),
+            command::available_commands(&view),
+            "{card}: buttons = the executor's named commands"
+        );
+        for (id, c) in components(&p) {
+            let Some(topic) = c.get("command_topic").and_then(Json::as_str) else {
+                continue;
+            };
+            let payloads: Vec<String> = match c["platform"].as_str().unwrap() {
+                "button" => vec![c["payload_press"].as_str().unwrap().into()],
+                "switch" => ["payload_on", "payload_off"]
+                    .map(|k| {
+                        c.get(k)
+                            .and_then(Json::as_str)
+                            .unwrap_or(&k[8..].to_uppercase())
+                            .to_string()
+                    })
+                    .into(),
+                "select" => c["options"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o.as_str().unwrap().to_string())
+                    .collect(),
+                "number" => {
+                    let (min, max) = (c["min"].as_f64().unwrap(), c["max"].as_f64().unwrap());
+                    let step = c["step"].as_f64().unwrap();
+                    let mid = min + ((max - min) / 2.0 / step).round() * step;
+                    // As Home Assistant formats it: whole numbers without ".0".
+                    [min, mid, max].map(|x| format!("{x}")).into()
+                }
+                "text" => vec!["x".repeat(c["max"].as_u64().unwrap() as usize)],
+                other => panic!("{card}/{id}: {other} with a command topic"),
+            };
+            for text in payloads {
+                let request = command::parse(&naming, topic, text.as_bytes())
+                    .unwrap_or_else(|| panic!("{card}/{id}: {topic} is no command topic"));
+                assert_eq!(request.ups_id, UPS, "{card}/{id}: {topic}");
+                let action = request
+                    .action
+                    .unwrap_or_else(|e| panic!("{card}/{id}: {text:?} on {topic}: {e}"));
+                if let Err(e) = command::plan(&action, &view, &policy) {
+                    panic!("{card}/{id}: {text:?} on {topic} refused: {e}");
+                }
+                sent += 1;
+            }
+        }
+    }
+    assert!(sent > 100, "{sent} payloads checked");
+}
+
+/// What the platforms need from the point table; the payload tests above
+/// only see fields some UPS has, this sees every field's metadata.
+#[test]
+fn point_table_metadata_fits_the_platforms() {
+    use ups2mqtt::mib::commands::{Arg, Way};
     use ups2mqtt::mib::{Category, Component};
     let mut wrong = Vec::new();
     for field in mib::FIELDS {
@@ -550,6 +1251,54 @@ fn point_table_metadata_fits_the_read_only_platforms() {
             && ha.category == Some(Category::Config)
         {
             why.push("Home Assistant refuses sensors in the config category");
+        }
+        // A writable source's decoder and legality imply the entity the
+        // table names (command triggers have none of their own).
+        let trigger = COMMAND_TRIGGERS.contains(&field.path().as_str());
+        let writable: Vec<Component> = field
+            .sources
+            .iter()
+            .filter_map(|s| match (s.decode, s.access) {
+                (Decode::Number { .. }, Access::ReadWrite(Legal::Range { .. })) => {
+                    Some(Component::Number)
+                }
+                (Decode::Enum(_), Access::ReadWrite(Legal::AnyLabel | Legal::Labels(_))) => {
+                    Some(Component::Select)
+                }
+                (Decode::Flag { .. }, Access::ReadWrite(Legal::Bool)) => Some(Component::Switch),
+                (Decode::Text, Access::ReadWrite(Legal::Text { .. })) => Some(Component::Text),
+                (_, Access::ReadWrite(_)) => Some(Component::Sensor),
+                (_, Access::ReadOnly) => None,
+            })
+            .collect();
+        if !trigger && writable.iter().any(|c| *c != ha.component) {
+            why.push("a writable source whose entity is not the table's component");
+        }
+        let settable = matches!(
+            ha.component,
+            Component::Number | Component::Select | Component::Switch | Component::Text
+        );
+        if settable && !trigger && writable.is_empty() {
+            why.push("a writable platform for a read-only field");
+        }
+        // The trigger list is what the data says: written by a command with
+        // a label, and only action labels are writable.
+        let path = field.path();
+        let commanded = COMMANDS
+            .iter()
+            .flat_map(|c| c.ways)
+            .any(|w| matches!(w, Way::Set { path: p, arg: Arg::Label(_) } if *p == path))
+            || path.starts_with("control.outlet_groups.command")
+            || ["on", "off", "toggle"]
+                .map(|k| format!("control.receptacles.{k}"))
+                .contains(&path);
+        let actions = field
+            .sources
+            .iter()
+            .filter(|s| s.is_writable())
+            .all(|s| matches!(s.access, Access::ReadWrite(Legal::Labels(_))));
+        if trigger != (commanded && actions) {
+            why.push("COMMAND_TRIGGERS disagrees with the point table and mib::commands");
         }
         if !why.is_empty() {
             wrong.push(format!("{}: {}", field.path(), why.join(", ")));
@@ -594,6 +1343,14 @@ fn snapshots() -> BTreeMap<PathBuf, String> {
         let text = serde_json::to_string_pretty(&of_page).unwrap() + "\n";
         files.insert(PathBuf::from(format!("every-field/{page}.json")), text);
     }
+    // Buttons have no state topic: named commands and outlet reboots.
+    let buttons: Map<String, Json> = components(&p)
+        .iter()
+        .filter(|(_, c)| c.get("state_topic").is_none())
+        .map(|(id, c)| (id.clone(), c.clone()))
+        .collect();
+    let text = serde_json::to_string_pretty(&buttons).unwrap() + "\n";
+    files.insert(PathBuf::from("every-field/buttons.json"), text);
     files
 }
 
@@ -770,23 +1527,85 @@ fn the_checker_rejects_what_home_assistant_rejects() {
     let (ok, out) = ha_check(&[bad]);
     assert!(!ok && out.contains("FAIL"), "{out}");
     assert!(out.contains("device class `voltage`"), "{out}");
+    // The writable platforms are validated too (text included).
+    let edits: &[(&str, &str, Json, &str)] = &[
+        (
+            "general_name",
+            "max",
+            json!(300),
+            "max text length must be <= 255",
+        ),
+        (
+            "config_low_battery_level",
+            "min",
+            json!(200),
+            "max must be >= min",
+        ),
+        ("config_beeper", "command_topic", json!("a/+/set"), "topic"),
+        (
+            "command_load_off",
+            "payload_press",
+            json!(["x"]),
+            "payload_press",
+        ),
+    ];
+    for (id, key, value, error) in edits {
+        let mut p = payload(&good);
+        p["components"][id][key] = value.clone();
+        let bad = Publication {
+            topic: good.topic.clone(),
+            payload: p.to_string(),
+        };
+        let (ok, out) = ha_check(&[bad]);
+        assert!(!ok && out.contains("FAIL"), "{id}.{key}: {out}");
+        assert!(out.contains(error), "{id}.{key}: {out}");
+    }
 }
 
-/// What Home Assistant should show for a JSON value, by component.
+/// What Home Assistant should show for a JSON value, by component: `None`
+/// is "unknown" (a text shows an empty string instead), and so is a value
+/// the entity could not take (a label outside `options`, a number outside
+/// `min..max`).
 fn expected_state(c: &Json, value: Option<&Json>) -> String {
     let value = value.unwrap_or(&Json::Null);
-    if c["platform"] == "binary_sensor" {
-        return match value {
-            Json::Bool(true) => "ON",
-            Json::Bool(false) => "OFF",
-            _ => "None",
+    let none = || "None".to_string();
+    match (c["platform"].as_str().unwrap(), c.get("device_class")) {
+        ("switch", Some(class)) if class == "outlet" => {
+            return match value.as_str() {
+                Some(s) if s == "on" || s.ends_with("_on") => "ON".into(),
+                Some(s) if s == "off" || s.ends_with("_off") => "OFF".into(),
+                _ => none(),
+            };
         }
-        .to_string();
+        ("binary_sensor" | "switch", _) => {
+            return match value {
+                Json::Bool(true) => "ON",
+                Json::Bool(false) => "OFF",
+                _ => "None",
+            }
+            .to_string();
+        }
+        ("number", _) => {
+            let (min, max) = (c["min"].as_f64().unwrap(), c["max"].as_f64().unwrap());
+            return match value.as_f64() {
+                Some(x) if (min..=max).contains(&x) => value.to_string(),
+                _ => none(),
+            };
+        }
+        ("text", _) => {
+            let max = c["max"].as_u64().unwrap() as usize;
+            return match value {
+                Json::Null => String::new(),
+                Json::String(s) => s.chars().take(max).collect(),
+                other => other.to_string(),
+            };
+        }
+        _ => {}
     }
     match value {
-        Json::Null => "None".to_string(),
+        Json::Null => none(),
         Json::String(s) => match c.get("options").and_then(Json::as_array) {
-            Some(options) if !options.contains(value) => "None".to_string(),
+            Some(options) if !options.contains(value) => none(),
             _ => s.clone(),
         },
         other => other.to_string(),
@@ -809,6 +1628,11 @@ fn value_of<'a>(id: &str, pages: &'a Pages) -> Option<&'a Json> {
         };
         let (index, key) = cell.split_once('_')?;
         let index: u64 = index.parse().ok()?;
+        // An outlet switch (`<table>_<index>_load`) reads its row's state.
+        let key = match (page, key) {
+            (Page::Receptacles, "load") => "state",
+            _ => key,
+        };
         let rows = json.get(table.key)?.as_array()?;
         let row = rows.iter().find(|r| r["index"] == json!(index))?;
         return row.get(key);
@@ -840,10 +1664,25 @@ fn value_templates_read_the_page_json() {
         "active".into(),
         json!([{"index": 7, "alarm": "on_battery", "since": 1.5}, {"index": 9, "alarm": "low_battery"}]),
     );
+    // Writable fields with values their entities cannot take.
+    let config = odd.get_mut(&Page::Config).unwrap();
+    config["automatic_restart"] = json!("unknown_7");
+    config["low_battery_level"] = json!(150);
+    config["low_battery_runtime"] = Json::Null;
+    odd.get_mut(&Page::General).unwrap()["name"] = Json::Null;
     upses.push(("odd".to_string(), odd));
+    let mut odd_outlets = sim_pages("sim-mge");
+    let receptacles = odd_outlets.get_mut(&Page::Receptacles).unwrap();
+    receptacles["receptacles"][1]["state"] = json!("manual_off");
+    receptacles["receptacles"][2]["state"] = json!("unknown_9");
+    odd_outlets.get_mut(&Page::Config).unwrap()["alarm_audible"] = Json::Null;
+    upses.push(("odd-outlets".to_string(), odd_outlets));
     for (_, pages) in &upses {
         let p = payload(&device(&naming, UPS, pages));
         for (id, c) in components(&p) {
+            if c["platform"] == "button" {
+                continue;
+            }
             let page = pages
                 .iter()
                 .find(|(page, _)| c["state_topic"] == naming.page(UPS, **page))
@@ -869,12 +1708,12 @@ fn value_templates_read_the_page_json() {
             push(template, &text, want.clone());
             // A cleared page and an empty page.
             let gone = if id == "alarms_active" {
-                "none"
+                "none".to_string()
             } else {
-                "None"
+                expected_state(c, None)
             };
-            push(template, "", gone.into());
-            push(template, "{}", gone.into());
+            push(template, "", gone.clone());
+            push(template, "{}", gone.clone());
             let rest = &id[page.0.name().len() + 1..];
             if id == "alarms_active" || page.1.contains_key(rest) {
                 continue;
@@ -890,7 +1729,7 @@ fn value_templates_read_the_page_json() {
             }
             no_rows.retain(|_, v| !v.is_array());
             push(template, &Json::Object(reversed).to_string(), want);
-            push(template, &Json::Object(no_rows).to_string(), "None".into());
+            push(template, &Json::Object(no_rows).to_string(), gone);
         }
     }
     // The same rules, spelled out on the 9PX's real page JSON.
@@ -947,6 +1786,41 @@ fn value_templates_read_the_page_json() {
             "None",
         ),
         ("alarms_active", Page::Alarms, &|_| {}, "none"),
+        // Writable fields: the state is the published value, or unknown.
+        ("config_beeper", Page::Config, &|_| {}, "enabled"),
+        ("config_automatic_restart", Page::Config, &|_| {}, "always"),
+        (
+            "config_automatic_restart",
+            Page::Config,
+            &|j| j["automatic_restart"] = json!("on"),
+            "None",
+        ),
+        ("config_low_battery_level", Page::Config, &|_| {}, "20"),
+        (
+            "config_low_battery_level",
+            Page::Config,
+            &|j| j["low_battery_level"] = json!(101),
+            "None",
+        ),
+        ("config_low_battery_runtime", Page::Config, &|_| {}, "180"),
+        (
+            "control_shutdown_after_delay",
+            Page::Control,
+            &|j| j["shutdown_after_delay"] = json!(-1),
+            "-1",
+        ),
+        (
+            "general_name",
+            Page::General,
+            &|_| {},
+            "ID: GA10J05109 , Msg: 9PX1000iRT2U",
+        ),
+        (
+            "general_name",
+            Page::General,
+            &|j| j["name"] = Json::Null,
+            "",
+        ),
     ];
     for (id, page, edit, want) in cases {
         push(
@@ -955,6 +1829,58 @@ fn value_templates_read_the_page_json() {
             want.to_string(),
         );
     }
+    // Outlet and flag switches on a real MGE receptacle page.
+    let mge = sim_pages("sim-mge");
+    let p = payload(&device(&naming, UPS, &mge));
+    let receptacles = |states: [&str; 3]| {
+        let mut json = mge[&Page::Receptacles].clone();
+        for (row, state) in json["receptacles"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .zip(states)
+        {
+            row["state"] = json!(state);
+        }
+        Json::Object(json).to_string()
+    };
+    for (id, states, want) in [
+        (
+            "receptacles_receptacles_2_load",
+            ["manual_off", "normal_on", "x"],
+            "ON",
+        ),
+        (
+            "receptacles_receptacles_2_load",
+            ["normal_on", "control_off", "x"],
+            "OFF",
+        ),
+        (
+            "receptacles_receptacles_2_load",
+            ["normal_on", "schedule_on", "x"],
+            "ON",
+        ),
+        (
+            "receptacles_receptacles_3_load",
+            ["normal_on", "normal_on", "unknown_9"],
+            "None",
+        ),
+    ] {
+        push(
+            &p["components"][id]["value_template"],
+            &receptacles(states),
+            want.to_string(),
+        );
+    }
+    let config = |audible: Json| {
+        let mut json = mge[&Page::Config].clone();
+        json["alarm_audible"] = audible;
+        Json::Object(json).to_string()
+    };
+    let audible = &p["components"]["config_alarm_audible"]["value_template"];
+    push(audible, &config(json!(true)), "ON".into());
+    push(audible, &config(json!(false)), "OFF".into());
+    push(audible, &config(Json::Null), "None".into());
     let bridge_template =
         &payload(&bridge(&naming))["components"]["connection_state"]["value_template"];
     push(bridge_template, r#"{"state":"online"}"#, "online".into());
