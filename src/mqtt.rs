@@ -24,6 +24,8 @@ use tracing::{debug, info, warn};
 pub const EVENT_BUFFER: usize = 64;
 /// Incoming messages waiting for the gateway; more are dropped and counted.
 const INCOMING_BUFFER: usize = 256;
+/// Largest MQTT packet sent or accepted.
+const MAX_PACKET: usize = 1024 * 1024;
 /// rumqttc's request channel.
 const REQUEST_CHANNEL: usize = 128;
 
@@ -257,7 +259,9 @@ fn mqtt_options(config: &Config, naming: &Naming) -> Result<MqttOptions, MqttErr
     let mut options = MqttOptions::new(config.client_id(), mqtt.host.clone(), mqtt.port);
     options.set_keep_alive(Duration::from_secs(mqtt.keep_alive));
     options.set_clean_session(true);
-    options.set_max_packet_size(256 * 1024, 256 * 1024);
+    // A 3-phase card with receptacles, outlet groups and devices announces
+    // ~330 entities in one device discovery message (~175 KB).
+    options.set_max_packet_size(MAX_PACKET, MAX_PACKET);
     options.set_last_will(LastWill::new(
         naming.bridge_state(),
         bridge_payload("offline"),
