@@ -121,6 +121,8 @@ impl Default for MqttConfig {
 
 /// PEM files for TLS; `cert_file` + `key_file` enable client certificates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    /// `"3.1.1"` or `"5"`.
+    pub protocol: MqttProtocol,
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     pub ca_file: std::path::PathBuf,
@@ -144,6 +146,7 @@ impl Default for Gateway {
         }
     }
 }
+            protocol: MqttProtocol::V311,
 
 fn default_gateway_id() -> String {
     "ups2mqtt".to_string()
@@ -157,6 +160,15 @@ pub struct UpsConfig {
     pub id: String,
     /// Agent host name or address.
     pub host: String,
+/// The MQTT protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MqttProtocol {
+    #[serde(rename = "3.1.1")]
+    V311,
+    #[serde(rename = "5")]
+    V5,
+}
+
     #[serde(default = "default_port")]
     pub port: u16,
     #[serde(default = "default_version")]

@@ -11,9 +11,8 @@
 
 use crate::config::{Config, MqttConfig};
 use crate::topics::Naming;
-use rumqttc::{
-    AsyncClient, Event, EventLoop, LastWill, MqttOptions, Packet, QoS, TlsConfiguration, Transport,
-};
+use crate::config::MqttProtocol;
+use rumqttc::{TlsConfiguration, Transport};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -73,7 +72,7 @@ struct Shared {
 #[derive(Clone)]
 pub struct Mqtt {
     shared: Arc<Shared>,
-    client: AsyncClient,
+    client: Client,
     naming: Arc<Naming>,
     stop: watch::Sender<bool>,
 }
@@ -95,8 +94,7 @@ impl Mqtt {
         config: &Config,
         naming: Naming,
     ) -> Result<(Mqtt, mpsc::Receiver<Incoming>), MqttError> {
-        let options = mqtt_options(config, &naming)?;
-        let (client, eventloop) = AsyncClient::new(options, REQUEST_CHANNEL);
+        let (client, eventloop) = connect(config, &naming)?;
         let shared = Arc::new(Shared {
             store: Mutex::new(Store {
                 retained: HashMap::new(),
@@ -209,7 +207,7 @@ impl Mqtt {
     pub fn subscribe(&self, filter: &str) {
         self.store().subscriptions.insert(filter.to_string());
         if self.is_connected() {
-            let _ = self.client.try_subscribe(filter, QoS::AtLeastOnce);
+            let _ = self.client.try_subscribe(filter.to_string());
         }
     }
 
@@ -236,12 +234,9 @@ impl Mqtt {
     pub async fn shutdown(&self) {
         let topic = self.naming.bridge_state();
         if self.is_connected() {
-            let sent = self
-                .client
-                .publish(topic, QoS::AtLeastOnce, true, bridge_payload("offline"))
-                .await;
+            let sent = self.client.publish(topic, true, bridge_payload("offline")).await;
             if sent.is_ok() {
-                let _ = self.client.disconnect().await;
+                self.client.disconnect().await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
@@ -254,41 +249,148 @@ pub fn bridge_payload(state: &str) -> String {
     serde_json::json!({ "state": state }).to_string()
 }
 
-fn mqtt_options(config: &Config, naming: &Naming) -> Result<MqttOptions, MqttError> {
+/// MQTT 3.1.1 or 5, as configured: rumqttc has one client per protocol;
+/// this is the small part of them the connection uses.
+#[derive(Clone)]
+enum Client {
+    V4(rumqttc::AsyncClient),
+    V5(rumqttc::v5::AsyncClient),
+}
+
+enum EventLoop {
+    V4(rumqttc::EventLoop),
+    V5(Box<rumqttc::v5::EventLoop>),
+}
+
+/// What the connection cares about in an event.
+enum Polled {
+    ConnAck,
+    Publish(Incoming),
+    Other,
+    Error(String),
+}
+
+impl Client {
+    async fn publish(&self, topic: String, retain: bool, payload: String) -> Result<(), ()> {
+        match self {
+            Client::V4(c) => c
+                .publish(topic, rumqttc::QoS::AtLeastOnce, retain, payload)
+                .await
+                .map_err(drop),
+            Client::V5(c) => c
+                .publish(topic, rumqttc::v5::mqttbytes::QoS::AtLeastOnce, retain, payload)
+                .await
+                .map_err(drop),
+        }
+    }
+
+    fn try_subscribe(&self, filter: String) -> Result<(), String> {
+        match self {
+            Client::V4(c) => c
+                .try_subscribe(filter, rumqttc::QoS::AtLeastOnce)
+                .map_err(|e| e.to_string()),
+            Client::V5(c) => c
+                .try_subscribe(filter, rumqttc::v5::mqttbytes::QoS::AtLeastOnce)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    async fn disconnect(&self) {
+        match self {
+            Client::V4(c) => drop(c.disconnect().await),
+            Client::V5(c) => drop(c.disconnect().await),
+        }
+    }
+}
+
+impl EventLoop {
+    async fn poll(&mut self) -> Polled {
+        use rumqttc::v5::mqttbytes::v5::Packet as Packet5;
+        match self {
+            EventLoop::V4(l) => match l.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => Polled::ConnAck,
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => Polled::Publish(Incoming {
+                    topic: p.topic,
+                    payload: p.payload.to_vec(),
+                    retain: p.retain,
+                }),
+                Ok(_) => Polled::Other,
+                Err(e) => Polled::Error(e.to_string()),
+            },
+            EventLoop::V5(l) => match l.poll().await {
+                Ok(rumqttc::v5::Event::Incoming(Packet5::ConnAck(_))) => Polled::ConnAck,
+                Ok(rumqttc::v5::Event::Incoming(Packet5::Publish(p))) => Polled::Publish(Incoming {
+                    topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                    payload: p.payload.to_vec(),
+                    retain: p.retain,
+                }),
+                Ok(_) => Polled::Other,
+                Err(e) => Polled::Error(e.to_string()),
+            },
+        }
+    }
+}
+
+/// The client and event loop for the configured protocol, with the last
+/// will, keep-alive, credentials and TLS.
+fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), MqttError> {
     let mqtt: &MqttConfig = &config.mqtt;
-    let mut options = MqttOptions::new(config.client_id(), mqtt.host.clone(), mqtt.port);
-    options.set_keep_alive(Duration::from_secs(mqtt.keep_alive));
+    let (will_topic, will) = (naming.bridge_state(), bridge_payload("offline"));
+    let transport = transport(mqtt)?;
+    let keep_alive = Duration::from_secs(mqtt.keep_alive);
+    let credentials = mqtt
+        .username
+        .as_ref()
+        .map(|user| (user.clone(), mqtt.password.clone().unwrap_or_default()));
+    if mqtt.protocol == MqttProtocol::V5 {
+        use rumqttc::v5::mqttbytes::{QoS, v5::LastWill};
+        let mut options = rumqttc::v5::MqttOptions::new(config.client_id(), mqtt.host.clone(), mqtt.port);
+        options.set_keep_alive(keep_alive);
+        options.set_clean_start(true);
+        options.set_max_packet_size(Some(MAX_PACKET as u32));
+        options.set_last_will(LastWill::new(will_topic, will, QoS::AtLeastOnce, true, None));
+        if let Some((user, password)) = credentials {
+            options.set_credentials(user, password);
+        }
+        if let Some(transport) = transport {
+            options.set_transport(transport);
+        }
+        let (client, eventloop) = rumqttc::v5::AsyncClient::new(options, REQUEST_CHANNEL);
+        return Ok((Client::V5(client), EventLoop::V5(Box::new(eventloop))));
+    }
+    let mut options = rumqttc::MqttOptions::new(config.client_id(), mqtt.host.clone(), mqtt.port);
+    options.set_keep_alive(keep_alive);
     options.set_clean_session(true);
-    // A 3-phase card with receptacles, outlet groups and devices announces
-    // ~330 entities in one device discovery message (~175 KB).
     options.set_max_packet_size(MAX_PACKET, MAX_PACKET);
-    options.set_last_will(LastWill::new(
-        naming.bridge_state(),
-        bridge_payload("offline"),
-        QoS::AtLeastOnce,
-        true,
-    ));
-    if let Some(user) = &mqtt.username {
-        options.set_credentials(user.clone(), mqtt.password.clone().unwrap_or_default());
+    options.set_last_will(rumqttc::LastWill::new(will_topic, will, rumqttc::QoS::AtLeastOnce, true));
+    if let Some((user, password)) = credentials {
+        options.set_credentials(user, password);
     }
-    if let Some(tls) = &mqtt.tls {
-        let read = |path: &std::path::Path| {
-            std::fs::read(path).map_err(|source| MqttError::TlsFile {
-                path: path.display().to_string(),
-                source,
-            })
-        };
-        let client_auth = match (&tls.cert_file, &tls.key_file) {
-            (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
-            _ => None,
-        };
-        options.set_transport(Transport::tls_with_config(TlsConfiguration::Simple {
-            ca: read(&tls.ca_file)?,
-            alpn: None,
-            client_auth,
-        }));
+    if let Some(transport) = transport {
+        options.set_transport(transport);
     }
-    Ok(options)
+    let (client, eventloop) = rumqttc::AsyncClient::new(options, REQUEST_CHANNEL);
+    Ok((Client::V4(client), EventLoop::V4(eventloop)))
+}
+
+/// TLS (rustls) with the configured CA and optional client certificate.
+fn transport(mqtt: &MqttConfig) -> Result<Option<Transport>, MqttError> {
+    let Some(tls) = &mqtt.tls else { return Ok(None) };
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| MqttError::TlsFile {
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    let client_auth = match (&tls.cert_file, &tls.key_file) {
+        (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
+        _ => None,
+    };
+    Ok(Some(Transport::tls_with_config(TlsConfiguration::Simple {
+        ca: read(&tls.ca_file)?,
+        alpn: None,
+        client_auth,
+    })))
 }
 
 /// Polls the event loop: connection state, replay on connect, incoming
@@ -306,22 +408,17 @@ async fn drive(
             _ = stop.changed() => return,
         };
         match event {
-            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+            Polled::ConnAck => {
                 backoff = Duration::from_millis(500);
                 on_connect(&mqtt);
             }
-            Ok(Event::Incoming(Packet::Publish(publish))) => {
-                let message = Incoming {
-                    topic: publish.topic.clone(),
-                    payload: publish.payload.to_vec(),
-                    retain: publish.retain,
-                };
+            Polled::Publish(message) => {
                 if incoming.try_send(message).is_err() {
                     mqtt.store().stats.incoming_dropped += 1;
                 }
             }
-            Ok(_) => {}
-            Err(error) => {
+            Polled::Other => {}
+            Polled::Error(error) => {
                 if mqtt.shared.connected.send_replace(false) {
                     warn!(%error, "MQTT connection lost; reconnecting");
                 } else {
@@ -351,7 +448,7 @@ fn on_connect(mqtt: &Mqtt) {
         store.subscriptions.iter().cloned().collect()
     };
     for filter in subscriptions {
-        if let Err(error) = mqtt.client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
+        if let Err(error) = mqtt.client.try_subscribe(filter.clone()) {
             warn!(%filter, %error, "MQTT subscribe failed");
         }
     }
@@ -367,12 +464,7 @@ async fn pump(mqtt: Mqtt, mut stop: watch::Receiver<bool>) {
     loop {
         if mqtt.is_connected() {
             while let Some((topic, payload, retain)) = next_message(&mqtt) {
-                if mqtt
-                    .client
-                    .publish(topic, QoS::AtLeastOnce, retain, payload)
-                    .await
-                    .is_err()
-                {
+                if mqtt.client.publish(topic, retain, payload).await.is_err() {
                     return;
                 }
                 mqtt.store().stats.publishes += 1;

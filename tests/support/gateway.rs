@@ -36,12 +36,23 @@ impl Gateway {
     /// Starts with raw `[[ups]]` TOML and extra top-level TOML (e.g. a
     /// `[traps]` table); traps listen on a free loopback port unless given.
     pub fn start_with(broker: &Mosquitto, ups_toml: &str, extra: &str) -> Gateway {
+        Gateway::start_full(broker, ups_toml, extra, "")
+    }
+
+    /// Starts with more `[mqtt]` keys (`protocol = "5"`, `tls = {...}`,
+    /// `host = ...` replacing the default loopback address).
+    pub fn start_with_mqtt(broker: &Mosquitto, ups_toml: &str, mqtt: &str) -> Gateway {
+        Gateway::start_full(broker, ups_toml, "", mqtt)
+    }
+
+    fn start_full(broker: &Mosquitto, ups_toml: &str, extra: &str, mqtt: &str) -> Gateway {
         let dir = std::env::temp_dir().join(format!(
             "ups2mqtt-gw-{}-{}",
             std::process::id(),
             free_tcp_port()
         ));
         std::fs::create_dir_all(&dir).unwrap();
+        let host = if mqtt.contains("host =") { "" } else { "host = \"127.0.0.1\"\n" };
         let trap_port = free_udp_port();
         let traps = if extra.contains("[traps]") {
             String::new()
@@ -49,7 +60,7 @@ impl Gateway {
             format!("[traps]\nlisten = [\"127.0.0.1:{trap_port}\"]\n")
         };
         let toml = format!(
-            "[gateway]\nid = \"gwtest\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = {}\nrefresh = 3\nkeep_alive = 5\n{traps}{extra}\n{ups_toml}",
+            "[gateway]\nid = \"gwtest\"\n[mqtt]\n{host}port = {}\nrefresh = 3\nkeep_alive = 5\n{mqtt}\n{traps}{extra}\n{ups_toml}",
             broker.port()
         );
         let config = dir.join("config.toml");

@@ -565,6 +565,12 @@ pub struct Mosquitto {
 impl Mosquitto {
     /// Start a broker on a free port; returns once it accepts TCP connections (at most 10 s).
     pub fn start() -> Mosquitto {
+        Mosquitto::start_with("")
+    }
+
+    /// Like [`Mosquitto::start`], with more lines for the listener (e.g. TLS `cafile`,
+    /// `certfile`, `keyfile`; files must be readable by the `mosquitto` user).
+    pub fn start_with(listener_options: &str) -> Mosquitto {
         let program = require_program("mosquitto", "mosquitto");
         let port = free_tcp_port();
         let dir = unique_temp_dir("mosquitto");
@@ -576,6 +582,7 @@ impl Mosquitto {
             &conf,
             format!(
                 "listener {port} 127.0.0.1\n\
+                 {listener_options}\n\
                  allow_anonymous true\n\
                  persistence false\n\
                  log_dest stderr\n\
