@@ -83,6 +83,8 @@ impl Default for TrapsConfig {
 pub struct MqttConfig {
     pub host: String,
     pub port: u16,
+    /// `"3.1.1"` or `"5"`.
+    pub protocol: MqttProtocol,
     /// Root of every state topic: `<base_topic>/<ups id>/<page>`.
     pub base_topic: String,
     /// Home Assistant discovery on/off and its prefix.
@@ -106,6 +108,7 @@ impl Default for MqttConfig {
         MqttConfig {
             host: "127.0.0.1".to_string(),
             port: 1883,
+            protocol: MqttProtocol::V311,
             base_topic: "ups2mqtt".to_string(),
             discovery: true,
             discovery_prefix: "homeassistant".to_string(),
@@ -119,10 +122,17 @@ impl Default for MqttConfig {
     }
 }
 
+/// The MQTT protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MqttProtocol {
+    #[serde(rename = "3.1.1")]
+    V311,
+    #[serde(rename = "5")]
+    V5,
+}
+
 /// PEM files for TLS; `cert_file` + `key_file` enable client certificates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    /// `"3.1.1"` or `"5"`.
-    pub protocol: MqttProtocol,
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     pub ca_file: std::path::PathBuf,
@@ -146,7 +156,6 @@ impl Default for Gateway {
         }
     }
 }
-            protocol: MqttProtocol::V311,
 
 fn default_gateway_id() -> String {
     "ups2mqtt".to_string()
@@ -160,15 +169,6 @@ pub struct UpsConfig {
     pub id: String,
     /// Agent host name or address.
     pub host: String,
-/// The MQTT protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum MqttProtocol {
-    #[serde(rename = "3.1.1")]
-    V311,
-    #[serde(rename = "5")]
-    V5,
-}
-
     #[serde(default = "default_port")]
     pub port: u16,
     #[serde(default = "default_version")]
