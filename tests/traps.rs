@@ -299,3 +299,53 @@ fn nat_agent_addr_and_ipv6_listeners_route_to_their_ups() {
     assert_eq!(apc["mib"], "powernet");
     std::thread::sleep(Duration::from_millis(100));
 }
+
+#[test]
+fn events_wait_for_the_broker_oldest_first_with_their_time() {
+    let mut broker = Mosquitto::start();
+    let sim = Snmpsim::start("eaton-mgeups_9pxle");
+    let (gateway, _events) = ready(&broker, &sim);
+    let target = format!("127.0.0.1:{}", gateway.trap_port);
+    broker.stop();
+    let sent_at = std::time::SystemTime::now();
+    for specific in ["17", "18", "21"] {
+        net_snmp(
+            "snmptrap",
+            &[
+                "-v1",
+                "-c",
+                "public",
+                &target,
+                "1.3.6.1.4.1.705.1.11",
+                "",
+                "6",
+                specific,
+                "",
+            ],
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let restarted_at = ups2mqtt::time::rfc3339(std::time::SystemTime::now());
+    broker.restart();
+    let events = Subscriber::start(broker.port(), "ups2mqtt/rack1/event");
+    let mut names = Vec::new();
+    while names.len() < 3 {
+        let message = events
+            .wait_message(|_| true, WAIT)
+            .unwrap_or_else(|| panic!("buffered events lost; got {names:?}\n{}", gateway.log()));
+        let event = json(&message.payload);
+        let time = event["time"].as_str().unwrap().to_string();
+        let sent = ups2mqtt::time::rfc3339(sent_at);
+        assert!(
+            time.as_str() >= &sent[..19] && time < restarted_at,
+            "{time}: not the original trap time"
+        );
+        names.push(event["name"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        names,
+        ["utility_failure", "utility_restored", "overload"],
+        "oldest first"
+    );
+}
