@@ -1,40 +1,94 @@
 //! The command line: argument parsing, logging set-up and the subcommands'
 //! output. Each subcommand is a thin shell over the library.
 
+mod demo;
+
 use crate::config::UpsConfig;
 use crate::mib::{self, Page};
 use crate::pages::PageOutcome;
-use crate::snmp::Version;
+use crate::snmp::SnmpVersion;
+use crate::snmp::usm::{AuthProtocol, PrivProtocol};
 use crate::ups::Ups;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::IsTerminal;
 use std::process::ExitCode;
+
+pub use demo::{BrokerChoice, DemoArgs};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "ups2mqtt",
     version,
     about = "Schneider Electric (MGE / APC) UPS over SNMP to MQTT and Home Assistant",
-    after_help = "Examples:\n  ups2mqtt probe --agent 192.0.2.10\n  ups2mqtt probe --agent ups.example:1161 --snmp-version 1 --pages battery,output --format table"
+    after_help = "Examples:\n  \
+ups2mqtt demo                                         # simulated UPS + broker + gateway, no setup\n  \
+ups2mqtt probe --agent 192.0.2.10                     # read one card once, print its pages\n  \
+ups2mqtt check-config --config /etc/ups2mqtt/config.toml\n  \
+ups2mqtt run --config /etc/ups2mqtt/config.toml --log-format json\n\n\
+`ups2mqtt <command> --help` has examples for each command."
 )]
 pub struct Cli {
+    /// Log format on stderr: `human` (one line per event; no timestamps
+    /// or colours under journald) or `json` (one object per line). RUST_LOG
+    /// filters (default `info`).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = LogFormat::Human,
+        env = "UPS2MQTT_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the gateway: poll every configured UPS and keep MQTT and Home
     /// Assistant in step with it (until SIGINT/SIGTERM).
+    #[command(after_help = "Examples:\n  \
+ups2mqtt run --config /etc/ups2mqtt/config.toml\n  \
+UPS2MQTT_MQTT__HOST=broker.lan UPS2MQTT_GATEWAY__ID=basement ups2mqtt run -c config.toml\n  \
+RUST_LOG=ups2mqtt=debug ups2mqtt run -c config.toml --log-format json\n\n\
+Under systemd (Type=notify, see systemd/ups2mqtt.service) it reports READY=1 once the broker\n\
+session is up, WATCHDOG=1 at half of WatchdogSec, and STOPPING=1 at shutdown.")]
     Run(RunArgs),
     /// Validate the configuration and print the effective result (defaults,
     /// file and environment merged) with secrets masked.
+    #[command(after_help = "Examples:\n  \
+ups2mqtt check-config --config /etc/ups2mqtt/config.toml\n  \
+UPS2MQTT_MQTT__PORT=8883 ups2mqtt check-config -c config.toml   # see an override applied\n\n\
+Exit status 0 when valid; otherwise every problem is printed with its key, e.g.\n  \
+ups[0].timeout_ms: 5 is outside 10..=60000")]
     CheckConfig(RunArgs),
     /// Read every page of one agent once and print the JSON that would be
     /// published to MQTT.
+    #[command(after_help = "Examples:\n  \
+ups2mqtt probe --agent 192.0.2.10\n  \
+ups2mqtt probe --agent ups.example:1161 --snmp-version 1 --pages battery,output --format table\n  \
+ups2mqtt probe --agent [2001:db8::10]:161 --community secret --stats")]
     Probe(ProbeArgs),
+    /// Start a simulated UPS card, an MQTT broker and the gateway on
+    /// loopback with no setup, and print where to watch (until Ctrl-C).
+    #[command(after_help = "Examples:\n  \
+cargo build --release && target/release/ups2mqtt demo\n  \
+ups2mqtt demo --broker embedded --port 1883 --scenario-secs 10\n  \
+ups2mqtt demo --scenario-secs 0                  # no mains failures, just steady readings\n  \
+ups2mqtt demo --watch                            # print the topics here (no mosquitto_sub)\n\n\
+The simulator is the ups2mqtt-sim binary next to this one (`cargo build` builds both).\n\
+The broker is mosquitto when installed (apt-get install mosquitto), otherwise the embedded one\n\
+(cargo feature `demo-broker`, on by default).")]
+    Demo(DemoArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -53,9 +107,28 @@ pub struct ProbeArgs {
     /// Read community.
     #[arg(long, default_value = "public")]
     pub community: String,
-    /// SNMP version: 1 or 2c.
+    /// SNMP version: 1, 2c or 3.
     #[arg(long = "snmp-version", default_value = "2c")]
-    pub version: Version,
+    pub version: SnmpVersion,
+    /// SNMPv3 user name.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// SNMPv3 authentication: md5, sha, sha224, sha256, sha384, sha512.
+    #[arg(long)]
+    pub auth_protocol: Option<AuthProtocol>,
+    /// SNMPv3 authentication password (visible to `ps`: prefer the
+    /// environment variable).
+    #[arg(long, env = "UPS2MQTT_AUTH_PASSWORD", hide_env_values = true)]
+    pub auth_password: Option<String>,
+    /// SNMPv3 privacy: des, aes, aes192, aes256, aes192c, aes256c.
+    #[arg(long)]
+    pub priv_protocol: Option<PrivProtocol>,
+    /// SNMPv3 privacy password.
+    #[arg(long, env = "UPS2MQTT_PRIV_PASSWORD", hide_env_values = true)]
+    pub priv_password: Option<String>,
+    /// SNMPv3 context name.
+    #[arg(long, default_value = "")]
+    pub context: String,
     /// Only these pages (comma separated), e.g. `battery,output`.
     #[arg(long, value_delimiter = ',')]
     pub pages: Vec<String>,
@@ -82,7 +155,13 @@ pub enum Format {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    let default_filter = match cli.command {
+        // The embedded broker logs every connection, and errors for clients
+        // that simply disconnected.
+        Command::Demo(_) => "info,rumqttd=off",
+        _ => "info",
+    };
+    init_logging(cli.log_format, default_filter);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -99,6 +178,7 @@ pub fn main() -> ExitCode {
             Command::Run(args) => run(args).await,
             Command::CheckConfig(args) => check_config(args),
             Command::Probe(args) => probe(args).await,
+            Command::Demo(args) => demo::demo(args).await,
         }
     });
     match result {
@@ -110,13 +190,51 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+fn init_logging(format: LogFormat, default_filter: &str) {
+    // `Targets` (RUST_LOG as `level,target=level,...`): EnvFilter's span
+    // and regex filters would add 200 kB of regex engine to the binary.
+    let filter: tracing_subscriber::filter::Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| default_filter.parse().unwrap_or_default());
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .finish()
+            .with(filter)
+            .try_init(),
+        // The journal stamps every line itself and shows no colours.
+        LogFormat::Human if stderr_is_journal() => builder
+            .without_time()
+            .with_ansi(false)
+            .finish()
+            .with(filter)
+            .try_init(),
+        LogFormat::Human => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .finish()
+            .with(filter)
+            .try_init(),
+    };
+}
+
+/// Whether stderr is systemd's journal stream (`$JOURNAL_STREAM` names its
+/// device and inode, see systemd.exec(5)).
+fn stderr_is_journal() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Some(stream) = std::env::var_os("JOURNAL_STREAM") else {
+        return false;
+    };
+    let Some((dev, ino)) = stream.to_str().and_then(|s| s.split_once(':')) else {
+        return false;
+    };
+    std::fs::metadata("/proc/self/fd/2")
+        .is_ok_and(|m| dev.parse() == Ok(m.dev()) && ino.parse() == Ok(m.ino()))
 }
 
 fn check_config(args: RunArgs) -> anyhow::Result<()> {
@@ -140,6 +258,24 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
     let mut config = UpsConfig::new("probe", &host, port);
     config.community = args.community;
     config.version = args.version;
+    config.user = args.user;
+    config.auth_protocol = args.auth_protocol;
+    config.auth_password = args.auth_password.map(Into::into);
+    config.priv_protocol = args.priv_protocol;
+    config.priv_password = args.priv_password.map(Into::into);
+    config.context = args.context;
+    let v3_problems: Vec<String> = crate::config::Config {
+        ups: vec![config.clone()],
+        ..Default::default()
+    }
+    .validate()
+    .err()
+    .unwrap_or_default()
+    .iter()
+    .filter(|p| p.key.starts_with("ups[0]."))
+    .map(|p| format!("{}: {}", as_flags(&p.key), as_flags(&p.reason)))
+    .collect();
+    anyhow::ensure!(v3_problems.is_empty(), "{}", v3_problems.join("; "));
     config.timeout_ms = args.timeout_ms;
     config.retries = args.retries;
     let mut ups = Ups::connect(&config).await?;
@@ -168,6 +304,25 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
     };
     println!("{text}");
     Ok(())
+}
+
+/// `ups[0].auth_password` → `--auth-password` wherever it occurs (config
+/// keys in validation messages, said in the probe's terms).
+fn as_flags(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("ups[0].") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + "ups[0].".len()..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(tail.len());
+        out.push_str("--");
+        out.push_str(&tail[..end].replace('_', "-"));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Adds the NUT-style status to the output page, as the gateway publishes it.
@@ -293,6 +448,33 @@ fn with_unit(path: &str, value: &Json) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_subcommand_has_examples_and_log_format_is_global() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        command.clone().debug_assert();
+        for sub in command.get_subcommands() {
+            let help = sub.get_after_help().map(ToString::to_string);
+            let help = help.unwrap_or_default();
+            let example = format!("ups2mqtt {}", sub.get_name());
+            assert!(
+                help.starts_with("Examples:") && help.contains(&example),
+                "{}: {help}",
+                sub.get_name()
+            );
+        }
+        for args in [
+            &["ups2mqtt", "--log-format", "json", "check-config"][..],
+            &["ups2mqtt", "check-config", "--log-format", "json"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.log_format, LogFormat::Json);
+        }
+        let cli = Cli::try_parse_from(["ups2mqtt", "demo"]).unwrap();
+        assert_eq!(cli.log_format, LogFormat::Human);
+        assert!(Cli::try_parse_from(["ups2mqtt", "--log-format", "xml", "run"]).is_err());
+    }
 
     #[test]
     fn agent_addresses() {

@@ -192,6 +192,13 @@ pub enum CommandError {
 }
 
 impl CommandError {
+    /// The reason without the kind prefix (responses carry `kind` apart).
+    pub fn message(&self) -> &str {
+        match self {
+            CommandError::Invalid(m) | CommandError::Refused(m) => m,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             CommandError::Invalid(_) => "invalid",

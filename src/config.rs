@@ -6,12 +6,14 @@
 //! knows the point table only to check that overrides name real objects.
 
 use crate::mib::{self, Decode, Mib, Page};
-use crate::snmp::Version;
+use crate::snmp::SnmpVersion;
+use crate::snmp::usm::{AuthProtocol, MIN_PASSWORD_LEN, PrivProtocol, UsmUser};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The whole configuration.
@@ -66,6 +68,14 @@ pub struct TrapsConfig {
     /// CAP_NET_BIND_SERVICE (the systemd unit grants it); any high port
     /// works if the cards are told to send there.
     pub listen: Vec<std::net::SocketAddr>,
+    /// SNMPv3: the listener's own engine ID in hex (5-32 octets), which
+    /// cards sending v3 informs must know; default: derived from the
+    /// gateway id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_id: Option<String>,
+    /// SNMPv3 users whose traps and informs are accepted, besides the user
+    /// of every `version = "3"` UPS.
+    pub users: Vec<TrapUserConfig>,
 }
 
 impl Default for TrapsConfig {
@@ -73,8 +83,37 @@ impl Default for TrapsConfig {
         TrapsConfig {
             enabled: true,
             listen: vec![std::net::SocketAddr::from(([0, 0, 0, 0], 162))],
+            engine_id: None,
+            users: Vec::new(),
         }
     }
+}
+
+/// One SNMPv3 user of the trap listener (`[[traps.users]]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrapUserConfig {
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_protocol: Option<AuthProtocol>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_password_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_password_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_protocol: Option<PrivProtocol>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_password_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_password_env: Option<String>,
+    /// Accept this user only from the sender engine with this ID (hex);
+    /// default: from any engine (keys are localised per sender engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_id: Option<String>,
 }
 
 /// The MQTT broker connection and topic roots.
@@ -171,12 +210,64 @@ pub struct UpsConfig {
     pub host: String,
     #[serde(default = "default_port")]
     pub port: u16,
+    /// `"1"`, `"2c"` or `"3"` (SNMPv3: `user` and the keys below).
     #[serde(default = "default_version")]
-    pub version: Version,
+    pub version: SnmpVersion,
     #[serde(default = "default_community")]
     pub community: String,
     #[serde(default = "default_write_community")]
     pub write_community: String,
+    /// SNMPv3: the user of polls (and of SETs without `write_user`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// SNMPv3: md5, sha, sha224, sha256, sha384, sha512; absent =
+    /// noAuthNoPriv.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_protocol: Option<AuthProtocol>,
+    /// SNMPv3 secrets: each given inline, in a file (`*_file`, read at
+    /// load; a relative path is looked up in `$CREDENTIALS_DIRECTORY` when
+    /// set, as systemd's `LoadCredential=` provides) or in an environment
+    /// variable (`*_env` names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_password_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_password_env: Option<String>,
+    /// SNMPv3: des, aes (AES-128), aes192, aes256 (net-snmp's key
+    /// extension), aes192c, aes256c (Cisco/Reeder key extension); absent =
+    /// no privacy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_protocol: Option<PrivProtocol>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_password_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_password_env: Option<String>,
+    /// SNMPv3 contextName (usually empty).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub context: String,
+    /// SNMPv3: another user for SETs (commands, trap acknowledgements).
+    /// Its protocols default to the read user's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_auth_protocol: Option<AuthProtocol>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_auth_password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_auth_password_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_auth_password_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_priv_protocol: Option<PrivProtocol>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_priv_password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_priv_password_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_priv_password_env: Option<String>,
     /// Per-request timeout in milliseconds.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -266,8 +357,8 @@ pub fn is_fast_page(page: Page) -> bool {
 fn default_port() -> u16 {
     161
 }
-fn default_version() -> Version {
-    Version::V2c
+fn default_version() -> SnmpVersion {
+    SnmpVersion::V2c
 }
 fn default_community() -> String {
     "public".to_string()
@@ -307,6 +398,25 @@ impl UpsConfig {
             version: default_version(),
             community: default_community(),
             write_community: default_write_community(),
+            user: None,
+            auth_protocol: None,
+            auth_password: None,
+            auth_password_file: None,
+            auth_password_env: None,
+            priv_protocol: None,
+            priv_password: None,
+            priv_password_file: None,
+            priv_password_env: None,
+            context: String::new(),
+            write_user: None,
+            write_auth_protocol: None,
+            write_auth_password: None,
+            write_auth_password_file: None,
+            write_auth_password_env: None,
+            write_priv_protocol: None,
+            write_priv_password: None,
+            write_priv_password_file: None,
+            write_priv_password_env: None,
             timeout_ms: default_timeout_ms(),
             retries: default_retries(),
             max_pdu_bytes: default_max_pdu_bytes(),
@@ -333,15 +443,466 @@ impl UpsConfig {
         }
     }
 
-    /// The community traps from this UPS must carry.
-    pub fn trap_community(&self) -> &str {
-        self.trap_community.as_deref().unwrap_or(&self.community)
+    /// The community traps from this UPS must carry; `None` for a v3 UPS
+    /// without an explicit `trap_community` (v1/v2c traps refused).
+    pub fn trap_community(&self) -> Option<&str> {
+        match (&self.trap_community, self.version) {
+            (Some(community), _) => Some(community),
+            (None, SnmpVersion::V3) => None,
+            (None, _) => Some(&self.community),
+        }
+    }
+
+    /// The SNMPv3 read and write users (master keys derived here, cached
+    /// per password); `None` unless `version = "3"`. Needs resolved
+    /// secrets ([`Config::load`] does that).
+    pub fn usm_users(&self) -> Result<Option<(UsmUser, Option<UsmUser>)>, String> {
+        if self.version != SnmpVersion::V3 {
+            return Ok(None);
+        }
+        let name = self.user.as_deref().unwrap_or_default();
+        let user = usm_user(
+            name,
+            self.auth_protocol,
+            self.auth_password.as_deref(),
+            self.priv_protocol,
+            self.priv_password.as_deref(),
+        )
+        .map_err(|e| format!("ups {:?}: user {name:?}: {e}", self.id))?;
+        let writer = match &self.write_user {
+            Some(name) => Some(
+                usm_user(
+                    name,
+                    self.write_auth_protocol.or(self.auth_protocol),
+                    self.write_auth_password.as_deref(),
+                    self.write_priv_protocol.or(self.priv_protocol),
+                    self.write_priv_password.as_deref(),
+                )
+                .map_err(|e| format!("ups {:?}: write_user {name:?}: {e}", self.id))?,
+            ),
+            None => None,
+        };
+        Ok(Some((user, writer)))
+    }
+
+    /// Every secret slot: (key, value, file, env).
+    fn secrets_mut(&mut self) -> [SecretSlot<'_>; 4] {
+        [
+            SecretSlot {
+                key: "auth_password",
+                value: &mut self.auth_password,
+                file: &self.auth_password_file,
+                env: &self.auth_password_env,
+            },
+            SecretSlot {
+                key: "priv_password",
+                value: &mut self.priv_password,
+                file: &self.priv_password_file,
+                env: &self.priv_password_env,
+            },
+            SecretSlot {
+                key: "write_auth_password",
+                value: &mut self.write_auth_password,
+                file: &self.write_auth_password_file,
+                env: &self.write_auth_password_env,
+            },
+            SecretSlot {
+                key: "write_priv_password",
+                value: &mut self.write_priv_password,
+                file: &self.write_priv_password_file,
+                env: &self.write_priv_password_env,
+            },
+        ]
+    }
+
+    /// The v3-only keys that are set (for "only with version 3").
+    fn v3_keys_set(&self) -> Vec<&'static str> {
+        [
+            ("user", self.user.is_some()),
+            ("auth_protocol", self.auth_protocol.is_some()),
+            ("auth_password", self.auth_password.is_some()),
+            ("auth_password_file", self.auth_password_file.is_some()),
+            ("auth_password_env", self.auth_password_env.is_some()),
+            ("priv_protocol", self.priv_protocol.is_some()),
+            ("priv_password", self.priv_password.is_some()),
+            ("priv_password_file", self.priv_password_file.is_some()),
+            ("priv_password_env", self.priv_password_env.is_some()),
+            ("context", !self.context.is_empty()),
+            ("write_user", self.write_user.is_some()),
+            ("write_auth_protocol", self.write_auth_protocol.is_some()),
+            ("write_auth_password", self.write_auth_password.is_some()),
+            (
+                "write_auth_password_file",
+                self.write_auth_password_file.is_some(),
+            ),
+            (
+                "write_auth_password_env",
+                self.write_auth_password_env.is_some(),
+            ),
+            ("write_priv_protocol", self.write_priv_protocol.is_some()),
+            ("write_priv_password", self.write_priv_password.is_some()),
+            (
+                "write_priv_password_file",
+                self.write_priv_password_file.is_some(),
+            ),
+            (
+                "write_priv_password_env",
+                self.write_priv_password_env.is_some(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect()
+    }
+
+    /// The problems of the v3 keys of a `version = "3"` entry.
+    fn validate_v3(&self, key: &dyn Fn(&str) -> String, problem: &mut dyn FnMut(String, String)) {
+        if self.version != SnmpVersion::V3 {
+            for set in self.v3_keys_set() {
+                problem(key(set), "only used with version = \"3\"".into());
+            }
+            return;
+        }
+        match self.user.as_deref() {
+            None => problem(key("user"), "required with version = \"3\"".into()),
+            Some(name) => check_user_name(name, &key("user"), problem),
+        }
+        let source = |base: &str, file: bool, env: bool| match (file, env) {
+            (true, _) => key(&format!("{base}_file")),
+            (_, true) => key(&format!("{base}_env")),
+            _ => key(base),
+        };
+        check_usm_levels(
+            &UsmKeys {
+                auth_protocol: self.auth_protocol,
+                auth_password: self.auth_password.as_deref(),
+                auth_key: source(
+                    "auth_password",
+                    self.auth_password_file.is_some(),
+                    self.auth_password_env.is_some(),
+                ),
+                auth_protocol_key: key("auth_protocol"),
+                priv_protocol: self.priv_protocol,
+                priv_password: self.priv_password.as_deref(),
+                priv_key: source(
+                    "priv_password",
+                    self.priv_password_file.is_some(),
+                    self.priv_password_env.is_some(),
+                ),
+                priv_protocol_key: key("priv_protocol"),
+            },
+            problem,
+        );
+        match &self.write_user {
+            Some(name) => {
+                check_user_name(name, &key("write_user"), problem);
+                check_usm_levels(
+                    &UsmKeys {
+                        auth_protocol: self.write_auth_protocol.or(self.auth_protocol),
+                        auth_password: self.write_auth_password.as_deref(),
+                        auth_key: source(
+                            "write_auth_password",
+                            self.write_auth_password_file.is_some(),
+                            self.write_auth_password_env.is_some(),
+                        ),
+                        auth_protocol_key: key("write_auth_protocol"),
+                        priv_protocol: self.write_priv_protocol.or(self.priv_protocol),
+                        priv_password: self.write_priv_password.as_deref(),
+                        priv_key: source(
+                            "write_priv_password",
+                            self.write_priv_password_file.is_some(),
+                            self.write_priv_password_env.is_some(),
+                        ),
+                        priv_protocol_key: key("write_priv_protocol"),
+                    },
+                    problem,
+                );
+            }
+            None => {
+                for set in self.v3_keys_set() {
+                    if set.starts_with("write_") {
+                        problem(key(set), "needs write_user".into());
+                    }
+                }
+            }
+        }
     }
 
     /// The forced MIB set, if any (validated).
     pub fn forced_mibs(&self) -> Option<std::collections::BTreeSet<Mib>> {
         (!self.mibs.is_empty())
             .then(|| self.mibs.iter().filter_map(|m| Mib::from_name(m)).collect())
+    }
+}
+
+/// A secret string: `Debug` prints `***`, so that no stray `{:?}` of a
+/// configuration ever shows it; it reads as a `&str` where needed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(text: String) -> Secret {
+        Secret(text)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(text: &str) -> Secret {
+        Secret(text.to_string())
+    }
+}
+
+/// One secret of the configuration: its key, the inline value (where the
+/// resolved secret goes too), and the file and variable it may come from.
+struct SecretSlot<'a> {
+    key: &'static str,
+    value: &'a mut Option<Secret>,
+    file: &'a Option<PathBuf>,
+    env: &'a Option<String>,
+}
+
+impl SecretSlot<'_> {
+    /// Reads the secret from its file or variable; exactly one source.
+    fn resolve(self, prefix: &str, problems: &mut Vec<Problem>) {
+        let key = self.key;
+        let mut problem = |suffix: &str, reason: String| {
+            problems.push(Problem {
+                key: format!("{prefix}{key}{suffix}"),
+                reason,
+            })
+        };
+        let sources = [
+            self.value.is_some(),
+            self.file.is_some(),
+            self.env.is_some(),
+        ];
+        if sources.iter().filter(|s| **s).count() > 1 {
+            problem(
+                "",
+                format!("give only one of {key}, {key}_file and {key}_env"),
+            );
+            return;
+        }
+        if let Some(path) = self.file {
+            match read_secret_file(path) {
+                Ok(secret) => *self.value = Some(secret.into()),
+                Err(reason) => problem("_file", reason),
+            }
+        }
+        if let Some(var) = self.env {
+            match std::env::var(var) {
+                Ok(secret) => *self.value = Some(secret.into()),
+                Err(_) => problem(
+                    "_env",
+                    format!("environment variable {var} is not set (or not UTF-8)"),
+                ),
+            }
+        }
+    }
+}
+
+/// A secret file's contents without one trailing newline. A relative
+/// path is looked up in `$CREDENTIALS_DIRECTORY` (systemd's
+/// `LoadCredential=`) when that is set.
+fn read_secret_file(path: &Path) -> Result<String, String> {
+    let full = match std::env::var_os("CREDENTIALS_DIRECTORY") {
+        Some(dir) if path.is_relative() => Path::new(&dir).join(path),
+        _ => path.to_path_buf(),
+    };
+    let text = std::fs::read_to_string(&full)
+        .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+    let text = text
+        .strip_suffix('\n')
+        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+        .unwrap_or(&text);
+    Ok(text.to_string())
+}
+
+/// The keys of one USM user, for validation.
+struct UsmKeys<'a> {
+    auth_protocol: Option<AuthProtocol>,
+    auth_password: Option<&'a str>,
+    /// The key the auth password came from (inline, `_file`, `_env`).
+    auth_key: String,
+    auth_protocol_key: String,
+    priv_protocol: Option<PrivProtocol>,
+    priv_password: Option<&'a str>,
+    priv_key: String,
+    priv_protocol_key: String,
+}
+
+/// Levels and passwords of one USM user; passwords are never shown.
+fn check_usm_levels(k: &UsmKeys<'_>, problem: &mut dyn FnMut(String, String)) {
+    fn check_password(
+        key: &str,
+        password: Option<&str>,
+        needed_by: &str,
+        problem: &mut dyn FnMut(String, String),
+    ) {
+        match password {
+            None => problem(key.to_string(), format!("required with {needed_by}")),
+            Some(p) if p.chars().count() < MIN_PASSWORD_LEN => problem(
+                key.to_string(),
+                format!(
+                    "is {} characters long: SNMPv3 passwords need at least {MIN_PASSWORD_LEN}",
+                    p.chars().count()
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    match k.auth_protocol {
+        Some(_) => check_password(&k.auth_key, k.auth_password, &k.auth_protocol_key, problem),
+        None if k.auth_password.is_some() => {
+            problem(k.auth_key.clone(), format!("needs {}", k.auth_protocol_key))
+        }
+        None => {}
+    }
+    match (k.priv_protocol, k.auth_protocol) {
+        (Some(_), None) => problem(
+            k.priv_protocol_key.clone(),
+            format!(
+                "needs {} (privacy without authentication is no SNMPv3 security level)",
+                k.auth_protocol_key
+            ),
+        ),
+        (Some(_), Some(_)) => {
+            check_password(&k.priv_key, k.priv_password, &k.priv_protocol_key, problem)
+        }
+        (None, _) if k.priv_password.is_some() => {
+            problem(k.priv_key.clone(), format!("needs {}", k.priv_protocol_key))
+        }
+        (None, _) => {}
+    }
+}
+
+/// usmUserName is an SnmpAdminString of 1-32 octets.
+fn check_user_name(name: &str, key: &str, problem: &mut dyn FnMut(String, String)) {
+    if name.is_empty() || name.len() > 32 {
+        problem(key.to_string(), format!("{name:?} must be 1-32 octets"));
+    }
+}
+
+/// A USM user from config keys (validated before).
+fn usm_user(
+    name: &str,
+    auth_protocol: Option<AuthProtocol>,
+    auth_password: Option<&str>,
+    priv_protocol: Option<PrivProtocol>,
+    priv_password: Option<&str>,
+) -> Result<UsmUser, crate::snmp::usm::UserError> {
+    UsmUser::new(
+        name,
+        auth_protocol.map(|p| (p, auth_password.unwrap_or_default())),
+        priv_protocol.map(|p| (p, priv_password.unwrap_or_default())),
+    )
+}
+
+impl TrapUserConfig {
+    /// The USM user (needs resolved secrets).
+    pub fn usm_user(&self) -> Result<UsmUser, String> {
+        usm_user(
+            &self.user,
+            self.auth_protocol,
+            self.auth_password.as_deref(),
+            self.priv_protocol,
+            self.priv_password.as_deref(),
+        )
+        .map_err(|e| format!("trap user {:?}: {e}", self.user))
+    }
+
+    /// The only sender engine accepted, if restricted.
+    pub fn engine(&self) -> Option<Vec<u8>> {
+        self.engine_id
+            .as_deref()
+            .and_then(|e| crate::snmp::v3::parse_engine_id(e).ok())
+    }
+
+    fn secrets_mut(&mut self) -> [SecretSlot<'_>; 2] {
+        [
+            SecretSlot {
+                key: "auth_password",
+                value: &mut self.auth_password,
+                file: &self.auth_password_file,
+                env: &self.auth_password_env,
+            },
+            SecretSlot {
+                key: "priv_password",
+                value: &mut self.priv_password,
+                file: &self.priv_password_file,
+                env: &self.priv_password_env,
+            },
+        ]
+    }
+
+    fn validate(&self, prefix: &str, problem: &mut dyn FnMut(String, String)) {
+        let key = |k: &str| format!("{prefix}{k}");
+        check_user_name(&self.user, &key("user"), problem);
+        let source = |base: &str, file: bool, env: bool| match (file, env) {
+            (true, _) => key(&format!("{base}_file")),
+            (_, true) => key(&format!("{base}_env")),
+            _ => key(base),
+        };
+        check_usm_levels(
+            &UsmKeys {
+                auth_protocol: self.auth_protocol,
+                auth_password: self.auth_password.as_deref(),
+                auth_key: source(
+                    "auth_password",
+                    self.auth_password_file.is_some(),
+                    self.auth_password_env.is_some(),
+                ),
+                auth_protocol_key: key("auth_protocol"),
+                priv_protocol: self.priv_protocol,
+                priv_password: self.priv_password.as_deref(),
+                priv_key: source(
+                    "priv_password",
+                    self.priv_password_file.is_some(),
+                    self.priv_password_env.is_some(),
+                ),
+                priv_protocol_key: key("priv_protocol"),
+            },
+            problem,
+        );
+        if let Some(Err(reason)) = self
+            .engine_id
+            .as_deref()
+            .map(crate::snmp::v3::parse_engine_id)
+        {
+            problem(key("engine_id"), reason);
+        }
+    }
+}
+
+impl TrapsConfig {
+    /// The listener's SNMPv3 engine ID: `engine_id`, or by default
+    /// `80000000 04` (no enterprise, text format) + `ups2mqtt:<gateway id>`,
+    /// stable across restarts.
+    pub fn engine_id(&self, gateway_id: &str) -> Vec<u8> {
+        if let Some(id) = self
+            .engine_id
+            .as_deref()
+            .and_then(|e| crate::snmp::v3::parse_engine_id(e).ok())
+        {
+            return id;
+        }
+        let mut id = vec![0x80, 0x00, 0x00, 0x00, 0x04];
+        id.extend(format!("ups2mqtt:{gateway_id}").bytes().take(27));
+        id
     }
 }
 
@@ -379,14 +940,38 @@ impl Config {
         Self::from_figment(figment.merge(config_env()))
     }
 
-    /// Extracts and validates a configuration from any figment (tests use
-    /// inline TOML).
+    /// Extracts a configuration from any figment (tests use inline TOML),
+    /// reads its secrets from their files and variables, and validates it.
     pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
-        let config: Config = figment
+        let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Parse(Box::new(e)))?;
-        config.validate().map_err(ConfigError::Invalid)?;
-        Ok(config)
+        let mut problems = config.resolve_secrets();
+        if let Err(more) = config.validate() {
+            problems.extend(more);
+        }
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// Fills every secret given by `*_file` or `*_env` (each secret has
+    /// one source at most).
+    pub fn resolve_secrets(&mut self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (i, ups) in self.ups.iter_mut().enumerate() {
+            for slot in ups.secrets_mut() {
+                slot.resolve(&format!("ups[{i}]."), &mut problems);
+            }
+        }
+        for (i, user) in self.traps.users.iter_mut().enumerate() {
+            for slot in user.secrets_mut() {
+                slot.resolve(&format!("traps.users[{i}]."), &mut problems);
+            }
+        }
+        problems
     }
 
     /// Every problem at once, each with its key.
@@ -426,6 +1011,17 @@ impl Config {
                 "needs at least one address when traps.enabled".into(),
             );
         }
+        if let Some(Err(reason)) = self
+            .traps
+            .engine_id
+            .as_deref()
+            .map(crate::snmp::v3::parse_engine_id)
+        {
+            problem("traps.engine_id".into(), reason);
+        }
+        for (i, user) in self.traps.users.iter().enumerate() {
+            user.validate(&format!("traps.users[{i}]."), &mut problem);
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, ups) in self.ups.iter().enumerate() {
             let key = |k: &str| format!("ups[{i}].{k}");
@@ -449,6 +1045,7 @@ impl Config {
             if ups.community.is_empty() {
                 problem(key("community"), "must not be empty".into());
             }
+            ups.validate_v3(&key, &mut problem);
             if !(10..=60_000).contains(&ups.timeout_ms) {
                 problem(
                     key("timeout_ms"),
@@ -592,6 +1189,18 @@ impl Config {
         for ups in &mut copy.ups {
             ups.community = MASK.to_string();
             ups.write_community = MASK.to_string();
+            for slot in ups.secrets_mut() {
+                if slot.value.is_some() {
+                    *slot.value = Some(MASK.into());
+                }
+            }
+        }
+        for user in &mut copy.traps.users {
+            for slot in user.secrets_mut() {
+                if slot.value.is_some() {
+                    *slot.value = Some(MASK.into());
+                }
+            }
         }
         serde_json::to_value(copy).unwrap_or(serde_json::Value::Null)
     }
@@ -652,7 +1261,7 @@ mod tests {
         let ups = &config.ups[0];
         assert_eq!(
             (ups.port, ups.version, ups.community.as_str()),
-            (161, Version::V2c, "public")
+            (161, SnmpVersion::V2c, "public")
         );
         assert_eq!(ups.write_community, "private");
         assert_eq!(ups.poll.interval(Page::Battery), Duration::from_secs(5));
@@ -748,6 +1357,160 @@ mod tests {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
         assert!(text.contains("\"username\":\"u\""), "{text}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature
+    fn v3_secrets_come_from_files_and_variables_and_are_masked() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("auth.secret", "fromafile1\n")?;
+            jail.set_env("V3_PRIV_SECRET", "fromavariable");
+            jail.create_file(
+                "c.toml",
+                r#"
+                [traps]
+                engine_id = "0x80000000 04 74 65 73 74"
+                [[traps.users]]
+                user = "trapper"
+                auth_protocol = "SHA-512"
+                auth_password = "trapsecret1"
+                [[ups]]
+                id = "nmc"
+                host = "h"
+                version = "3"
+                user = "ups2mqtt"
+                auth_protocol = "sha256"
+                auth_password_file = "auth.secret"
+                priv_protocol = "AES-256-C"
+                priv_password_env = "V3_PRIV_SECRET"
+                context = "ctx"
+                write_user = "admin"
+                write_auth_password = "writesecret1"
+                write_priv_password = "writesecret2"
+                "#,
+            )?;
+            let config = Config::load(Some(Path::new("c.toml"))).unwrap();
+            let ups = &config.ups[0];
+            assert_eq!(ups.version, SnmpVersion::V3);
+            assert_eq!(ups.auth_password.as_deref(), Some("fromafile1"));
+            assert_eq!(ups.priv_password.as_deref(), Some("fromavariable"));
+            assert_eq!(ups.priv_protocol, Some(PrivProtocol::Aes256C));
+            let (user, writer) = ups.usm_users().unwrap().unwrap();
+            assert_eq!(user.level(), crate::snmp::usm::SecurityLevel::AuthPriv);
+            let writer = writer.unwrap();
+            assert_eq!(writer.display_name(), "admin");
+            assert_eq!(
+                writer.auth_protocol(),
+                Some(AuthProtocol::Sha256),
+                "inherited"
+            );
+            assert_eq!(ups.trap_community(), None, "v3: community traps refused");
+            assert_eq!(
+                config.traps.engine_id("gw"),
+                vec![0x80, 0, 0, 0, 4, b't', b'e', b's', b't']
+            );
+            let text = format!("{} {config:?}", config.masked());
+            for secret in [
+                "fromafile1",
+                "fromavariable",
+                "trapsecret1",
+                "writesecret1",
+                "writesecret2",
+            ] {
+                assert!(!text.contains(secret), "{secret} leaked: {text}");
+            }
+            assert!(
+                text.contains("auth.secret") && text.contains("V3_PRIV_SECRET"),
+                "{text}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature
+    fn v3_problems_name_their_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("short.secret", "abc\n")?;
+            jail.create_file(
+                "c.toml",
+                r#"
+                [traps]
+                engine_id = "0x12"
+                [[traps.users]]
+                user = "trapper"
+                auth_protocol = "md5"
+                auth_password = "1234567"
+                engine_id = "nothex"
+                [[ups]]
+                id = "a"
+                host = "h"
+                version = "3"
+                auth_protocol = "sha"
+                auth_password_file = "short.secret"
+                priv_protocol = "aes"
+                [[ups]]
+                id = "b"
+                host = "h"
+                version = "3"
+                user = "u"
+                priv_protocol = "des"
+                priv_password = "longenough"
+                write_auth_password = "longenough"
+                [[ups]]
+                id = "c"
+                host = "h"
+                user = "u"
+                [[ups]]
+                id = "d"
+                host = "h"
+                version = "3"
+                user = "u"
+                auth_protocol = "sha"
+                auth_password = "longenough"
+                auth_password_env = "V3_NOT_SET_ANYWHERE"
+                priv_protocol = "aes"
+                priv_password_env = "V3_NOT_SET_ANYWHERE"
+                "#,
+            )?;
+            let err = Config::load(Some(Path::new("c.toml"))).unwrap_err();
+            let ConfigError::Invalid(problems) = err else {
+                panic!("{err}")
+            };
+            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            let has = |key: &str, reason: &str| {
+                assert!(
+                    problems
+                        .iter()
+                        .any(|p| p.key == key && p.reason.contains(reason)),
+                    "no {key}: {reason} in {text:#?}"
+                )
+            };
+            has("ups[0].user", "required with version = \"3\"");
+            has("ups[0].auth_password_file", "is 3 characters long");
+            has("ups[0].priv_password", "required with ups[0].priv_protocol");
+            has("ups[1].priv_protocol", "needs ups[1].auth_protocol");
+            has("ups[1].write_auth_password", "needs write_user");
+            has("ups[2].user", "only used with version = \"3\"");
+            has("ups[3].auth_password", "give only one of");
+            has("ups[3].priv_password_env", "V3_NOT_SET_ANYWHERE is not set");
+            has("traps.engine_id", "5-32");
+            has("traps.users[0].auth_password", "is 7 characters long");
+            has("traps.users[0].engine_id", "hex");
+            assert!(
+                !text.join("\n").contains("1234567"),
+                "passwords are never shown"
+            );
+            // A protocol name that does not exist names its key too.
+            let err = parse("[[ups]]\nid = \"a\"\nhost = \"h\"\nversion = 3\nuser = \"u\"\nauth_protocol = \"sha3\"\n")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("auth_protocol") && err.contains("sha256"),
+                "{err}"
+            );
+            Ok(())
+        });
     }
 
     #[test]

@@ -40,8 +40,10 @@
 //!   decoder and legality ([`Role`], the one place that decides the
 //!   platform): a number (`Legal::Range`: min, max, a step from the
 //!   source's resolution, unit, mode `box`), a select (enum; `options` are
-//!   the labels that may be written), a switch (`Legal::Bool` flag, `ON` /
-//!   `OFF`) or a text (`max` = the legal length). Its `command_topic` is
+//!   the labels that may be written, `none` offered as `(none)`: Home
+//!   Assistant takes a select state `none` for "unknown"), a switch
+//!   (`Legal::Bool` flag, `ON` / `OFF`) or a text (`max` = the legal
+//!   length). Its `command_topic` is
 //!   `<base>/<ups>/<page>/<key>/set` or, for a table cell,
 //!   `<base>/<ups>/<page>/<table>/<index>/<key>/set`, the payload the raw
 //!   value in published units. They are in the `config` category, with
@@ -764,12 +766,35 @@ fn role_keys(c: &mut Map<String, Json>, field: &Field, role: &Role) {
             }
         }
         Role::Select(options) => {
-            c.insert("options".into(), json!(options));
+            let shown: Vec<&str> = options.iter().map(|o| shown_option(o)).collect();
+            c.insert("options".into(), json!(shown));
+            if let Some(none) = options.iter().find(|o| shown_option(o) != **o) {
+                c.insert(
+                    "command_template".into(),
+                    json!(format!(
+                        "{{{{ {} if value == {} else value }}}}",
+                        jinja_str(none),
+                        jinja_str(SELECT_NONE)
+                    )),
+                );
+            }
         }
         Role::Text { max } => {
             c.insert("max".into(), json!(max));
         }
     }
+}
+
+/// Home Assistant's MQTT select takes a state that lowercases to `none`
+/// for "no option selected" (unknown), so a label `none` (MGE days off and
+/// on, the MGE test schedule) is offered and shown as this instead, and
+/// sent back as the label by a `command_template`.
+const SELECT_NONE: &str = "(none)";
+
+/// A select option as Home Assistant shows it: the label, or
+/// [`SELECT_NONE`] for `none`.
+fn shown_option(label: &str) -> &str {
+    if label == "none" { SELECT_NONE } else { label }
 }
 
 /// The number device class a unit implies, where it is unambiguous and
@@ -1148,6 +1173,11 @@ fn value_template(field: &Field, row: Option<u64>, role: &Role) -> String {
     match role {
         Role::Read(Kind::Flag) | Role::Switch => format!(
             "{{% set v = {raw} %}}{{{{ 'ON' if v is true else 'OFF' if v is false else None }}}}"
+        ),
+        Role::Select(options) if options.iter().any(|o| shown_option(o) != *o) => format!(
+            "{{% set v = {raw} %}}{{{{ ({} if v == 'none' else v) if v in {} else None }}}}",
+            jinja_str(SELECT_NONE),
+            jinja_list(options)
         ),
         Role::Read(Kind::Enum(options)) | Role::Select(options) => format!(
             "{{% set v = {raw} %}}{{{{ v if v in {} else None }}}}",

@@ -73,7 +73,7 @@ impl Gateway {
         let trap_stats = Arc::new(TrapStats::default());
         if config.traps.enabled {
             let (tx, rx) = mpsc::channel(TRAP_QUEUE);
-            let router = Arc::new(Router::resolve(&config.ups).await);
+            let router = Arc::new(Router::resolve(&config.ups).await.with_v3_from(&config));
             for address in &config.traps.listen {
                 let socket = bind_trap_socket(*address)?;
                 info!(%address, "listening for traps");
@@ -194,8 +194,12 @@ async fn publish_bridge_health(mqtt: Mqtt, traps: Arc<TrapStats>, mut stop: watc
 /// Runs until SIGINT or SIGTERM, then shuts down cleanly.
 pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
     let gateway = Gateway::start(config).await?;
-    wait_for_signal().await;
+    // systemd (Type=notify): READY=1 after the first broker connect,
+    // WATCHDOG=1 from this loop, STOPPING=1 below; no-ops elsewhere.
+    let systemd = crate::notify::SdNotify::from_env();
+    systemd.supervise(gateway.mqtt(), wait_for_signal()).await;
     info!("signal received, shutting down");
+    systemd.stopping();
     gateway.shutdown().await;
     Ok(())
 }

@@ -12,6 +12,7 @@
 //! - [`ups`]: one UPS: connect, detect, read pages, and its poll task.
 //! - [`mqtt`]: the one broker connection, retained store and replay.
 //! - [`gateway`]: MQTT + one task per UPS, HA birth, ghosts, shutdown.
+//! - [`notify`]: systemd readiness, watchdog and stopping notifications.
 //! - [`topics`]: every MQTT topic and Home Assistant id.
 //! - [`discovery`]: Home Assistant discovery payloads from the point table.
 //! - [`command`]: command topics and requests → validated SET plans, safety, audit.
@@ -26,6 +27,7 @@ pub mod discovery;
 pub mod gateway;
 pub mod mib;
 pub mod mqtt;
+pub mod notify;
 pub mod oid;
 pub mod pages;
 pub mod probe;

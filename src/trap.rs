@@ -7,18 +7,28 @@
 //! it drops (malformed, unknown source, wrong community) with rate-limited
 //! log lines: no datagram can end the listener. It knows nothing of MQTT:
 //! deliveries go to a bounded channel the gateway drains.
+//!
+//! SNMPv3 ([`V3Receiver`]): a table of USM users authenticates v3 traps
+//! with keys localised for each sender's engine ID (computed once per
+//! engine, then cached), and answers informs as the authoritative engine
+//! it is for them (RFC 3414 §3.2: its own engine ID, discovery Reports,
+//! `notInTimeWindow` Reports, a Response at the inform's security level).
+//! A message that fails authentication, decryption or the time window is
+//! dropped and counted, never decoded further.
 
-use crate::config::UpsConfig;
+use crate::config::{Config, UpsConfig};
 use crate::mib::traps::{self, TrapDef};
 use crate::mib::{self, Field, Page, Source};
 use crate::oid::Oid;
 use crate::pages;
-use crate::snmp::{CommonPdu, ErrorStatus, Message, Pdu, PduKind, Value, VarBind, Version};
+use crate::snmp::usm::{LocalKeys, SecurityLevel, UsmUser};
+use crate::snmp::v3::{self, Incoming, ReportKind, ScopedPdu, UsmParams, V3Error};
+use crate::snmp::{CommonPdu, ErrorStatus, Message, Pdu, PduKind, SnmpVersion, Value, VarBind};
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -44,8 +54,11 @@ const GENERIC_TRAPS: [&str; 6] = [
 /// A trap as it arrived, before routing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReceivedTrap {
-    pub version: Version,
+    pub version: SnmpVersion,
+    /// v1/v2c community (empty for v3).
     pub community: Vec<u8>,
+    /// The SNMPv3 user that authenticated it.
+    pub user: Option<String>,
     /// The notification OID (v1 traps translated per RFC 3584).
     pub oid: Oid,
     /// v1 agent-addr, or v2 snmpTrapAddress.0.
@@ -71,6 +84,24 @@ pub enum Rejected {
     UnknownSource(IpAddr),
     #[error("wrong community from {0}")]
     BadCommunity(IpAddr),
+    #[error("SNMPv3: unknown user {0:?}")]
+    UnknownUser(String),
+    #[error("SNMPv3: user {user:?} is not configured for {level}")]
+    UnsupportedSecLevel { user: String, level: SecurityLevel },
+    #[error("SNMPv3: wrong digest for user {0:?} (wrong auth password or protocol)")]
+    WrongDigest(String),
+    #[error("SNMPv3: decryption error for user {0:?} (wrong priv password or protocol)")]
+    DecryptionError(String),
+    #[error("SNMPv3: not in time window (engine {engine}, boots {boots}, time {time})")]
+    NotInTimeWindow {
+        engine: String,
+        boots: u32,
+        time: u32,
+    },
+    /// A discovery probe (an inform sender learning our engine ID):
+    /// answered with a Report, nothing to deliver.
+    #[error("SNMPv3 discovery probe, answered")]
+    Discovery,
 }
 
 /// Decodes one datagram into a trap (pure: tests and the fuzz test call it).
@@ -89,8 +120,9 @@ pub fn decode_trap(bytes: &[u8]) -> Result<ReceivedTrap, Rejected> {
             };
             let mge = Oid::parse("1.3.6.1.4.1.705.1.11").expect("valid");
             Ok(ReceivedTrap {
-                version: message.version,
+                version: message.version.into(),
                 community: message.community,
+                user: None,
                 mge_specific: (trap.enterprise == mge).then_some(trap.specific_trap),
                 oid,
                 agent_addr: Some(IpAddr::from(trap.agent_addr)),
@@ -99,12 +131,12 @@ pub fn decode_trap(bytes: &[u8]) -> Result<ReceivedTrap, Rejected> {
                 inform: None,
             })
         }
-        Pdu::Common(pdu) => decode_v2(message.version, message.community, pdu),
+        Pdu::Common(pdu) => decode_v2(message.version.into(), message.community, pdu),
     }
 }
 
 fn decode_v2(
-    version: Version,
+    version: SnmpVersion,
     community: Vec<u8>,
     pdu: CommonPdu,
 ) -> Result<ReceivedTrap, Rejected> {
@@ -137,6 +169,7 @@ fn decode_v2(
     Ok(ReceivedTrap {
         version,
         community,
+        user: None,
         oid,
         agent_addr,
         uptime,
@@ -164,15 +197,17 @@ pub fn inform_response(bytes: &[u8]) -> Option<Vec<u8>> {
 #[derive(Debug, Clone)]
 pub struct Route {
     pub ups_id: String,
-    pub community: String,
+    /// The community v1/v2c traps must carry; `None`: refused (a v3 UPS).
+    pub community: Option<String>,
     pub ack: bool,
 }
 
-/// Source address → UPS.
+/// Source address → UPS, and the SNMPv3 receiver.
 #[derive(Debug, Clone, Default)]
 pub struct Router {
     by_addr: HashMap<IpAddr, usize>,
     routes: Vec<Route>,
+    v3: Option<Arc<V3Receiver>>,
 }
 
 impl Router {
@@ -193,11 +228,38 @@ impl Router {
         router
     }
 
+    /// Accepts SNMPv3 traps and informs with `receiver`'s users.
+    pub fn with_v3(mut self, receiver: V3Receiver) -> Router {
+        self.v3 = Some(Arc::new(receiver));
+        self
+    }
+
+    /// Adds the SNMPv3 receiver the configuration asks for, if any
+    /// (`[[traps.users]]`, version 3 UPSes), and logs its engine ID.
+    pub fn with_v3_from(self, config: &Config) -> Router {
+        match V3Receiver::from_config(config) {
+            Some(receiver) => {
+                tracing::info!(
+                    engine_id = %v3::hex(receiver.engine_id()),
+                    users = receiver.users.len(),
+                    "SNMPv3 traps and informs accepted (informs: this is the engine ID)"
+                );
+                self.with_v3(receiver)
+            }
+            None => self,
+        }
+    }
+
+    /// The SNMPv3 receiver, if any.
+    pub fn v3(&self) -> Option<&V3Receiver> {
+        self.v3.as_deref()
+    }
+
     pub fn add(&mut self, ups: &UpsConfig, addrs: &[IpAddr]) {
         let index = self.routes.len();
         self.routes.push(Route {
             ups_id: ups.id.clone(),
-            community: ups.trap_community().to_string(),
+            community: ups.trap_community().map(str::to_string),
             ack: ups.trap_ack,
         });
         for addr in addrs {
@@ -216,7 +278,10 @@ impl Router {
             })
             .ok_or(Rejected::UnknownSource(source))?;
         let route = &self.routes[*index];
-        if trap.community != route.community.as_bytes() {
+        // A v3 trap was authenticated by its user already.
+        if trap.version != SnmpVersion::V3
+            && route.community.as_deref().map(str::as_bytes) != Some(trap.community.as_slice())
+        {
             return Err(Rejected::BadCommunity(source));
         }
         Ok(route)
@@ -271,6 +336,10 @@ pub fn deliver(
         "uptime": trap.uptime.map(|t| f64::from(t) / 100.0),
         "varbinds": decoded,
     });
+    let mut event = event;
+    if let (Some(user), Some(map)) = (&trap.user, event.as_object_mut()) {
+        map.insert("user".to_string(), Json::String(user.clone()));
+    }
     Delivery {
         ups_id: route.ups_id.clone(),
         event,
@@ -360,6 +429,16 @@ pub struct TrapStats {
     pub bad_community: AtomicU64,
     /// Deliveries lost because the gateway's queue was full.
     pub overflow: AtomicU64,
+    /// SNMPv3 drops.
+    pub unknown_user: AtomicU64,
+    pub unsupported_security_level: AtomicU64,
+    pub wrong_digest: AtomicU64,
+    pub decryption_error: AtomicU64,
+    pub not_in_time_window: AtomicU64,
+    /// SNMPv3 discovery probes answered (inform senders).
+    pub discoveries: AtomicU64,
+    /// SNMPv3 Reports sent (discovery included).
+    pub reports_sent: AtomicU64,
 }
 
 impl TrapStats {
@@ -375,6 +454,15 @@ impl TrapStats {
                 "unknown_source": get(&self.unknown_source),
                 "bad_community": get(&self.bad_community),
                 "overflow": get(&self.overflow),
+                "unknown_user": get(&self.unknown_user),
+                "unsupported_security_level": get(&self.unsupported_security_level),
+                "wrong_digest": get(&self.wrong_digest),
+                "decryption_error": get(&self.decryption_error),
+                "not_in_time_window": get(&self.not_in_time_window),
+            },
+            "v3": {
+                "discoveries": get(&self.discoveries),
+                "reports_sent": get(&self.reports_sent),
             },
         })
     }
@@ -386,6 +474,16 @@ impl TrapStats {
             Rejected::NotATrap(_) => &self.not_a_trap,
             Rejected::UnknownSource(_) => &self.unknown_source,
             Rejected::BadCommunity(_) => &self.bad_community,
+            Rejected::UnknownUser(_) => &self.unknown_user,
+            Rejected::UnsupportedSecLevel { .. } => &self.unsupported_security_level,
+            Rejected::WrongDigest(_) => &self.wrong_digest,
+            Rejected::DecryptionError(_) => &self.decryption_error,
+            Rejected::NotInTimeWindow { .. } => &self.not_in_time_window,
+            Rejected::Discovery => {
+                self.discoveries.fetch_add(1, Ordering::Relaxed);
+                debug!(%source, "SNMPv3 discovery probe answered");
+                return;
+            }
         };
         let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
         if is_power_of_ten(n) {
@@ -427,10 +525,16 @@ pub async fn listen(
         };
         stats.received.fetch_add(1, Ordering::Relaxed);
         let bytes = &buf[..len];
-        match accept(bytes, source, &router) {
-            Ok((trap, route)) => {
+        let (accepted, report) = accept(bytes, source, &router);
+        if let Some(report) = report {
+            if socket.send_to(&report, source).await.is_ok() {
+                stats.reports_sent.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        match accepted {
+            Ok((trap, route, v3_response)) => {
                 if trap.inform.is_some() {
-                    if let Some(response) = inform_response(bytes) {
+                    if let Some(response) = v3_response.or_else(|| inform_response(bytes)) {
                         if socket.send_to(&response, source).await.is_ok() {
                             stats.informs_answered.fetch_add(1, Ordering::Relaxed);
                         }
@@ -448,20 +552,382 @@ pub async fn listen(
     }
 }
 
+/// A routed trap, with the SNMPv3 Response an inform is owed.
+type Accepted<'r> = (ReceivedTrap, &'r Route, Option<Vec<u8>>);
+
+/// Decodes and routes one datagram; the second value is a Report to send
+/// back whatever happens (SNMPv3 discovery and failures of informs).
 fn accept<'r>(
     bytes: &[u8],
     source: SocketAddr,
     router: &'r Router,
-) -> Result<(ReceivedTrap, &'r Route), Rejected> {
-    let trap = decode_trap(bytes)?;
-    let route = router.route(source.ip(), &trap)?;
-    Ok((trap, route))
+) -> (Result<Accepted<'r>, Rejected>, Option<Vec<u8>>) {
+    if v3::peek_version(bytes) != Some(v3::VERSION) {
+        let accepted = decode_trap(bytes).and_then(|trap| {
+            router
+                .route(source.ip(), &trap)
+                .map(|route| (trap, route, None))
+        });
+        return (accepted, None);
+    }
+    let Some(receiver) = router.v3() else {
+        let why = Rejected::UnknownUser(
+            "(none configured: add [[traps.users]] or a version 3 UPS)".to_string(),
+        );
+        return (Err(why), None);
+    };
+    let received = receiver.receive(bytes);
+    let accepted = received.trap.and_then(|trap| {
+        router
+            .route(source.ip(), &trap)
+            .map(|route| (trap, route, received.response))
+    });
+    (accepted, received.report)
+}
+
+// ------------------------------------------------------------------ SNMPv3
+
+/// Most (user, engine) key sets and sender engines remembered.
+const V3_CACHE_LIMIT: usize = 1024;
+
+/// One user of the listener's table.
+#[derive(Debug, Clone)]
+struct TrapUser {
+    user: UsmUser,
+    /// Only from this sender engine (v3 traps).
+    engine: Option<Vec<u8>>,
+}
+
+/// The SNMPv3 side of the trap listener.
+pub struct V3Receiver {
+    engine_id: Vec<u8>,
+    boots: u32,
+    started: std::time::Instant,
+    users: Vec<TrapUser>,
+    state: Mutex<V3State>,
+}
+
+#[derive(Default)]
+struct V3State {
+    /// Keys per (user index, engine ID): localised once per engine.
+    keys: HashMap<(usize, Vec<u8>), LocalKeys>,
+    /// Latest (boots, time) per sender engine (RFC 3414 §3.2.7.b).
+    senders: HashMap<Vec<u8>, (u32, u32)>,
+    /// Report counter values.
+    reports: HashMap<ReportKind, u32>,
+}
+
+impl std::fmt::Debug for V3Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("V3Receiver")
+            .field("engine_id", &v3::hex(&self.engine_id))
+            .field("boots", &self.boots)
+            .field("users", &self.users)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the listener makes of one SNMPv3 datagram.
+#[derive(Debug)]
+pub struct V3Received {
+    pub trap: Result<ReceivedTrap, Rejected>,
+    /// The Response an accepted inform is owed (sent once routed).
+    pub response: Option<Vec<u8>>,
+    /// A Report to send back at once.
+    pub report: Option<Vec<u8>>,
+}
+
+impl V3Receiver {
+    /// A receiver with its own `engine_id` and `users` (each optionally
+    /// restricted to one sender engine). Engine boots come from the clock
+    /// (seconds since 2020), so they grow across restarts without storage.
+    pub fn new(engine_id: Vec<u8>, users: Vec<(UsmUser, Option<Vec<u8>>)>) -> V3Receiver {
+        let since_2020 = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .saturating_sub(1_577_836_800);
+        V3Receiver {
+            engine_id,
+            boots: u32::try_from(since_2020)
+                .unwrap_or(v3::MAX_ENGINE_VALUE - 1)
+                .clamp(1, v3::MAX_ENGINE_VALUE - 1),
+            started: std::time::Instant::now(),
+            users: users
+                .into_iter()
+                .map(|(user, engine)| TrapUser { user, engine })
+                .collect(),
+            state: Mutex::new(V3State::default()),
+        }
+    }
+
+    /// From the configuration: `[[traps.users]]` and the user of every
+    /// `version = "3"` UPS. `None` when there is no v3 user at all.
+    pub fn from_config(config: &Config) -> Option<V3Receiver> {
+        let mut users = Vec::new();
+        for user in &config.traps.users {
+            match user.usm_user() {
+                Ok(usm) => users.push((usm, user.engine())),
+                Err(error) => warn!(%error, "trap user skipped"),
+            }
+        }
+        for ups in &config.ups {
+            match ups.usm_users() {
+                Ok(Some((user, _))) => users.push((user, None)),
+                Ok(None) => {}
+                Err(error) => warn!(%error, "v3 user of the UPS skipped for traps"),
+            }
+        }
+        if users.is_empty() {
+            return None;
+        }
+        let engine_id = config.traps.engine_id(&config.gateway.id);
+        Some(V3Receiver::new(engine_id, users))
+    }
+
+    /// The listener's engine ID (cards sending informs need it).
+    pub fn engine_id(&self) -> &[u8] {
+        &self.engine_id
+    }
+
+    /// The listener's (boots, time) now.
+    pub fn engine_time(&self) -> (u32, u32) {
+        let time = u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX);
+        (self.boots, time.min(v3::MAX_ENGINE_VALUE))
+    }
+
+    /// Processes one SNMPv3 datagram (pure apart from the key and time
+    /// caches: tests call it directly).
+    pub fn receive(&self, bytes: &[u8]) -> V3Received {
+        let mut report = None;
+        let trap = self.process(bytes, &mut report);
+        let (trap, response) = match trap {
+            Ok((trap, response)) => (Ok(trap), response),
+            Err(why) => (Err(why), None),
+        };
+        V3Received {
+            trap,
+            response,
+            report,
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, V3State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn process(
+        &self,
+        bytes: &[u8],
+        report: &mut Option<Vec<u8>>,
+    ) -> Result<(ReceivedTrap, Option<Vec<u8>>), Rejected> {
+        let incoming = Incoming::parse(bytes).map_err(|e| Rejected::Malformed(e.to_string()))?;
+        let user_name = String::from_utf8_lossy(&incoming.usm.user).into_owned();
+        let ours = incoming.usm.engine_id == self.engine_id;
+        let confirmed = incoming.reportable();
+        // RFC 3414 §3.2.3: a confirmed-class message (an inform, or a
+        // discovery probe for one) names us, or learns our engine ID.
+        if confirmed && !ours {
+            *report = self.report(&incoming, ReportKind::UnknownEngineId, &LocalKeys::none());
+            return Err(Rejected::Discovery);
+        }
+        let fail =
+            |kind: ReportKind, keys: &LocalKeys, why: Rejected, report: &mut Option<Vec<u8>>| {
+                if confirmed {
+                    *report = self.report(&incoming, kind, keys);
+                }
+                why
+            };
+        let named: Vec<usize> = (0..self.users.len())
+            .filter(|&i| self.users[i].user.name() == incoming.usm.user.as_slice())
+            .filter(|&i| {
+                ours || self.users[i]
+                    .engine
+                    .as_ref()
+                    .is_none_or(|e| *e == incoming.usm.engine_id)
+            })
+            .collect();
+        if named.is_empty() {
+            let why = Rejected::UnknownUser(user_name);
+            return Err(fail(
+                ReportKind::UnknownUserName,
+                &LocalKeys::none(),
+                why,
+                report,
+            ));
+        }
+        let level = incoming.level();
+        let candidates: Vec<usize> = named
+            .into_iter()
+            .filter(|&i| self.users[i].user.level() == level)
+            .collect();
+        if candidates.is_empty() {
+            let why = Rejected::UnsupportedSecLevel {
+                user: user_name,
+                level,
+            };
+            return Err(fail(
+                ReportKind::UnsupportedSecLevel,
+                &LocalKeys::none(),
+                why,
+                report,
+            ));
+        }
+        let engine = if ours {
+            self.engine_id.clone()
+        } else {
+            incoming.usm.engine_id.clone()
+        };
+        if engine.is_empty() {
+            return Err(Rejected::Malformed(
+                "SNMPv3 trap without an engine ID".into(),
+            ));
+        }
+        let keys = candidates
+            .iter()
+            .map(|&i| self.keys(i, &engine))
+            .find(|keys| level == SecurityLevel::NoAuthNoPriv || incoming.verify(keys).is_ok());
+        let Some(keys) = keys else {
+            let why = Rejected::WrongDigest(user_name);
+            return Err(fail(
+                ReportKind::WrongDigest,
+                &LocalKeys::none(),
+                why,
+                report,
+            ));
+        };
+        if level != SecurityLevel::NoAuthNoPriv {
+            self.check_time(&incoming, ours).map_err(|why| {
+                fail(
+                    ReportKind::NotInTimeWindow,
+                    &keys.without_privacy(),
+                    why,
+                    report,
+                )
+            })?;
+        }
+        let scoped = incoming.scoped_pdu(&keys).map_err(|e| match e {
+            V3Error::Crypto(_) => fail(
+                ReportKind::DecryptionError,
+                &LocalKeys::none(),
+                Rejected::DecryptionError(user_name.clone()),
+                report,
+            ),
+            other => Rejected::Malformed(other.to_string()),
+        })?;
+        let request_id = scoped.pdu.request_id;
+        let varbinds = scoped.pdu.varbinds.clone();
+        let mut trap = decode_v2(SnmpVersion::V3, Vec::new(), scoped.pdu)?;
+        trap.user = Some(user_name);
+        let response = match trap.inform {
+            Some(_) => {
+                let (boots, time) = self.engine_time();
+                let usm = UsmParams {
+                    engine_id: self.engine_id.clone(),
+                    boots,
+                    time,
+                    user: incoming.usm.user.clone(),
+                };
+                let pdu = CommonPdu::new(PduKind::Response, request_id, varbinds);
+                let scoped = ScopedPdu {
+                    context_engine_id: scoped.context_engine_id,
+                    context_name: scoped.context_name,
+                    pdu,
+                };
+                v3::encode(incoming.msg_id, false, &usm, &keys, &scoped).ok()
+            }
+            None => None,
+        };
+        Ok((trap, response))
+    }
+
+    /// The keys of user `index` for `engine`, localised once.
+    fn keys(&self, index: usize, engine: &[u8]) -> LocalKeys {
+        let mut state = self.state();
+        if state.keys.len() >= V3_CACHE_LIMIT {
+            state.keys.clear();
+        }
+        state
+            .keys
+            .entry((index, engine.to_vec()))
+            .or_insert_with(|| self.users[index].user.localize(engine))
+            .clone()
+    }
+
+    /// RFC 3414 §3.2.7: as the authoritative engine for informs (`ours`),
+    /// and as the non-authoritative one for traps.
+    fn check_time(&self, incoming: &Incoming<'_>, ours: bool) -> Result<(), Rejected> {
+        let (boots, time) = (incoming.usm.boots, incoming.usm.time);
+        let outside = || Rejected::NotInTimeWindow {
+            engine: v3::hex(&incoming.usm.engine_id),
+            boots,
+            time,
+        };
+        if ours {
+            let (our_boots, our_time) = self.engine_time();
+            if boots != our_boots || time.abs_diff(our_time) > v3::TIME_WINDOW {
+                return Err(outside());
+            }
+            return Ok(());
+        }
+        let mut state = self.state();
+        if state.senders.len() >= V3_CACHE_LIMIT {
+            state.senders.clear();
+        }
+        let latest = state
+            .senders
+            .entry(incoming.usm.engine_id.clone())
+            .or_insert((boots, time));
+        if boots == v3::MAX_ENGINE_VALUE
+            || boots < latest.0
+            || (boots == latest.0 && time.saturating_add(v3::TIME_WINDOW) < latest.1)
+        {
+            return Err(outside());
+        }
+        if boots > latest.0 || (boots == latest.0 && time > latest.1) {
+            *latest = (boots, time);
+        }
+        Ok(())
+    }
+
+    /// A Report for a confirmed-class message (RFC 3414 §3.2 step 3-8):
+    /// unauthenticated, except `notInTimeWindow` (authNoPriv with `keys`).
+    fn report(
+        &self,
+        incoming: &Incoming<'_>,
+        kind: ReportKind,
+        keys: &LocalKeys,
+    ) -> Option<Vec<u8>> {
+        let value = {
+            let mut state = self.state();
+            let counter = state.reports.entry(kind).or_insert(0);
+            *counter = counter.wrapping_add(1);
+            *counter
+        };
+        // The request id, when the scoped PDU can be read in the clear.
+        let request_id = incoming
+            .scoped_pdu(&LocalKeys::none())
+            .map_or(0, |s| s.pdu.request_id);
+        let (boots, time) = self.engine_time();
+        let usm = UsmParams {
+            engine_id: self.engine_id.clone(),
+            boots,
+            time,
+            user: incoming.usm.user.clone(),
+        };
+        let scoped = ScopedPdu {
+            context_engine_id: self.engine_id.clone(),
+            context_name: Vec::new(),
+            pdu: kind.report(request_id, value),
+        };
+        v3::encode(incoming.msg_id, false, &usm, keys, &scoped).ok()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::snmp::TrapV1;
+    use crate::snmp::Version;
 
     fn v1_trap(community: &str, specific: i64) -> Vec<u8> {
         let trap = TrapV1 {
@@ -643,6 +1109,223 @@ mod tests {
             accepted > 100 && rejected > 20_000,
             "accepted {accepted}, rejected {rejected}"
         );
+    }
+
+    mod v3_listener {
+        use super::*;
+        use crate::snmp::usm::{AuthProtocol, PrivProtocol};
+
+        const LISTENER: &[u8] = b"\x80\x00\x00\x00\x04listener";
+        const SENDER: &[u8] = b"\x80\x00\x00\x00\x04card-1";
+
+        fn user(auth: &str) -> UsmUser {
+            UsmUser::new(
+                "trapper",
+                Some((AuthProtocol::Sha256, auth)),
+                Some((PrivProtocol::Aes128, "privpass123")),
+            )
+            .unwrap()
+        }
+
+        fn receiver(restrict: Option<&[u8]>) -> V3Receiver {
+            V3Receiver::new(
+                LISTENER.to_vec(),
+                vec![(user("authpass123"), restrict.map(<[u8]>::to_vec))],
+            )
+        }
+
+        fn notification(kind: PduKind) -> CommonPdu {
+            let varbinds = vec![
+                (Oid::parse(SYS_UPTIME).unwrap(), Value::TimeTicks(7)),
+                (
+                    Oid::parse(SNMP_TRAP_OID).unwrap(),
+                    Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.2.1").unwrap()),
+                ),
+            ];
+            CommonPdu::new(kind, 31, varbinds)
+        }
+
+        fn message(
+            engine: &[u8],
+            boots: u32,
+            time: u32,
+            user: &UsmUser,
+            kind: PduKind,
+            reportable: bool,
+        ) -> Vec<u8> {
+            let usm = UsmParams {
+                engine_id: engine.to_vec(),
+                boots,
+                time,
+                user: user.name().to_vec(),
+            };
+            let scoped = ScopedPdu {
+                context_engine_id: SENDER.to_vec(),
+                context_name: Vec::new(),
+                pdu: notification(kind),
+            };
+            v3::encode(9, reportable, &usm, &user.localize(engine), &scoped).unwrap()
+        }
+
+        fn report_kind(bytes: &[u8]) -> (ReportKind, Vec<u8>) {
+            let incoming = Incoming::parse(bytes).unwrap();
+            let engine = incoming.usm.engine_id.clone();
+            let scoped = incoming.scoped_pdu(&LocalKeys::none()).unwrap();
+            (ReportKind::of(&scoped.pdu).unwrap(), engine)
+        }
+
+        #[test]
+        fn traps_are_authenticated_per_sender_engine() {
+            let receiver = receiver(None);
+            for engine in [SENDER, b"\x80\x00\x00\x00\x04card-2".as_slice()] {
+                let bytes = message(engine, 3, 100, &user("authpass123"), PduKind::TrapV2, false);
+                let received = receiver.receive(&bytes);
+                let trap = received.trap.unwrap();
+                assert_eq!(trap.version, SnmpVersion::V3);
+                assert_eq!(trap.user.as_deref(), Some("trapper"));
+                assert_eq!(trap.oid.to_string(), "1.3.6.1.2.1.33.2.1");
+                assert!(received.report.is_none() && received.response.is_none());
+            }
+            // Wrong key: dropped before decoding, no Report for a trap.
+            let bad = message(SENDER, 3, 100, &user("wrongpass1"), PduKind::TrapV2, false);
+            let received = receiver.receive(&bad);
+            assert_eq!(
+                received.trap.unwrap_err(),
+                Rejected::WrongDigest("trapper".into())
+            );
+            assert!(received.report.is_none());
+            // An old message of the same engine (boots went back): replay.
+            let old = message(SENDER, 2, 100, &user("authpass123"), PduKind::TrapV2, false);
+            assert!(matches!(
+                receiver.receive(&old).trap,
+                Err(Rejected::NotInTimeWindow { boots: 2, .. })
+            ));
+            // Keys were localised once per engine.
+            assert_eq!(receiver.state().keys.len(), 2);
+        }
+
+        #[test]
+        fn a_user_restricted_to_an_engine_is_unknown_elsewhere() {
+            let receiver = receiver(Some(SENDER));
+            let ok = message(SENDER, 1, 1, &user("authpass123"), PduKind::TrapV2, false);
+            assert!(receiver.receive(&ok).trap.is_ok());
+            let other = message(
+                b"\x80\x00\x00\x00\x04other",
+                1,
+                1,
+                &user("authpass123"),
+                PduKind::TrapV2,
+                false,
+            );
+            assert_eq!(
+                receiver.receive(&other).trap.unwrap_err(),
+                Rejected::UnknownUser("trapper".into())
+            );
+        }
+
+        #[test]
+        fn informs_discover_the_listener_and_get_a_response() {
+            let receiver = receiver(None);
+            // Discovery probe: empty engine ID, reportable, noAuthNoPriv.
+            let probe = v3::encode(
+                5,
+                true,
+                &UsmParams::default(),
+                &LocalKeys::none(),
+                &ScopedPdu {
+                    context_engine_id: Vec::new(),
+                    context_name: Vec::new(),
+                    pdu: CommonPdu::new(PduKind::Get, 5, Vec::new()),
+                },
+            )
+            .unwrap();
+            let received = receiver.receive(&probe);
+            assert_eq!(received.trap.unwrap_err(), Rejected::Discovery);
+            let (kind, engine) = report_kind(&received.report.unwrap());
+            assert_eq!(
+                (kind, engine.as_slice()),
+                (ReportKind::UnknownEngineId, LISTENER)
+            );
+
+            // The inform itself, in the listener's time window.
+            let (boots, time) = receiver.engine_time();
+            let inform = message(
+                LISTENER,
+                boots,
+                time,
+                &user("authpass123"),
+                PduKind::Inform,
+                true,
+            );
+            let received = receiver.receive(&inform);
+            let trap = received.trap.unwrap();
+            assert_eq!(trap.inform, Some(31));
+            let response = received.response.unwrap();
+            let incoming = Incoming::parse(&response).unwrap();
+            let keys = user("authpass123").localize(LISTENER);
+            incoming.verify(&keys).unwrap();
+            assert_eq!(incoming.level(), SecurityLevel::AuthPriv);
+            let pdu = incoming.scoped_pdu(&keys).unwrap().pdu;
+            assert_eq!((pdu.kind, pdu.request_id), (PduKind::Response, 31));
+
+            // Out of the window: an authenticated notInTimeWindow Report.
+            let stale = message(
+                LISTENER,
+                boots,
+                time + 1000,
+                &user("authpass123"),
+                PduKind::Inform,
+                true,
+            );
+            let received = receiver.receive(&stale);
+            assert!(matches!(
+                received.trap,
+                Err(Rejected::NotInTimeWindow { .. })
+            ));
+            let report = received.report.unwrap();
+            let incoming = Incoming::parse(&report).unwrap();
+            assert_eq!(incoming.level(), SecurityLevel::AuthNoPriv);
+            incoming.verify(&keys).unwrap();
+            assert_eq!(
+                (incoming.usm.boots, incoming.usm.time),
+                receiver.engine_time()
+            );
+
+            // A wrong key on an inform: a wrongDigest Report.
+            let bad = message(
+                LISTENER,
+                boots,
+                time,
+                &user("wrongpass1"),
+                PduKind::Inform,
+                true,
+            );
+            let received = receiver.receive(&bad);
+            assert_eq!(
+                report_kind(&received.report.unwrap()).0,
+                ReportKind::WrongDigest
+            );
+        }
+
+        #[test]
+        fn routed_v3_traps_skip_the_community_check() {
+            let mut ups = UpsConfig::new("rack1", "127.0.0.1", 161);
+            ups.version = SnmpVersion::V3;
+            let mut router = Router::default();
+            router.add(&ups, &["127.0.0.1".parse().unwrap()]);
+            let router = router.with_v3(receiver(None));
+            let bytes = message(SENDER, 1, 1, &user("authpass123"), PduKind::TrapV2, false);
+            let source: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+            let (accepted, report) = accept(&bytes, source, &router);
+            assert!(report.is_none());
+            let (trap, route, _) = accepted.unwrap();
+            let delivery = deliver(route, &trap, source, SystemTime::UNIX_EPOCH);
+            assert_eq!(delivery.event["version"], "3");
+            assert_eq!(delivery.event["user"], "trapper");
+            // v1/v2c traps for a v3 UPS without trap_community: refused.
+            let (refused, _) = accept(&v1_trap("public", 11), source, &router);
+            assert!(matches!(refused, Err(Rejected::BadCommunity(_))));
+        }
     }
 
     #[test]

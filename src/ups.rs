@@ -27,6 +27,9 @@ pub enum UpsError {
     },
     #[error(transparent)]
     Snmp(#[from] SnmpError),
+    /// SNMPv3 credentials that cannot be used (an unvalidated config).
+    #[error("SNMPv3 credentials: {0}")]
+    Credentials(String),
     #[error(
         "{target} answers SNMP but serves none of the UPS MIBs (RFC 1628 1.3.6.1.2.1.33, MGE 1.3.6.1.4.1.705.1, PowerNet 1.3.6.1.4.1.318.1.1.1)"
     )]
@@ -45,7 +48,7 @@ impl Ups {
     /// (unless the config forces them).
     pub async fn connect(config: &UpsConfig) -> Result<Ups, UpsError> {
         let target = resolve(&config.host, config.port).await?;
-        let mut client = Client::new(client_options(config, target))?;
+        let mut client = Client::new(client_options(config, target)?)?;
         let capabilities = match config.forced_mibs() {
             Some(mibs) => Capabilities { mibs },
             None => probe::detect(&mut client).await?,
@@ -89,16 +92,26 @@ impl Ups {
     }
 }
 
-/// The client settings of a UPS entry.
-pub fn client_options(config: &UpsConfig, target: SocketAddr) -> ClientOptions {
+/// The client settings of a UPS entry (SNMPv3: its users, whose master
+/// keys are derived from the passwords once per process).
+pub fn client_options(config: &UpsConfig, target: SocketAddr) -> Result<ClientOptions, UpsError> {
     let mut options = ClientOptions::new(target);
-    options.version = config.version;
+    if let Some(version) = config.version.community() {
+        options.version = version;
+    }
+    if let Some((user, write_user)) = config.usm_users().map_err(UpsError::Credentials)? {
+        options.usm = Some(crate::snmp::UsmOptions {
+            user,
+            write_user,
+            context: config.context.clone(),
+        });
+    }
     options.community = config.community.clone();
     options.timeout = Duration::from_millis(config.timeout_ms);
     options.retries = config.retries;
     options.max_pdu_bytes = config.max_pdu_bytes;
     options.max_repetitions = config.max_repetitions;
-    options
+    Ok(options)
 }
 
 /// Resolves `host:port` (names, IPv4, IPv6) to the first address.
@@ -168,9 +181,15 @@ impl Outcome {
 }
 
 /// The agent's refusal, with the likely cause for the usual suspects.
-fn describe_set_error(error: &SnmpError) -> String {
+fn describe_set_error(error: &SnmpError, v3: bool) -> String {
     use crate::snmp::ErrorStatus;
     let hint = match error {
+        SnmpError::Agent {
+            status:
+                ErrorStatus::NoAccess | ErrorStatus::AuthorizationError | ErrorStatus::NotWritable,
+            ..
+        } if v3 => " (the SNMPv3 write_user, or user, needs write access on the card)",
+        _ if v3 => "",
         SnmpError::Agent {
             status: ErrorStatus::NoAccess | ErrorStatus::AuthorizationError,
             ..
@@ -346,7 +365,7 @@ impl<S: UpsSink> UpsTask<S> {
             mibs: &ups.capabilities().mibs,
         };
         let plan = command::plan(&action, &view, &self.policy)
-            .map_err(|e| Outcome::failed(e.kind(), e.to_string()))?;
+            .map_err(|e| Outcome::failed(e.kind(), e.message().to_string()))?;
         self.confirm(&plan)?;
         let varbinds = self.plan_varbinds(&plan).await?;
         let community = self.config.write_community.clone();
@@ -354,7 +373,10 @@ impl<S: UpsSink> UpsTask<S> {
         ups.client_mut()
             .set(&community, &varbinds)
             .await
-            .map_err(|e| Outcome::failed("snmp", describe_set_error(&e)))?;
+            .map_err(|e| {
+                let v3 = self.config.version == crate::snmp::SnmpVersion::V3;
+                Outcome::failed("snmp", describe_set_error(&e, v3))
+            })?;
         let readback = self.read_back(&plan).await;
         self.make_due(&plan.pages());
         let requested: serde_json::Map<String, serde_json::Value> = plan
@@ -603,7 +625,10 @@ impl<S: UpsSink> UpsTask<S> {
                 }
             }
         }
-        self.publish(read, refresh);
+        // A refresh re-publishes every page, not only those read now: fast
+        // pages must not wait for the next refresh (HA's expire_after).
+        let publish = if refresh { self.pages.keys().copied().collect() } else { read };
+        self.publish(publish, refresh);
         self.announce_shape_if_changed(due);
         self.health.failures = 0;
         self.health.last_error = None;

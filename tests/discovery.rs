@@ -619,7 +619,9 @@ fn check_writable(naming: &Naming, ups_id: &str, at: &str, id: &str, c: &Json, p
             assert!(
                 legal.iter().any(|(d, l)| {
                     let labels = writable_labels(d, l);
-                    options.iter().all(|o| labels.contains(o))
+                    options
+                        .iter()
+                        .all(|o| labels.contains(&sent_option(c, o).as_str()))
                 }),
                 "{at}: options {options:?} are not labels one source may write"
             );
@@ -1195,7 +1197,7 @@ fn every_entity_sends_what_the_executor_accepts() {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|o| o.as_str().unwrap().to_string())
+                    .map(|o| sent_option(c, o.as_str().unwrap()))
                     .collect(),
                 "number" => {
                     let (min, max) = (c["min"].as_f64().unwrap(), c["max"].as_f64().unwrap());
@@ -1605,10 +1607,27 @@ fn expected_state(c: &Json, value: Option<&Json>) -> String {
     match value {
         Json::Null => none(),
         Json::String(s) => match c.get("options").and_then(Json::as_array) {
+            Some(options) if s == "none" && options.contains(&json!("(none)")) => "(none)".into(),
             Some(options) if !options.contains(value) => none(),
             _ => s.clone(),
         },
         other => other.to_string(),
+    }
+}
+
+/// What Home Assistant sends for a select option: the option, or what the
+/// component's `command_template` makes of it (a label `none` is offered as
+/// `(none)`, which Home Assistant's select would take for "unknown").
+fn sent_option(c: &Json, option: &str) -> String {
+    match c.get("command_template").and_then(Json::as_str) {
+        Some(template) => {
+            assert_eq!(
+                template, "{{ 'none' if value == '(none)' else value }}",
+                "the only command template"
+            );
+            if option == "(none)" { "none" } else { option }.to_string()
+        }
+        None => option.to_string(),
     }
 }
 

@@ -211,7 +211,7 @@ pub static FIELDS: &[Field] = &[
     scalar(Input, "bad", "Input bad", None, PROBLEM, &[
         src(Mge, "upsmgInputBadStatus", "1.3.6.1.4.1.705.1.6.3", YES_NO),
     ]),
-    scalar(Input, "transfer_reason", "Last transfer reason", None, STATE, &[
+    scalar(Input, "transfer_reason", "Last transfer reason", None, STATE.diagnostic(), &[
         src(Mge, "upsmgInputLineFailCause", "1.3.6.1.4.1.705.1.6.4", labels(&[(1, "no"), (2, "out_of_tolerance_voltage"), (3, "out_of_tolerance_frequency"), (4, "utility_off")])),
         src(PowerNet, "upsAdvInputLineFailCause", "1.3.6.1.4.1.318.1.1.1.3.2.5", labels(&[
             (1, "no_transfer"), (2, "high_line_voltage"), (3, "brownout"), (4, "blackout"), (5, "small_momentary_sag"),
@@ -230,7 +230,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsHighPrecInputMinLineVoltage", "1.3.6.1.4.1.318.1.1.1.3.3.3", TENTHS).gauge(),
         src(PowerNet, "upsAdvInputMinLineVoltage", "1.3.6.1.4.1.318.1.1.1.3.2.3", INT).gauge(),
     ]),
-    scalar(Input, "frequency", "Input frequency", Some(Hertz), FREQUENCY, &[
+    scalar(Input, "frequency", "Input frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
         src(PowerNet, "upsHighPrecInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.3.4", TENTHS).gauge(),
         src(PowerNet, "upsAdvInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.2.4", INT).gauge(),
     ]),
@@ -238,15 +238,15 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsInputVoltage", "1.3.6.1.2.1.33.1.3.3.1.3", INT).tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy/Delta send tenths (Q2)"),
         src(Mge, "mginputVoltage", "1.3.6.1.4.1.705.1.6.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
     ]),
-    column(Input, "lines", "frequency", "Input frequency", Some(Hertz), FREQUENCY, &[
+    column(Input, "lines", "frequency", "Input frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
         src(Rfc1628, "upsInputFrequency", "1.3.6.1.2.1.33.1.3.3.1.2", TENTHS),
         src(Mge, "mginputFrequency", "1.3.6.1.4.1.705.1.6.2.1.3", TENTHS),
     ]),
-    column(Input, "lines", "current", "Input current", Some(Ampere), CURRENT, &[
+    column(Input, "lines", "current", "Input current", Some(Ampere), CURRENT.diagnostic(), &[
         src(Rfc1628, "upsInputCurrent", "1.3.6.1.2.1.33.1.3.3.1.4", TENTHS),
         src(Mge, "mginputCurrent", "1.3.6.1.4.1.705.1.6.2.1.6", TENTHS),
     ]),
-    column(Input, "lines", "power", "Input power", Some(Watt), POWER, &[
+    column(Input, "lines", "power", "Input power", Some(Watt), POWER.diagnostic(), &[
         src(Rfc1628, "upsInputTruePower", "1.3.6.1.2.1.33.1.3.3.1.5", INT),
     ]),
     column(Input, "lines", "voltage_min", "Input voltage minimum", Some(Volt), VOLTAGE.diagnostic(), &[
@@ -291,7 +291,7 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsOutputNumLines", "1.3.6.1.2.1.33.1.4.3", INT),
         src(Mge, "upsmgOutputPhaseNum", "1.3.6.1.4.1.705.1.7.1", INT),
     ]),
-    scalar(Output, "frequency", "Output frequency", Some(Hertz), FREQUENCY, &[
+    scalar(Output, "frequency", "Output frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
         src(PowerNet, "upsHighPrecOutputFrequency", "1.3.6.1.4.1.318.1.1.1.4.3.2", TENTHS).gauge(),
         src(Rfc1628, "upsOutputFrequency", "1.3.6.1.2.1.33.1.4.2", TENTHS),
         src(PowerNet, "upsAdvOutputFrequency", "1.3.6.1.4.1.318.1.1.1.4.2.2", INT).gauge(),
@@ -300,7 +300,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsHighPrecOutputVoltage", "1.3.6.1.4.1.318.1.1.1.4.3.1", TENTHS).gauge(),
         src(PowerNet, "upsAdvOutputVoltage", "1.3.6.1.4.1.318.1.1.1.4.2.1", INT).gauge(),
     ]),
-    scalar(Output, "current", "Output current", Some(Ampere), CURRENT, &[
+    scalar(Output, "current", "Output current", Some(Ampere), CURRENT.diagnostic(), &[
         src(PowerNet, "upsHighPrecOutputCurrent", "1.3.6.1.4.1.318.1.1.1.4.3.4", TENTHS).gauge(),
         src(PowerNet, "upsAdvOutputCurrent", "1.3.6.1.4.1.318.1.1.1.4.2.4", INT).gauge(),
     ]),
@@ -308,7 +308,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsHighPrecOutputLoad", "1.3.6.1.4.1.318.1.1.1.4.3.3", TENTHS).gauge(),
         src(PowerNet, "upsAdvOutputLoad", "1.3.6.1.4.1.318.1.1.1.4.2.3", INT).gauge(),
     ]),
-    scalar(Output, "power", "Output power", Some(Watt), POWER, &[
+    scalar(Output, "power", "Output power", Some(Watt), POWER.diagnostic(), &[
         src(PowerNet, "upsAdvOutputActivePower", "1.3.6.1.4.1.318.1.1.1.4.2.8", INT),
     ]),
     scalar(Output, "on_battery", "On battery", None, FLAG, &[
@@ -345,11 +345,11 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsOutputVoltage", "1.3.6.1.2.1.33.1.4.4.1.2", INT).tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy sends tenths (Q2)"),
         src(Mge, "mgoutputVoltage", "1.3.6.1.4.1.705.1.7.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
     ]),
-    column(Output, "lines", "current", "Output current", Some(Ampere), CURRENT, &[
+    column(Output, "lines", "current", "Output current", Some(Ampere), CURRENT.diagnostic(), &[
         src(Rfc1628, "upsOutputCurrent", "1.3.6.1.2.1.33.1.4.4.1.3", TENTHS),
         src(Mge, "mgoutputCurrent", "1.3.6.1.4.1.705.1.7.2.1.5", TENTHS),
     ]),
-    column(Output, "lines", "power", "Output power", Some(Watt), POWER, &[
+    column(Output, "lines", "power", "Output power", Some(Watt), POWER.diagnostic(), &[
         src(Rfc1628, "upsOutputPower", "1.3.6.1.2.1.33.1.4.4.1.4", INT),
     ]),
     column(Output, "lines", "load", "Load", Some(Percent), MEASURE, &[
@@ -376,7 +376,7 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsBatteryStatus", "1.3.6.1.2.1.33.1.2.1", labels(&[(1, "unknown"), (2, "normal"), (3, "low"), (4, "depleted")])),
         src(PowerNet, "upsBasicBatteryStatus", "1.3.6.1.4.1.318.1.1.1.2.1.1", labels(&[(1, "unknown"), (2, "normal"), (3, "low"), (4, "fault"), (5, "not_present")])),
     ]),
-    scalar(Battery, "voltage", "Battery voltage", Some(Volt), VOLTAGE, &[
+    scalar(Battery, "voltage", "Battery voltage", Some(Volt), VOLTAGE.diagnostic(), &[
         src(PowerNet, "upsHighPrecBatteryActualVoltage", "1.3.6.1.4.1.318.1.1.1.2.3.4", TENTHS),
         src(Mge, "upsmgBatteryVoltage", "1.3.6.1.4.1.705.1.5.5", TENTHS),
         src(Rfc1628, "upsBatteryVoltage", "1.3.6.1.2.1.33.1.2.5", TENTHS),
@@ -387,7 +387,7 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsBatteryCurrent", "1.3.6.1.2.1.33.1.2.6", TENTHS).note("signed: negative while discharging"),
         src(Mge, "upsmgBatteryCurrent", "1.3.6.1.4.1.705.1.5.6", TENTHS),
     ]),
-    scalar(Battery, "temperature", "Battery temperature", Some(Celsius), TEMPERATURE, &[
+    scalar(Battery, "temperature", "Battery temperature", Some(Celsius), TEMPERATURE.diagnostic(), &[
         src(PowerNet, "upsHighPrecBatteryTemperature", "1.3.6.1.4.1.318.1.1.1.2.3.2", TENTHS).gauge().null_when(&[2_550]).note("2550 = no sensor"),
         src(Rfc1628, "upsBatteryTemperature", "1.3.6.1.2.1.33.1.2.7", INT),
         src(Mge, "upsmgBatteryTemperature", "1.3.6.1.4.1.705.1.5.7", INT),
@@ -551,7 +551,7 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "upsmgReceptaclesNum", "1.3.6.1.4.1.705.1.3.1", INT),
         src(PowerNet, "upsOutletGroupStatusTableSize", "1.3.6.1.4.1.318.1.1.1.12.1.1", INT),
     ]),
-    column(Receptacles, "receptacles", "name", "Name", None, INFO, &[
+    column(Receptacles, "receptacles", "name", "Name", None, Ha::new(Sensor), &[
         src(Mge, "mgreceptacleIdent", "1.3.6.1.4.1.705.1.3.2.1.4", TEXT).note("MIB says read-write; not offered"),
     ]),
     column(Receptacles, "receptacles", "type", "Type", None, INFO, &[
@@ -851,7 +851,7 @@ pub static FIELDS: &[Field] = &[
     scalar(Test, "start_diagnostics", "Start self test", None, PRESS.disabled(), &[
         src(Mge, "upsmgTestDiagnostics", "1.3.6.1.4.1.705.1.10.2", labels(&[(1, "default"), (2, "start")])).rw(Legal::Labels(&[2])),
     ]),
-    scalar(Test, "result", "Battery test result", None, STATE, &[
+    scalar(Test, "result", "Battery test result", None, STATE.diagnostic(), &[
         src(PowerNet, "upsAdvTestDiagnosticsResults", "1.3.6.1.4.1.318.1.1.1.7.2.3", labels(&[(1, "ok"), (2, "failed"), (3, "invalid_test"), (4, "in_progress")])),
         src(Mge, "upsmgTestBatteryResult", "1.3.6.1.4.1.705.1.10.11", labels(&[(1, "main_success"), (2, "main_failed"), (3, "secondary_success"), (4, "secondary_failed"), (5, "none")])),
         src(Rfc1628, "upsTestResultsSummary", "1.3.6.1.2.1.33.1.7.3", labels(&[

@@ -19,12 +19,35 @@
 //!
 //! Batches start at `max_pdu_bytes / BYTES_PER_VARBIND` varbinds; an
 //! agent's `tooBig` halves them for the rest of the client's life.
+//!
+//! With [`ClientOptions::usm`] the client speaks SNMPv3 (v2c PDUs inside
+//! USM messages, RFC 3412/3414):
+//!
+//! * the first request discovers the agent's engine (one noAuthNoPriv
+//!   probe answered by a Report carrying engine ID, boots and time); the
+//!   user's keys are then localised once for that engine and kept;
+//! * every message carries the engine's boots and the time estimated from
+//!   the last authentic one; a retransmission gets a new msgID and is
+//!   encrypted again; replies are matched by msgID, must be authentic at
+//!   the request's level and within the time window;
+//! * a Report `notInTimeWindow` (an agent reboot, a clock drift) resyncs
+//!   boots/time from the authenticated Report and the request is sent once
+//!   more; `unknownEngineID` (a replaced card) discovers again and retries
+//!   once; every other Report ends the exchange with a
+//!   [`SnmpError::Usm`] naming the problem (unknown user, wrong digest,
+//!   decryption error, unsupported security level, unknown context);
+//! * when an encrypted request gets no answer at all, one authNoPriv probe
+//!   tells a dead agent from one that drops what it cannot decrypt (net-snmp
+//!   does so for a wrong AES key instead of reporting it), and one probe in
+//!   the default context tells an unknown context apart.
 
 use crate::oid::Oid;
-use crate::snmp::Version;
 use crate::snmp::ber::EncodeError;
 use crate::snmp::message::{CommonPdu, DecodeError, ErrorStatus, Message, Pdu, PduKind};
+use crate::snmp::usm::{LocalKeys, SecurityLevel, UsmUser};
+use crate::snmp::v3::{self, Incoming, ReportKind, ScopedPdu, UsmParams, V3Error};
 use crate::snmp::value::{Value, VarBind};
+use crate::snmp::{SnmpVersion, Version};
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -50,9 +73,13 @@ const RECV_BUFFER: usize = 65_535;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientOptions {
     pub target: SocketAddr,
+    /// The community-based version (v1 or v2c); ignored with `usm`, which
+    /// always uses v2c PDUs.
     pub version: Version,
-    /// Read community, used by GET and walks.
+    /// Read community, used by GET and walks (not with `usm`).
     pub community: String,
+    /// SNMPv3 with these users instead of communities.
+    pub usm: Option<UsmOptions>,
     /// How long one attempt waits for its reply.
     pub timeout: Duration,
     /// Retransmissions after the first attempt.
@@ -72,12 +99,34 @@ impl ClientOptions {
             target,
             version: Version::V2c,
             community: "public".to_string(),
+            usm: None,
             timeout: Duration::from_secs(1),
             retries: 2,
             max_pdu_bytes: 1400,
             max_repetitions: 25,
         }
     }
+}
+
+impl ClientOptions {
+    /// The version on the wire.
+    pub fn snmp_version(&self) -> SnmpVersion {
+        match self.usm {
+            Some(_) => SnmpVersion::V3,
+            None => self.version.into(),
+        }
+    }
+}
+
+/// SNMPv3 settings of a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsmOptions {
+    /// The user of GETs and walks (and of SETs without `write_user`).
+    pub user: UsmUser,
+    /// The user of SETs, when it is another one.
+    pub write_user: Option<UsmUser>,
+    /// contextName of every request (usually empty).
+    pub context: String,
 }
 
 /// Counters since the client was created.
@@ -99,6 +148,10 @@ pub struct ClientStats {
     pub bytes_received: u64,
     /// Time from the last transmission to its accepted reply.
     pub last_rtt: Option<Duration>,
+    /// SNMPv3 engine discoveries (the first request, a replaced engine).
+    pub discoveries: u64,
+    /// SNMPv3 boots/time re-synchronisations after `notInTimeWindow`.
+    pub resyncs: u64,
 }
 
 /// What went wrong talking to an agent; every message names the target.
@@ -144,6 +197,57 @@ pub enum SnmpError {
         #[source]
         source: EncodeError,
     },
+    /// An SNMPv3 security problem: a Report from the agent, or what the
+    /// diagnostic probes found.
+    #[error("SNMP {target}: SNMPv3 user {user:?}: {problem}")]
+    Usm {
+        target: SocketAddr,
+        user: String,
+        problem: UsmProblem,
+    },
+    /// The agent answered, but every reply had to be discarded (SNMPv3:
+    /// not authentic, not decryptable, outside the time window).
+    #[error("SNMP {target}: every reply was discarded: {reason}")]
+    Discarded { target: SocketAddr, reason: String },
+}
+
+/// What an SNMPv3 exchange ran into, for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsmProblem {
+    #[error(
+        "unknown user name (usmStatsUnknownUserNames): the agent has no such user; check `user`"
+    )]
+    UnknownUser,
+    #[error("wrong digest (usmStatsWrongDigests): wrong auth_password or auth_protocol")]
+    WrongDigest,
+    #[error("decryption error (usmStatsDecryptionErrors): wrong priv_password or priv_protocol")]
+    DecryptionError,
+    #[error(
+        "decryption error: the agent answers authenticated requests but silently drops every encrypted one: wrong priv_password or priv_protocol (AES-192/256: also try the other key extension, aes256 <-> aes256c)"
+    )]
+    SilentDecryptionError,
+    #[error(
+        "not in time window (usmStatsNotInTimeWindows) even after re-synchronising engine boots and time"
+    )]
+    NotInTimeWindow,
+    #[error(
+        "unsupported security level (usmStatsUnsupportedSecLevels): the agent's user does not do {level}; check auth_protocol and priv_protocol"
+    )]
+    UnsupportedSecLevel { level: SecurityLevel },
+    #[error(
+        "not authorized (authorizationError): the agent's access control refuses this user at {level}; check the user's access level on the card (a user that must use privacy needs priv_protocol)"
+    )]
+    NotAuthorized { level: SecurityLevel },
+    #[error("unknown engine ID (usmStatsUnknownEngineIDs) even after a new discovery")]
+    UnknownEngineId,
+    #[error(
+        "unknown context {0:?}: the agent drops requests for it but answers the default context; check `context`"
+    )]
+    UnknownContext(String),
+    #[error("the agent reported {0} for context {1:?}; check `context`")]
+    Context(ReportKind, String),
+    #[error("the agent reported {0}")]
+    Report(String),
 }
 
 fn describe_oid(oid: &Option<Oid>) -> String {
@@ -158,7 +262,69 @@ pub struct Client {
     next_request_id: i32,
     max_varbinds: usize,
     stats: ClientStats,
-    buf: Vec<u8>,
+    /// SNMPv3: the agent's engine, once discovered.
+    engine: Option<Engine>,
+    next_msg_id: i32,
+}
+
+/// An SNMPv3 authoritative engine as this client knows it.
+#[derive(Debug)]
+struct Engine {
+    id: Vec<u8>,
+    boots: u32,
+    /// latestReceivedEngineTime, taken at `synced`.
+    time: u32,
+    synced: Instant,
+    /// The read user's keys, localised once for this engine.
+    read: LocalKeys,
+    /// The write user's keys, localised at its first SET.
+    write: Option<LocalKeys>,
+}
+
+impl Engine {
+    /// boots and the estimated engine time now.
+    fn now(&self) -> (u32, u32) {
+        let elapsed = u32::try_from(self.synced.elapsed().as_secs()).unwrap_or(u32::MAX);
+        (
+            self.boots,
+            self.time.saturating_add(elapsed).min(v3::MAX_ENGINE_VALUE),
+        )
+    }
+
+    fn set_time(&mut self, boots: u32, time: u32) {
+        self.boots = boots;
+        self.time = time;
+        self.synced = Instant::now();
+    }
+}
+
+/// A public view of the discovered engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineInfo {
+    pub id: Vec<u8>,
+    pub boots: u32,
+    /// The estimated engine time now.
+    pub time: u32,
+}
+
+/// What an SNMPv3 request ended with.
+enum V3Reply {
+    Response(CommonPdu),
+    Report(Option<ReportKind>, String),
+    /// Nothing usable within every attempt.
+    Silent {
+        attempts: u32,
+        after: Duration,
+        last_discard: Option<String>,
+    },
+}
+
+/// An accepted SNMPv3 datagram.
+enum V3Accepted {
+    Response(CommonPdu),
+    Report(Option<ReportKind>, String),
+    /// A discovery answer: engine ID, boots, time.
+    Engine(Vec<u8>, u32, u32),
 }
 
 /// Why a received datagram was not the reply we wait for.
@@ -167,6 +333,8 @@ enum Discard {
     Undecodable(DecodeError),
     Unexpected(&'static str),
     Stale(i32),
+    V3(V3Error),
+    Insecure(&'static str),
 }
 
 impl std::fmt::Display for Discard {
@@ -176,6 +344,8 @@ impl std::fmt::Display for Discard {
             Discard::Undecodable(err) => write!(f, "undecodable: {err}"),
             Discard::Unexpected(what) => f.write_str(what),
             Discard::Stale(id) => write!(f, "stale request id {id}"),
+            Discard::V3(err) => write!(f, "{err}"),
+            Discard::Insecure(why) => f.write_str(why),
         }
     }
 }
@@ -212,9 +382,10 @@ impl Client {
             next_request_id: initial_request_id(),
             max_varbinds,
             stats: ClientStats::default(),
-            buf: vec![0; RECV_BUFFER],
             socket,
             opts,
+            engine: None,
+            next_msg_id: initial_request_id(),
         })
     }
 
@@ -229,6 +400,27 @@ impl Client {
     /// Current varbinds per request (shrinks on `tooBig`).
     pub fn max_varbinds(&self) -> usize {
         self.max_varbinds
+    }
+
+    /// SNMPv3: the agent's engine, once discovered.
+    pub fn engine(&self) -> Option<EngineInfo> {
+        self.engine.as_ref().map(|e| {
+            let (boots, time) = e.now();
+            EngineInfo {
+                id: e.id.clone(),
+                boots,
+                time,
+            }
+        })
+    }
+
+    /// The PDU rules in use: v1, or v2c (also inside v3 messages).
+    fn pdu_version(&self) -> Version {
+        if self.opts.usm.is_some() {
+            Version::V2c
+        } else {
+            self.opts.version
+        }
     }
 
     /// GETs `oids`, packing many per PDU. Returns the varbinds that exist,
@@ -256,7 +448,7 @@ impl Client {
         let mut pending = oids.to_vec();
         while !pending.is_empty() {
             let request = CommonPdu::new(PduKind::GetNext, 0, null_varbinds(&pending));
-            let reply = self.exchange(self.read_community(), request).await?;
+            let reply = self.exchange(None, request).await?;
             match reply.error_status {
                 ErrorStatus::NoError => return Ok(present(reply.varbinds)),
                 ErrorStatus::NoSuchName => {
@@ -284,7 +476,7 @@ impl Client {
             let Some(chunk) = active.chunks(self.max_varbinds).next() else {
                 break;
             };
-            let round = match self.opts.version {
+            let round = match self.pdu_version() {
                 Version::V2c => self.bulk_round(&mut walks, chunk, &mut found).await?,
                 Version::V1 => self.next_round(&mut walks, chunk, &mut found).await?,
             };
@@ -301,7 +493,8 @@ impl Client {
         Ok(found.into_iter().collect())
     }
 
-    /// Sends one SET with `community` and returns the agent's varbinds.
+    /// Sends one SET with `community` (SNMPv3: as the write user, else the
+    /// user; `community` is not used) and returns the agent's varbinds.
     ///
     /// A retransmitted SET may be applied twice by agents that do not
     /// cache replies; set `retries` to 0 for non-idempotent writes.
@@ -311,9 +504,7 @@ impl Client {
         varbinds: &[VarBind],
     ) -> Result<Vec<VarBind>, SnmpError> {
         let request = CommonPdu::new(PduKind::Set, 0, varbinds.to_vec());
-        let reply = self
-            .exchange(community.as_bytes().to_vec(), request)
-            .await?;
+        let reply = self.exchange(Some(community), request).await?;
         if reply.error_status != ErrorStatus::NoError {
             let oids: Vec<Oid> = varbinds.iter().map(|(oid, _)| oid.clone()).collect();
             return Err(self.agent_error(&reply, &oids));
@@ -327,7 +518,7 @@ impl Client {
         let mut pending = oids.to_vec();
         while !pending.is_empty() {
             let request = CommonPdu::new(PduKind::Get, 0, null_varbinds(&pending));
-            let reply = self.exchange(self.read_community(), request).await?;
+            let reply = self.exchange(None, request).await?;
             match reply.error_status {
                 ErrorStatus::NoError => return Ok(Batch::Done(present(reply.varbinds))),
                 ErrorStatus::TooBig => return Ok(Batch::TooBig),
@@ -355,7 +546,7 @@ impl Client {
             .max(1);
         let cursors: Vec<Oid> = chunk.iter().map(|&i| walks[i].cursor.clone()).collect();
         let request = CommonPdu::get_bulk(0, 0, repetitions as u32, null_varbinds(&cursors));
-        let reply = self.exchange(self.read_community(), request).await?;
+        let reply = self.exchange(None, request).await?;
         match reply.error_status {
             ErrorStatus::NoError => {}
             ErrorStatus::TooBig => return Ok(Round::TooBig(roots * repetitions)),
@@ -383,7 +574,7 @@ impl Client {
         while !pending.is_empty() {
             let cursors: Vec<Oid> = pending.iter().map(|&i| walks[i].cursor.clone()).collect();
             let request = CommonPdu::new(PduKind::GetNext, 0, null_varbinds(&cursors));
-            let reply = self.exchange(self.read_community(), request).await?;
+            let reply = self.exchange(None, request).await?;
             match reply.error_status {
                 ErrorStatus::NoError => {
                     if reply.varbinds.is_empty() {
@@ -423,8 +614,24 @@ impl Client {
     }
 
     /// Sends `pdu` (with a fresh request id) until its reply arrives or
-    /// every attempt timed out.
+    /// every attempt timed out; `write` is the SET community (`None`: read).
     async fn exchange(
+        &mut self,
+        write: Option<&str>,
+        pdu: CommonPdu,
+    ) -> Result<CommonPdu, SnmpError> {
+        if self.opts.usm.is_some() {
+            return self.exchange_v3(write.is_some(), pdu).await;
+        }
+        let community = match write {
+            Some(community) => community.as_bytes().to_vec(),
+            None => self.opts.community.as_bytes().to_vec(),
+        };
+        self.exchange_community(community, pdu).await
+    }
+
+    /// One v1/v2c exchange.
+    async fn exchange_community(
         &mut self,
         community: Vec<u8>,
         mut pdu: CommonPdu,
@@ -479,6 +686,22 @@ impl Client {
         Ok(())
     }
 
+    /// The next datagram before `deadline`. The 64 KiB receive buffer lives
+    /// only for the call, so an idle client holds none (500 UPSes would keep
+    /// 32 MiB of them).
+    async fn next_datagram(&mut self, deadline: Instant) -> Result<Option<(Vec<u8>, SocketAddr)>, SnmpError> {
+        let mut buf = vec![0; RECV_BUFFER];
+        match tokio::time::timeout_at(deadline, self.socket.recv_from(&mut buf)).await {
+            Err(_) => Ok(None),
+            Ok(Err(source)) => Err(self.io_error("receive", source)),
+            Ok(Ok((len, from))) => {
+                buf.truncate(len);
+                buf.shrink_to_fit();
+                Ok(Some((buf, from)))
+            }
+        }
+    }
+
     /// Reads datagrams until the reply to `request_id` or the deadline.
     async fn receive(
         &mut self,
@@ -487,14 +710,11 @@ impl Client {
         last_undecodable: &mut Option<DecodeError>,
     ) -> Result<Option<CommonPdu>, SnmpError> {
         loop {
-            let received =
-                tokio::time::timeout_at(deadline, self.socket.recv_from(&mut self.buf)).await;
-            let Ok(received) = received else {
+            let Some((datagram, from)) = self.next_datagram(deadline).await? else {
                 return Ok(None);
             };
-            let (len, from) = received.map_err(|source| self.io_error("receive", source))?;
-            self.stats.bytes_received += len as u64;
-            let datagram = self.buf.get(..len).unwrap_or_default();
+            self.stats.bytes_received += datagram.len() as u64;
+            let datagram = datagram.as_slice();
             match accept_reply(&self.opts, request_id, from, datagram) {
                 Ok(reply) => return Ok(Some(reply)),
                 Err(why) => {
@@ -514,8 +734,10 @@ impl Client {
         id
     }
 
-    fn read_community(&self) -> Vec<u8> {
-        self.opts.community.as_bytes().to_vec()
+    fn take_msg_id(&mut self) -> i32 {
+        let id = self.next_msg_id;
+        self.next_msg_id = if id == i32::MAX { 1 } else { id + 1 };
+        id
     }
 
     /// The 0-based position of the varbind a `noSuchName` names. With one
@@ -558,6 +780,431 @@ impl Client {
             target: self.opts.target,
             action,
             source,
+        }
+    }
+}
+
+// ------------------------------------------------------------------ SNMPv3
+
+impl Client {
+    fn usm(&self) -> &UsmOptions {
+        self.opts.usm.as_ref().expect("an SNMPv3 client")
+    }
+
+    /// The user of reads, or of SETs.
+    fn user_for(&self, write: bool) -> &UsmUser {
+        let usm = self.usm();
+        match (&usm.write_user, write) {
+            (Some(writer), true) => writer,
+            _ => &usm.user,
+        }
+    }
+
+    /// The user's keys for the discovered engine (the write user's are
+    /// localised at its first SET, then kept).
+    fn keys_for(&mut self, write: bool) -> LocalKeys {
+        let writer = self.usm().write_user.clone().filter(|_| write);
+        let engine = self.engine.as_mut().expect("engine discovered");
+        match writer {
+            Some(writer) => engine
+                .write
+                .get_or_insert_with(|| writer.localize(&engine.id))
+                .clone(),
+            None => engine.read.clone(),
+        }
+    }
+
+    fn usm_error(&self, write: bool, problem: UsmProblem) -> SnmpError {
+        SnmpError::Usm {
+            target: self.opts.target,
+            user: self.user_for(write).display_name(),
+            problem,
+        }
+    }
+
+    /// One SNMPv3 exchange: discovery when needed, one resync or
+    /// re-discovery when the agent asks for it, diagnostics on silence.
+    async fn exchange_v3(
+        &mut self,
+        write: bool,
+        mut pdu: CommonPdu,
+    ) -> Result<CommonPdu, SnmpError> {
+        let target = self.opts.target;
+        pdu.request_id = self.take_request_id();
+        let mut recovered = false;
+        loop {
+            if self.engine.is_none() {
+                self.discover().await?;
+            }
+            let keys = self.keys_for(write);
+            let user = self.user_for(write).name().to_vec();
+            let context = self.usm().context.as_bytes().to_vec();
+            let attempts = self.opts.retries.saturating_add(1);
+            match self
+                .v3_request(&user, &keys, &context, &pdu, attempts)
+                .await?
+            {
+                V3Reply::Response(reply)
+                    if !write && reply.error_status == ErrorStatus::AuthorizationError =>
+                {
+                    let level = keys.level();
+                    return Err(self.usm_error(write, UsmProblem::NotAuthorized { level }));
+                }
+                V3Reply::Response(reply) => return Ok(reply),
+                V3Reply::Report(Some(ReportKind::NotInTimeWindow), _) if !recovered => {
+                    recovered = true;
+                    self.stats.resyncs += 1;
+                    let engine = self.engine();
+                    debug!(target_addr = %target, boots = engine.as_ref().map(|e| e.boots), time = engine.as_ref().map(|e| e.time), "SNMPv3 not in time window: boots/time re-synchronised, sending again");
+                }
+                V3Reply::Report(Some(ReportKind::UnknownEngineId), _) if !recovered => {
+                    recovered = true;
+                    self.engine = None;
+                    debug!(target_addr = %target, "SNMPv3 unknown engine ID: discovering again");
+                }
+                V3Reply::Report(kind, text) => {
+                    let problem = report_problem(kind, text, keys.level(), &self.usm().context);
+                    return Err(self.usm_error(write, problem));
+                }
+                V3Reply::Silent {
+                    attempts,
+                    after,
+                    last_discard,
+                } => {
+                    if let Some(reason) = last_discard {
+                        return Err(SnmpError::Discarded { target, reason });
+                    }
+                    if let Some(problem) = self.diagnose_silence(&user, &keys, &context).await {
+                        return Err(self.usm_error(write, problem));
+                    }
+                    return Err(SnmpError::Timeout {
+                        target,
+                        attempts,
+                        after,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Engine discovery (RFC 3414 §4): a noAuthNoPriv GET without varbinds,
+    /// engine ID or user; the agent's Report carries its engine ID, boots
+    /// and time. The user's keys are localised here, once per engine.
+    async fn discover(&mut self) -> Result<(), SnmpError> {
+        let target = self.opts.target;
+        self.stats.discoveries += 1;
+        let scoped = ScopedPdu {
+            context_engine_id: Vec::new(),
+            context_name: Vec::new(),
+            pdu: CommonPdu::new(PduKind::Get, self.take_request_id(), Vec::new()),
+        };
+        let attempts = self.opts.retries.saturating_add(1);
+        let started = Instant::now();
+        let mut sent = Vec::new();
+        let mut last_discard = None;
+        for attempt in 1..=attempts {
+            let msg_id = self.take_msg_id();
+            sent.push(msg_id);
+            let bytes = v3::encode(
+                msg_id,
+                true,
+                &UsmParams::default(),
+                &LocalKeys::none(),
+                &scoped,
+            )
+            .map_err(|source| SnmpError::Encode { target, source })?;
+            self.send(&bytes, attempt).await?;
+            debug!(target_addr = %target, msg_id, attempt, "SNMPv3 engine discovery");
+            let sent_at = Instant::now();
+            let deadline = sent_at + self.opts.timeout;
+            let accepted = self
+                .receive_v3(
+                    &sent,
+                    scoped.pdu.request_id,
+                    &LocalKeys::none(),
+                    deadline,
+                    &mut last_discard,
+                )
+                .await?;
+            if let Some(V3Accepted::Engine(id, boots, time)) = accepted {
+                self.stats.responses += 1;
+                self.stats.last_rtt = Some(sent_at.elapsed());
+                let read = self.usm().user.localize(&id);
+                debug!(target_addr = %target, engine_id = %v3::hex(&id), boots, time, "SNMPv3 engine discovered");
+                self.engine = Some(Engine {
+                    id,
+                    boots,
+                    time,
+                    synced: Instant::now(),
+                    read,
+                    write: None,
+                });
+                return Ok(());
+            }
+        }
+        self.stats.timeouts += 1;
+        Err(match last_discard {
+            Some(reason) => SnmpError::Discarded { target, reason },
+            None => SnmpError::Timeout {
+                target,
+                attempts,
+                after: started.elapsed(),
+            },
+        })
+    }
+
+    /// Sends `pdu` as `user` with `keys` until a Response or Report
+    /// arrives or every attempt timed out. Each attempt is a new message
+    /// (new msgID, current engine time, new salt); a reply to any of them
+    /// is accepted.
+    async fn v3_request(
+        &mut self,
+        user: &[u8],
+        keys: &LocalKeys,
+        context: &[u8],
+        pdu: &CommonPdu,
+        attempts: u32,
+    ) -> Result<V3Reply, SnmpError> {
+        let target = self.opts.target;
+        let started = Instant::now();
+        let mut sent = Vec::new();
+        let mut last_discard = None;
+        for attempt in 1..=attempts {
+            let engine = self.engine.as_ref().expect("engine discovered");
+            let (boots, time) = engine.now();
+            let usm = UsmParams {
+                engine_id: engine.id.clone(),
+                boots,
+                time,
+                user: user.to_vec(),
+            };
+            let scoped = ScopedPdu {
+                context_engine_id: engine.id.clone(),
+                context_name: context.to_vec(),
+                pdu: pdu.clone(),
+            };
+            let msg_id = self.take_msg_id();
+            sent.push(msg_id);
+            let bytes = v3::encode(msg_id, true, &usm, keys, &scoped)
+                .map_err(|source| SnmpError::Encode { target, source })?;
+            self.send(&bytes, attempt).await?;
+            debug!(target_addr = %target, kind = %pdu.kind, request_id = pdu.request_id, msg_id, level = %keys.level(), varbinds = pdu.varbinds.len(), bytes = bytes.len(), attempt, "SNMPv3 request");
+            let sent_at = Instant::now();
+            let deadline = sent_at + self.opts.timeout;
+            if let Some(accepted) = self
+                .receive_v3(&sent, pdu.request_id, keys, deadline, &mut last_discard)
+                .await?
+            {
+                let rtt = sent_at.elapsed();
+                self.stats.responses += 1;
+                self.stats.last_rtt = Some(rtt);
+                return Ok(match accepted {
+                    V3Accepted::Response(reply) => {
+                        debug!(target_addr = %target, request_id = reply.request_id, ?rtt, status = %reply.error_status.name(), varbinds = reply.varbinds.len(), "SNMPv3 response");
+                        V3Reply::Response(reply)
+                    }
+                    V3Accepted::Report(kind, text) => {
+                        debug!(target_addr = %target, report = %text, "SNMPv3 report");
+                        V3Reply::Report(kind, text)
+                    }
+                    V3Accepted::Engine(..) => {
+                        V3Reply::Report(None, "an unexpected discovery reply".into())
+                    }
+                });
+            }
+        }
+        self.stats.timeouts += 1;
+        Ok(V3Reply::Silent {
+            attempts,
+            after: started.elapsed(),
+            last_discard,
+        })
+    }
+
+    /// Reads datagrams until an acceptable SNMPv3 reply or the deadline.
+    async fn receive_v3(
+        &mut self,
+        sent: &[i32],
+        request_id: i32,
+        keys: &LocalKeys,
+        deadline: Instant,
+        last_discard: &mut Option<String>,
+    ) -> Result<Option<V3Accepted>, SnmpError> {
+        loop {
+            let Some((datagram, from)) = self.next_datagram(deadline).await? else {
+                return Ok(None);
+            };
+            self.stats.bytes_received += datagram.len() as u64;
+            let datagram = datagram.as_slice();
+            let check = V3Check {
+                target: self.opts.target,
+                sent,
+                request_id,
+                keys,
+                engine: self.engine.as_ref(),
+            };
+            match check.accept(from, datagram) {
+                Ok((accepted, update)) => {
+                    if let (Some((boots, time)), Some(engine)) = (update, self.engine.as_mut()) {
+                        engine.set_time(boots, time);
+                    }
+                    return Ok(Some(accepted));
+                }
+                Err(why) => {
+                    self.stats.discarded += 1;
+                    debug!(target_addr = %self.opts.target, %why, "SNMPv3 datagram discarded");
+                    if matches!(why, Discard::V3(_) | Discard::Insecure(_)) {
+                        *last_discard = Some(why.to_string());
+                    }
+                }
+            }
+        }
+    }
+
+    /// After an authenticated request went unanswered: does the agent
+    /// answer without privacy (then it dropped what it could not decrypt),
+    /// or in the default context (then the context is unknown)?
+    async fn diagnose_silence(
+        &mut self,
+        user: &[u8],
+        keys: &LocalKeys,
+        context: &[u8],
+    ) -> Option<UsmProblem> {
+        let plain = keys.without_privacy();
+        if keys.level() == SecurityLevel::AuthPriv && self.v3_answers(user, &plain, context).await {
+            return Some(UsmProblem::SilentDecryptionError);
+        }
+        if !context.is_empty() && self.v3_answers(user, &plain, b"").await {
+            let context = String::from_utf8_lossy(context).into_owned();
+            return Some(UsmProblem::UnknownContext(context));
+        }
+        None
+    }
+
+    /// One attempt of an empty GET: true if the agent answered at all.
+    async fn v3_answers(&mut self, user: &[u8], keys: &LocalKeys, context: &[u8]) -> bool {
+        let probe = CommonPdu::new(PduKind::Get, self.take_request_id(), Vec::new());
+        debug!(target_addr = %self.opts.target, level = %keys.level(), context = %String::from_utf8_lossy(context), "SNMPv3 diagnostic probe");
+        matches!(
+            self.v3_request(user, keys, context, &probe, 1).await,
+            Ok(V3Reply::Response(_) | V3Reply::Report(..))
+        )
+    }
+}
+
+/// The problem a Report names.
+fn report_problem(
+    kind: Option<ReportKind>,
+    text: String,
+    level: SecurityLevel,
+    context: &str,
+) -> UsmProblem {
+    match kind {
+        Some(ReportKind::UnknownUserName) => UsmProblem::UnknownUser,
+        Some(ReportKind::WrongDigest) => UsmProblem::WrongDigest,
+        Some(ReportKind::DecryptionError) => UsmProblem::DecryptionError,
+        Some(ReportKind::NotInTimeWindow) => UsmProblem::NotInTimeWindow,
+        Some(ReportKind::UnsupportedSecLevel) => UsmProblem::UnsupportedSecLevel { level },
+        Some(ReportKind::UnknownEngineId) => UsmProblem::UnknownEngineId,
+        Some(kind @ (ReportKind::UnknownContext | ReportKind::UnavailableContext)) => {
+            UsmProblem::Context(kind, context.to_string())
+        }
+        _ => UsmProblem::Report(text),
+    }
+}
+
+/// What a reply to an SNMPv3 request must match.
+struct V3Check<'a> {
+    target: SocketAddr,
+    /// msgIDs of the attempts so far.
+    sent: &'a [i32],
+    request_id: i32,
+    keys: &'a LocalKeys,
+    /// `None` while discovering.
+    engine: Option<&'a Engine>,
+}
+
+impl V3Check<'_> {
+    /// Accepts a datagram (with the engine boots/time it authenticates),
+    /// or says why not. Nothing of an authenticated message is decoded
+    /// before its MAC checks out.
+    fn accept(
+        &self,
+        from: SocketAddr,
+        datagram: &[u8],
+    ) -> Result<(V3Accepted, Option<(u32, u32)>), Discard> {
+        if from != self.target {
+            return Err(Discard::Foreign(from));
+        }
+        let incoming = Incoming::parse(datagram).map_err(Discard::V3)?;
+        if !self.sent.contains(&incoming.msg_id) {
+            return Err(Discard::Stale(incoming.msg_id));
+        }
+        let usm = &incoming.usm;
+        let Some(engine) = self.engine else {
+            if usm.engine_id.is_empty() {
+                return Err(Discard::Insecure("discovery reply without an engine ID"));
+            }
+            return Ok((
+                V3Accepted::Engine(usm.engine_id.clone(), usm.boots, usm.time),
+                None,
+            ));
+        };
+        let authentic = incoming.is_authenticated();
+        if authentic {
+            if self.keys.level() == SecurityLevel::NoAuthNoPriv {
+                return Err(Discard::Insecure(
+                    "authenticated reply to an unauthenticated request",
+                ));
+            }
+            if usm.engine_id != engine.id {
+                return Err(Discard::Insecure("reply from another engine ID"));
+            }
+            incoming
+                .verify(self.keys)
+                .map_err(|_| Discard::Insecure("reply failed authentication (wrong digest)"))?;
+        }
+        let scoped = incoming.scoped_pdu(self.keys).map_err(Discard::V3)?;
+        let pdu = scoped.pdu;
+        match pdu.kind {
+            PduKind::Report => {
+                let kind = ReportKind::of(&pdu);
+                let text = match (kind, pdu.varbinds.first()) {
+                    (Some(kind), _) => kind.name().to_string(),
+                    (None, Some((oid, value))) => format!("{oid} = {value:?}"),
+                    (None, None) => "an empty Report".to_string(),
+                };
+                // An authentic Report tells the agent's boots/time, whatever
+                // they are (a reboot may have reset them).
+                let update = authentic.then_some((usm.boots, usm.time));
+                Ok((V3Accepted::Report(kind, text), update))
+            }
+            PduKind::Response => {
+                if incoming.level() != self.keys.level() {
+                    return Err(Discard::Insecure(
+                        "reply at another security level than the request",
+                    ));
+                }
+                if pdu.request_id != self.request_id {
+                    return Err(Discard::Stale(pdu.request_id));
+                }
+                let mut update = None;
+                if authentic {
+                    // RFC 3414 §3.2.7.b, as the non-authoritative side.
+                    let newer = usm.boots > engine.boots
+                        || (usm.boots == engine.boots && usm.time > engine.time);
+                    let outside = usm.boots == v3::MAX_ENGINE_VALUE
+                        || usm.boots < engine.boots
+                        || (usm.boots == engine.boots
+                            && usm.time.saturating_add(v3::TIME_WINDOW) < engine.time);
+                    if outside {
+                        return Err(Discard::Insecure("reply outside the time window"));
+                    }
+                    update = newer.then_some((usm.boots, usm.time));
+                }
+                Ok((V3Accepted::Response(pdu), update))
+            }
+            _ => Err(Discard::Unexpected("not a Response or Report PDU")),
         }
     }
 }

@@ -398,7 +398,8 @@ impl Message {
     }
 }
 
-fn encode_common(out: &mut Vec<u8>, pdu: &CommonPdu) {
+/// Appends a common-layout PDU TLV (also the PDU of an SNMPv3 scoped PDU).
+pub(crate) fn encode_common(out: &mut Vec<u8>, pdu: &CommonPdu) {
     ber::push_constructed(out, pdu.kind.tag(), |p| {
         ber::push_integer(p, i64::from(pdu.request_id));
         ber::push_integer(p, i64::from(pdu.error_status.code()));
@@ -434,7 +435,7 @@ fn version_name(wire: i64) -> &'static str {
         0 => "v1",
         1 => "v2c",
         2 => "v2u/v2*, obsolete",
-        3 => "v3, not supported yet",
+        3 => "v3, which has its own decoder: snmp::v3",
         _ => "unknown",
     }
 }
@@ -494,6 +495,55 @@ fn varbind_list(bytes: &[u8], kind: snmp2::MessageType) -> Result<&[u8], DecodeE
         pdu.read_raw(tag::SEQUENCE)
     };
     locate().map_err(DecodeError::Malformed)
+}
+
+/// Decodes the contents of one common-layout PDU whose tag is `pdu_tag`
+/// (the PDU of an SNMPv3 scoped PDU), strictly: trailing bytes inside the
+/// PDU are an error.
+pub(crate) fn decode_common_pdu(pdu_tag: u8, body: &[u8]) -> Result<CommonPdu, DecodeError> {
+    let kind = [
+        PduKind::Get,
+        PduKind::GetNext,
+        PduKind::GetBulk,
+        PduKind::Set,
+        PduKind::Response,
+        PduKind::TrapV2,
+        PduKind::Inform,
+        PduKind::Report,
+    ]
+    .into_iter()
+    .find(|k| k.tag() == pdu_tag)
+    .ok_or(DecodeError::PduNotInVersion {
+        version: Version::V2c,
+        tag: pdu_tag,
+    })?;
+    let mut pdu = AsnReader::from_bytes(body);
+    let malformed = |_| DecodeError::Malformed(snmp2::Error::ValueOutOfRange);
+    let request_id = pdu
+        .read_asn_integer()
+        .map_err(DecodeError::Malformed)
+        .and_then(|n| i32::try_from(n).map_err(malformed))?;
+    let error_status = pdu
+        .read_asn_integer()
+        .map_err(DecodeError::Malformed)
+        .and_then(|n| u32::try_from(n).map_err(malformed))?;
+    let error_index = pdu
+        .read_asn_integer()
+        .map_err(DecodeError::Malformed)
+        .and_then(|n| u32::try_from(n).map_err(malformed))?;
+    let list = pdu
+        .read_raw(tag::SEQUENCE)
+        .map_err(DecodeError::Malformed)?;
+    if pdu.bytes_left() > 0 {
+        return Err(DecodeError::Malformed(snmp2::Error::AsnParse));
+    }
+    Ok(CommonPdu {
+        kind,
+        request_id,
+        error_status: ErrorStatus::from_u32(error_status),
+        error_index,
+        varbinds: decode_varbinds(list)?,
+    })
 }
 
 fn decode_varbinds(list: &[u8]) -> Result<Vec<VarBind>, DecodeError> {

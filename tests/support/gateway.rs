@@ -52,7 +52,11 @@ impl Gateway {
             free_tcp_port()
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        let host = if mqtt.contains("host =") { "" } else { "host = \"127.0.0.1\"\n" };
+        let host = if mqtt.contains("host =") {
+            ""
+        } else {
+            "host = \"127.0.0.1\"\n"
+        };
         let trap_port = free_udp_port();
         let traps = if extra.contains("[traps]") {
             String::new()

@@ -1073,4 +1073,6 @@ pub fn retained_messages(port: u16, topic_filter: &str, timeout: Duration) -> Ve
 }
 
 pub mod gateway;
+pub mod home_assistant;
 pub mod sim;
+pub mod snmpd;

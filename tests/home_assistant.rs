@@ -1,0 +1,1461 @@
+//! End to end with a real Home Assistant: mosquitto, two simulated cards
+//! (`ups2mqtt-sim --phases 3`, all three MIBs, receptacles and outlet
+//! groups), `ups2mqtt run` and Home Assistant Core 2026.2.3 with its MQTT
+//! integration, all on loopback. Everything is matched by `unique_id`.
+//!
+//! The scenario needs the Home Assistant venv (`bash tests/e2e/setup.sh`),
+//! so it is `#[ignore]`d in the plain test run; `.ci/run` and
+//! `bash tests/e2e/run` start it with
+//! `cargo test --test home_assistant -- --ignored --nocapture`. It prints one
+//! line per check and ends with its own "N passed, M failed" line.
+//!
+//! The other test here keeps the README's NUT table in step with
+//! `tests/e2e/nut_parity.rs` (`UPS2MQTT_BLESS=1` rewrites it).
+
+#[path = "e2e/nut_parity.rs"]
+mod nut_parity;
+mod support;
+
+use nut_parity::{CONTROLS, Match, SENSORS, alternatives};
+use serde_json::{Value as Json, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Display;
+use std::time::{Duration, Instant};
+use support::gateway::{Gateway, ups_toml};
+use support::home_assistant::{Dump, HomeAssistant, children, vm_hwm_kib};
+use support::sim::Sim;
+use support::{Mosquitto, Subscriber, retained};
+use ups2mqtt::mib::{self, Component, Field, Page};
+
+/// `[gateway] id` of tests/support/gateway.rs.
+const GATEWAY: &str = "gwtest";
+/// What `ups_toml` configures: polls and the failures before offline.
+const POLL_FAST_S: u64 = 1;
+const OFFLINE_AFTER: u64 = 2;
+/// How long the simulated battery test runs (long enough to be seen).
+const TEST_MS: u64 = 6000;
+
+// ------------------------------------------------------------------ checks
+
+struct Checks {
+    passed: usize,
+    failed: Vec<String>,
+}
+
+impl Checks {
+    fn check(&mut self, name: &str, ok: bool, detail: impl Display) {
+        if ok {
+            self.passed += 1;
+            println!("ok    {name}");
+        } else {
+            println!("FAIL  {name}: {detail}");
+            self.failed.push(name.to_string());
+        }
+    }
+}
+
+/// Polls `f` until it returns `Some`, or `None` at the deadline.
+fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+// ------------------------------------------------------------ the rig
+
+struct Card {
+    id: &'static str,
+    sim: Sim,
+    /// Extra `[[ups]]` TOML.
+    extra: &'static str,
+}
+
+struct Rig {
+    broker: Mosquitto,
+    cards: Vec<Card>,
+    gateway: Option<Gateway>,
+}
+
+impl Rig {
+    fn gateway_toml(&self, ids: &[&str]) -> String {
+        self.cards
+            .iter()
+            .filter(|c| ids.contains(&c.id))
+            .map(|c| ups_toml(c.id, "127.0.0.1", c.sim.port(), c.extra))
+            .collect()
+    }
+
+    fn start_gateway(&mut self, ids: &[&str]) {
+        let toml = self.gateway_toml(ids);
+        self.gateway = Some(Gateway::start_with(&self.broker, &toml, ""));
+    }
+
+    fn stop_gateway(&mut self) {
+        if let Some(mut gateway) = self.gateway.take() {
+            gateway.terminate();
+        }
+    }
+
+    fn gateway_log(&self) -> String {
+        self.gateway.as_ref().map(Gateway::log).unwrap_or_default()
+    }
+
+    fn sim(&mut self, id: &str) -> &mut Sim {
+        &mut self
+            .cards
+            .iter_mut()
+            .find(|c| c.id == id)
+            .expect("a card of the rig")
+            .sim
+    }
+
+    /// The simulator's semantic state (`state` on its control port).
+    fn sim_state(&mut self, id: &str) -> Json {
+        let reply = self.sim(id).control("state");
+        serde_json::from_str(reply.strip_prefix("ok ").unwrap_or(&reply))
+            .unwrap_or_else(|e| panic!("sim state: {e}: {reply}"))
+    }
+
+    /// The retained page JSON of one UPS, by page name.
+    fn pages(&self, ups: &str) -> BTreeMap<String, Json> {
+        retained(
+            self.broker.port(),
+            &format!("ups2mqtt/{ups}/+"),
+            Duration::from_secs(3),
+        )
+        .into_iter()
+        .filter_map(|(topic, payload)| {
+            let page = topic.rsplit('/').next()?.to_string();
+            Page::from_name(&page)?;
+            Some((page, serde_json::from_str(&payload).ok()?))
+        })
+        .collect()
+    }
+
+    /// Every component the gateway announces, by unique id: (device id,
+    /// component id, component).
+    fn announced(&self) -> BTreeMap<String, (String, String, Json)> {
+        let mut out = BTreeMap::new();
+        for (_, payload) in retained(
+            self.broker.port(),
+            "homeassistant/device/+/config",
+            Duration::from_secs(3),
+        ) {
+            let Ok(message) = serde_json::from_str::<Json>(&payload) else {
+                continue;
+            };
+            let device = message["device"]["identifiers"][0]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            for (cid, component) in message["components"].as_object().into_iter().flatten() {
+                let uid = component["unique_id"].as_str().unwrap_or_default();
+                out.insert(
+                    uid.to_string(),
+                    (device.clone(), cid.clone(), component.clone()),
+                );
+            }
+        }
+        out
+    }
+}
+
+fn uid(ups: &str, component: &str) -> String {
+    format!("{GATEWAY}_{ups}_{component}")
+}
+
+// ------------------------------------------- what an entity must show
+
+/// What a component shows, from its id.
+#[derive(Debug)]
+enum Shows {
+    Field(&'static Field, Option<u64>),
+    Derived(&'static str),
+    AlarmSummary,
+    Outlet(&'static str, u64),
+    Button,
+}
+
+fn shows(cid: &str) -> Option<Shows> {
+    if cid.starts_with("command_") || cid.ends_with("_cycle") {
+        return Some(Shows::Button);
+    }
+    if cid == "alarms_active" {
+        return Some(Shows::AlarmSummary);
+    }
+    for key in ["status_text", "ups_status"] {
+        if cid == format!("output_{key}") {
+            return Some(Shows::Derived(key));
+        }
+    }
+    for table in ["outlet_groups", "receptacles"] {
+        if let Some(index) = cid
+            .strip_prefix(&format!("receptacles_{table}_"))
+            .and_then(|rest| rest.strip_suffix("_load"))
+            .and_then(|n| n.parse().ok())
+        {
+            return Some(Shows::Outlet(table, index));
+        }
+    }
+    for field in mib::FIELDS.iter() {
+        match field.table {
+            None if cid == format!("{}_{}", field.page, field.key) => {
+                return Some(Shows::Field(field, None));
+            }
+            Some(table) => {
+                let index = cid
+                    .strip_prefix(&format!("{}_{table}_", field.page))
+                    .and_then(|rest| rest.strip_suffix(&format!("_{}", field.key)))
+                    .and_then(|n| n.parse().ok());
+                if let Some(index) = index {
+                    return Some(Shows::Field(field, Some(index)));
+                }
+            }
+            None => {}
+        }
+    }
+    None
+}
+
+fn row<'a>(
+    pages: &'a BTreeMap<String, Json>,
+    page: &str,
+    table: &str,
+    index: u64,
+) -> Option<&'a Json> {
+    pages.get(page)?[table]
+        .as_array()?
+        .iter()
+        .find(|r| r["index"] == index)
+}
+
+/// The state Home Assistant must show.
+#[derive(Debug, PartialEq)]
+enum Expect {
+    Text(String),
+    Number(f64),
+}
+
+impl Expect {
+    fn matches(&self, state: &str) -> bool {
+        match self {
+            Expect::Text(t) => t == state,
+            Expect::Number(n) => state
+                .parse::<f64>()
+                .is_ok_and(|s| (s - n).abs() <= 1e-6 * n.abs().max(1.0)),
+        }
+    }
+}
+
+impl Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::Text(t) => write!(f, "{t:?}"),
+            Expect::Number(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+fn unknown() -> Expect {
+    Expect::Text("unknown".into())
+}
+
+/// What Home Assistant must show for a component, from the pages (`None`:
+/// nothing to compare, a button).
+fn expected(component: &Json, shows: &Shows, pages: &BTreeMap<String, Json>) -> Option<Expect> {
+    let platform = component["platform"].as_str().unwrap_or_default();
+    Some(match shows {
+        Shows::Button => return None,
+        Shows::Derived(key) => match pages.get("output").and_then(|o| o[key].as_str()) {
+            Some(text) => Expect::Text(text.to_string()),
+            None => unknown(),
+        },
+        Shows::AlarmSummary => {
+            let names: Vec<&str> = pages
+                .get("alarms")
+                .and_then(|a| a["active"].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["alarm"].as_str())
+                .collect();
+            Expect::Text(if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            })
+        }
+        Shows::Outlet(table, index) => {
+            let label = row(pages, "receptacles", table, *index)
+                .and_then(|r| r["state"].as_str())
+                .unwrap_or_default();
+            if label == "on" || label.ends_with("_on") {
+                Expect::Text("on".into())
+            } else if label == "off" || label.ends_with("_off") {
+                Expect::Text("off".into())
+            } else {
+                unknown()
+            }
+        }
+        Shows::Field(field, index) => {
+            let page = field.page.name();
+            let value = match (field.table, index) {
+                (Some(table), Some(i)) => {
+                    row(pages, page, table, *i).and_then(|r| r.get(field.key))
+                }
+                _ => pages.get(page).and_then(|p| p.get(field.key)),
+            };
+            let value = value.cloned().unwrap_or(Json::Null);
+            let options: Option<Vec<&str>> = component["options"]
+                .as_array()
+                .map(|o| o.iter().filter_map(Json::as_str).collect());
+            match (platform, &value) {
+                ("binary_sensor" | "switch", Json::Bool(true)) => Expect::Text("on".into()),
+                ("binary_sensor" | "switch", Json::Bool(false)) => Expect::Text("off".into()),
+                ("binary_sensor" | "switch", _) => unknown(),
+                ("text", Json::Null) => Expect::Text(String::new()),
+                ("text", Json::String(s)) => Expect::Text(s.clone()),
+                ("number", Json::Number(n)) => {
+                    let n = n.as_f64().unwrap();
+                    let min = component["min"].as_f64().unwrap_or(f64::MIN);
+                    let max = component["max"].as_f64().unwrap_or(f64::MAX);
+                    if (min..=max).contains(&n) {
+                        Expect::Number(n)
+                    } else {
+                        unknown()
+                    }
+                }
+                (_, Json::String(s)) => match &options {
+                    // A select offers the label `none` as `(none)`.
+                    Some(options) if s == "none" && options.contains(&"(none)") => {
+                        Expect::Text("(none)".into())
+                    }
+                    Some(options) if !options.contains(&s.as_str()) => unknown(),
+                    _ => Expect::Text(s.clone()),
+                },
+                (_, Json::Number(n)) => Expect::Number(n.as_f64().unwrap()),
+                (_, Json::Bool(b)) => Expect::Text(b.to_string()),
+                (_, _) => unknown(),
+            }
+        }
+    })
+}
+
+/// The unit and device class the point table means for a field's entity
+/// on this platform.
+fn meant_unit_and_class(
+    field: &Field,
+    platform: &str,
+    component: &Json,
+) -> (Option<String>, Option<String>) {
+    let unit = match platform {
+        "sensor" | "number" => field.unit.map(|u| u.symbol().to_string()),
+        _ => None,
+    };
+    let class = match platform {
+        "sensor" if component.get("options").is_some() => Some("enum".to_string()),
+        "sensor" if field.ha.component == Component::Sensor => {
+            field.ha.device_class.map(str::to_string)
+        }
+        "binary_sensor" if field.ha.component == Component::BinarySensor => {
+            field.ha.device_class.map(str::to_string)
+        }
+        _ => return (unit, None),
+    };
+    (unit, class)
+}
+
+/// Compares every instantiated entity of `ups` with the pages until each
+/// has matched once (values move between polls); returns the entities
+/// that never did, with what was shown and expected.
+fn compare_states(
+    rig: &Rig,
+    ha: &HomeAssistant,
+    ups: &str,
+    announced: &BTreeMap<String, (String, String, Json)>,
+    timeout: Duration,
+) -> (usize, Vec<String>) {
+    let device = format!("{GATEWAY}_{ups}");
+    let mut pending: BTreeMap<String, String> = announced
+        .iter()
+        .filter(|(_, (d, _, _))| *d == device)
+        .map(|(u, _)| (u.clone(), String::new()))
+        .collect();
+    let mut compared = BTreeSet::new();
+    let deadline = Instant::now() + timeout;
+    loop {
+        let dump = ha.dump();
+        let pages = rig.pages(ups);
+        pending.retain(|uid, why| {
+            let (_, cid, component) = &announced[uid];
+            let Some(shows) = shows(cid) else {
+                *why = format!("{cid}: no idea what it shows");
+                return true;
+            };
+            let Some(expect) = expected(component, &shows, &pages) else {
+                return false; // a button
+            };
+            let Some(state) = dump.state(uid) else {
+                return false; // disabled: not instantiated
+            };
+            compared.insert(uid.clone());
+            if expect.matches(state) {
+                return false;
+            }
+            *why = format!("{uid}: Home Assistant shows {state:?}, the page says {expect}");
+            true
+        });
+        if pending.is_empty() || Instant::now() > deadline {
+            return (compared.len(), pending.into_values().collect());
+        }
+        std::thread::sleep(Duration::from_millis(700));
+    }
+}
+
+// ------------------------------------------------------------ the scenario
+
+#[test]
+#[ignore = "needs Home Assistant: bash tests/e2e/run (or .ci/run)"]
+fn home_assistant_shows_and_drives_every_page() {
+    let t0 = Instant::now();
+    let mut checks = Checks {
+        passed: 0,
+        failed: Vec::new(),
+    };
+    let test_ms = TEST_MS.to_string();
+    let sim_args = ["--phases", "3", "--test-duration-ms", test_ms.as_str()];
+    let broker = Mosquitto::start();
+    let cards = vec![
+        Card {
+            id: "rack1",
+            sim: Sim::start(&sim_args),
+            extra: "commands = { dangerous = true }",
+        },
+        Card {
+            id: "rack2",
+            sim: Sim::start(&[&sim_args[..], &["--seed", "2"]].concat()),
+            extra: "",
+        },
+    ];
+    let mut rig = Rig {
+        broker,
+        cards,
+        gateway: None,
+    };
+    rig.start_gateway(&["rack1", "rack2"]);
+    for ups in ["rack1", "rack2"] {
+        support::gateway::wait_retained(
+            &rig.broker,
+            &format!("ups2mqtt/{ups}/availability"),
+            |p| p == "online",
+            rig.gateway.as_ref().unwrap(),
+        );
+    }
+    // Both devices announced with every page (slow pages need a poll too):
+    // the same components twice in a row, outlets and test page included.
+    let mut previous = BTreeMap::new();
+    let announced = wait_for(Duration::from_secs(30), || {
+        let a = rig.announced();
+        let complete = ["rack1", "rack2"].iter().all(|ups| {
+            a.contains_key(&uid(ups, "receptacles_outlet_groups_2_load"))
+                && a.contains_key(&uid(ups, "test_result"))
+        });
+        let stable = complete && a == previous;
+        previous = a;
+        stable.then(|| previous.clone())
+    })
+    .expect("the gateway announces the bridge and both UPSes");
+    let t_ha = Instant::now();
+    let mut ha = HomeAssistant::start(rig.broker.port());
+    println!(
+        "Home Assistant onboarded, MQTT loaded in {:.1} s; {} components announced",
+        t_ha.elapsed().as_secs_f64(),
+        announced.len()
+    );
+
+    // -------------------------------------------------- every entity exists
+    let expected_uids: BTreeSet<&String> = announced.keys().collect();
+    let dump = wait_for(Duration::from_secs(60), || {
+        let dump = ha.dump();
+        let have: BTreeSet<String> = dump
+            .entities()
+            .iter()
+            .filter_map(|e| e["unique_id"].as_str().map(str::to_string))
+            .collect();
+        expected_uids
+            .iter()
+            .all(|u| have.contains(*u))
+            .then_some(dump)
+    });
+    let dump = dump.unwrap_or_else(|| ha.dump());
+    let have: BTreeSet<String> = dump
+        .entities()
+        .iter()
+        .filter_map(|e| e["unique_id"].as_str().map(str::to_string))
+        .collect();
+    let missing: Vec<&&String> = expected_uids
+        .iter()
+        .filter(|u| !have.contains(**u))
+        .collect();
+    let extra: Vec<&String> = have.iter().filter(|u| !expected_uids.contains(u)).collect();
+    checks.check(
+        &format!(
+            "every announced entity exists in Home Assistant ({} entities)",
+            expected_uids.len()
+        ),
+        missing.is_empty() && extra.is_empty(),
+        format!("missing {missing:?}, not announced {extra:?}"),
+    );
+    check_logs(&mut checks, &ha, "after discovery");
+
+    // -------------------------------------------------------------- devices
+    for ups in ["rack1", "rack2"] {
+        let device_id = format!("{GATEWAY}_{ups}");
+        let general = rig.pages(ups).remove("general").unwrap_or(Json::Null);
+        let device = dump.device(&device_id).cloned().unwrap_or(Json::Null);
+        let same = |key: &str, field: &str| {
+            device[key]
+                .as_str()
+                .is_some_and(|v| !v.is_empty() && general[field].as_str() == Some(v))
+        };
+        checks.check(
+            &format!("{ups}: one device with manufacturer, model, serial and firmware of the card, via the bridge"),
+            device["name"] == ups
+                && same("manufacturer", "manufacturer")
+                && same("model", "model")
+                && same("serial_number", "serial_number")
+                && same("sw_version", "firmware_version")
+                && device["via_device"] == json!([format!("{GATEWAY}_bridge")])
+                && dump.devices().iter().filter(|d| d["identifiers"] == json!([device_id])).count() == 1,
+            format!("device {device}, general page {general}"),
+        );
+        let own: Vec<&Json> = dump
+            .entities()
+            .iter()
+            .filter(|e| {
+                e["unique_id"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with(&format!("{device_id}_")))
+            })
+            .collect();
+        checks.check(
+            &format!("{ups}: its {} entities belong to its device", own.len()),
+            !own.is_empty() && own.iter().all(|e| e["device"] == json!([device_id])),
+            "an entity on another device",
+        );
+    }
+    let bridge = dump
+        .device(&format!("{GATEWAY}_bridge"))
+        .cloned()
+        .unwrap_or(Json::Null);
+    checks.check(
+        "the bridge device has a name",
+        bridge["name"]
+            .as_str()
+            .is_some_and(|n| n.contains("ups2mqtt")),
+        &bridge,
+    );
+
+    // -------------------------------------- states, units, device classes
+    for ups in ["rack1", "rack2"] {
+        let (compared, wrong) = compare_states(&rig, &ha, ups, &announced, Duration::from_secs(20));
+        checks.check(
+            &format!("{ups}: {compared} enabled entities show what its pages hold"),
+            wrong.is_empty() && compared > 50,
+            wrong.join("; "),
+        );
+    }
+    check_units(
+        &mut checks,
+        &ha.dump(),
+        &announced,
+        "enabled entities",
+        false,
+    );
+
+    // ------------------------------------------------------ service calls
+    check_service_calls(&mut checks, &mut rig, &ha, &announced);
+
+    // --------------------------------------------------------- availability
+    check_availability(&mut checks, &mut rig, &ha, &announced);
+
+    // ------------------------- every entity on, Home Assistant restarted
+    let enabled = ha.enable_all();
+    let gateway_log_before = rig
+        .gateway_log()
+        .matches("Home Assistant is online")
+        .count();
+    check_logs(&mut checks, &ha, "before the restart");
+    ha.restart();
+    let all = wait_for(Duration::from_secs(60), || {
+        let dump = ha.dump();
+        let devices = [format!("{GATEWAY}_rack1"), format!("{GATEWAY}_rack2")];
+        let known = dump.entities().len() == announced.len()
+            && dump.entities().iter().all(|e| e["state"].is_string());
+        let down: usize = devices
+            .iter()
+            .map(|d| unavailable_of(&dump, &announced, d))
+            .sum();
+        (known && down == 0).then_some(dump)
+    });
+    let all_back = all.is_some();
+    let dump = all.unwrap_or_else(|| ha.dump());
+    let down: Vec<&str> = dump
+        .entities()
+        .iter()
+        .filter(|e| {
+            let lapsed = e["unique_id"]
+                .as_str()
+                .and_then(|u| announced.get(u))
+                .is_some_and(|(_, _, c)| c.get("expire_after").is_some());
+            !e["state"].as_str().is_some_and(|s| s != "unavailable") && !lapsed
+        })
+        .filter_map(|e| e["unique_id"].as_str())
+        .collect();
+    // Its birth message may follow the retained discovery it re-read.
+    let births = wait_for(Duration::from_secs(15), || {
+        let n = rig
+            .gateway_log()
+            .matches("Home Assistant is online")
+            .count();
+        (n > gateway_log_before).then_some(n)
+    })
+    .unwrap_or(gateway_log_before);
+    checks.check(
+        &format!(
+            "Home Assistant restarted (birth message): all {} entities back ({enabled} enabled first), gateway untouched",
+            announced.len()
+        ),
+        all_back && down.is_empty() && births > gateway_log_before,
+        format!(
+            "{} entities, unavailable or missing: {down:?}; births seen by the gateway {gateway_log_before} -> {births}",
+            dump.entities().len()
+        ),
+    );
+    for ups in ["rack1", "rack2"] {
+        let (compared, wrong) = compare_states(&rig, &ha, ups, &announced, Duration::from_secs(20));
+        checks.check(
+            &format!("{ups}: all {compared} entities show what its pages hold"),
+            wrong.is_empty(),
+            wrong.join("; "),
+        );
+    }
+    let dump = ha.dump();
+    check_units(&mut checks, &dump, &announced, "every entity", true);
+    let coverage = check_nut_parity(&mut checks, &dump, &announced);
+    check_pinned_values(&mut checks, &mut rig, &ha);
+    check_battery_test(&mut checks, &mut rig, &ha);
+    check_select_none(&mut checks, &rig, &ha);
+
+    // ------------------------------------- a UPS removed from the config
+    rig.stop_gateway();
+    rig.start_gateway(&["rack1"]);
+    let gone = wait_for(Duration::from_secs(30), || {
+        let dump = ha.dump();
+        let left = dump
+            .entities()
+            .iter()
+            .filter(|e| {
+                e["unique_id"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with(&format!("{GATEWAY}_rack2_")))
+            })
+            .count();
+        (left == 0 && dump.device(&format!("{GATEWAY}_rack2")).is_none()).then_some(dump)
+    });
+    let rack1_left = gone.as_ref().map_or(0, |d| {
+        d.entities()
+            .iter()
+            .filter(|e| {
+                e["unique_id"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with(&format!("{GATEWAY}_rack1_")))
+            })
+            .count()
+    });
+    let rack1_announced = announced
+        .values()
+        .filter(|(d, _, _)| d == &format!("{GATEWAY}_rack1"))
+        .count();
+    checks.check(
+        "rack2 removed from the gateway's config: no rack2 entity or device left, rack1 intact",
+        gone.is_some() && rack1_left == rack1_announced,
+        format!("rack1 entities {rack1_left} of {rack1_announced}"),
+    );
+    check_logs(&mut checks, &ha, "at the end");
+
+    // ------------------------------------------------------------ figures
+    println!();
+    print_counts(&announced, "rack1");
+    println!(
+        "NUT parity: {} of the NUT integration's {} sensors have an equivalent on the simulated card \
+         ({} the same fact, unit and class; {} in another shape)",
+        coverage.0 + coverage.1,
+        coverage.2,
+        coverage.0,
+        coverage.1
+    );
+    let ha_pid = ha.pid();
+    let mut memory: Vec<String> = children()
+        .into_iter()
+        .filter(|(pid, _)| *pid != ha_pid)
+        .filter_map(|(pid, comm)| Some(format!("{comm} {} MiB", vm_hwm_kib(pid)? / 1024)))
+        .collect();
+    memory.sort();
+    println!(
+        "memory (peak RSS): Home Assistant {} MiB; {}",
+        ha.peak_rss_kib() / 1024,
+        memory.join(", ")
+    );
+    println!(
+        "time: Home Assistant ready in {:?} s per start; whole scenario {:.0} s",
+        ha.ready_seconds
+            .iter()
+            .map(|s| (s * 10.0).round() / 10.0)
+            .collect::<Vec<_>>(),
+        t0.elapsed().as_secs_f64()
+    );
+    ha.keep = !checks.failed.is_empty();
+    drop(ha);
+    println!(
+        "home_assistant: {} passed, {} failed",
+        checks.passed,
+        checks.failed.len()
+    );
+    assert!(checks.failed.is_empty(), "failed: {:?}", checks.failed);
+}
+
+/// Home Assistant logged no warning or error from its MQTT integration or
+/// the entity platforms (rejected payloads, bad states, templates).
+fn check_logs(checks: &mut Checks, ha: &HomeAssistant, when: &str) {
+    const WATCHED: &[&str] = &[
+        "homeassistant.components.mqtt",
+        "homeassistant.components.sensor",
+        "homeassistant.components.binary_sensor",
+        "homeassistant.components.switch",
+        "homeassistant.components.number",
+        "homeassistant.components.select",
+        "homeassistant.components.button",
+        "homeassistant.components.text",
+        "homeassistant.helpers.entity",
+        "homeassistant.helpers.template",
+        "homeassistant.helpers.device_registry",
+        "homeassistant.helpers.entity_registry",
+    ];
+    let log = ha.log();
+    let bad: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" WARNING (") || l.contains(" ERROR (") || l.contains(" CRITICAL ("))
+        .filter(|l| WATCHED.iter().any(|w| l.contains(&format!("[{w}"))))
+        .collect();
+    let system: Vec<Json> = ha
+        .system_log()
+        .into_iter()
+        .filter(|e| {
+            e["name"]
+                .as_str()
+                .is_some_and(|n| WATCHED.iter().any(|w| n.starts_with(w)))
+        })
+        .collect();
+    checks.check(
+        &format!("no MQTT discovery or entity warning or error in Home Assistant's log ({when})"),
+        bad.is_empty() && system.is_empty(),
+        format!("{bad:#?} {system:?}"),
+    );
+}
+
+/// Unit and device class of every instantiated field entity, against the
+/// point table; and every unit/class pair of the issue is seen.
+fn check_units(
+    checks: &mut Checks,
+    dump: &Dump,
+    announced: &BTreeMap<String, (String, String, Json)>,
+    which: &str,
+    all_pairs: bool,
+) {
+    let mut wrong = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut compared = 0;
+    for (uid, (_, cid, component)) in announced {
+        let Some(Shows::Field(field, _)) = shows(cid) else {
+            continue;
+        };
+        let Some(entity) = dump.entity(uid) else {
+            continue;
+        };
+        let attributes = &entity["attributes"];
+        if attributes.is_null() {
+            continue;
+        }
+        compared += 1;
+        let platform = component["platform"].as_str().unwrap_or_default();
+        let (unit, class) = meant_unit_and_class(field, platform, component);
+        let shown_unit = attributes["unit_of_measurement"]
+            .as_str()
+            .map(str::to_string);
+        let shown_class = attributes["device_class"].as_str().map(str::to_string);
+        if shown_unit != unit {
+            wrong.push(format!("{uid}: unit {shown_unit:?}, meant {unit:?}"));
+        }
+        if platform == "sensor" || platform == "binary_sensor" {
+            if shown_class != class {
+                wrong.push(format!(
+                    "{uid}: device class {shown_class:?}, meant {class:?}"
+                ));
+            }
+        }
+        if let (Some(u), Some(c)) = (&shown_unit, &shown_class) {
+            seen.insert((u.clone(), c.clone()));
+        }
+    }
+    let wanted = [
+        ("V", "voltage"),
+        ("A", "current"),
+        ("W", "power"),
+        ("VA", "apparent_power"),
+        ("Hz", "frequency"),
+        ("%", "battery"),
+        ("s", "duration"),
+        ("°C", "temperature"),
+    ];
+    let unseen: Vec<_> = wanted
+        .iter()
+        .filter(|(u, c)| !seen.contains(&(u.to_string(), c.to_string())))
+        .collect();
+    checks.check(
+        &format!("units and device classes of {compared} {which} are the point table's"),
+        wrong.is_empty() && compared > 50,
+        wrong.join("; "),
+    );
+    if !all_pairs {
+        return;
+    }
+    checks.check(
+        &format!("{which}: V, A, W, VA, Hz, %, s, °C with their device classes all shown"),
+        unseen.is_empty(),
+        format!("never seen: {unseen:?}"),
+    );
+}
+
+/// Values set in the simulator show in Home Assistant, exactly.
+fn check_pinned_values(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistant) {
+    let pins = [
+        (
+            "environment.ambient_temperature",
+            "23.5",
+            "environment_ambient_temperature",
+        ),
+        (
+            "environment.ambient_humidity",
+            "41.5",
+            "environment_ambient_humidity",
+        ),
+        ("input.lines.2.voltage", "207", "input_lines_2_voltage"),
+        ("input.frequency", "49.9", "input_frequency"),
+        ("battery.temperature", "31", "battery_temperature"),
+        ("battery.voltage", "53.2", "battery_voltage"),
+        ("output.lines.3.power", "812", "output_lines_3_power"),
+        ("output.load", "55", "output_load"),
+    ];
+    for (path, value, _) in pins {
+        let reply = rig.sim("rack1").control(&format!("set {path} {value}"));
+        assert!(reply.starts_with("ok"), "set {path}: {reply}");
+    }
+    let mut last = String::new();
+    let ok = wait_for(Duration::from_secs(20), || {
+        let dump = ha.dump();
+        let wrong: Vec<String> = pins
+            .iter()
+            .filter(|(_, value, cid)| {
+                !dump
+                    .state(&uid("rack1", cid))
+                    .is_some_and(|s| Expect::Number(value.parse().unwrap()).matches(s))
+            })
+            .map(|(_, value, cid)| {
+                format!("{cid}: {:?}, set {value}", dump.state(&uid("rack1", cid)))
+            })
+            .collect();
+        last = wrong.join("; ");
+        wrong.is_empty().then_some(())
+    });
+    // The simulator's own view of what it holds (its model, not the wire).
+    let state = rig.sim_state("rack1");
+    let dump = ha.dump();
+    let charge = state["battery"]["charge"].as_f64().unwrap_or(-1.0);
+    let shown = dump
+        .state(&uid("rack1", "battery_charge"))
+        .and_then(|s| s.parse::<f64>().ok());
+    let runtime = state["battery"]["runtime_s"].as_f64().unwrap_or(-1.0);
+    let shown_runtime = dump
+        .state(&uid("rack1", "battery_runtime"))
+        .and_then(|s| s.parse::<f64>().ok());
+    checks.check(
+        "values set in the simulator (temperature, humidity, line voltage, frequency, power, load) show exactly",
+        ok.is_some(),
+        last,
+    );
+    checks.check(
+        "battery charge and runtime are the simulator's (within a poll's drift)",
+        shown.is_some_and(|s| (s - charge).abs() <= 0.2)
+            && shown_runtime.is_some_and(|s| (s - runtime).abs() <= runtime * 0.02 + 1.0),
+        format!("charge {shown:?} vs {charge}, runtime {shown_runtime:?} vs {runtime}"),
+    );
+}
+
+fn outlet_on(state: &Json, index: u64) -> Option<bool> {
+    state["outlet_groups"]
+        .as_array()?
+        .iter()
+        .find(|g| g["index"] == index)?["on"]
+        .as_bool()
+}
+
+fn check_service_calls(
+    checks: &mut Checks,
+    rig: &mut Rig,
+    ha: &HomeAssistant,
+    announced: &BTreeMap<String, (String, String, Json)>,
+) {
+    let dump = ha.dump();
+    let entity = |ups: &str, cid: &str| dump.entity_id(&uid(ups, cid)).unwrap_or("-").to_string();
+    let audit = Subscriber::start(rig.broker.port(), "ups2mqtt/+/audit");
+    let responses = Subscriber::start(rig.broker.port(), "ups2mqtt/+/response");
+
+    // switch.turn_off on an outlet group of rack1 (dangerous commands on).
+    let outlet = "receptacles_outlet_groups_2_load";
+    ha.call("switch.turn_off", &entity("rack1", outlet), "");
+    let off_in_sim = wait_for(Duration::from_secs(15), || {
+        (outlet_on(&rig.sim_state("rack1"), 2) == Some(false)).then_some(())
+    });
+    let off_in_ha = wait_for(Duration::from_secs(15), || {
+        (ha.dump().state(&uid("rack1", outlet)) == Some("off")).then_some(())
+    });
+    checks.check(
+        "rack1 (dangerous = true): switch.turn_off on outlet group 2 switches it off in the simulator, Home Assistant shows off",
+        off_in_sim.is_some() && off_in_ha.is_some(),
+        format!("simulator off: {}, Home Assistant: {:?}", off_in_sim.is_some(), ha.dump().state(&uid("rack1", outlet))),
+    );
+    ha.call("switch.turn_on", &entity("rack1", outlet), "");
+    let on_again = wait_for(Duration::from_secs(15), || {
+        (outlet_on(&rig.sim_state("rack1"), 2) == Some(true)
+            && ha.dump().state(&uid("rack1", outlet)) == Some("on"))
+        .then_some(())
+    });
+    checks.check(
+        "switch.turn_on switches it back on",
+        on_again.is_some(),
+        "still off",
+    );
+
+    // number.set_value and select.select_option on config fields.
+    for (service, cid, data, page, key, value) in [
+        (
+            "number.set_value",
+            "config_low_battery_runtime",
+            r#"{"value": 300}"#,
+            "config",
+            "low_battery_runtime",
+            json!(300.0),
+        ),
+        (
+            "number.set_value",
+            "config_low_transfer_voltage",
+            r#"{"value": 170}"#,
+            "config",
+            "low_transfer_voltage",
+            json!(170.0),
+        ),
+        (
+            "select.select_option",
+            "config_beeper",
+            r#"{"option": "muted"}"#,
+            "config",
+            "beeper",
+            json!("muted"),
+        ),
+        (
+            "select.select_option",
+            "test_schedule",
+            r#"{"option": "weekly"}"#,
+            "test",
+            "schedule",
+            json!("weekly"),
+        ),
+    ] {
+        if !announced.contains_key(&uid("rack1", cid)) {
+            checks.check(&format!("{service} {cid}"), false, "not announced");
+            continue;
+        }
+        ha.call(service, &entity("rack1", cid), data);
+        let response = responses.wait_message(
+            |m| m.topic == "ups2mqtt/rack1/response",
+            Duration::from_secs(15),
+        );
+        let expect = match &value {
+            Json::String(s) => Expect::Text(s.clone()),
+            other => Expect::Number(other.as_f64().unwrap()),
+        };
+        let shown = wait_for(Duration::from_secs(15), || {
+            let page_ok = rig.pages("rack1").get(page).is_some_and(|p| {
+                p[key] == value || (p[key].as_f64().is_some() && p[key].as_f64() == value.as_f64())
+            });
+            let ha_ok = ha
+                .dump()
+                .state(&uid("rack1", cid))
+                .is_some_and(|s| expect.matches(s));
+            (page_ok && ha_ok).then_some(())
+        });
+        let response = response.map(|m| m.payload).unwrap_or_default();
+        checks.check(
+            &format!("{service} {cid} {data}: the card reads it back, Home Assistant shows it"),
+            shown.is_some() && response.contains("\"ok\""),
+            format!(
+                "response {response}, Home Assistant {:?}",
+                ha.dump().state(&uid("rack1", cid))
+            ),
+        );
+    }
+
+    // rack2 has dangerous commands off: the same switch call is refused.
+    let before = audit.messages().len();
+    ha.call("switch.turn_off", &entity("rack2", outlet), "");
+    let record = audit.wait_message(
+        |m| m.topic == "ups2mqtt/rack2/audit" && m.payload.contains("outlet.2.load.off"),
+        Duration::from_secs(15),
+    );
+    std::thread::sleep(Duration::from_secs(3 * POLL_FAST_S));
+    let still_on = outlet_on(&rig.sim_state("rack2"), 2) == Some(true)
+        && ha.dump().state(&uid("rack2", outlet)) == Some("on");
+    let record = record.map(|m| m.payload).unwrap_or_default();
+    checks.check(
+        "rack2 (dangerous not enabled): switch.turn_off refused, audited, the outlet stays on",
+        still_on
+            && !record.is_empty()
+            && !record.contains("\"ok\"")
+            && audit.messages().len() > before,
+        format!("audit {record:?}, still on {still_on}"),
+    );
+    println!("      audit record: {record}");
+}
+
+/// `button.press` starts a battery test: the simulator runs it, the test
+/// result entity shows it in progress, then its outcome.
+fn check_battery_test(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistant) {
+    let dump = ha.dump();
+    let result_uid = uid("rack1", "test_result");
+    let before = dump.state(&result_uid).map(str::to_string);
+    let button = dump
+        .entity_id(&uid("rack1", "command_test_battery_start"))
+        .unwrap_or("-")
+        .to_string();
+    ha.call("button.press", &button, "");
+    let running = wait_for(Duration::from_secs(10), || {
+        (rig.sim_state("rack1")["test"]["phase"] == "in_progress").then_some(())
+    });
+    let in_progress = wait_for(Duration::from_millis(TEST_MS), || {
+        (ha.dump().state(&result_uid) == Some("in_progress")).then_some(())
+    });
+    let done = wait_for(Duration::from_secs(20), || {
+        let sim = rig.sim_state("rack1");
+        let shown = ha.dump().state(&result_uid).map(str::to_string);
+        (sim["test"]["phase"] == "done"
+            && shown
+                .as_deref()
+                .is_some_and(|s| s != "in_progress" && s != "unknown"))
+        .then_some((sim["test"]["result"].clone(), shown))
+    });
+    checks.check(
+        "button.press starts a battery test: the simulator runs it, the test result goes to in_progress, then its outcome",
+        running.is_some() && in_progress.is_some() && done.is_some(),
+        format!("before {before:?}; running {}; in progress shown {}; done {done:?}", running.is_some(), in_progress.is_some()),
+    );
+}
+
+/// A select whose label is `none` (MGE's scheduled off day): Home
+/// Assistant shows it as `(none)` (a select state `none` would be
+/// "unknown") and sends `none` back.
+fn check_select_none(checks: &mut Checks, rig: &Rig, ha: &HomeAssistant) {
+    let cid = "control_day_off";
+    let entity = ha
+        .dump()
+        .entity_id(&uid("rack1", cid))
+        .unwrap_or("-")
+        .to_string();
+    let mut seen = Vec::new();
+    for (option, label) in [("monday", "monday"), ("(none)", "none")] {
+        ha.call(
+            "select.select_option",
+            &entity,
+            &format!(r#"{{"option": "{option}"}}"#),
+        );
+        let ok = wait_for(Duration::from_secs(15), || {
+            let page = rig
+                .pages("rack1")
+                .get("control")
+                .map(|p| p["day_off"].clone());
+            let shown = ha.dump().state(&uid("rack1", cid)).map(str::to_string);
+            (page == Some(json!(label)) && shown.as_deref() == Some(option)).then_some(())
+        });
+        seen.push(format!("{option}: {}", ok.is_some()));
+    }
+    checks.check(
+        "select.select_option on the scheduled off day: monday, then (none), which the card holds as none",
+        seen.iter().all(|s| s.ends_with("true")),
+        seen.join(", "),
+    );
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+fn availability_of(
+    dump: &Dump,
+    announced: &BTreeMap<String, (String, String, Json)>,
+    device: &str,
+) -> (usize, usize) {
+    let uids: Vec<&String> = announced
+        .iter()
+        .filter(|(_, (d, _, _))| d == device)
+        .map(|(u, _)| u)
+        .collect();
+    let down = uids
+        .iter()
+        .filter(|u| dump.state(u) == Some("unavailable"))
+        .count();
+    let instantiated = uids.iter().filter(|u| dump.state(u).is_some()).count();
+    (down, instantiated)
+}
+
+/// Entities of `device` unavailable for a reason other than an expired
+/// fast-page sensor (`expire_after`: its page was not re-published in
+/// time, which is the refresh's business, not availability's).
+fn unavailable_of(
+    dump: &Dump,
+    announced: &BTreeMap<String, (String, String, Json)>,
+    device: &str,
+) -> usize {
+    announced
+        .iter()
+        .filter(|(u, (d, _, c))| {
+            d == device && c.get("expire_after").is_none() && dump.state(u) == Some("unavailable")
+        })
+        .count()
+}
+
+fn check_availability(
+    checks: &mut Checks,
+    rig: &mut Rig,
+    ha: &HomeAssistant,
+    announced: &BTreeMap<String, (String, String, Json)>,
+) {
+    let rack1 = format!("{GATEWAY}_rack1");
+    let rack2 = format!("{GATEWAY}_rack2");
+    // The simulator stops answering: rack2's entities within its polls, as
+    // Home Assistant's own `last_changed` times tell (polling it is slower).
+    let stopped = unix_now();
+    rig.sim("rack2").control("stop");
+    let budget = OFFLINE_AFTER * POLL_FAST_S + 2;
+    // rack1 untouched: its availability stays online, so every rack1 entity
+    // that follows availability alone stays available. Fast-page sensors
+    // also expire (`expire_after`) when their page is not re-published in
+    // time, which is the refresh's business, not availability's: counted
+    // apart and reported.
+    let mut expired = BTreeSet::new();
+    let down = wait_for(Duration::from_secs(20), || {
+        let dump = ha.dump();
+        let (down2, all2) = availability_of(&dump, announced, &rack2);
+        let rack1_down: Vec<&String> = announced
+            .iter()
+            .filter(|(u, (d, _, _))| *d == rack1 && dump.state(u) == Some("unavailable"))
+            .map(|(u, _)| u)
+            .collect();
+        let (lapsed, down1): (Vec<&String>, Vec<&String>) = rack1_down
+            .into_iter()
+            .partition(|u| announced[*u].2.get("expire_after").is_some());
+        expired.extend(lapsed.into_iter().cloned());
+        (down2 == all2 && down1.is_empty()).then(|| {
+            dump.entities()
+                .iter()
+                .filter(|e| e["device"] == json!([rack2]))
+                .filter_map(|e| e["changed"].as_f64())
+                .fold(0.0, f64::max)
+                - stopped
+        })
+    });
+    checks.check(
+        &format!(
+            "simulator 2 stopped: all rack2 entities unavailable within {OFFLINE_AFTER} polls of {POLL_FAST_S} s \
+             (+ timeouts: {budget} s), rack1 untouched"
+        ),
+        down.is_some_and(|d| d <= budget as f64),
+        {
+            let dump = ha.dump();
+            let rack1_down: Vec<&str> = dump
+                .entities()
+                .iter()
+                .filter(|e| e["device"] == json!([rack1]) && e["state"] == "unavailable")
+                .filter_map(|e| e["unique_id"].as_str())
+                .collect();
+            format!(
+                "{down:?} s; rack2 {:?}; rack1 unavailable: {rack1_down:?}\ngateway log (end):\n{}",
+                availability_of(&dump, announced, &rack2),
+                tail(&rig.gateway_log(), 60)
+            )
+        },
+    );
+    if let Some(d) = down {
+        println!("      rack2 unavailable in Home Assistant {d:.1} s after the simulator stopped");
+    }
+    if !expired.is_empty() {
+        println!(
+            "      note: {} rack1 fast-page sensors expired meanwhile (page not re-published within \
+             expire_after): {expired:?}",
+            expired.len()
+        );
+    }
+    rig.sim("rack2").control("start");
+    let back = wait_for(Duration::from_secs(20), || {
+        (unavailable_of(&ha.dump(), announced, &rack2) == 0).then_some(())
+    });
+    checks.check(
+        "simulator 2 answers again: rack2 entities available",
+        back.is_some(),
+        "still unavailable",
+    );
+
+    // The gateway stops (clean shutdown: bridge offline): everything.
+    rig.stop_gateway();
+    let all_down = wait_for(Duration::from_secs(15), || {
+        let dump = ha.dump();
+        let (d1, a1) = availability_of(&dump, announced, &rack1);
+        let (d2, a2) = availability_of(&dump, announced, &rack2);
+        let bridge = dump.state(&format!("{GATEWAY}_bridge_connection_state"));
+        (d1 == a1 && d2 == a2 && bridge == Some("off")).then_some(())
+    });
+    checks.check(
+        "gateway stopped: every UPS entity unavailable, the bridge's connection state off",
+        all_down.is_some(),
+        format!(
+            "rack1 {:?}, rack2 {:?}",
+            availability_of(&ha.dump(), announced, &rack1),
+            availability_of(&ha.dump(), announced, &rack2)
+        ),
+    );
+    rig.start_gateway(&["rack1", "rack2"]);
+    let all_back = wait_for(Duration::from_secs(30), || {
+        let dump = ha.dump();
+        let d1 = unavailable_of(&dump, announced, &rack1);
+        let d2 = unavailable_of(&dump, announced, &rack2);
+        let bridge = dump.state(&format!("{GATEWAY}_bridge_connection_state"));
+        (d1 == 0 && d2 == 0 && bridge == Some("on")).then_some(())
+    });
+    checks.check(
+        "gateway restarted: everything available again",
+        all_back.is_some(),
+        "still unavailable",
+    );
+}
+
+/// Every NUT sensor with an equivalent: the entity exists on the 3-phase
+/// card, with NUT's unit and device class where it is the same fact, and
+/// enabled by default exactly where the NUT integration enables it (and
+/// the runtime), else in the diagnostic or config category. Returns
+/// (same, near, all) counts of NUT sensors.
+fn check_nut_parity(
+    checks: &mut Checks,
+    dump: &Dump,
+    announced: &BTreeMap<String, (String, String, Json)>,
+) -> (usize, usize, usize) {
+    let (mut same, mut near, mut all) = (0, 0, 0);
+    let mut wrong = Vec::new();
+    for row in SENSORS {
+        all += row.nut_count();
+        if row.matches == Match::None {
+            continue;
+        }
+        let n_max = if row.nut.contains("L{n}") { 3 } else { 1 };
+        let mut found = 0;
+        for n in 1..=n_max {
+            let Some(uid) = alternatives(row.ours, n)
+                .into_iter()
+                .map(|cid| uid("rack1", &cid))
+                .find(|u| announced.contains_key(u))
+            else {
+                wrong.push(format!("{} (n={n}): no entity {}", row.nut, row.ours));
+                continue;
+            };
+            found += 1;
+            let Some(entity) = dump.entity(&uid) else {
+                wrong.push(format!("{}: {uid} not in Home Assistant", row.nut));
+                continue;
+            };
+            let platform = announced[&uid].2["platform"].as_str().unwrap_or_default();
+            let attributes = &entity["attributes"];
+            if row.matches == Match::Same && matches!(platform, "sensor" | "number") {
+                let unit = attributes["unit_of_measurement"].as_str();
+                let class = attributes["device_class"].as_str();
+                // An enum sensor is the typed form of NUT's free-text one.
+                let nut_class = row.class.filter(|c| *c != "enum" || platform == "sensor");
+                let class_ok = class == nut_class || (class == Some("enum") && nut_class.is_none());
+                if unit != row.unit || !class_ok {
+                    wrong.push(format!(
+                        "{}: {uid} shows {unit:?}/{class:?}, NUT {:?}/{:?}",
+                        row.nut, row.unit, nut_class
+                    ));
+                }
+            }
+            if row.matches == Match::Same {
+                let enabled = announced[&uid].2.get("enabled_by_default") != Some(&json!(false));
+                let category = entity["entity_category"].as_str();
+                let ok = if row.enabled() {
+                    enabled
+                } else {
+                    matches!(category, Some("diagnostic" | "config"))
+                };
+                if !ok {
+                    wrong.push(format!(
+                        "{}: {uid} enabled {enabled}, category {category:?}; want {}",
+                        row.nut,
+                        if row.enabled() {
+                            "enabled"
+                        } else {
+                            "diagnostic or config"
+                        }
+                    ));
+                }
+            }
+        }
+        if found == n_max {
+            let count = row.nut_count();
+            match row.matches {
+                Match::Same => same += count,
+                _ => near += count,
+            }
+        }
+    }
+    checks.check(
+        &format!(
+            "NUT parity: {} of {all} NUT sensors have their equivalent, with NUT's unit and class, enabled as NUT does",
+            same + near
+        ),
+        wrong.is_empty(),
+        wrong.join("; "),
+    );
+    let mut missing = Vec::new();
+    for (nut, ours, what) in CONTROLS.iter().filter(|c| !c.1.is_empty()) {
+        let found = alternatives(ours, 2)
+            .into_iter()
+            .map(|cid| uid("rack1", &cid))
+            .find(|u| dump.entity(u).is_some());
+        let Some(found) = found else {
+            missing.push(format!("{nut}: no entity"));
+            continue;
+        };
+        // A button that cuts power is disabled by default (and refused
+        // unless dangerous commands are on).
+        let disabled = announced[&found].2.get("enabled_by_default") == Some(&json!(false));
+        if what.starts_with("button") && disabled != what.contains("(dangerous)") {
+            missing.push(format!("{nut}: {found} enabled_by_default {}", !disabled));
+        }
+    }
+    checks.check(
+        "NUT switches, buttons and commands: each has its entity, power-cutting ones disabled by default",
+        missing.is_empty(),
+        missing.join("; "),
+    );
+    (same, near, all)
+}
+
+/// Components per page of one UPS (the 3-phase card with every MIB).
+fn print_counts(announced: &BTreeMap<String, (String, String, Json)>, ups: &str) {
+    let device = format!("{GATEWAY}_{ups}");
+    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (_, cid, component) in announced.values().filter(|(d, _, _)| *d == device) {
+        let page = if cid.starts_with("command_") {
+            "commands".to_string()
+        } else {
+            Page::ALL
+                .iter()
+                .map(|p| p.name())
+                .find(|p| cid.starts_with(&format!("{p}_")))
+                .unwrap_or("?")
+                .to_string()
+        };
+        let entry = counts.entry(page).or_default();
+        entry.0 += 1;
+        if component.get("enabled_by_default") != Some(&json!(false)) {
+            entry.1 += 1;
+        }
+    }
+    let total: usize = counts.values().map(|c| c.0).sum();
+    let enabled: usize = counts.values().map(|c| c.1).sum();
+    let line: Vec<String> = Page::ALL
+        .iter()
+        .map(|p| p.name().to_string())
+        .chain(["commands".to_string()])
+        .filter_map(|p| counts.get(&p).map(|(n, e)| format!("{p} {n} ({e} on)")))
+        .collect();
+    println!(
+        "entities of {ups} per page: {}; total {total} ({enabled} enabled by default)",
+        line.join(", ")
+    );
+}
+
+// ------------------------------------------------------------ the README
+
+const NUT_START: &str = "<!-- nut:start (generated from tests/e2e/nut_parity.rs: UPS2MQTT_BLESS=1 cargo test --test home_assistant) -->\n";
+const NUT_END: &str = "<!-- nut:end -->";
+
+#[test]
+fn readme_nut_table_matches_the_parity_list() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let start = readme
+        .find(NUT_START)
+        .expect("README has the NUT table start marker")
+        + NUT_START.len();
+    let end = readme
+        .find(NUT_END)
+        .expect("README has the NUT table end marker");
+    let generated = nut_parity::markdown();
+    if std::env::var_os("UPS2MQTT_BLESS").is_some() {
+        std::fs::write(
+            &path,
+            format!("{}{generated}{}", &readme[..start], &readme[end..]),
+        )
+        .expect("write README.md");
+        return;
+    }
+    assert!(
+        readme[start..end] == generated,
+        "README's NUT table is stale: run UPS2MQTT_BLESS=1 cargo test --test home_assistant"
+    );
+}
+
+#[test]
+fn parity_rows_name_real_fields() {
+    for row in SENSORS.iter().filter(|r| r.matches != Match::None) {
+        for alternative in alternatives(row.ours, 1) {
+            assert!(
+                shows(&alternative).is_some(),
+                "{}: {alternative} is no component id",
+                row.nut
+            );
+        }
+    }
+}
