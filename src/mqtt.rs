@@ -9,9 +9,9 @@
 //! down for minutes loses nothing that matters, and memory stays bounded
 //! while it is down.
 
+use crate::config::MqttProtocol;
 use crate::config::{Config, MqttConfig};
 use crate::topics::Naming;
-use crate::config::MqttProtocol;
 use rumqttc::{TlsConfiguration, Transport};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -237,7 +237,10 @@ impl Mqtt {
     pub async fn shutdown(&self) {
         let topic = self.naming.bridge_state();
         if self.is_connected() {
-            let sent = self.client.publish(topic, true, bridge_payload("offline")).await;
+            let sent = self
+                .client
+                .publish(topic, true, bridge_payload("offline"))
+                .await;
             if sent.is_ok() {
                 self.client.disconnect().await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -261,7 +264,7 @@ enum Client {
 }
 
 enum EventLoop {
-    V4(rumqttc::EventLoop),
+    V4(Box<rumqttc::EventLoop>),
     V5(Box<rumqttc::v5::EventLoop>),
 }
 
@@ -281,7 +284,12 @@ impl Client {
                 .await
                 .map_err(drop),
             Client::V5(c) => c
-                .publish(topic, rumqttc::v5::mqttbytes::QoS::AtLeastOnce, retain, payload)
+                .publish(
+                    topic,
+                    rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+                    retain,
+                    payload,
+                )
                 .await
                 .map_err(drop),
         }
@@ -312,21 +320,25 @@ impl EventLoop {
         match self {
             EventLoop::V4(l) => match l.poll().await {
                 Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => Polled::ConnAck,
-                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => Polled::Publish(Incoming {
-                    topic: p.topic,
-                    payload: p.payload.to_vec(),
-                    retain: p.retain,
-                }),
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    Polled::Publish(Incoming {
+                        topic: p.topic,
+                        payload: p.payload.to_vec(),
+                        retain: p.retain,
+                    })
+                }
                 Ok(_) => Polled::Other,
                 Err(e) => Polled::Error(e.to_string()),
             },
             EventLoop::V5(l) => match l.poll().await {
                 Ok(rumqttc::v5::Event::Incoming(Packet5::ConnAck(_))) => Polled::ConnAck,
-                Ok(rumqttc::v5::Event::Incoming(Packet5::Publish(p))) => Polled::Publish(Incoming {
-                    topic: String::from_utf8_lossy(&p.topic).into_owned(),
-                    payload: p.payload.to_vec(),
-                    retain: p.retain,
-                }),
+                Ok(rumqttc::v5::Event::Incoming(Packet5::Publish(p))) => {
+                    Polled::Publish(Incoming {
+                        topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                        payload: p.payload.to_vec(),
+                        retain: p.retain,
+                    })
+                }
                 Ok(_) => Polled::Other,
                 Err(e) => Polled::Error(e.to_string()),
             },
@@ -347,11 +359,18 @@ fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), Mqtt
         .map(|user| (user.clone(), mqtt.password.clone().unwrap_or_default()));
     if mqtt.protocol == MqttProtocol::V5 {
         use rumqttc::v5::mqttbytes::{QoS, v5::LastWill};
-        let mut options = rumqttc::v5::MqttOptions::new(config.client_id(), mqtt.host.clone(), mqtt.port);
+        let mut options =
+            rumqttc::v5::MqttOptions::new(config.client_id(), mqtt.host.clone(), mqtt.port);
         options.set_keep_alive(keep_alive);
         options.set_clean_start(true);
         options.set_max_packet_size(Some(MAX_PACKET as u32));
-        options.set_last_will(LastWill::new(will_topic, will, QoS::AtLeastOnce, true, None));
+        options.set_last_will(LastWill::new(
+            will_topic,
+            will,
+            QoS::AtLeastOnce,
+            true,
+            None,
+        ));
         if let Some((user, password)) = credentials {
             options.set_credentials(user, password);
         }
@@ -365,7 +384,12 @@ fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), Mqtt
     options.set_keep_alive(keep_alive);
     options.set_clean_session(true);
     options.set_max_packet_size(MAX_PACKET, MAX_PACKET);
-    options.set_last_will(rumqttc::LastWill::new(will_topic, will, rumqttc::QoS::AtLeastOnce, true));
+    options.set_last_will(rumqttc::LastWill::new(
+        will_topic,
+        will,
+        rumqttc::QoS::AtLeastOnce,
+        true,
+    ));
     if let Some((user, password)) = credentials {
         options.set_credentials(user, password);
     }
@@ -373,12 +397,14 @@ fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), Mqtt
         options.set_transport(transport);
     }
     let (client, eventloop) = rumqttc::AsyncClient::new(options, REQUEST_CHANNEL);
-    Ok((Client::V4(client), EventLoop::V4(eventloop)))
+    Ok((Client::V4(client), EventLoop::V4(Box::new(eventloop))))
 }
 
 /// TLS (rustls) with the configured CA and optional client certificate.
 fn transport(mqtt: &MqttConfig) -> Result<Option<Transport>, MqttError> {
-    let Some(tls) = &mqtt.tls else { return Ok(None) };
+    let Some(tls) = &mqtt.tls else {
+        return Ok(None);
+    };
     let read = |path: &std::path::Path| {
         std::fs::read(path).map_err(|source| MqttError::TlsFile {
             path: path.display().to_string(),

@@ -122,7 +122,10 @@ mod tests {
         assert_eq!(n.availability("rack-1"), "ups2mqtt/rack-1/availability");
         assert_eq!(n.health("rack-1"), "ups2mqtt/rack-1/health");
         assert_eq!(n.event("rack-1"), "ups2mqtt/rack-1/event");
-        assert_eq!(n.set("r", Page::Config, "beeper"), "ups2mqtt/r/config/beeper/set");
+        assert_eq!(
+            n.set("r", Page::Config, "beeper"),
+            "ups2mqtt/r/config/beeper/set"
+        );
         assert_eq!(
             n.set_cell("r", Page::Control, "outlet_groups", 2, "command"),
             "ups2mqtt/r/control/outlet_groups/2/command/set"

@@ -627,7 +627,11 @@ impl<S: UpsSink> UpsTask<S> {
         }
         // A refresh re-publishes every page, not only those read now: fast
         // pages must not wait for the next refresh (HA's expire_after).
-        let publish = if refresh { self.pages.keys().copied().collect() } else { read };
+        let publish = if refresh {
+            self.pages.keys().copied().collect()
+        } else {
+            read
+        };
         self.publish(publish, refresh);
         self.announce_shape_if_changed(due);
         self.health.failures = 0;

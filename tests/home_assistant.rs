@@ -614,7 +614,7 @@ fn home_assistant_shows_and_drives_every_page() {
                 .as_str()
                 .and_then(|u| announced.get(u))
                 .is_some_and(|(_, _, c)| c.get("expire_after").is_some());
-            !e["state"].as_str().is_some_and(|s| s != "unavailable") && !lapsed
+            e["state"].as_str().is_none_or(|s| s == "unavailable") && !lapsed
         })
         .filter_map(|e| e["unique_id"].as_str())
         .collect();
@@ -803,12 +803,10 @@ fn check_units(
         if shown_unit != unit {
             wrong.push(format!("{uid}: unit {shown_unit:?}, meant {unit:?}"));
         }
-        if platform == "sensor" || platform == "binary_sensor" {
-            if shown_class != class {
-                wrong.push(format!(
-                    "{uid}: device class {shown_class:?}, meant {class:?}"
-                ));
-            }
+        if (platform == "sensor" || platform == "binary_sensor") && shown_class != class {
+            wrong.push(format!(
+                "{uid}: device class {shown_class:?}, meant {class:?}"
+            ));
         }
         if let (Some(u), Some(c)) = (&shown_unit, &shown_class) {
             seen.insert((u.clone(), c.clone()));

@@ -10,10 +10,25 @@ use support::gateway::{Gateway, json, wait_retained};
 use support::{Mosquitto, Snmpsim, Subscriber};
 
 fn assert_pages_arrive(broker: &Mosquitto, gateway: &Gateway) {
-    let battery = json(&wait_retained(broker, "ups2mqtt/rack1/battery", |_| true, gateway));
+    let battery = json(&wait_retained(
+        broker,
+        "ups2mqtt/rack1/battery",
+        |_| true,
+        gateway,
+    ));
     assert_eq!(battery["charge"], 91);
-    wait_retained(broker, "ups2mqtt/bridge/state", |p| p.contains("online"), gateway);
-    wait_retained(broker, "homeassistant/device/gwtest_rack1/config", |_| true, gateway);
+    wait_retained(
+        broker,
+        "ups2mqtt/bridge/state",
+        |p| p.contains("online"),
+        gateway,
+    );
+    wait_retained(
+        broker,
+        "homeassistant/device/gwtest_rack1/config",
+        |_| true,
+        gateway,
+    );
 }
 
 #[test]
@@ -24,43 +39,143 @@ fn mqtt5_carries_pages_discovery_and_commands() {
     let gateway = Gateway::start_with_mqtt(&broker, &ups, "protocol = \"5\"\n");
     assert_pages_arrive(&broker, &gateway);
     let log = broker.log();
-    let connect = log.lines().find(|l| l.contains("as ups2mqtt-gwtest")).expect("the gateway's connect line");
+    let connect = log
+        .lines()
+        .find(|l| l.contains("as ups2mqtt-gwtest"))
+        .expect("the gateway's connect line");
     assert!(connect.contains("(p5,"), "not an MQTT 5 session: {connect}");
     // Subscriptions work over v5 too: a command gets its response.
     let responses = Subscriber::start(broker.port(), "ups2mqtt/rack1/response");
     let status = Command::new("mosquitto_pub")
-        .args(["-p", &broker.port().to_string(), "-t", "ups2mqtt/rack1/command", "-m", "warp.drive"])
+        .args([
+            "-p",
+            &broker.port().to_string(),
+            "-t",
+            "ups2mqtt/rack1/command",
+            "-m",
+            "warp.drive",
+        ])
         .status()
         .unwrap();
     assert!(status.success());
-    let response = responses.wait_message(|_| true, Duration::from_secs(15)).expect("a response over MQTT 5");
-    assert!(json(&response.payload)["error"].as_str().unwrap().contains("unknown command"));
+    let response = responses
+        .wait_message(|_| true, Duration::from_secs(15))
+        .expect("a response over MQTT 5");
+    assert!(
+        json(&response.payload)["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown command")
+    );
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl").current_dir(dir).args(args).output().expect("run openssl");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn tls_to_the_broker_with_a_private_ca() {
-    let dir = std::env::temp_dir().join(format!("ups2mqtt-tls-{}-{}", std::process::id(), support::free_tcp_port()));
+    let dir = std::env::temp_dir().join(format!(
+        "ups2mqtt-tls-{}-{}",
+        std::process::id(),
+        support::free_tcp_port()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
-    openssl(&dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=ups2mqtt test CA", "-keyout", "ca.key", "-out", "ca.pem"]);
-    openssl(&dir, &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"]);
-    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
-    openssl(&dir, &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"]);
-    Command::new("chmod").args(["-R", "a+rX"]).arg(&dir).status().unwrap();
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=ups2mqtt test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+    );
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    );
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
+    Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(&dir)
+        .status()
+        .unwrap();
     let d = dir.display();
-    let broker = Mosquitto::start_with(&format!("cafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key"));
+    let broker = Mosquitto::start_with(&format!(
+        "cafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key"
+    ));
     let sim = Snmpsim::start("eaton-mgeups_9pxle");
     let ups = support::gateway::ups_toml("rack1", "127.0.0.1", sim.port(), "");
-    let gateway = Gateway::start_with_mqtt(&broker, &ups, &format!("host = \"localhost\"\ntls = {{ ca_file = \"{d}/ca.pem\" }}\n"));
+    let gateway = Gateway::start_with_mqtt(
+        &broker,
+        &ups,
+        &format!("host = \"localhost\"\ntls = {{ ca_file = \"{d}/ca.pem\" }}\n"),
+    );
     // Read back over TLS too (mosquitto_sub with the CA).
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let out = Command::new("mosquitto_sub")
-            .args(["-h", "localhost", "-p", &broker.port().to_string(), "--cafile", &format!("{d}/ca.pem")])
+            .args([
+                "-h",
+                "localhost",
+                "-p",
+                &broker.port().to_string(),
+                "--cafile",
+                &format!("{d}/ca.pem"),
+            ])
             .args(["-t", "ups2mqtt/rack1/battery", "-C", "1", "-W", "2"])
             .output()
             .unwrap();
@@ -68,7 +183,11 @@ fn tls_to_the_broker_with_a_private_ca() {
         if text.contains("\"charge\":91") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no page over TLS: {text}\n{}", gateway.log());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no page over TLS: {text}\n{}",
+            gateway.log()
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

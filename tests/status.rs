@@ -22,10 +22,22 @@ fn ups_status_follows_mains_failure_low_battery_and_return() {
         json(&output)
     };
     let online = status(&|s| s.starts_with("OL"));
-    assert!(online["status_text"].as_str().unwrap().starts_with("Online"), "{online}");
+    assert!(
+        online["status_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Online"),
+        "{online}"
+    );
     assert!(sim.control("mains off").starts_with("ok"));
     let on_battery = status(&|s| s.starts_with("OB") && s.contains("DISCHRG"));
-    assert!(on_battery["status_text"].as_str().unwrap().starts_with("On battery"), "{on_battery}");
+    assert!(
+        on_battery["status_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("On battery"),
+        "{on_battery}"
+    );
     assert!(sim.control("battery low").starts_with("ok"));
     status(&|s| s.contains("OB") && s.contains("LB"));
     assert!(sim.control("mains on").starts_with("ok"));

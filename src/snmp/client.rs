@@ -689,7 +689,10 @@ impl Client {
     /// The next datagram before `deadline`. The 64 KiB receive buffer lives
     /// only for the call, so an idle client holds none (500 UPSes would keep
     /// 32 MiB of them).
-    async fn next_datagram(&mut self, deadline: Instant) -> Result<Option<(Vec<u8>, SocketAddr)>, SnmpError> {
+    async fn next_datagram(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<Option<(Vec<u8>, SocketAddr)>, SnmpError> {
         let mut buf = vec![0; RECV_BUFFER];
         match tokio::time::timeout_at(deadline, self.socket.recv_from(&mut buf)).await {
             Err(_) => Ok(None),

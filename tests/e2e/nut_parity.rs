@@ -62,6 +62,7 @@ pub const ENABLED_TOO: &[&str] = &[
     "output.L{n}.power.percent",
 ];
 
+#[allow(clippy::too_many_arguments)]
 const fn s(
     nut: &'static str,
     unit: Option<&'static str>,
