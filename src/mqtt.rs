@@ -207,8 +207,13 @@ impl Mqtt {
     }
 
     /// Subscribes now and after every reconnect.
+    ///
+    /// The store lock is held across the check of the connected flag, and
+    /// `on_connect` raises that flag under the same lock, so a filter added
+    /// while a connection comes up is sent exactly by one of the two.
     pub fn subscribe(&self, filter: &str) {
-        self.store().subscriptions.insert(filter.to_string());
+        let mut store = self.store();
+        store.subscriptions.insert(filter.to_string());
         if self.is_connected() {
             let _ = self.client.try_subscribe(filter.to_string());
         }
@@ -464,25 +469,26 @@ async fn drive(
 }
 
 fn on_connect(mqtt: &Mqtt) {
-    let subscriptions: Vec<String> = {
-        let mut store = mqtt.store();
-        store.stats.connects += 1;
-        let all: Vec<(Class, String)> = store
-            .retained
-            .iter()
-            .filter(|(_, (_, p))| !p.is_empty())
-            .map(|(t, (c, _))| (*c, t.clone()))
-            .collect();
-        store.dirty.extend(all);
-        store.subscriptions.iter().cloned().collect()
-    };
-    for filter in subscriptions {
+    let mut store = mqtt.store();
+    store.stats.connects += 1;
+    let all: Vec<(Class, String)> = store
+        .retained
+        .iter()
+        .filter(|(_, (_, p))| !p.is_empty())
+        .map(|(t, (c, _))| (*c, t.clone()))
+        .collect();
+    store.dirty.extend(all);
+    // Subscriptions are queued before the flag goes up (so before any
+    // replayed publish), and both happen under the store lock (see
+    // `Mqtt::subscribe`).
+    for filter in &store.subscriptions {
         if let Err(error) = mqtt.client.try_subscribe(filter.clone()) {
             warn!(%filter, %error, "MQTT subscribe failed");
         }
     }
-    info!(host = %mqtt.naming.base, "MQTT connected; replaying retained state");
     mqtt.shared.connected.send_replace(true);
+    drop(store);
+    info!(host = %mqtt.naming.base, "MQTT connected; replaying retained state");
     mqtt.shared.wake.notify_one();
 }
 
