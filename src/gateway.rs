@@ -10,7 +10,7 @@ use crate::command;
 use crate::config::{Config, UpsConfig};
 use crate::discovery::{self, Bridge, DeviceOptions};
 use crate::mib::Page;
-use crate::mqtt::{Class, Incoming, Mqtt};
+use crate::mqtt::{Class, Incoming, Mqtt, Retained};
 use crate::topics::Naming;
 use crate::trap::{self, Delivery, Router, TrapStats};
 use crate::ups::{UpsRequest, UpsSink, UpsTask};
@@ -265,7 +265,7 @@ impl UpsSink for MqttSink {
     fn page(&mut self, page: Page, json: &Map<String, Json>, force: bool) {
         let topic = self.naming().page(&self.ups_id, page);
         self.mqtt
-            .set_retained(Class::State, &topic, Json::Object(json.clone()).to_string());
+            .set_retained(Class::State, &topic, crate::ups::json_text(json));
         if force {
             self.mqtt.touch(&topic);
         }
@@ -276,17 +276,26 @@ impl UpsSink for MqttSink {
         self.mqtt.clear_retained(Class::State, &topic);
     }
 
-    fn shape(&mut self, pages: &BTreeMap<Page, Map<String, Json>>) {
+    /// The discovery message is not kept: it is rendered from the UPS's
+    /// retained pages whenever it is sent (now, on reconnect, on Home
+    /// Assistant's birth), so 500 UPSes don't hold 75 MB of it.
+    fn shape(&mut self, _pages: &BTreeMap<Page, Map<String, Json>>) {
         if !self.discovery {
             return;
         }
-        let bridge = Bridge {
-            naming: self.mqtt.naming(),
-            version: env!("CARGO_PKG_VERSION"),
+        let naming = self.naming().clone();
+        let topic = naming.discovery(&naming.ups_device_id(&self.ups_id));
+        let (ups_id, device) = (self.ups_id.clone(), self.device.clone());
+        let render = move |retained: &Retained<'_>| {
+            let bridge = Bridge {
+                naming: &naming,
+                version: env!("CARGO_PKG_VERSION"),
+            };
+            let pages = retained_pages(&naming, &ups_id, retained);
+            discovery::ups_device(&bridge, &ups_id, &pages, &device).payload
         };
-        let publication = discovery::ups_device(&bridge, &self.ups_id, pages, &self.device);
         self.mqtt
-            .set_retained(Class::Discovery, &publication.topic, publication.payload);
+            .set_rendered(Class::Discovery, &topic, Arc::new(render));
     }
 
     fn availability(&mut self, online: bool) {
@@ -311,6 +320,23 @@ impl UpsSink for MqttSink {
         let topic = self.naming().audit(&self.ups_id);
         self.mqtt.publish_event(&topic, record.to_string());
     }
+}
+
+/// A UPS's pages as last set in the MQTT store (what was published).
+fn retained_pages(naming: &Naming, ups_id: &str, retained: &Retained<'_>) -> discovery::Pages {
+    Page::ALL
+        .iter()
+        .filter_map(|&page| {
+            let text = retained.get(&naming.page(ups_id, page))?;
+            match serde_json::from_str::<Map<String, Json>>(text) {
+                Ok(json) => Some((page, json)),
+                Err(error) => {
+                    warn!(%ups_id, %page, %error, "page not JSON; left out of discovery");
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// The UPS ids and device ids this gateway publishes, to tell ghosts apart.

@@ -8,6 +8,11 @@
 //! order: bridge state, then discovery, then states. So a broker that is
 //! down for minutes loses nothing that matters, and memory stays bounded
 //! while it is down.
+//!
+//! A retained payload that can be derived from the others (a UPS's Home
+//! Assistant discovery, ~150 kB of JSON derived from its ~8 kB of pages)
+//! is kept as a [`Render`] and built only when it is sent, so the store
+//! holds each fact once.
 
 use crate::config::MqttProtocol;
 use crate::config::{Config, MqttConfig};
@@ -25,8 +30,12 @@ pub const EVENT_BUFFER: usize = 64;
 const INCOMING_BUFFER: usize = 256;
 /// Largest MQTT packet sent or accepted.
 const MAX_PACKET: usize = 1024 * 1024;
-/// rumqttc's request channel.
-const REQUEST_CHANNEL: usize = 128;
+/// rumqttc's request channel. Small: what waits here is a copy of what
+/// the store already holds, and a discovery payload is ~150 kB.
+const REQUEST_CHANNEL: usize = 8;
+/// QoS 1 publishes awaiting their PUBACK (rumqttc keeps each one for a
+/// resend); with the channel, it bounds the payloads in flight.
+const MAX_INFLIGHT: u16 = 8;
 
 /// Replay order of retained topics after a (re)connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -53,9 +62,50 @@ pub struct MqttStats {
     pub incoming_dropped: u64,
 }
 
+/// Builds a retained payload from the text payloads of the other retained
+/// topics, each time it is sent.
+pub type Render = Arc<dyn Fn(&Retained<'_>) -> String + Send + Sync>;
+
+/// Read access to the retained text payloads, for a [`Render`].
+pub struct Retained<'a>(&'a HashMap<String, (Class, Payload)>);
+
+impl Retained<'_> {
+    /// The latest text payload of `topic` (`None` if absent, cleared or
+    /// itself rendered).
+    pub fn get(&self, topic: &str) -> Option<&str> {
+        match self.0.get(topic) {
+            Some((_, Payload::Text(text))) if !text.is_empty() => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// A retained topic's latest payload: kept as sent, or rendered when sent.
+#[derive(Clone)]
+enum Payload {
+    /// Empty: cleared at the broker, forgotten once that is sent.
+    Text(String),
+    Rendered(Render),
+}
+
+impl Payload {
+    fn is_cleared(&self) -> bool {
+        matches!(self, Payload::Text(text) if text.is_empty())
+    }
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Payload::Text(text) => write!(f, "Text({} bytes)", text.len()),
+            Payload::Rendered(_) => f.write_str("Rendered"),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Store {
-    retained: HashMap<String, (Class, String)>,
+    retained: HashMap<String, (Class, Payload)>,
     dirty: BTreeSet<(Class, String)>,
     events: heapless::Deque<(String, String), EVENT_BUFFER>,
     subscriptions: BTreeSet<String>,
@@ -145,11 +195,25 @@ impl Mqtt {
         if store
             .retained
             .get(topic)
-            .is_some_and(|(_, p)| *p == payload)
+            .is_some_and(|(_, p)| matches!(p, Payload::Text(text) if *text == payload))
         {
             return;
         }
-        store.retained.insert(topic.to_string(), (class, payload));
+        store
+            .retained
+            .insert(topic.to_string(), (class, Payload::Text(payload)));
+        store.dirty.insert((class, topic.to_string()));
+        drop(store);
+        self.shared.wake.notify_one();
+    }
+
+    /// Sets a retained topic whose payload `render` builds from the other
+    /// retained topics each time it is sent (now, and on every replay).
+    pub fn set_rendered(&self, class: Class, topic: &str, render: Render) {
+        let mut store = self.store();
+        store
+            .retained
+            .insert(topic.to_string(), (class, Payload::Rendered(render)));
         store.dirty.insert((class, topic.to_string()));
         drop(store);
         self.shared.wake.notify_one();
@@ -161,7 +225,7 @@ impl Mqtt {
         let mut store = self.store();
         store
             .retained
-            .insert(topic.to_string(), (class, String::new()));
+            .insert(topic.to_string(), (class, Payload::Text(String::new())));
         store.dirty.insert((class, topic.to_string()));
         drop(store);
         self.shared.wake.notify_one();
@@ -185,7 +249,7 @@ impl Mqtt {
         let topics: Vec<String> = store
             .retained
             .iter()
-            .filter(|(_, (c, p))| *c == class && !p.is_empty())
+            .filter(|(_, (c, p))| *c == class && !p.is_cleared())
             .map(|(t, _)| t.clone())
             .collect();
         store.dirty.extend(topics.into_iter().map(|t| (class, t)));
@@ -233,9 +297,12 @@ impl Mqtt {
         self.store().stats.clone()
     }
 
-    /// The latest payload of a retained topic (tests, health).
+    /// The latest payload of a retained topic (tests, health), rendered if
+    /// it is.
     pub fn retained(&self, topic: &str) -> Option<String> {
-        self.store().retained.get(topic).map(|(_, p)| p.clone())
+        let store = self.store();
+        let (_, payload) = store.retained.get(topic)?;
+        Some(render(payload, &store.retained))
     }
 
     /// Publishes the bridge `offline` state and disconnects cleanly.
@@ -369,6 +436,7 @@ fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), Mqtt
         options.set_keep_alive(keep_alive);
         options.set_clean_start(true);
         options.set_max_packet_size(Some(MAX_PACKET as u32));
+        options.set_outgoing_inflight_upper_limit(MAX_INFLIGHT);
         options.set_last_will(LastWill::new(
             will_topic,
             will,
@@ -389,6 +457,7 @@ fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), Mqtt
     options.set_keep_alive(keep_alive);
     options.set_clean_session(true);
     options.set_max_packet_size(MAX_PACKET, MAX_PACKET);
+    options.set_inflight(MAX_INFLIGHT);
     options.set_last_will(rumqttc::LastWill::new(
         will_topic,
         will,
@@ -474,7 +543,7 @@ fn on_connect(mqtt: &Mqtt) {
     let all: Vec<(Class, String)> = store
         .retained
         .iter()
-        .filter(|(_, (_, p))| !p.is_empty())
+        .filter(|(_, (_, p))| !p.is_cleared())
         .map(|(t, (c, _))| (*c, t.clone()))
         .collect();
     store.dirty.extend(all);
@@ -490,6 +559,14 @@ fn on_connect(mqtt: &Mqtt) {
     drop(store);
     info!(host = %mqtt.naming.base, "MQTT connected; replaying retained state");
     mqtt.shared.wake.notify_one();
+}
+
+/// The text of a payload, rendering it if it is rendered.
+fn render(payload: &Payload, retained: &HashMap<String, (Class, Payload)>) -> String {
+    match payload {
+        Payload::Text(text) => text.clone(),
+        Payload::Rendered(render) => render(&Retained(retained)),
+    }
 }
 
 /// Publishes dirty retained topics (in replay order) and queued events
@@ -525,7 +602,7 @@ fn next_message(mqtt: &Mqtt) -> Option<(String, String, bool)> {
         let payload = store
             .retained
             .get(&topic)
-            .map(|(_, p)| p.clone())
+            .map(|(_, p)| render(p, &store.retained))
             .unwrap_or_default();
         if payload.is_empty() {
             store.retained.remove(&topic);

@@ -218,9 +218,10 @@ pub struct UpsTask<S: UpsSink> {
     ups: Option<Ups>,
     next_due: BTreeMap<Page, tokio::time::Instant>,
     last_refresh: tokio::time::Instant,
-    pages: BTreeMap<Page, serde_json::Map<String, serde_json::Value>>,
+    pages: PageTexts,
     provenance: BTreeMap<Page, BTreeMap<String, usize>>,
-    shape: Option<Vec<(Page, Vec<String>)>>,
+    /// A digest of the page and column keys discovery was announced for.
+    shape: Option<u64>,
     health: Health,
     policy: crate::config::CommandsConfig,
     /// Power-cutting commands waiting for their confirmation.
@@ -254,7 +255,7 @@ impl<S: UpsSink> UpsTask<S> {
             ups: None,
             next_due: Page::ALL.iter().map(|&p| (p, now)).collect(),
             last_refresh: now,
-            pages: BTreeMap::new(),
+            pages: PageTexts::default(),
             provenance: BTreeMap::new(),
             shape: None,
             health: Health::default(),
@@ -359,8 +360,9 @@ impl<S: UpsSink> UpsTask<S> {
         let ups = self.ups.as_ref().ok_or_else(|| {
             Outcome::failed("unavailable", "the UPS is not reachable".to_string())
         })?;
+        let pages = self.pages.parse();
         let view = UpsView {
-            pages: &self.pages,
+            pages: &pages,
             provenance: &self.provenance,
             mibs: &ups.capabilities().mibs,
         };
@@ -464,6 +466,7 @@ impl<S: UpsSink> UpsTask<S> {
                     return readback;
                 }
             };
+        let mut pages = self.pages.parse();
         let mut changed = std::collections::BTreeSet::new();
         for write in &plan.writes {
             let Some(value) = values
@@ -473,51 +476,21 @@ impl<S: UpsSink> UpsTask<S> {
                 continue;
             };
             readback.insert(write.path.clone(), value.clone());
-            if self.update_cell(write.field, write.index, value) {
+            if update_cell(&mut pages, write.field, write.index, value) {
                 changed.insert(write.field.page);
             }
         }
-        self.publish(changed, false);
+        self.publish(&mut pages, changed, false);
+        self.pages.store(&pages);
         readback
-    }
-
-    /// Sets one page field or table cell; true if it changed.
-    fn update_cell(
-        &mut self,
-        field: &crate::mib::Field,
-        index: Option<u32>,
-        value: serde_json::Value,
-    ) -> bool {
-        let Some(page) = self.pages.get_mut(&field.page) else {
-            return false;
-        };
-        let slot = match (field.table, index) {
-            (None, None) => page.get_mut(field.key),
-            (Some(table), Some(index)) => page
-                .get_mut(table)
-                .and_then(|rows| rows.as_array_mut())
-                .and_then(|rows| {
-                    rows.iter_mut().find(|row| {
-                        row.get("index").and_then(|i| i.as_u64()) == Some(u64::from(index))
-                    })
-                })
-                .and_then(|row| row.get_mut(field.key)),
-            _ => None,
-        };
-        match slot {
-            Some(slot) if *slot != value => {
-                *slot = value;
-                true
-            }
-            _ => false,
-        }
     }
 
     /// Updates fields a trap states outright, on pages that have them.
     fn apply_patch(&mut self, patch: Vec<(Page, String, serde_json::Value)>) {
+        let mut pages = self.pages.parse();
         let mut changed = std::collections::BTreeSet::new();
         for (page, key, value) in patch {
-            let Some(json) = self.pages.get_mut(&page) else {
+            let Some(json) = pages.get_mut(&page) else {
                 continue;
             };
             if let Some(slot) = json.get_mut(&key) {
@@ -527,17 +500,23 @@ impl<S: UpsSink> UpsTask<S> {
                 }
             }
         }
-        self.publish(changed, false);
+        self.publish(&mut pages, changed, false);
+        self.pages.store(&pages);
     }
 
     /// Publishes `pages` after refreshing the NUT-style status on the
     /// output page (published too when only the status changed).
-    fn publish(&mut self, mut pages: std::collections::BTreeSet<Page>, force: bool) {
-        if crate::status::annotate(&mut self.pages) {
+    fn publish(
+        &mut self,
+        all: &mut PageMap,
+        mut pages: std::collections::BTreeSet<Page>,
+        force: bool,
+    ) {
+        if crate::status::annotate(all) {
             pages.insert(Page::Output);
         }
         for page in pages {
-            if let Some(json) = self.pages.get(&page) {
+            if let Some(json) = all.get(&page) {
                 self.sink.page(page, json, force);
             }
         }
@@ -603,23 +582,24 @@ impl<S: UpsSink> UpsTask<S> {
         Ok(ups.read(due).await?)
     }
 
-    fn on_success(&mut self, due: &[Page], outcomes: BTreeMap<Page, PageOutcome>) {
+    fn on_success(&mut self, due: &[Page], mut outcomes: BTreeMap<Page, PageOutcome>) {
         let refresh = self.last_refresh.elapsed() >= self.refresh;
         if refresh {
             self.last_refresh = tokio::time::Instant::now();
         }
         self.health.notes.clear();
+        let mut pages = self.pages.parse();
         let mut read = std::collections::BTreeSet::new();
         for &page in due {
-            match outcomes.get(&page) {
+            match outcomes.remove(&page) {
                 Some(outcome) => {
-                    self.health.notes.extend(outcome.notes.iter().cloned());
-                    self.pages.insert(page, outcome.json.clone());
-                    self.provenance.insert(page, outcome.provenance.clone());
+                    self.health.notes.extend(outcome.notes);
+                    pages.insert(page, outcome.json);
+                    self.provenance.insert(page, outcome.provenance);
                     read.insert(page);
                 }
                 None => {
-                    if self.pages.remove(&page).is_some() {
+                    if pages.remove(&page).is_some() {
                         self.sink.page_gone(page);
                     }
                 }
@@ -628,12 +608,13 @@ impl<S: UpsSink> UpsTask<S> {
         // A refresh re-publishes every page, not only those read now: fast
         // pages must not wait for the next refresh (HA's expire_after).
         let publish = if refresh {
-            self.pages.keys().copied().collect()
+            pages.keys().copied().collect()
         } else {
             read
         };
-        self.publish(publish, refresh);
-        self.announce_shape_if_changed(due);
+        self.publish(&mut pages, publish, refresh);
+        self.announce_shape_if_changed(&pages, due);
+        self.pages.store(&pages);
         self.health.failures = 0;
         self.health.last_error = None;
         self.health.polls += 1;
@@ -650,17 +631,13 @@ impl<S: UpsSink> UpsTask<S> {
     /// Discovery follows the fields the UPS really has: announced after the
     /// first read of all pages, again whenever a field or table row appears
     /// or goes.
-    fn announce_shape_if_changed(&mut self, due: &[Page]) {
+    fn announce_shape_if_changed(&mut self, pages: &PageMap, due: &[Page]) {
         if self.shape.is_none() && due.len() < Page::ALL.len() {
             return;
         }
-        let shape: Vec<(Page, Vec<String>)> = self
-            .pages
-            .iter()
-            .map(|(p, json)| (*p, shape_of(json)))
-            .collect();
-        if self.shape.as_ref() != Some(&shape) {
-            self.sink.shape(&self.pages);
+        let shape = shape_digest(pages);
+        if self.shape != Some(shape) {
+            self.sink.shape(pages);
             self.shape = Some(shape);
         }
     }
@@ -703,24 +680,84 @@ impl<S: UpsSink> UpsTask<S> {
     }
 }
 
-/// The keys of a page and of its table rows: what discovery depends on.
-fn shape_of(json: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
-    let mut keys = Vec::new();
-    for (key, value) in json {
-        match value {
-            serde_json::Value::Array(rows) => {
-                for row in rows {
-                    let index = row
-                        .get("index")
-                        .map(ToString::to_string)
-                        .unwrap_or_default();
-                    for column in row.as_object().into_iter().flat_map(|r| r.keys()) {
-                        keys.push(format!("{key}[{index}].{column}"));
-                    }
+/// The pages of one UPS, parsed.
+type PageMap = BTreeMap<Page, serde_json::Map<String, serde_json::Value>>;
+
+/// One UPS's latest pages, kept as their JSON text and parsed around a poll,
+/// a trap or a command: with every page, ~8 kB per UPS where the parsed
+/// trees took ~60 kB (the gateway holds 500 UPSes in under 64 MiB).
+#[derive(Debug, Default)]
+struct PageTexts(BTreeMap<Page, Box<str>>);
+
+impl PageTexts {
+    fn parse(&self) -> PageMap {
+        self.0
+            .iter()
+            .filter_map(|(&page, text)| Some((page, serde_json::from_str(text).ok()?)))
+            .collect()
+    }
+
+    fn store(&mut self, pages: &PageMap) {
+        self.0 = pages
+            .iter()
+            .map(|(&page, json)| (page, json_text(json).into()))
+            .collect();
+    }
+}
+
+/// Sets one page field or table cell; true if it changed.
+fn update_cell(
+    pages: &mut PageMap,
+    field: &crate::mib::Field,
+    index: Option<u32>,
+    value: serde_json::Value,
+) -> bool {
+    let Some(page) = pages.get_mut(&field.page) else {
+        return false;
+    };
+    let slot = match (field.table, index) {
+        (None, None) => page.get_mut(field.key),
+        (Some(table), Some(index)) => page
+            .get_mut(table)
+            .and_then(|rows| rows.as_array_mut())
+            .and_then(|rows| {
+                rows.iter_mut()
+                    .find(|row| row.get("index").and_then(|i| i.as_u64()) == Some(u64::from(index)))
+            })
+            .and_then(|row| row.get_mut(field.key)),
+        _ => None,
+    };
+    match slot {
+        Some(slot) if *slot != value => {
+            *slot = value;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// A page's JSON text (a map of JSON values always serializes).
+pub fn json_text(json: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::to_string(json).expect("a JSON map serializes")
+}
+
+/// A digest of the keys of every page and of their table rows: what
+/// discovery depends on (a digest, not the keys: 500 UPSes would otherwise
+/// keep 5 MB of key strings to compare against).
+fn shape_digest(pages: &BTreeMap<Page, serde_json::Map<String, serde_json::Value>>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    for (page, json) in pages {
+        page.hash(&mut hasher);
+        for (key, value) in json {
+            key.hash(&mut hasher);
+            for row in value.as_array().into_iter().flatten() {
+                row.get("index").map(ToString::to_string).hash(&mut hasher);
+                for column in row.as_object().into_iter().flat_map(|r| r.keys()) {
+                    column.hash(&mut hasher);
                 }
             }
-            _ => keys.push(key.clone()),
         }
     }
-    keys
+    hasher.finish()
 }

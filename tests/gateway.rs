@@ -154,6 +154,18 @@ fn a_broker_restart_loses_nothing_that_matters() {
     for (topic, _) in &before {
         wait_retained(&broker, topic, |_| true, &gateway);
     }
+    // Discovery is not stored but rendered again from the retained pages
+    // (a static walk): the same message, byte for byte.
+    let discovery = |retained: &[(String, String)]| {
+        retained
+            .iter()
+            .find(|(t, _)| t == "homeassistant/device/gwtest_rack1/config")
+            .map(|(_, p)| p.clone())
+            .expect("discovery retained")
+    };
+    let again = discovery(&retained(broker.port(), "#", Duration::from_secs(2)));
+    assert!(again.len() > 10_000, "{again}");
+    assert_eq!(again, discovery(&before));
     wait_retained(
         &broker,
         "ups2mqtt/bridge/state",

@@ -686,21 +686,27 @@ impl Client {
         Ok(())
     }
 
-    /// The next datagram before `deadline`. The 64 KiB receive buffer lives
-    /// only for the call, so an idle client holds none (500 UPSes would keep
-    /// 32 MiB of them).
+    /// The next datagram before `deadline`. The 64 KiB receive buffer is
+    /// taken only once a datagram is waiting and is freed before returning,
+    /// so a UPS waiting for its agent holds none (500 UPSes starting at once
+    /// would otherwise hold 32 MiB of them).
     async fn next_datagram(
         &mut self,
         deadline: Instant,
     ) -> Result<Option<(Vec<u8>, SocketAddr)>, SnmpError> {
-        let mut buf = vec![0; RECV_BUFFER];
-        match tokio::time::timeout_at(deadline, self.socket.recv_from(&mut buf)).await {
-            Err(_) => Ok(None),
-            Ok(Err(source)) => Err(self.io_error("receive", source)),
-            Ok(Ok((len, from))) => {
-                buf.truncate(len);
-                buf.shrink_to_fit();
-                Ok(Some((buf, from)))
+        loop {
+            // Waits without a buffer (a zero-length peek); ICMP errors
+            // (port unreachable) come out here as on a receive.
+            match tokio::time::timeout_at(deadline, self.socket.peek_sender()).await {
+                Err(_) => return Ok(None),
+                Ok(Err(source)) => return Err(self.io_error("receive", source)),
+                Ok(Ok(_)) => {}
+            }
+            let mut buf = vec![0; RECV_BUFFER];
+            match self.socket.try_recv_from(&mut buf) {
+                Ok((len, from)) => return Ok(Some((buf[..len].to_vec(), from))),
+                Err(source) if source.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(source) => return Err(self.io_error("receive", source)),
             }
         }
     }
