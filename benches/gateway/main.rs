@@ -44,6 +44,11 @@ const BASE: &str = "bench";
 const LATENCY_UPSES: usize = 8;
 const UPS_ON_BATTERY: &str = "1.3.6.1.4.1.705.1.11.0.11";
 const UPS_RETURN_FROM_BATTERY: &str = "1.3.6.1.4.1.705.1.11.0.12";
+/// The `[[ups]]` lines of the SNMPv3 rows (users of [`peers::Snmpd`]).
+const V3_UPS: &str = "version = \"3\"\nuser = \"bench\"\nauth_protocol = \"sha\"\n\
+    auth_password = \"bench-auth-pw\"\npriv_protocol = \"aes\"\npriv_password = \"bench-priv-pw\"\n";
+const V3_UPS_STRONG: &str = "version = \"3\"\nuser = \"bench256\"\nauth_protocol = \"sha256\"\n\
+    auth_password = \"bench-auth-pw\"\npriv_protocol = \"aes256\"\npriv_password = \"bench-priv-pw\"\n";
 
 #[derive(Debug, Clone)]
 struct Options {
@@ -170,6 +175,9 @@ struct WireRow {
     fast_poll: Burst,
     bursts: Vec<u64>,
     peak_rss_kib: u64,
+    /// Gateway CPU time per poll from poll 1 to poll 7 (three full polls,
+    /// three fast ones), all threads.
+    cpu_us_per_poll: f64,
 }
 
 #[derive(Debug, Serialize, Default, Clone)]
@@ -266,7 +274,7 @@ async fn run(options: &Options) -> Report {
         eprintln!("wire: MGE card (rfc1628,mge), ups2mqtt");
         let sim = Sim::start(Path::new(SIMULATOR), 1, &["--mibs", "rfc1628,mge"]);
         let relay = Relay::start(sim.port(0));
-        wire.push(wire_gateway("ups2mqtt, MGE card", "rfc1628,mge", &relay).await);
+        wire.push(wire_gateway("ups2mqtt, MGE card", "rfc1628,mge", &relay, "").await);
         if options.nut {
             eprintln!("wire: MGE card (rfc1628,mge), NUT snmp-ups mibs=mge");
             match nut::run(&relay, 7.5) {
@@ -284,7 +292,25 @@ async fn run(options: &Options) -> Report {
         eprintln!("wire: simulator default (rfc1628,mge,powernet), ups2mqtt");
         let sim = Sim::start(Path::new(SIMULATOR), 1, &[]);
         let relay = Relay::start(sim.port(0));
-        wire.push(wire_gateway("ups2mqtt, 3-MIB card", "rfc1628,mge,powernet", &relay).await);
+        wire.push(wire_gateway("ups2mqtt, 3-MIB card", "rfc1628,mge,powernet", &relay, "").await);
+    }
+    // SNMPv3 beside v2c: the same card behind net-snmp's snmpd (a `proxy`
+    // to the simulator, as a v3 card would serve it), read once over v2c
+    // and once over v3 authPriv.
+    if peers::installed("snmpd") {
+        let sim = Sim::start(Path::new(SIMULATOR), 1, &[]);
+        let snmpd = peers::Snmpd::start(sim.port(0));
+        for (label, extra) in [
+            ("ups2mqtt v2c, via snmpd", ""),
+            ("ups2mqtt v3 SHA/AES, via snmpd", V3_UPS),
+            ("ups2mqtt v3 SHA-256/AES-256, via snmpd", V3_UPS_STRONG),
+        ] {
+            eprintln!("wire: {label}");
+            let relay = Relay::start(snmpd.port);
+            wire.push(wire_gateway(label, "rfc1628,mge,powernet", &relay, extra).await);
+        }
+    } else {
+        eprintln!("wire: no snmpd (apt-get install snmpd): no SNMPv3 rows");
     }
 
     let mut scale = Vec::new();
@@ -367,19 +393,23 @@ fn config_head(broker: u16, trap_port: u16) -> String {
 
 /// The gateway against one agent behind the relay: fast pages every 1 s, all
 /// pages every 2 s, until 7 polls are done.
-async fn wire_gateway(label: &str, mibs: &str, relay: &Relay) -> WireRow {
+async fn wire_gateway(label: &str, mibs: &str, relay: &Relay, ups_extra: &str) -> WireRow {
     let broker = Mosquitto::start(false);
     let observer = mqtt::Observer::connect(broker.port, BASE).await;
     let toml = format!(
-        "{}[[ups]]\nid = \"ups\"\nhost = \"127.0.0.1\"\nport = {}\npoll = {{ fast = 1, slow = 2 }}\n",
+        "{}[[ups]]\nid = \"ups\"\nhost = \"127.0.0.1\"\nport = {}\npoll = {{ fast = 1, slow = 2 }}\n{ups_extra}",
         config_head(broker.port, peers::free_udp_port()),
         relay.port
     );
     relay.take();
     let mut gateway = Gateway::start(Path::new(GATEWAY), &toml);
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut cpu_after_first_poll = None;
     loop {
         let polls = observer.health().get("ups").map_or(0, |h| h.polls);
+        if polls >= 1 && cpu_after_first_poll.is_none() {
+            cpu_after_first_poll = peers::cpu_seconds_precise(gateway.pid());
+        }
         if polls >= 7 {
             break;
         }
@@ -391,6 +421,13 @@ async fn wire_gateway(label: &str, mibs: &str, relay: &Relay) -> WireRow {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let peak_rss_kib = peers::vm_kib(gateway.pid(), "VmHWM").unwrap_or(0);
+    let cpu_us_per_poll = match (
+        cpu_after_first_poll,
+        peers::cpu_seconds_precise(gateway.pid()),
+    ) {
+        (Some(first), Some(last)) => (last - first) / 6.0 * 1e6,
+        _ => 0.0,
+    };
     gateway.stop();
     observer.close().await;
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -419,6 +456,7 @@ async fn wire_gateway(label: &str, mibs: &str, relay: &Relay) -> WireRow {
         fast_poll: median(&|i| i % 2 == 1),
         bursts: bursts.iter().map(|b| b.requests).collect(),
         peak_rss_kib,
+        cpu_us_per_poll,
     }
 }
 
@@ -795,9 +833,9 @@ fn render(report: &Report, options: &Options, total: f64) -> String {
     );
     let _ = writeln!(
         s,
-        "| manager | agent MIBs | start-up: everything once | full update | fast / quick update | peak RSS |"
+        "| manager | agent MIBs | start-up: everything once | full update | fast / quick update | CPU per poll | peak RSS |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
     let cell = |b: &Burst| {
         format!(
             "{} req, {}/{} B",
@@ -807,19 +845,20 @@ fn render(report: &Report, options: &Options, total: f64) -> String {
     for w in &report.wire {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} (all 11 pages) | {} (4 fast pages) | {} |",
+            "| {} | {} | {} | {} (all 11 pages) | {} (4 fast pages) | {:.0} µs | {} |",
             w.label,
             w.mibs,
             cell(&w.startup),
             cell(&w.full_poll),
             cell(&w.fast_poll),
+            w.cpu_us_per_poll,
             kib(w.peak_rss_kib)
         );
     }
     if let Some(nut) = &report.nut {
         let _ = writeln!(
             s,
-            "| NUT snmp-ups 2.8.0 (mibs=mge, v2c) | rfc1628,mge | {} | {} | {} | {} |",
+            "| NUT snmp-ups 2.8.0 (mibs=mge, v2c) | rfc1628,mge | {} | {} | {} | | {} |",
             cell(&nut.startup),
             cell(&nut.full_update),
             nut.quick_update

@@ -188,7 +188,7 @@ impl Mosquitto {
             .expect("`mosquitto` not found: apt-get install mosquitto (or run bash .ci/run once)");
         let dir = TempDir::new("mosquitto");
         let port = free_tcp_port();
-        let conf = dir.path().join("mosquitto.conf");
+        let conf = dir.0.join("mosquitto.conf");
         fs::write(
             &conf,
             format!(
@@ -200,7 +200,7 @@ impl Mosquitto {
         )
         .expect("write mosquitto.conf");
         set_mode(&conf, 0o644);
-        let log = fs::File::create(dir.path().join("mosquitto.log")).expect("mosquitto log");
+        let log = fs::File::create(dir.0.join("mosquitto.log")).expect("mosquitto log");
         let child = Command::new(program)
             .arg("-c")
             .arg(&conf)
@@ -367,9 +367,9 @@ pub struct Gateway {
 impl Gateway {
     pub fn start(program: &Path, toml: &str) -> Gateway {
         let dir = TempDir::new("gateway");
-        let config = dir.path().join("config.toml");
+        let config = dir.0.join("config.toml");
         fs::write(&config, toml).expect("write config");
-        let log = fs::File::create(dir.path().join("gateway.log")).expect("gateway log");
+        let log = fs::File::create(dir.0.join("gateway.log")).expect("gateway log");
         let child = Command::new(program)
             .args(["run", "--config"])
             .arg(&config)
@@ -396,16 +396,15 @@ impl Gateway {
     }
 
     pub fn log_tail(&self, lines: usize) -> String {
-        let log = fs::read_to_string(self.dir.path().join("gateway.log")).unwrap_or_default();
+        let log = fs::read_to_string(self.dir.0.join("gateway.log")).unwrap_or_default();
         let all: Vec<&str> = log.lines().collect();
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
     /// Lines of the log at WARN or ERROR: how many, and the first three.
     pub fn warnings(&self) -> (usize, Vec<String>) {
-        let log = strip_ansi(
-            &fs::read_to_string(self.dir.path().join("gateway.log")).unwrap_or_default(),
-        );
+        let log =
+            strip_ansi(&fs::read_to_string(self.dir.0.join("gateway.log")).unwrap_or_default());
         let lines: Vec<&str> = log
             .lines()
             .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
@@ -575,4 +574,102 @@ pub fn bursts(log: &[Datagram], gap: Duration) -> Vec<Burst> {
         }
     }
     out
+}
+
+/// Whether `program` is on the PATH (or in /usr/sbin, where Debian puts
+/// snmpd).
+pub fn installed(program: &str) -> bool {
+    program_path(program).is_some()
+}
+
+fn program_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain([PathBuf::from("/usr/sbin")])
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+}
+
+/// net-snmp's agent on loopback with the SNMPv3 users of the benchmark's
+/// v3 rows and `public` for v2c, proxying the UPS subtrees to `upstream`
+/// over v2c.
+pub struct Snmpd {
+    pub port: u16,
+    child: Child,
+    dir: TempDir,
+}
+
+impl Snmpd {
+    pub fn start(upstream: u16) -> Snmpd {
+        let dir = TempDir::new("snmpd");
+        let persistent = dir.0.join("persistent");
+        fs::create_dir(&persistent).expect("snmpd persistent dir");
+        let mut conf = String::from(
+            "createUser bench SHA bench-auth-pw AES bench-priv-pw\nrouser bench priv\n\
+             createUser bench256 SHA-256 bench-auth-pw AES-256 bench-priv-pw\nrouser bench256 priv\n\
+             rocommunity public 127.0.0.1\n",
+        );
+        for subtree in [".1.3.6.1.2.1.33", ".1.3.6.1.4.1.705", ".1.3.6.1.4.1.318"] {
+            conf.push_str(&format!(
+                "proxy -v 2c -c public -t 2 -r 2 127.0.0.1:{upstream} {subtree}\n"
+            ));
+        }
+        let conf_path = dir.0.join("snmpd.conf");
+        fs::write(&conf_path, conf).expect("write snmpd.conf");
+        let port = free_udp_port();
+        let log = fs::File::create(dir.0.join("snmpd.log")).expect("snmpd log");
+        let child = Command::new(program_path("snmpd").expect("snmpd installed"))
+            .args(["-f", "-Lo", "-C", "-c"])
+            .arg(format!(
+                "{},{}",
+                conf_path.display(),
+                persistent.join("snmpd.conf").display()
+            ))
+            .arg(format!("--persistentDir={}", persistent.display()))
+            .args(["-M", "/nonexistent", "-m", ""])
+            .arg(format!("udp:127.0.0.1:{port}"))
+            .env("MIBS", "")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup snmpd log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn snmpd");
+        let snmpd = Snmpd { port, child, dir };
+        snmpd.wait_ready();
+        snmpd
+    }
+
+    /// Until it answers a v2c GET through its proxy.
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let answered = Command::new("snmpget")
+                .args(["-v2c", "-c", "public", "-t", "0.3", "-r", "0", "-Oqv"])
+                .arg(format!("127.0.0.1:{}", self.port))
+                .arg("1.3.6.1.2.1.33.1.1.1.0")
+                .env("MIBS", "")
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .output()
+                .is_ok_and(|o| o.status.success() && !o.stdout.is_empty());
+            if answered {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "snmpd did not answer within 20 s; its log:\n{}",
+                fs::read_to_string(self.dir.0.join("snmpd.log")).unwrap_or_default()
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Snmpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
