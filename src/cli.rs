@@ -197,7 +197,11 @@ fn init_logging(format: LogFormat, default_filter: &str) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| default_filter.parse().unwrap_or_default());
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    // The builder's own ceiling is INFO: lift it, `filter` decides (else
+    // RUST_LOG=debug showed nothing more).
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(tracing::level_filters::LevelFilter::TRACE)
+        .with_writer(std::io::stderr);
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let _ = match format {

@@ -373,10 +373,10 @@ fn default_retries() -> u32 {
     2
 }
 fn default_max_pdu_bytes() -> usize {
-    1_400
+    crate::snmp::client::DEFAULT_MAX_PDU_BYTES
 }
 fn default_max_repetitions() -> u32 {
-    25
+    crate::snmp::client::DEFAULT_MAX_REPETITIONS
 }
 fn default_offline_after() -> u32 {
     3

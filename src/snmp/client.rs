@@ -66,6 +66,18 @@ pub const WALK_VARBIND_LIMIT: usize = 20_000;
 /// tooBig (GET, halved here) or truncates (GETBULK, RFC 3416 §4.2.3).
 const BYTES_PER_VARBIND: usize = 28;
 
+/// The fewest response bytes per varbind a GETBULK is sized for (a short
+/// OID with a small integer), however small the agent's replies were.
+const MIN_BYTES_PER_VARBIND: usize = 12;
+
+/// Default response size budget: one Ethernet frame, which embedded UPS
+/// cards handle best.
+pub const DEFAULT_MAX_PDU_BYTES: usize = 1400;
+
+/// Default GETBULK max-repetitions ceiling: enough for one table to fill a
+/// response on its own.
+pub const DEFAULT_MAX_REPETITIONS: u32 = 50;
+
 /// Largest UDP payload.
 const RECV_BUFFER: usize = 65_535;
 
@@ -84,16 +96,16 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Retransmissions after the first attempt.
     pub retries: u32,
-    /// Response size budget, used to size requests (default 1400: one
-    /// Ethernet frame, which embedded UPS cards handle best).
+    /// Response size budget, used to size requests
+    /// ([`DEFAULT_MAX_PDU_BYTES`]).
     pub max_pdu_bytes: usize,
-    /// GETBULK max-repetitions ceiling (default 25).
+    /// GETBULK max-repetitions ceiling ([`DEFAULT_MAX_REPETITIONS`]).
     pub max_repetitions: u32,
 }
 
 impl ClientOptions {
-    /// v2c, community "public", 1 s timeout, 2 retries, 1400 bytes, 25
-    /// repetitions.
+    /// v2c, community "public", 1 s timeout, 2 retries, the default
+    /// response budget and repetitions.
     pub fn new(target: SocketAddr) -> ClientOptions {
         ClientOptions {
             target,
@@ -102,8 +114,8 @@ impl ClientOptions {
             usm: None,
             timeout: Duration::from_secs(1),
             retries: 2,
-            max_pdu_bytes: 1400,
-            max_repetitions: 25,
+            max_pdu_bytes: DEFAULT_MAX_PDU_BYTES,
+            max_repetitions: DEFAULT_MAX_REPETITIONS,
         }
     }
 }
@@ -260,7 +272,11 @@ pub struct Client {
     opts: ClientOptions,
     socket: UdpSocket,
     next_request_id: i32,
+    /// Varbinds per GET (and the GETBULK ceiling once an agent said tooBig).
     max_varbinds: usize,
+    /// Response bytes per varbind in this agent's GETBULK replies so far
+    /// (smoothed): GETBULK rounds are sized from it.
+    bulk_bytes_per_varbind: usize,
     stats: ClientStats,
     /// SNMPv3: the agent's engine, once discovered.
     engine: Option<Engine>,
@@ -369,6 +385,12 @@ struct RootWalk {
     done: bool,
 }
 
+/// GET batch size before any `tooBig`: the budget at the estimated bytes
+/// per varbind.
+fn initial_max_varbinds(opts: &ClientOptions) -> usize {
+    (opts.max_pdu_bytes / BYTES_PER_VARBIND).max(1)
+}
+
 impl Client {
     /// Binds a socket for `opts.target`. Needs a tokio runtime with IO.
     pub fn new(opts: ClientOptions) -> Result<Client, SnmpError> {
@@ -377,10 +399,11 @@ impl Client {
             action: "open UDP socket",
             source,
         })?;
-        let max_varbinds = (opts.max_pdu_bytes / BYTES_PER_VARBIND).max(1);
+        let max_varbinds = initial_max_varbinds(&opts);
         Ok(Client {
             next_request_id: initial_request_id(),
             max_varbinds,
+            bulk_bytes_per_varbind: BYTES_PER_VARBIND,
             stats: ClientStats::default(),
             socket,
             opts,
@@ -400,6 +423,29 @@ impl Client {
     /// Current varbinds per request (shrinks on `tooBig`).
     pub fn max_varbinds(&self) -> usize {
         self.max_varbinds
+    }
+
+    /// Varbinds the next GETBULK round asks for in all: the response
+    /// budget over the bytes per varbind this agent's replies took (so a
+    /// card that answers with short integers gets fuller rounds), never
+    /// more than a `tooBig` left.
+    pub fn bulk_varbinds(&self) -> usize {
+        let from_bytes = (self.opts.max_pdu_bytes / self.bulk_bytes_per_varbind).max(1);
+        let after_too_big = self.max_varbinds < initial_max_varbinds(&self.opts);
+        if after_too_big {
+            from_bytes.min(self.max_varbinds)
+        } else {
+            from_bytes
+        }
+    }
+
+    /// Folds one GETBULK reply (`bytes` for `varbinds`) into the estimate.
+    fn learn_bulk_size(&mut self, bytes: u64, varbinds: usize) {
+        let Some(per_varbind) = (bytes as usize).checked_div(varbinds) else {
+            return;
+        };
+        let smoothed = (self.bulk_bytes_per_varbind + per_varbind).div_ceil(2);
+        self.bulk_bytes_per_varbind = smoothed.max(MIN_BYTES_PER_VARBIND);
     }
 
     /// SNMPv3: the agent's engine, once discovered.
@@ -473,7 +519,11 @@ impl Client {
         let mut found = BTreeMap::new();
         loop {
             let active: Vec<usize> = (0..walks.len()).filter(|&i| !walks[i].done).collect();
-            let Some(chunk) = active.chunks(self.max_varbinds).next() else {
+            let per_round = match self.pdu_version() {
+                Version::V2c => self.bulk_varbinds(),
+                Version::V1 => self.max_varbinds,
+            };
+            let Some(chunk) = active.chunks(per_round).next() else {
                 break;
             };
             let round = match self.pdu_version() {
@@ -541,12 +591,17 @@ impl Client {
         found: &mut BTreeMap<Oid, Value>,
     ) -> Result<Round, SnmpError> {
         let roots = chunk.len();
-        let repetitions = (self.max_varbinds / roots)
+        let repetitions = (self.bulk_varbinds() / roots)
             .min(self.opts.max_repetitions as usize)
             .max(1);
         let cursors: Vec<Oid> = chunk.iter().map(|&i| walks[i].cursor.clone()).collect();
         let request = CommonPdu::get_bulk(0, 0, repetitions as u32, null_varbinds(&cursors));
+        let received_before = self.stats.bytes_received;
         let reply = self.exchange(None, request).await?;
+        self.learn_bulk_size(
+            self.stats.bytes_received - received_before,
+            reply.varbinds.len(),
+        );
         match reply.error_status {
             ErrorStatus::NoError => {}
             ErrorStatus::TooBig => return Ok(Round::TooBig(roots * repetitions)),

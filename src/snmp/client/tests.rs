@@ -862,3 +862,57 @@ fn distinct_roots_drops_duplicates_and_nested_roots() {
         ]
     );
 }
+
+/// A table of `rows` small integers under 1.3.6.1.4.1.705.1.9.
+fn long_table(rows: u32) -> BTreeMap<Oid, Value> {
+    (1..=rows)
+        .map(|row| {
+            let cell = oid("1.3.6.1.4.1.705.1.9").join(&[1, 2, row]);
+            (cell, Value::Integer(i64::from(row % 100)))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn bulk_rounds_grow_to_the_budget_when_replies_are_small() {
+    let mib = long_table(600);
+    let agent = FakeAgent::start(mib.clone(), Quirks::default()).await;
+    let mut client = Client::new(ClientOptions::new(agent.addr)).unwrap();
+    let roots = [oid("1.3.6.1.4.1.705.1.9")];
+    let got = client.walk(&roots).await.unwrap();
+    assert_eq!(got, expected_walk(&mib, &roots));
+    let repetitions: Vec<u32> = agent
+        .requests()
+        .iter()
+        .map(|m| m.common().unwrap().max_repetitions())
+        .collect();
+    // The first round is sized from the estimate (1400 / 28 = 50); the
+    // replies (~20 bytes per varbind here) let later rounds ask for more,
+    // up to the repetitions ceiling.
+    assert_eq!(repetitions[0], 50, "{repetitions:?}");
+    let mut options = ClientOptions::new(agent.addr);
+    options.max_repetitions = 200;
+    let mut wide = Client::new(options).unwrap();
+    let before = agent.requests().len();
+    assert_eq!(wide.walk(&roots).await.unwrap(), got);
+    let wide_repetitions: Vec<u32> = agent.requests()[before..]
+        .iter()
+        .map(|m| m.common().unwrap().max_repetitions())
+        .collect();
+    assert!(
+        wide_repetitions[1..].iter().all(|&r| r > 50),
+        "{wide_repetitions:?}"
+    );
+    // ... and the replies stay within the 1400-byte budget on average.
+    let stats = wide.stats();
+    assert!(
+        stats.bytes_received / stats.requests <= 1400,
+        "{} bytes in {} replies",
+        stats.bytes_received,
+        stats.requests
+    );
+    assert!(
+        wide_repetitions.len() < repetitions.len(),
+        "{wide_repetitions:?} vs {repetitions:?}"
+    );
+}
