@@ -226,6 +226,9 @@ pub struct UpsTask<S: UpsSink> {
     policy: crate::config::CommandsConfig,
     /// Power-cutting commands waiting for their confirmation.
     armed: std::collections::HashMap<String, tokio::time::Instant>,
+    /// Whether the polls were moved to this UPS's [`poll_phase`] (once,
+    /// after the first good poll).
+    phased: bool,
 }
 
 /// Diagnostics published on the health topic.
@@ -261,6 +264,7 @@ impl<S: UpsSink> UpsTask<S> {
             health: Health::default(),
             policy,
             armed: std::collections::HashMap::new(),
+            phased: false,
         }
     }
 
@@ -561,13 +565,22 @@ impl<S: UpsSink> UpsTask<S> {
             Err(error) => self.on_failure(error),
         }
         let retry = Duration::from_secs(self.config.poll.fast);
+        let online = self.health.online == Some(true);
+        // The same shift for every page keeps slow pages riding along with
+        // a fast poll.
+        let phase = if online && !self.phased {
+            self.phased = true;
+            poll_phase(&self.config.id, retry)
+        } else {
+            Duration::ZERO
+        };
         for &page in due {
-            let interval = if self.health.online == Some(true) {
+            let interval = if online {
                 self.config.poll.interval(page)
             } else {
                 retry.min(self.config.poll.interval(page))
             };
-            self.next_due.insert(page, started + interval);
+            self.next_due.insert(page, started + interval + phase);
         }
         self.publish_health();
     }
@@ -680,6 +693,17 @@ impl<S: UpsSink> UpsTask<S> {
     }
 }
 
+/// Where in the fast interval a UPS's polls fall: a fixed fraction of it,
+/// from the UPS id. UPSes started together (a gateway's start, a broker
+/// back) would otherwise poll in the same instant every interval, and a
+/// trap or command arriving then would wait behind hundreds of polls.
+pub fn poll_phase(ups_id: &str, fast: Duration) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    ups_id.hash(&mut hasher);
+    fast.mul_f64((hasher.finish() % 1000) as f64 / 1000.0)
+}
+
 /// The pages of one UPS, parsed.
 type PageMap = BTreeMap<Page, serde_json::Map<String, serde_json::Value>>;
 
@@ -760,4 +784,26 @@ fn shape_digest(pages: &BTreeMap<Page, serde_json::Map<String, serde_json::Value
         }
     }
     hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_phases_spread_upses_over_the_fast_interval() {
+        let fast = Duration::from_secs(10);
+        let mut per_second = [0u32; 10];
+        for i in 0..500 {
+            let phase = poll_phase(&format!("ups{i:03}"), fast);
+            assert!(phase < fast);
+            assert_eq!(phase, poll_phase(&format!("ups{i:03}"), fast), "stable");
+            per_second[phase.as_secs() as usize] += 1;
+        }
+        // 50 per second if even; no second gets a burst.
+        assert!(
+            per_second.iter().all(|&n| (25..=75).contains(&n)),
+            "{per_second:?}"
+        );
+    }
 }
