@@ -647,7 +647,13 @@ fn home_assistant_shows_and_drives_every_page() {
         );
     }
     let dump = ha.dump();
-    check_units(&mut checks, &dump, &announced, "entities (all of them)", true);
+    check_units(
+        &mut checks,
+        &dump,
+        &announced,
+        "entities (all of them)",
+        true,
+    );
     let coverage = check_nut_parity(&mut checks, &dump, &announced);
     check_pinned_values(&mut checks, &mut rig, &ha);
     check_battery_test(&mut checks, &mut rig, &ha);
