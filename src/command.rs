@@ -15,7 +15,7 @@ use crate::mib::{self, Access, Decode, Field, Legal, Mib, Page, Source};
 use crate::oid::Oid;
 use crate::pages;
 use crate::snmp::Value;
-use crate::topics::Naming;
+use crate::topics::{Naming, Topic, Unparsed};
 use serde_json::{Map, Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,42 +45,47 @@ pub struct Request {
 /// topic. A malformed payload still gives a request (with an error
 /// action), so it gets an error response.
 pub fn parse(naming: &Naming, topic: &str, payload: &[u8]) -> Option<Request> {
-    let rest = topic.strip_prefix(&format!("{}/", naming.base))?;
-    let levels: Vec<&str> = rest.split('/').collect();
-    let text = String::from_utf8_lossy(payload).trim().to_string();
-    let request = |ups_id: &str, transaction, who, action| Request {
-        ups_id: ups_id.to_string(),
-        origin: topic.to_string(),
-        transaction,
-        who,
-        action,
-    };
-    match levels.as_slice() {
-        [ups, "command"] => Some(request(ups, None, None, named_action(&text))),
-        [ups, "request"] => {
+    from_topic(naming.parse(topic), topic, payload)
+}
+
+/// The request a message on a parsed topic makes, if it is a command topic.
+pub fn from_topic(
+    parsed: Result<Topic, Unparsed>,
+    origin: &str,
+    payload: &[u8],
+) -> Option<Request> {
+    let text = || String::from_utf8_lossy(payload).trim().to_string();
+    let set = |path: String| Ok(Action::Set(vec![(path, Json::String(text()))]));
+    let (ups_id, transaction, who, action) = match parsed {
+        Ok(Topic::Command { ups }) => (ups, None, None, named_action(&text())),
+        Ok(Topic::Request { ups }) => {
             let (transaction, who, action) = parse_request_json(payload);
-            Some(request(ups, transaction, who, action))
+            (ups, transaction, who, action)
         }
-        [ups, page, key, "set"] => Some(request(
+        Ok(Topic::Set { ups, page, key }) => (ups, None, None, set(format!("{page}.{key}"))),
+        Ok(Topic::SetCell {
+            ups,
+            page,
+            table,
+            index,
+            key,
+        }) => (
             ups,
             None,
             None,
-            Ok(Action::Set(vec![(
-                format!("{page}.{key}"),
-                Json::String(text),
-            )])),
-        )),
-        [ups, page, table, index, key, "set"] => {
-            let path = format!("{page}.{table}.{index}.{key}");
-            Some(request(
-                ups,
-                None,
-                None,
-                Ok(Action::Set(vec![(path, Json::String(text))])),
-            ))
-        }
-        _ => None,
-    }
+            set(format!("{page}.{table}.{index}.{key}")),
+        ),
+        // Planning refuses the path with its usual error.
+        Err(Unparsed::BadSet { ups, path }) => (ups, None, None, set(path)),
+        Ok(_) | Err(Unparsed::Foreign) => return None,
+    };
+    Some(Request {
+        ups_id,
+        origin: origin.to_string(),
+        transaction,
+        who,
+        action,
+    })
 }
 
 fn named_action(text: &str) -> Result<Action, String> {

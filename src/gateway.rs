@@ -11,7 +11,7 @@ use crate::config::{Config, UpsConfig};
 use crate::discovery::{self, Bridge, DeviceOptions};
 use crate::mib::Page;
 use crate::mqtt::{Class, Incoming, Mqtt, Retained};
-use crate::topics::Naming;
+use crate::topics::{BRIDGE, Naming, Topic};
 use crate::trap::{self, Delivery, Router, TrapStats};
 use crate::ups::{UpsRequest, UpsSink, UpsTask};
 use serde_json::{Map, Value as Json};
@@ -47,12 +47,9 @@ impl Gateway {
         let mut requests = HashMap::new();
         if config.mqtt.discovery {
             publish_bridge(&mqtt);
-            mqtt.subscribe(&naming.ha_status());
-            mqtt.subscribe(&naming.discovery("+"));
         }
-        mqtt.subscribe(&format!("{}/+/availability", naming.base));
-        for filter in ["+/command", "+/request", "+/+/+/set", "+/+/+/+/+/set"] {
-            mqtt.subscribe(&format!("{}/{filter}", naming.base));
+        for filter in naming.subscriptions(config.mqtt.discovery) {
+            mqtt.subscribe(&filter);
         }
         let refresh = Duration::from_secs(config.mqtt.refresh);
         for ups in &config.ups {
@@ -374,13 +371,17 @@ async fn handle_incoming(
             },
             _ = stop.changed() => return,
         };
-        if let Some(request) = command::parse(mqtt.naming(), &message.topic, &message.payload) {
+        let topic = mqtt.naming().parse(&message.topic);
+        if let Some(request) = command::from_topic(topic.clone(), &message.topic, &message.payload)
+        {
             if !message.retain {
                 route_command(&mqtt, &requests, request);
             }
             continue;
         }
-        on_incoming(&mqtt, &known, &message);
+        if let Ok(topic) = topic {
+            on_incoming(&mqtt, &known, &topic, &message);
+        }
     }
 }
 
@@ -415,9 +416,9 @@ fn route_command(
     }
 }
 
-fn on_incoming(mqtt: &Mqtt, known: &KnownIds, message: &Incoming) {
+fn on_incoming(mqtt: &Mqtt, known: &KnownIds, topic: &Topic, message: &Incoming) {
     let naming = &known.naming;
-    if message.topic == naming.ha_status() {
+    if *topic == Topic::HaStatus {
         if message.payload == b"online" {
             info!("Home Assistant is online: re-announcing discovery and state");
             mqtt.refresh(Class::Discovery);
@@ -428,40 +429,43 @@ fn on_incoming(mqtt: &Mqtt, known: &KnownIds, message: &Incoming) {
     if !message.retain || message.payload.is_empty() {
         return;
     }
-    if let Some(device_id) = ghost_device(naming, known, message) {
+    if let Some(device_id) = ghost_device(naming, known, topic, &message.payload) {
         warn!(%device_id, "removing discovery of a device this gateway no longer has");
         mqtt.clear_retained(Class::Discovery, &message.topic);
-    } else if let Some(ups_id) = ghost_ups(naming, known, &message.topic) {
+    } else if let Some(ups_id) = ghost_ups(known, topic) {
         warn!(%ups_id, "removing retained state of a UPS no longer configured");
         for page in Page::ALL {
-            mqtt.clear_retained(Class::State, &naming.page(&ups_id, page));
+            mqtt.clear_retained(Class::State, &naming.page(ups_id, page));
         }
-        mqtt.clear_retained(Class::State, &naming.health(&ups_id));
-        mqtt.clear_retained(Class::State, &naming.availability(&ups_id));
+        mqtt.clear_retained(Class::State, &naming.health(ups_id));
+        mqtt.clear_retained(Class::State, &naming.availability(ups_id));
     }
 }
 
 /// A retained discovery message of a device linked to this gateway's bridge
 /// that the gateway no longer publishes.
-fn ghost_device(naming: &Naming, known: &KnownIds, message: &Incoming) -> Option<String> {
-    let device_id = message
-        .topic
-        .strip_prefix(&format!("{}/device/", naming.prefix))?
-        .strip_suffix("/config")?;
+fn ghost_device<'a>(
+    naming: &Naming,
+    known: &KnownIds,
+    topic: &'a Topic,
+    payload: &[u8],
+) -> Option<&'a str> {
+    let Topic::Discovery { device_id } = topic else {
+        return None;
+    };
     if known.device_ids.contains(device_id) {
         return None;
     }
-    let payload: Json = serde_json::from_slice(&message.payload).ok()?;
+    let payload: Json = serde_json::from_slice(payload).ok()?;
     let device = payload.get("device").or_else(|| payload.get("dev"))?;
     let via = device.get("via_device").or_else(|| device.get("via_dev"))?;
-    (via.as_str() == Some(naming.bridge_device_id().as_str())).then(|| device_id.to_string())
+    (via.as_str() == Some(naming.bridge_device_id().as_str())).then_some(device_id.as_str())
 }
 
 /// A retained `<base>/<ups>/availability` of a UPS not configured here.
-fn ghost_ups(naming: &Naming, known: &KnownIds, topic: &str) -> Option<String> {
-    let ups_id = topic
-        .strip_prefix(&format!("{}/", naming.base))?
-        .strip_suffix("/availability")?;
-    (!ups_id.contains('/') && ups_id != "bridge" && !known.ups_ids.contains(ups_id))
-        .then(|| ups_id.to_string())
+fn ghost_ups<'a>(known: &KnownIds, topic: &'a Topic) -> Option<&'a str> {
+    let Topic::Availability { ups } = topic else {
+        return None;
+    };
+    (ups != BRIDGE && !known.ups_ids.contains(ups)).then_some(ups.as_str())
 }
