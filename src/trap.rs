@@ -17,7 +17,7 @@
 //! dropped and counted, never decoded further.
 
 use crate::config::{Config, UpsConfig};
-use crate::mib::traps::{self, TrapDef};
+use crate::mib::traps::{self, EventName, TrapDef};
 use crate::mib::{self, Field, Page, Source};
 use crate::oid::Oid;
 use crate::pages;
@@ -42,14 +42,6 @@ const SNMP_TRAP_OID: &str = "1.3.6.1.6.3.1.1.4.1.0";
 const SNMP_TRAP_ADDRESS: &str = "1.3.6.1.6.3.18.1.3.0";
 /// `snmpTraps`: the generic traps (coldStart.. = .1..).
 const SNMP_TRAPS: &str = "1.3.6.1.6.3.1.1.5";
-const GENERIC_TRAPS: [&str; 6] = [
-    "cold_start",
-    "warm_start",
-    "link_down",
-    "link_up",
-    "authentication_failure",
-    "egp_neighbor_loss",
-];
 
 /// A trap as it arrived, before routing.
 #[derive(Debug, Clone, PartialEq)]
@@ -321,10 +313,11 @@ pub fn deliver(
     let decoded: Vec<Json> = trap.varbinds.iter().map(varbind_json).collect();
     let mut patch = effects(def);
     patch.extend(trap.varbinds.iter().filter_map(varbind_patch));
+    let name = def.map_or_else(|| generic_name(&trap.oid), |d| d.event);
     let event = json!({
         "time": crate::time::rfc3339(now),
-        "name": def.map_or_else(|| generic_name(&trap.oid), |d| d.event.to_string()),
-        "event_type": def.map_or_else(|| generic_name(&trap.oid), |d| d.event.to_string()),
+        "name": name,
+        "event_type": name,
         "severity": def.map_or("info", |d| d.severity.name()),
         "description": def.map_or("", |d| d.description),
         "mib": def.map(|d| d.mib.name()),
@@ -349,11 +342,11 @@ pub fn deliver(
     }
 }
 
-fn generic_name(oid: &Oid) -> String {
+fn generic_name(oid: &Oid) -> EventName {
     let generic = Oid::parse(SNMP_TRAPS).expect("valid");
     match oid.suffix_after(&generic) {
-        Some([n]) if (1..=6).contains(n) => GENERIC_TRAPS[*n as usize - 1].to_string(),
-        _ => "unknown".to_string(),
+        Some([n]) if (1..=6).contains(n) => EventName::GENERIC[*n as usize - 1],
+        _ => EventName::Unknown,
     }
 }
 
@@ -1019,6 +1012,28 @@ mod tests {
     }
 
     #[test]
+    fn mge_load_ok_clears_the_overload_at_once() {
+        // MG-SNMP-UPS-MIB: upsmgLoadOK is TRAP-TYPE 22 of upsmgTraps,
+        // "Trap UPS quit overload condition".
+        let trap = decode_trap(&v1_trap("public", 22)).unwrap();
+        let delivery = deliver(
+            &router().routes[0],
+            &trap,
+            "127.0.0.1:1".parse().unwrap(),
+            SystemTime::UNIX_EPOCH,
+        );
+        assert_eq!(delivery.event["name"], "load_ok");
+        assert_eq!(delivery.event["object"], "upsmgLoadOK");
+        assert!(
+            delivery
+                .patch
+                .contains(&(Page::Output, "overload".to_string(), Json::Bool(false))),
+            "{:?}",
+            delivery.patch
+        );
+    }
+
+    #[test]
     fn informs_are_answered_with_their_request_id() {
         let bytes = v2_inform(77);
         let trap = decode_trap(&bytes).unwrap();
@@ -1064,7 +1079,7 @@ mod tests {
             .encode()
         };
         let trap = decode_trap(&bytes(&cold)).unwrap();
-        assert_eq!(generic_name(&trap.oid), "cold_start");
+        assert_eq!(generic_name(&trap.oid), EventName::ColdStart);
         cold.generic_trap = 6;
         cold.specific_trap = -3;
         assert!(matches!(

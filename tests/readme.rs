@@ -1,5 +1,5 @@
-//! The README's page and field reference is generated from the point table;
-//! this test fails when they drift. Regenerate with
+//! The README's page and field reference is generated from the point table,
+//! its event list from the trap table; these tests fail when they drift. Regenerate with
 //! `UPS2MQTT_BLESS=1 cargo test --test readme`.
 
 use std::path::Path;
@@ -7,25 +7,37 @@ use std::path::Path;
 const START: &str = "<!-- reference:start (generated from src/mib/points.rs: UPS2MQTT_BLESS=1 cargo test --test readme) -->\n";
 const END: &str = "<!-- reference:end -->";
 
+const EVENTS_START: &str = "<!-- events:start (generated from src/mib/traps.rs: UPS2MQTT_BLESS=1 cargo test --test readme) -->\n";
+const EVENTS_END: &str = "<!-- events:end -->";
+
 #[test]
 fn readme_reference_matches_the_point_table() {
+    check_section(START, END, &ups2mqtt::mib::reference::markdown());
+}
+
+#[test]
+fn readme_event_list_matches_the_trap_table() {
+    check_section(EVENTS_START, EVENTS_END, &ups2mqtt::mib::events::markdown());
+}
+
+/// Compares (or with UPS2MQTT_BLESS, rewrites) one generated section.
+fn check_section(start_marker: &str, end_marker: &str, generated: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).expect("README.md");
     let start = readme
-        .find(START)
-        .expect("README has the reference start marker")
-        + START.len();
+        .find(start_marker)
+        .unwrap_or_else(|| panic!("README has the marker {start_marker}"))
+        + start_marker.len();
     let end = readme
-        .find(END)
-        .expect("README has the reference end marker");
-    let generated = ups2mqtt::mib::reference::markdown();
+        .find(end_marker)
+        .unwrap_or_else(|| panic!("README has the marker {end_marker}"));
     if std::env::var_os("UPS2MQTT_BLESS").is_some() {
         let updated = format!("{}{generated}{}", &readme[..start], &readme[end..]);
         std::fs::write(&path, updated).expect("write README.md");
         return;
     }
     assert!(
-        readme[start..end] == generated,
-        "README reference is stale: run UPS2MQTT_BLESS=1 cargo test --test readme"
+        readme[start..end] == *generated,
+        "README section {start_marker:?} is stale: run UPS2MQTT_BLESS=1 cargo test --test readme"
     );
 }

@@ -14,6 +14,7 @@
 
 pub mod alarms;
 pub mod commands;
+pub mod events;
 pub mod points;
 pub mod reference;
 pub mod traps;
