@@ -243,9 +243,32 @@ fn stderr_is_journal() -> bool {
 
 fn check_config(args: RunArgs) -> anyhow::Result<()> {
     let config = crate::config::Config::load(args.config.as_deref())?;
-    println!("{}", serde_json::to_string_pretty(&config.masked())?);
-    eprintln!("configuration is valid: {} UPS(es)", config.ups.len());
+    print_stdout(&serde_json::to_string_pretty(&config.masked())?)?;
+    if config.ups.is_empty() {
+        let hint = if args.config.is_none() {
+            " (no --config file given)"
+        } else {
+            ""
+        };
+        eprintln!(
+            "configuration is valid but lists no UPS{hint}: add [[ups]] entries; without them the gateway publishes only its bridge"
+        );
+    } else {
+        eprintln!("configuration is valid: {} UPS(es)", config.ups.len());
+    }
     Ok(())
+}
+
+/// Writes `text` and a newline to stdout. A reader that went away
+/// (`ups2mqtt check-config | head -1`) ends the output quietly: `println!`
+/// would panic on the broken pipe.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -306,8 +329,7 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
         Format::Json => serde_json::to_string_pretty(&pages_json(&outcomes))?,
         Format::Table => render_table(&outcomes),
     };
-    println!("{text}");
-    Ok(())
+    print_stdout(&text)
 }
 
 /// `ups[0].auth_password` → `--auth-password` wherever it occurs (config

@@ -99,17 +99,9 @@ pub struct TrapUserConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_password: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_password_file: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_password_env: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priv_protocol: Option<PrivProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priv_password: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priv_password_file: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priv_password_env: Option<String>,
     /// Accept this user only from the sender engine with this ID (hex);
     /// default: from any engine (keys are localised per sender engine).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,7 +124,7 @@ pub struct MqttConfig {
     /// Default: `ups2mqtt-<gateway id>`.
     pub client_id: Option<String>,
     pub username: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// Seconds between MQTT keep-alive pings.
     pub keep_alive: u64,
     /// Seconds between full re-publications of every page, changed or not
@@ -158,6 +150,13 @@ impl Default for MqttConfig {
             refresh: 60,
             tls: None,
         }
+    }
+}
+
+impl MqttConfig {
+    /// The broker password's text (empty if none; read at load).
+    pub fn password_text(&self) -> &str {
+        text_of(&self.password).unwrap_or_default()
     }
 }
 
@@ -224,16 +223,10 @@ pub struct UpsConfig {
     /// noAuthNoPriv.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_protocol: Option<AuthProtocol>,
-    /// SNMPv3 secrets: each given inline, in a file (`*_file`, read at
-    /// load; a relative path is looked up in `$CREDENTIALS_DIRECTORY` when
-    /// set, as systemd's `LoadCredential=` provides) or in an environment
-    /// variable (`*_env` names it).
+    /// SNMPv3 secrets: each a [`Secret`] (inline, `{ file = "…" }` or
+    /// `{ env = "…" }`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_password: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_password_file: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_password_env: Option<String>,
     /// SNMPv3: des, aes (AES-128), aes192, aes256 (net-snmp's key
     /// extension), aes192c, aes256c (Cisco/Reeder key extension); absent =
     /// no privacy.
@@ -241,10 +234,6 @@ pub struct UpsConfig {
     pub priv_protocol: Option<PrivProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priv_password: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priv_password_file: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priv_password_env: Option<String>,
     /// SNMPv3 contextName (usually empty).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub context: String,
@@ -257,17 +246,9 @@ pub struct UpsConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_auth_password: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub write_auth_password_file: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub write_auth_password_env: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_priv_protocol: Option<PrivProtocol>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_priv_password: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub write_priv_password_file: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub write_priv_password_env: Option<String>,
     /// Per-request timeout in milliseconds.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -283,7 +264,7 @@ pub struct UpsConfig {
     /// Serve these MIBs without asking the agent (`rfc1628`, `mge`,
     /// `powernet`); empty = detect.
     #[serde(default)]
-    pub mibs: Vec<String>,
+    pub mibs: Vec<Mib>,
     /// Raw-value scale per MIB object, for cards that ignore their MIB's
     /// units, e.g. `upsInputVoltage = 0.1`.
     #[serde(default)]
@@ -321,7 +302,7 @@ pub struct PollConfig {
     pub slow: u64,
     /// Per-page overrides, e.g. `{ environment = 30 }`.
     #[serde(default)]
-    pub pages: BTreeMap<String, u64>,
+    pub pages: BTreeMap<Page, u64>,
 }
 
 impl Default for PollConfig {
@@ -342,7 +323,7 @@ impl PollConfig {
         } else {
             self.slow
         };
-        Duration::from_secs(self.pages.get(page.name()).copied().unwrap_or(default))
+        Duration::from_secs(self.pages.get(&page).copied().unwrap_or(default))
     }
 }
 
@@ -401,22 +382,14 @@ impl UpsConfig {
             user: None,
             auth_protocol: None,
             auth_password: None,
-            auth_password_file: None,
-            auth_password_env: None,
             priv_protocol: None,
             priv_password: None,
-            priv_password_file: None,
-            priv_password_env: None,
             context: String::new(),
             write_user: None,
             write_auth_protocol: None,
             write_auth_password: None,
-            write_auth_password_file: None,
-            write_auth_password_env: None,
             write_priv_protocol: None,
             write_priv_password: None,
-            write_priv_password_file: None,
-            write_priv_password_env: None,
             timeout_ms: default_timeout_ms(),
             retries: default_retries(),
             max_pdu_bytes: default_max_pdu_bytes(),
@@ -464,9 +437,9 @@ impl UpsConfig {
         let user = usm_user(
             name,
             self.auth_protocol,
-            self.auth_password.as_deref(),
+            text_of(&self.auth_password),
             self.priv_protocol,
-            self.priv_password.as_deref(),
+            text_of(&self.priv_password),
         )
         .map_err(|e| format!("ups {:?}: user {name:?}: {e}", self.id))?;
         let writer = match &self.write_user {
@@ -474,9 +447,9 @@ impl UpsConfig {
                 usm_user(
                     name,
                     self.write_auth_protocol.or(self.auth_protocol),
-                    self.write_auth_password.as_deref(),
+                    text_of(&self.write_auth_password),
                     self.write_priv_protocol.or(self.priv_protocol),
-                    self.write_priv_password.as_deref(),
+                    text_of(&self.write_priv_password),
                 )
                 .map_err(|e| format!("ups {:?}: write_user {name:?}: {e}", self.id))?,
             ),
@@ -485,33 +458,13 @@ impl UpsConfig {
         Ok(Some((user, writer)))
     }
 
-    /// Every secret slot: (key, value, file, env).
-    fn secrets_mut(&mut self) -> [SecretSlot<'_>; 4] {
+    /// Every secret of this UPS, by key.
+    fn secrets_mut(&mut self) -> [(&'static str, &mut Option<Secret>); 4] {
         [
-            SecretSlot {
-                key: "auth_password",
-                value: &mut self.auth_password,
-                file: &self.auth_password_file,
-                env: &self.auth_password_env,
-            },
-            SecretSlot {
-                key: "priv_password",
-                value: &mut self.priv_password,
-                file: &self.priv_password_file,
-                env: &self.priv_password_env,
-            },
-            SecretSlot {
-                key: "write_auth_password",
-                value: &mut self.write_auth_password,
-                file: &self.write_auth_password_file,
-                env: &self.write_auth_password_env,
-            },
-            SecretSlot {
-                key: "write_priv_password",
-                value: &mut self.write_priv_password,
-                file: &self.write_priv_password_file,
-                env: &self.write_priv_password_env,
-            },
+            ("auth_password", &mut self.auth_password),
+            ("priv_password", &mut self.priv_password),
+            ("write_auth_password", &mut self.write_auth_password),
+            ("write_priv_password", &mut self.write_priv_password),
         ]
     }
 
@@ -521,34 +474,14 @@ impl UpsConfig {
             ("user", self.user.is_some()),
             ("auth_protocol", self.auth_protocol.is_some()),
             ("auth_password", self.auth_password.is_some()),
-            ("auth_password_file", self.auth_password_file.is_some()),
-            ("auth_password_env", self.auth_password_env.is_some()),
             ("priv_protocol", self.priv_protocol.is_some()),
             ("priv_password", self.priv_password.is_some()),
-            ("priv_password_file", self.priv_password_file.is_some()),
-            ("priv_password_env", self.priv_password_env.is_some()),
             ("context", !self.context.is_empty()),
             ("write_user", self.write_user.is_some()),
             ("write_auth_protocol", self.write_auth_protocol.is_some()),
             ("write_auth_password", self.write_auth_password.is_some()),
-            (
-                "write_auth_password_file",
-                self.write_auth_password_file.is_some(),
-            ),
-            (
-                "write_auth_password_env",
-                self.write_auth_password_env.is_some(),
-            ),
             ("write_priv_protocol", self.write_priv_protocol.is_some()),
             ("write_priv_password", self.write_priv_password.is_some()),
-            (
-                "write_priv_password_file",
-                self.write_priv_password_file.is_some(),
-            ),
-            (
-                "write_priv_password_env",
-                self.write_priv_password_env.is_some(),
-            ),
         ]
         .into_iter()
         .filter_map(|(key, set)| set.then_some(key))
@@ -567,28 +500,15 @@ impl UpsConfig {
             None => problem(key("user"), "required with version = \"3\"".into()),
             Some(name) => check_user_name(name, &key("user"), problem),
         }
-        let source = |base: &str, file: bool, env: bool| match (file, env) {
-            (true, _) => key(&format!("{base}_file")),
-            (_, true) => key(&format!("{base}_env")),
-            _ => key(base),
-        };
         check_usm_levels(
             &UsmKeys {
                 auth_protocol: self.auth_protocol,
-                auth_password: self.auth_password.as_deref(),
-                auth_key: source(
-                    "auth_password",
-                    self.auth_password_file.is_some(),
-                    self.auth_password_env.is_some(),
-                ),
+                auth_password: self.auth_password.as_ref(),
+                auth_key: key("auth_password"),
                 auth_protocol_key: key("auth_protocol"),
                 priv_protocol: self.priv_protocol,
-                priv_password: self.priv_password.as_deref(),
-                priv_key: source(
-                    "priv_password",
-                    self.priv_password_file.is_some(),
-                    self.priv_password_env.is_some(),
-                ),
+                priv_password: self.priv_password.as_ref(),
+                priv_key: key("priv_password"),
                 priv_protocol_key: key("priv_protocol"),
             },
             problem,
@@ -599,20 +519,12 @@ impl UpsConfig {
                 check_usm_levels(
                     &UsmKeys {
                         auth_protocol: self.write_auth_protocol.or(self.auth_protocol),
-                        auth_password: self.write_auth_password.as_deref(),
-                        auth_key: source(
-                            "write_auth_password",
-                            self.write_auth_password_file.is_some(),
-                            self.write_auth_password_env.is_some(),
-                        ),
+                        auth_password: self.write_auth_password.as_ref(),
+                        auth_key: key("write_auth_password"),
                         auth_protocol_key: key("write_auth_protocol"),
                         priv_protocol: self.write_priv_protocol.or(self.priv_protocol),
-                        priv_password: self.write_priv_password.as_deref(),
-                        priv_key: source(
-                            "write_priv_password",
-                            self.write_priv_password_file.is_some(),
-                            self.write_priv_password_env.is_some(),
-                        ),
+                        priv_password: self.write_priv_password.as_ref(),
+                        priv_key: key("write_priv_password"),
                         priv_protocol_key: key("write_priv_protocol"),
                     },
                     problem,
@@ -630,88 +542,176 @@ impl UpsConfig {
 
     /// The forced MIB set, if any (validated).
     pub fn forced_mibs(&self) -> Option<std::collections::BTreeSet<Mib>> {
-        (!self.mibs.is_empty())
-            .then(|| self.mibs.iter().filter_map(|m| Mib::from_name(m)).collect())
+        (!self.mibs.is_empty()).then(|| self.mibs.iter().copied().collect())
     }
 }
 
-/// A secret string: `Debug` prints `***`, so that no stray `{:?}` of a
-/// configuration ever shows it; it reads as a `&str` where needed.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
+/// A secret of the configuration (SNMPv3 passwords, the MQTT password),
+/// given one of three ways:
+/// - inline: `auth_password = "…"`;
+/// - `auth_password = { file = "…" }`: read at load, one trailing newline
+///   dropped; a relative path is looked up in `$CREDENTIALS_DIRECTORY` when
+///   set, as systemd's `LoadCredential=` provides;
+/// - `auth_password = { env = "…" }`: the named environment variable.
+///
+/// `Debug` never prints the text (`***`, or where it comes from), so that
+/// no stray `{:?}` of a configuration shows it. [`Config::load`] reads
+/// every file and variable ([`Secret::text`] is `None` before).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret {
+    from: SecretFrom,
+    text: Option<String>,
+}
+
+/// Where a secret comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum SecretFrom {
+    Inline,
+    File(PathBuf),
+    Env(String),
+}
+
+impl Secret {
+    /// The secret text: inline, or once read from its file or variable.
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    /// A secret read from a file.
+    pub fn from_file(path: impl Into<PathBuf>) -> Secret {
+        Secret {
+            from: SecretFrom::File(path.into()),
+            text: None,
+        }
+    }
+
+    /// A secret read from an environment variable.
+    pub fn from_env(variable: impl Into<String>) -> Secret {
+        Secret {
+            from: SecretFrom::Env(variable.into()),
+            text: None,
+        }
+    }
+
+    /// Reads the secret from its file or variable (inline: nothing to do).
+    fn resolve(&mut self) -> Result<(), String> {
+        let text = match &self.from {
+            SecretFrom::Inline => return Ok(()),
+            SecretFrom::File(path) => read_secret_file(path)?,
+            SecretFrom::Env(var) => std::env::var(var)
+                .map_err(|_| format!("environment variable {var} is not set (or not UTF-8)"))?,
+        };
+        self.text = Some(text);
+        Ok(())
+    }
+
+    /// The same secret for printing: inline text replaced by `***`.
+    fn masked(&self) -> Secret {
+        match self.from {
+            SecretFrom::Inline => Secret::from(MASK),
+            _ => Secret {
+                from: self.from.clone(),
+                text: None,
+            },
+        }
+    }
+}
+
+/// The text of an optional secret.
+fn text_of(secret: &Option<Secret>) -> Option<&str> {
+    secret.as_ref().and_then(Secret::text)
+}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(MASK)
-    }
-}
-
-impl std::ops::Deref for Secret {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
+        match &self.from {
+            SecretFrom::Inline => f.write_str(MASK),
+            SecretFrom::File(path) => write!(f, "{{ file = {path:?} }}"),
+            SecretFrom::Env(var) => write!(f, "{{ env = {var:?} }}"),
+        }
     }
 }
 
 impl From<String> for Secret {
     fn from(text: String) -> Secret {
-        Secret(text)
+        Secret {
+            from: SecretFrom::Inline,
+            text: Some(text),
+        }
     }
 }
 
 impl From<&str> for Secret {
     fn from(text: &str) -> Secret {
-        Secret(text.to_string())
+        Secret::from(text.to_string())
     }
 }
 
-/// One secret of the configuration: its key, the inline value (where the
-/// resolved secret goes too), and the file and variable it may come from.
-struct SecretSlot<'a> {
-    key: &'static str,
-    value: &'a mut Option<Secret>,
-    file: &'a Option<PathBuf>,
-    env: &'a Option<String>,
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match &self.from {
+            SecretFrom::Inline => serializer.serialize_str(self.text().unwrap_or_default()),
+            SecretFrom::File(path) => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("file", path)?;
+                map.end()
+            }
+            SecretFrom::Env(var) => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("env", var)?;
+                map.end()
+            }
+        }
+    }
 }
 
-impl SecretSlot<'_> {
-    /// Reads the secret from its file or variable; exactly one source.
-    fn resolve(self, prefix: &str, problems: &mut Vec<Problem>) {
-        let key = self.key;
-        let mut problem = |suffix: &str, reason: String| {
-            problems.push(Problem {
-                key: format!("{prefix}{key}{suffix}"),
-                reason,
-            })
-        };
-        let sources = [
-            self.value.is_some(),
-            self.file.is_some(),
-            self.env.is_some(),
-        ];
-        if sources.iter().filter(|s| **s).count() > 1 {
-            problem(
-                "",
-                format!("give only one of {key}, {key}_file and {key}_env"),
-            );
-            return;
-        }
-        if let Some(path) = self.file {
-            match read_secret_file(path) {
-                Ok(secret) => *self.value = Some(secret.into()),
-                Err(reason) => problem("_file", reason),
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+        deserializer.deserialize_any(SecretVisitor)
+    }
+}
+
+struct SecretVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SecretVisitor {
+    type Value = Secret;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"a secret: "…", { file = "…" } or { env = "…" }"#)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Secret, E> {
+        Ok(Secret::from(text))
+    }
+
+    /// Digits only (`UPS2MQTT_MQTT__PASSWORD=12345678` reads as a number).
+    fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Secret, E> {
+        Ok(Secret::from(number.to_string()))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Secret, E> {
+        Ok(Secret::from(number.to_string()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Secret, A::Error> {
+        use serde::de::Error;
+        let mut secret = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if secret.is_some() {
+                return Err(A::Error::custom(
+                    "a secret comes from one place: give only one of file, env",
+                ));
             }
+            secret = Some(match key.as_str() {
+                "file" => Secret::from_file(map.next_value::<PathBuf>()?),
+                "env" => Secret::from_env(map.next_value::<String>()?),
+                other => return Err(A::Error::unknown_field(other, &["file", "env"])),
+            });
         }
-        if let Some(var) = self.env {
-            match std::env::var(var) {
-                Ok(secret) => *self.value = Some(secret.into()),
-                Err(_) => problem(
-                    "_env",
-                    format!("environment variable {var} is not set (or not UTF-8)"),
-                ),
-            }
-        }
+        secret.ok_or_else(|| {
+            A::Error::custom(r#"an empty table: give { file = "…" } or { env = "…" }"#)
+        })
     }
 }
 
@@ -735,27 +735,27 @@ fn read_secret_file(path: &Path) -> Result<String, String> {
 /// The keys of one USM user, for validation.
 struct UsmKeys<'a> {
     auth_protocol: Option<AuthProtocol>,
-    auth_password: Option<&'a str>,
-    /// The key the auth password came from (inline, `_file`, `_env`).
+    auth_password: Option<&'a Secret>,
     auth_key: String,
     auth_protocol_key: String,
     priv_protocol: Option<PrivProtocol>,
-    priv_password: Option<&'a str>,
+    priv_password: Option<&'a Secret>,
     priv_key: String,
     priv_protocol_key: String,
 }
 
 /// Levels and passwords of one USM user; passwords are never shown.
 fn check_usm_levels(k: &UsmKeys<'_>, problem: &mut dyn FnMut(String, String)) {
+    /// An unread file or variable was reported when it was read.
     fn check_password(
         key: &str,
-        password: Option<&str>,
+        password: Option<&Secret>,
         needed_by: &str,
         problem: &mut dyn FnMut(String, String),
     ) {
-        match password {
+        match password.map(Secret::text) {
             None => problem(key.to_string(), format!("required with {needed_by}")),
-            Some(p) if p.chars().count() < MIN_PASSWORD_LEN => problem(
+            Some(Some(p)) if p.chars().count() < MIN_PASSWORD_LEN => problem(
                 key.to_string(),
                 format!(
                     "is {} characters long: SNMPv3 passwords need at least {MIN_PASSWORD_LEN}",
@@ -818,9 +818,9 @@ impl TrapUserConfig {
         usm_user(
             &self.user,
             self.auth_protocol,
-            self.auth_password.as_deref(),
+            text_of(&self.auth_password),
             self.priv_protocol,
-            self.priv_password.as_deref(),
+            text_of(&self.priv_password),
         )
         .map_err(|e| format!("trap user {:?}: {e}", self.user))
     }
@@ -832,48 +832,25 @@ impl TrapUserConfig {
             .and_then(|e| crate::snmp::v3::parse_engine_id(e).ok())
     }
 
-    fn secrets_mut(&mut self) -> [SecretSlot<'_>; 2] {
+    fn secrets_mut(&mut self) -> [(&'static str, &mut Option<Secret>); 2] {
         [
-            SecretSlot {
-                key: "auth_password",
-                value: &mut self.auth_password,
-                file: &self.auth_password_file,
-                env: &self.auth_password_env,
-            },
-            SecretSlot {
-                key: "priv_password",
-                value: &mut self.priv_password,
-                file: &self.priv_password_file,
-                env: &self.priv_password_env,
-            },
+            ("auth_password", &mut self.auth_password),
+            ("priv_password", &mut self.priv_password),
         ]
     }
 
     fn validate(&self, prefix: &str, problem: &mut dyn FnMut(String, String)) {
         let key = |k: &str| format!("{prefix}{k}");
         check_user_name(&self.user, &key("user"), problem);
-        let source = |base: &str, file: bool, env: bool| match (file, env) {
-            (true, _) => key(&format!("{base}_file")),
-            (_, true) => key(&format!("{base}_env")),
-            _ => key(base),
-        };
         check_usm_levels(
             &UsmKeys {
                 auth_protocol: self.auth_protocol,
-                auth_password: self.auth_password.as_deref(),
-                auth_key: source(
-                    "auth_password",
-                    self.auth_password_file.is_some(),
-                    self.auth_password_env.is_some(),
-                ),
+                auth_password: self.auth_password.as_ref(),
+                auth_key: key("auth_password"),
                 auth_protocol_key: key("auth_protocol"),
                 priv_protocol: self.priv_protocol,
-                priv_password: self.priv_password.as_deref(),
-                priv_key: source(
-                    "priv_password",
-                    self.priv_password_file.is_some(),
-                    self.priv_password_env.is_some(),
-                ),
+                priv_password: self.priv_password.as_ref(),
+                priv_key: key("priv_password"),
                 priv_protocol_key: key("priv_protocol"),
             },
             problem,
@@ -929,10 +906,17 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
-            if !file.exists() {
+            // Figment takes a missing file for an empty one: say it plainly.
+            if let Err(error) = std::fs::read_to_string(file) {
+                let reason = match error.kind() {
+                    std::io::ErrorKind::NotFound => {
+                        format!("file {} does not exist", file.display())
+                    }
+                    _ => format!("cannot read {}: {error}", file.display()),
+                };
                 return Err(ConfigError::Invalid(vec![Problem {
                     key: "--config".to_string(),
-                    reason: format!("file {} does not exist", file.display()),
+                    reason,
                 }]));
             }
             figment = figment.merge(Toml::file(file));
@@ -957,18 +941,23 @@ impl Config {
         }
     }
 
-    /// Fills every secret given by `*_file` or `*_env` (each secret has
-    /// one source at most).
+    /// Reads every secret given as `{ file = … }` or `{ env = … }`.
     pub fn resolve_secrets(&mut self) -> Vec<Problem> {
         let mut problems = Vec::new();
+        let mut resolve = |key: String, secret: &mut Option<Secret>| {
+            if let Some(Err(reason)) = secret.as_mut().map(Secret::resolve) {
+                problems.push(Problem { key, reason });
+            }
+        };
+        resolve("mqtt.password".to_string(), &mut self.mqtt.password);
         for (i, ups) in self.ups.iter_mut().enumerate() {
-            for slot in ups.secrets_mut() {
-                slot.resolve(&format!("ups[{i}]."), &mut problems);
+            for (key, secret) in ups.secrets_mut() {
+                resolve(format!("ups[{i}].{key}"), secret);
             }
         }
         for (i, user) in self.traps.users.iter_mut().enumerate() {
-            for slot in user.secrets_mut() {
-                slot.resolve(&format!("traps.users[{i}]."), &mut problems);
+            for (key, secret) in user.secrets_mut() {
+                resolve(format!("traps.users[{i}].{key}"), secret);
             }
         }
         problems
@@ -1022,7 +1011,8 @@ impl Config {
         for (i, user) in self.traps.users.iter().enumerate() {
             user.validate(&format!("traps.users[{i}]."), &mut problem);
         }
-        let mut seen = std::collections::HashSet::new();
+        // Home Assistant device id slug → the first UPS id that has it.
+        let mut slugs: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
         for (i, ups) in self.ups.iter().enumerate() {
             let key = |k: &str| format!("ups[{i}].{k}");
             if !is_topic_id(&ups.id) {
@@ -1030,11 +1020,24 @@ impl Config {
                     key("id"),
                     format!("{:?} must be 1-64 of [a-z0-9_-]", ups.id),
                 );
-            } else if !seen.insert(ups.id.clone()) {
+            } else if ups.id == crate::topics::BRIDGE {
                 problem(
                     key("id"),
-                    format!("{:?} is used by another [[ups]]", ups.id),
+                    format!("{:?} is reserved for the gateway's own topics", ups.id),
                 );
+            } else if let Some(first) = slugs.get(&crate::topics::slug(&ups.id)) {
+                let reason = if *first == ups.id {
+                    format!("{:?} is used by another [[ups]]", ups.id)
+                } else {
+                    format!(
+                        "{:?} and {first:?} would be one Home Assistant device ({:?}): '-' and '_' are the same there",
+                        ups.id,
+                        crate::topics::slug(&ups.id)
+                    )
+                };
+                problem(key("id"), reason);
+            } else {
+                slugs.insert(crate::topics::slug(&ups.id), &ups.id);
             }
             if ups.host.trim().is_empty() {
                 problem(key("host"), "must not be empty".into());
@@ -1067,14 +1070,6 @@ impl Config {
                     format!("{} is outside 1..=200", ups.max_repetitions),
                 );
             }
-            for name in &ups.mibs {
-                if Mib::from_name(name).is_none() {
-                    problem(
-                        key("mibs"),
-                        format!("unknown MIB {name:?} (rfc1628, mge, powernet)"),
-                    );
-                }
-            }
             for (object, scale) in &ups.scale {
                 if !is_numeric_object(object) {
                     problem(
@@ -1101,9 +1096,7 @@ impl Config {
                 }
             }
             for (page, secs) in &ups.poll.pages {
-                if Page::from_name(page).is_none() {
-                    problem(key(&format!("poll.pages.{page}")), "no such page".into());
-                } else if !(1..=86_400).contains(secs) {
+                if !(1..=86_400).contains(secs) {
                     problem(
                         key(&format!("poll.pages.{page}")),
                         format!("{secs} s is outside 1..=86400"),
@@ -1183,23 +1176,18 @@ impl Config {
     /// The configuration as JSON with every secret replaced by `"***"`.
     pub fn masked(&self) -> serde_json::Value {
         let mut copy = self.clone();
-        if copy.mqtt.password.is_some() {
-            copy.mqtt.password = Some(MASK.to_string());
-        }
+        let mask = |secret: &mut Option<Secret>| *secret = secret.as_ref().map(Secret::masked);
+        mask(&mut copy.mqtt.password);
         for ups in &mut copy.ups {
             ups.community = MASK.to_string();
             ups.write_community = MASK.to_string();
-            for slot in ups.secrets_mut() {
-                if slot.value.is_some() {
-                    *slot.value = Some(MASK.into());
-                }
+            for (_, secret) in ups.secrets_mut() {
+                mask(secret);
             }
         }
         for user in &mut copy.traps.users {
-            for slot in user.secrets_mut() {
-                if slot.value.is_some() {
-                    *slot.value = Some(MASK.into());
-                }
+            for (_, secret) in user.secrets_mut() {
+                mask(secret);
             }
         }
         serde_json::to_value(copy).unwrap_or(serde_json::Value::Null)
@@ -1277,9 +1265,8 @@ mod tests {
             id = "Bad Id"
             host = ""
             timeout_ms = 5
-            mibs = ["mge", "snmpv9"]
             scale = { upsInputVoltage = 0.1, upsIdentModel = 2.0, upsOutputVoltage = -1.0 }
-            poll = { pages = { batery = 3 } }
+            poll = { pages = { battery = 0 } }
             [[ups]]
             id = "a"
             host = "h"
@@ -1299,13 +1286,106 @@ mod tests {
                 "ups[0].id",
                 "ups[0].host",
                 "ups[0].timeout_ms",
-                "ups[0].mibs",
                 "ups[0].scale.upsIdentModel",
                 "ups[0].scale.upsOutputVoltage",
-                "ups[0].poll.pages.batery",
+                "ups[0].poll.pages.battery",
                 "ups[2].id",
             ]
         );
+    }
+
+    #[test]
+    fn mibs_and_pages_read_into_their_enums_and_unknown_names_name_their_key() {
+        let config = parse(
+            "[[ups]]\nid = \"a\"\nhost = \"h\"\nmibs = [\"powernet\", \"rfc1628\"]\npoll = { pages = { environment = 30 } }\n",
+        )
+        .unwrap();
+        let ups = &config.ups[0];
+        assert_eq!(ups.mibs, [Mib::PowerNet, Mib::Rfc1628]);
+        assert_eq!(
+            ups.forced_mibs(),
+            Some([Mib::Rfc1628, Mib::PowerNet].into_iter().collect())
+        );
+        assert_eq!(
+            ups.poll.interval(Page::Environment),
+            Duration::from_secs(30)
+        );
+        for (toml, name, key) in [
+            ("mibs = [\"mge\", \"snmpv9\"]", "snmpv9", "mibs"),
+            ("poll = { pages = { batery = 3 } }", "batery", "pages"),
+        ] {
+            let err = parse(&format!("[[ups]]\nid = \"a\"\nhost = \"h\"\n{toml}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(name) && err.contains(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn config_names_of_mibs_and_pages_are_their_names() {
+        for mib in Mib::ALL {
+            assert_eq!(serde_json::to_value(mib).unwrap(), mib.name());
+        }
+        for page in Page::ALL {
+            assert_eq!(serde_json::to_value(page).unwrap(), page.name());
+        }
+    }
+
+    #[test]
+    fn ups_ids_that_are_one_home_assistant_device_are_refused_with_both_names() {
+        let err = parse(
+            "[[ups]]\nid = \"rack-1\"\nhost = \"h\"\n[[ups]]\nid = \"rack_1\"\nhost = \"h\"\n[[ups]]\nid = \"bridge\"\nhost = \"h\"\n",
+        )
+        .unwrap_err();
+        let ConfigError::Invalid(problems) = err else {
+            panic!("{err}")
+        };
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].key, "ups[1].id");
+        assert!(
+            problems[0].reason.contains("\"rack_1\"") && problems[0].reason.contains("\"rack-1\""),
+            "{}",
+            problems[0]
+        );
+        assert_eq!(problems[1].key, "ups[2].id");
+        assert!(problems[1].reason.contains("reserved"), "{}", problems[1]);
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's signature
+    fn the_mqtt_password_is_a_secret_too() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("MQTT_PW_FOR_TEST", "hunter22");
+            jail.create_file(
+                "c.toml",
+                "[mqtt]\nusername = \"u\"\npassword = { env = \"MQTT_PW_FOR_TEST\" }\n",
+            )?;
+            let config = Config::load(Some(Path::new("c.toml"))).unwrap();
+            assert_eq!(config.mqtt.password_text(), "hunter22");
+            let text = format!("{} {config:?}", config.masked());
+            assert!(!text.contains("hunter22"), "{text}");
+            assert!(text.contains("MQTT_PW_FOR_TEST"), "{text}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_secret_comes_from_one_place_and_old_keys_are_named() {
+        let ups = "[[ups]]\nid = \"a\"\nhost = \"h\"\nversion = \"3\"\nuser = \"u\"\nauth_protocol = \"sha\"\n";
+        for (secret, expected) in [
+            (
+                "auth_password = { file = \"f\", env = \"E\" }",
+                "only one of",
+            ),
+            ("auth_password = { path = \"f\" }", "path"),
+            ("auth_password = {}", "empty table"),
+            ("auth_password = [\"x\"]", "{ file = "),
+            // The `_file`/`_env` keys of earlier versions.
+            ("auth_password_file = \"f\"", "auth_password_file"),
+        ] {
+            let err = parse(&format!("{ups}{secret}\n")).unwrap_err().to_string();
+            assert!(err.contains(expected), "{secret}: {err}");
+        }
     }
 
     #[test]
@@ -1380,9 +1460,9 @@ mod tests {
                 version = "3"
                 user = "ups2mqtt"
                 auth_protocol = "sha256"
-                auth_password_file = "auth.secret"
+                auth_password = { file = "auth.secret" }
                 priv_protocol = "AES-256-C"
-                priv_password_env = "V3_PRIV_SECRET"
+                priv_password = { env = "V3_PRIV_SECRET" }
                 context = "ctx"
                 write_user = "admin"
                 write_auth_password = "writesecret1"
@@ -1392,8 +1472,8 @@ mod tests {
             let config = Config::load(Some(Path::new("c.toml"))).unwrap();
             let ups = &config.ups[0];
             assert_eq!(ups.version, SnmpVersion::V3);
-            assert_eq!(ups.auth_password.as_deref(), Some("fromafile1"));
-            assert_eq!(ups.priv_password.as_deref(), Some("fromavariable"));
+            assert_eq!(text_of(&ups.auth_password), Some("fromafile1"));
+            assert_eq!(text_of(&ups.priv_password), Some("fromavariable"));
             assert_eq!(ups.priv_protocol, Some(PrivProtocol::Aes256C));
             let (user, writer) = ups.usm_users().unwrap().unwrap();
             assert_eq!(user.level(), crate::snmp::usm::SecurityLevel::AuthPriv);
@@ -1447,7 +1527,7 @@ mod tests {
                 host = "h"
                 version = "3"
                 auth_protocol = "sha"
-                auth_password_file = "short.secret"
+                auth_password = { file = "short.secret" }
                 priv_protocol = "aes"
                 [[ups]]
                 id = "b"
@@ -1467,10 +1547,9 @@ mod tests {
                 version = "3"
                 user = "u"
                 auth_protocol = "sha"
-                auth_password = "longenough"
-                auth_password_env = "V3_NOT_SET_ANYWHERE"
+                auth_password = { file = "no-such.secret" }
                 priv_protocol = "aes"
-                priv_password_env = "V3_NOT_SET_ANYWHERE"
+                priv_password = { env = "V3_NOT_SET_ANYWHERE" }
                 "#,
             )?;
             let err = Config::load(Some(Path::new("c.toml"))).unwrap_err();
@@ -1487,13 +1566,19 @@ mod tests {
                 )
             };
             has("ups[0].user", "required with version = \"3\"");
-            has("ups[0].auth_password_file", "is 3 characters long");
+            has("ups[0].auth_password", "is 3 characters long");
             has("ups[0].priv_password", "required with ups[0].priv_protocol");
             has("ups[1].priv_protocol", "needs ups[1].auth_protocol");
             has("ups[1].write_auth_password", "needs write_user");
             has("ups[2].user", "only used with version = \"3\"");
-            has("ups[3].auth_password", "give only one of");
-            has("ups[3].priv_password_env", "V3_NOT_SET_ANYWHERE is not set");
+            has("ups[3].auth_password", "cannot read");
+            has("ups[3].priv_password", "V3_NOT_SET_ANYWHERE is not set");
+            assert!(
+                !problems
+                    .iter()
+                    .any(|p| p.key.starts_with("ups[3].") && p.reason.contains("required")),
+                "an unreadable secret is reported once: {text:#?}"
+            );
             has("traps.engine_id", "5-32");
             has("traps.users[0].auth_password", "is 7 characters long");
             has("traps.users[0].engine_id", "hex");

@@ -428,7 +428,7 @@ fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), Mqtt
     let credentials = mqtt
         .username
         .as_ref()
-        .map(|user| (user.clone(), mqtt.password.clone().unwrap_or_default()));
+        .map(|user| (user.clone(), mqtt.password_text().to_string()));
     if mqtt.protocol == MqttProtocol::V5 {
         use rumqttc::v5::mqttbytes::{QoS, v5::LastWill};
         let mut options =

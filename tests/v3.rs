@@ -408,7 +408,7 @@ fn reader_toml(secret_dir: &std::path::Path) -> String {
     let auth_file = secret_dir.join("reader-auth");
     std::fs::write(&auth_file, format!("{AUTH_PASS}\n")).unwrap();
     format!(
-        "version = \"3\"\nuser = \"reader\"\nauth_protocol = \"sha256\"\nauth_password_file = \"{}\"\npriv_protocol = \"aes\"\npriv_password = \"{PRIV_PASS}\"\n",
+        "version = \"3\"\nuser = \"reader\"\nauth_protocol = \"sha256\"\nauth_password = {{ file = \"{}\" }}\npriv_protocol = \"aes\"\npriv_password = \"{PRIV_PASS}\"\n",
         auth_file.display()
     )
 }

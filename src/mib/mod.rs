@@ -23,8 +23,12 @@ use crate::oid::Oid;
 
 pub use points::{FIELDS, TABLES};
 
-/// The eleven pages of the product, in publishing order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The eleven pages of the product, in publishing order. Serde reads and
+/// writes them by [`Page::name`] (configuration keys).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Page {
     General,
     Alarms,
@@ -83,8 +87,12 @@ impl std::fmt::Display for Page {
     }
 }
 
-/// The MIBs a Schneider/MGE/APC card may serve at once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The MIBs a Schneider/MGE/APC card may serve at once. Serde reads and
+/// writes them by [`Mib::name`] (the `mibs` key).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Mib {
     /// RFC 1628 UPS-MIB, `1.3.6.1.2.1.33`.
     Rfc1628,
