@@ -5,7 +5,7 @@ mod demo;
 
 use crate::config::UpsConfig;
 use crate::mib::{self, Page};
-use crate::pages::PageOutcome;
+use crate::model::Model;
 use crate::snmp::SnmpVersion;
 use crate::snmp::usm::{AuthProtocol, PrivProtocol};
 use crate::ups::Ups;
@@ -306,13 +306,12 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
     config.timeout_ms = args.timeout_ms;
     config.retries = args.retries;
     let mut ups = Ups::connect(&config).await?;
-    let mut outcomes = ups.read(&pages).await?;
-    annotate_status(&mut outcomes);
-    for outcome in outcomes.values() {
-        for note in &outcome.notes {
-            tracing::warn!("{note}");
-        }
+    let snapshot = ups.snapshot(&pages).await?;
+    let mut model = Model::new(ups.capabilities().mibs.clone());
+    for note in model.apply_read(&pages, &snapshot, ups.overrides()).notes {
+        tracing::warn!("{note}");
     }
+    let outcomes = model.pages_json();
     if args.stats {
         let stats = ups.client().stats();
         let mibs: Vec<&str> = ups.served_mibs().map(|m| m.name()).collect();
@@ -351,23 +350,11 @@ fn as_flags(text: &str) -> String {
     out
 }
 
-/// Adds the NUT-style status to the output page, as the gateway publishes it.
-fn annotate_status(outcomes: &mut BTreeMap<Page, PageOutcome>) {
-    let mut pages: BTreeMap<Page, Map<String, Json>> =
-        outcomes.iter().map(|(p, o)| (*p, o.json.clone())).collect();
-    crate::status::annotate(&mut pages);
-    if let (Some(outcome), Some(json)) =
-        (outcomes.get_mut(&Page::Output), pages.remove(&Page::Output))
-    {
-        outcome.json = json;
-    }
-}
-
 /// The probe's JSON: `{ "<page>": <page JSON>, ... }` in page order.
-pub fn pages_json(outcomes: &BTreeMap<Page, PageOutcome>) -> Json {
-    let map: Map<String, Json> = outcomes
+pub fn pages_json(pages: &BTreeMap<Page, Map<String, Json>>) -> Json {
+    let map: Map<String, Json> = pages
         .iter()
-        .map(|(page, outcome)| (page.name().to_string(), Json::Object(outcome.json.clone())))
+        .map(|(page, json)| (page.name().to_string(), Json::Object(json.clone())))
         .collect();
     Json::Object(map)
 }
@@ -420,10 +407,10 @@ pub fn split_agent(agent: &str) -> anyhow::Result<(String, u16)> {
 }
 
 /// `--format table`: one line per value, `page.field[index]  value unit`.
-pub fn render_table(outcomes: &BTreeMap<Page, PageOutcome>) -> String {
+pub fn render_table(pages: &BTreeMap<Page, Map<String, Json>>) -> String {
     let mut lines: Vec<(String, String)> = Vec::new();
-    for (page, outcome) in outcomes {
-        for (key, value) in &outcome.json {
+    for (page, json) in pages {
+        for (key, value) in json {
             match value {
                 Json::Array(rows) => {
                     for row in rows {
@@ -544,24 +531,7 @@ mod tests {
             "lines".into(),
             serde_json::json!([{"index": 1, "voltage": 229.5}]),
         );
-        let outcomes = BTreeMap::from([
-            (
-                Page::Battery,
-                PageOutcome {
-                    json,
-                    provenance: BTreeMap::new(),
-                    notes: vec![],
-                },
-            ),
-            (
-                Page::Input,
-                PageOutcome {
-                    json: input,
-                    provenance: BTreeMap::new(),
-                    notes: vec![],
-                },
-            ),
-        ]);
+        let outcomes = BTreeMap::from([(Page::Battery, json), (Page::Input, input)]);
         let table = render_table(&outcomes);
         assert!(
             table.contains("battery.charge") && table.contains("91 %"),

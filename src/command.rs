@@ -10,14 +10,16 @@
 //! and publishes what this module builds.
 
 use crate::config::CommandsConfig;
-use crate::mib::commands::{self as named, Arg, Way};
-use crate::mib::{self, Access, Decode, Field, Legal, Mib, Page, Source};
+use crate::messages::{Audit, FailureKind, Response};
+use crate::mib::commands::{self as named, Arg};
+use crate::mib::{self, Access, Decode, Field, Legal, Page, Source};
+use crate::model::{Model, Resolved, Shape};
 use crate::oid::Oid;
 use crate::pages;
 use crate::snmp::Value;
 use crate::topics::{Naming, Topic, Unparsed};
 use serde_json::{Map, Value as Json, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// What was asked, before validation.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,12 +132,11 @@ fn parse_request_json(payload: &[u8]) -> (Option<Json>, Option<String>, Result<A
     (transaction, who, action)
 }
 
-/// What a UPS really has, for validation.
+/// What a UPS really has, for validation: its model (fields, the source
+/// serving each, readings) and shape (resolved commands, outlets).
 pub struct UpsView<'a> {
-    pub pages: &'a BTreeMap<Page, Map<String, Json>>,
-    /// Per page: field key (or `table.key`) → index of the source used.
-    pub provenance: &'a BTreeMap<Page, BTreeMap<String, usize>>,
-    pub mibs: &'a BTreeSet<Mib>,
+    pub model: &'a Model,
+    pub shape: &'a Shape,
 }
 
 /// One varbind of the plan.
@@ -204,10 +205,10 @@ impl CommandError {
         }
     }
 
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> FailureKind {
         match self {
-            CommandError::Invalid(_) => "invalid",
-            CommandError::Refused(_) => "refused",
+            CommandError::Invalid(_) => FailureKind::Invalid,
+            CommandError::Refused(_) => FailureKind::Refused,
         }
     }
 }
@@ -323,10 +324,13 @@ fn resolve_path(path: &str) -> Result<(&'static Field, Option<u32>), CommandErro
 
 fn plan_write(path: &str, value: &Json, view: &UpsView) -> Result<Write, CommandError> {
     let (field, index) = resolve_path(path)?;
-    if field_value(view, field, index).is_none() {
+    if view.model.reading(field, index).is_none() {
         return Err(invalid(format!("{path}: this UPS has no such field")));
     }
-    let source = writable_source(field, view)
+    let source = view
+        .model
+        .source_of(field)
+        .filter(|s| s.is_writable())
         .ok_or_else(|| invalid(format!("{path}: read-only on this UPS")))?;
     let canonical = coerce(path, field, source, value)?;
     let wire =
@@ -344,42 +348,6 @@ fn plan_write(path: &str, value: &Json, view: &UpsView) -> Result<Write, Command
         value: wire,
         requested: canonical,
     })
-}
-
-/// The current value of a field (or cell) on this UPS, if it has it.
-fn field_value<'a>(view: &'a UpsView, field: &Field, index: Option<u32>) -> Option<&'a Json> {
-    let page = view.pages.get(&field.page)?;
-    match (field.table, index) {
-        (None, None) => page.get(field.key),
-        (Some(table), Some(index)) => page
-            .get(table)?
-            .as_array()?
-            .iter()
-            .find(|row| row.get("index").and_then(Json::as_u64) == Some(u64::from(index)))?
-            .get(field.key),
-        _ => None,
-    }
-}
-
-/// The source this UPS supplied the field from, if writable; else the
-/// first writable source of a MIB the UPS serves.
-fn writable_source(field: &'static Field, view: &UpsView) -> Option<&'static Source> {
-    let key = match field.table {
-        Some(table) => format!("{table}.{}", field.key),
-        None => field.key.to_string(),
-    };
-    let used = view
-        .provenance
-        .get(&field.page)
-        .and_then(|p| p.get(&key))
-        .and_then(|i| field.sources.get(*i));
-    match used {
-        Some(source) => source.is_writable().then_some(source),
-        None => field
-            .sources
-            .iter()
-            .find(|s| s.is_writable() && view.mibs.contains(&s.mib)),
-    }
 }
 
 /// A value as sent (HA sends text) → the canonical JSON of the field, with
@@ -474,53 +442,44 @@ fn coerce(path: &str, field: &Field, source: &Source, value: &Json) -> Result<Js
 fn plan_named(name: &str, view: &UpsView) -> Result<Plan, CommandError> {
     let summary = json!({ "command": name });
     if let Some((index, verb)) = parse_outlet(name) {
-        let (path, label) = outlet_path(index, verb, view)
+        let outlet = view
+            .shape
+            .outlet(index)
             .ok_or_else(|| invalid(format!("{name}: this UPS has no switchable outlet {index}")))?;
+        let (column, label) = outlet
+            .kind
+            .action(verb)
+            .expect("parse_outlet checked the verb");
+        let path = format!("control.{}.{index}.{column}", outlet.kind.control);
         let write = plan_write(&path, &Json::String(label.to_string()), view)?;
         return Ok(finish(vec![write], None, summary));
     }
-    let command = named::command_by_name(name).ok_or_else(|| {
-        invalid(format!(
+    if named::command_by_name(name).is_none() {
+        return Err(invalid(format!(
             "unknown command {name:?}; this UPS has: {}",
-            available_commands(view).join(", ")
-        ))
-    })?;
-    for way in command.ways {
-        match way {
-            Way::Set { path, arg }
-                if field_value(
-                    view,
-                    mib::field_by_path(path).expect("checked by tests"),
-                    None,
-                )
-                .is_some() =>
-            {
-                let value = match arg {
-                    Arg::Label(label) => Json::String((*label).to_string()),
-                    Arg::Number(n) => Json::from(*n),
-                };
-                if let Ok(write) = plan_write(path, &value, view) {
-                    return Ok(finish(vec![write], None, summary));
-                }
-            }
-            Way::RfcTest { test } if has_rfc_test(view) => {
-                let oid = Oid::parse(named::RFC1628_WELL_KNOWN_TESTS)
-                    .expect("valid")
-                    .child(*test);
-                return Ok(finish(Vec::new(), Some(oid), summary));
-            }
-            _ => {}
+            view.shape.command_names().join(", ")
+        )));
+    }
+    let resolved = view
+        .shape
+        .command(name)
+        .ok_or_else(|| invalid(format!("{name}: not supported by this UPS")))?;
+    match resolved.how {
+        Resolved::Set { slot, arg } => {
+            let value = match arg {
+                Arg::Label(label) => Json::String(label.to_string()),
+                Arg::Number(n) => Json::from(n),
+            };
+            let write = plan_write(&slot.field.path(), &value, view)?;
+            Ok(finish(vec![write], None, summary))
+        }
+        Resolved::RfcTest { test } => {
+            let oid = Oid::parse(named::RFC1628_WELL_KNOWN_TESTS)
+                .expect("valid")
+                .child(test);
+            Ok(finish(Vec::new(), Some(oid), summary))
         }
     }
-    Err(invalid(format!("{name}: not supported by this UPS")))
-}
-
-fn has_rfc_test(view: &UpsView) -> bool {
-    view.mibs.contains(&Mib::Rfc1628)
-        && view
-            .pages
-            .get(&Page::Test)
-            .is_some_and(|t| t.contains_key("id") || t.contains_key("spin_lock"))
 }
 
 /// `outlet.<index>.load.<on|off|cycle>`.
@@ -531,52 +490,66 @@ fn parse_outlet(name: &str) -> Option<(u32, &str)> {
     Some((index.parse().ok()?, verb))
 }
 
-/// The control cell and label that switch outlet `index`: PowerNet outlet
-/// groups first, then MGE receptacles.
-fn outlet_path(index: u32, verb: &str, view: &UpsView) -> Option<(String, &'static str)> {
-    let powernet = mib::field_by_path("control.outlet_groups.command").expect("in the table");
-    if field_value(view, powernet, Some(index)).is_some() {
-        let label = match verb {
-            "on" => "immediate_on",
-            "off" => "immediate_off",
-            _ => "immediate_reboot",
-        };
-        return Some((format!("control.outlet_groups.{index}.command"), label));
-    }
-    let key = match verb {
-        "on" => "on",
-        "off" => "off",
-        _ => "toggle",
-    };
-    let mge = mib::field_by_path(&format!("control.receptacles.{key}")).expect("in the table");
-    field_value(view, mge, Some(index))
-        .map(|_| (format!("control.receptacles.{index}.{key}"), "start"))
+/// An executed command: what was asked and what the UPS reports after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Done {
+    pub command: Json,
+    pub requested: Map<String, Json>,
+    pub readback: Map<String, Json>,
 }
 
-/// Named commands this UPS supports, for error messages and discovery.
-pub fn available_commands(view: &UpsView) -> Vec<String> {
-    named::COMMANDS
-        .iter()
-        .filter(|c| plan_named(c.name, view).is_ok())
-        .map(|c| c.name.to_string())
-        .collect()
+/// How a command's execution ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Executed: what was asked and what the UPS reports after it.
+    Done(Box<Done>),
+    /// Waiting for the confirmation of a power-cutting command.
+    Armed(String),
+    Failed {
+        kind: FailureKind,
+        message: String,
+    },
+}
+
+impl Outcome {
+    pub fn failed(kind: FailureKind, message: impl Into<String>) -> Outcome {
+        Outcome::Failed {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The audit's `result`: `ok`, `armed` or `<kind>: <message>`.
+    pub fn result(&self) -> String {
+        match self {
+            Outcome::Done(_) => "ok".to_string(),
+            Outcome::Armed(_) => "armed".to_string(),
+            Outcome::Failed { kind, message } => format!("{}: {message}", kind.as_str()),
+        }
+    }
 }
 
 /// The response to a command.
-pub fn response(request: &Request, status: &str, detail: Json, time: &str) -> Json {
-    let mut body = json!({
-        "transaction": request.transaction,
-        "status": status,
-        "time": time,
-    });
-    if let (Some(map), Json::Object(detail)) = (body.as_object_mut(), detail) {
-        map.extend(detail);
+pub fn response(request: &Request, outcome: &Outcome, time: &str) -> Response {
+    let transaction = request.transaction.clone();
+    let time = time.to_string();
+    match outcome {
+        Outcome::Done(done) => Response::done(
+            transaction,
+            time,
+            done.command.clone(),
+            done.requested.clone(),
+            done.readback.clone(),
+        ),
+        Outcome::Armed(message) => Response::armed(transaction, time, message.clone()),
+        Outcome::Failed { kind, message } => {
+            Response::failed(transaction, time, *kind, message.clone())
+        }
     }
-    body
 }
 
 /// The audit record of a command, accepted or refused.
-pub fn audit(request: &Request, result: &str, time: &str) -> Json {
+pub fn audit(request: &Request, outcome: &Outcome, time: &str) -> Audit {
     let what = match &request.action {
         Ok(Action::Set(items)) => {
             json!({ "set": items.iter().map(|(p, v)| (p.clone(), v.clone())).collect::<Map<_, _>>() })
@@ -584,21 +557,22 @@ pub fn audit(request: &Request, result: &str, time: &str) -> Json {
         Ok(Action::Named(name)) => json!({ "command": name }),
         Err(error) => json!({ "malformed": error }),
     };
-    json!({
-        "time": time,
-        "ups": request.ups_id,
-        "origin": request.origin,
-        "who": request.who,
-        "transaction": request.transaction,
-        "what": what,
-        "result": result,
-    })
+    Audit {
+        time: time.to_string(),
+        ups: request.ups_id.clone(),
+        origin: request.origin.clone(),
+        who: request.who.clone(),
+        transaction: request.transaction.clone(),
+        what,
+        result: outcome.result(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pages::{ScaleOverrides, Snapshot, decode_page};
+    use crate::mib::Mib;
+    use crate::pages::{ScaleOverrides, Snapshot};
 
     fn naming() -> Naming {
         Naming::new("gw", "ups2mqtt", "homeassistant")
@@ -656,11 +630,8 @@ mod tests {
         }
     }
 
-    type Pages = BTreeMap<Page, Map<String, Json>>;
-    type Provenance = BTreeMap<Page, BTreeMap<String, usize>>;
-
-    /// Pages of a card serving RFC 1628 config + PowerNet outlet control.
-    fn view_data() -> (Pages, Provenance) {
+    /// A card serving RFC 1628 config + PowerNet outlet control.
+    fn model() -> Model {
         let oid = |s: &str| Oid::parse(s).unwrap();
         let data: Snapshot = [
             ("1.3.6.1.2.1.33.1.9.8.0", Value::Integer(2)),
@@ -672,23 +643,16 @@ mod tests {
         .into_iter()
         .map(|(o, v)| (oid(o), v))
         .collect();
-        let mut pages = BTreeMap::new();
-        let mut provenance = BTreeMap::new();
-        for page in [Page::Config, Page::Battery, Page::Control] {
-            let outcome = decode_page(page, &data, &ScaleOverrides::new()).unwrap();
-            pages.insert(page, outcome.json);
-            provenance.insert(page, outcome.provenance);
-        }
-        (pages, provenance)
+        let mibs = BTreeSet::from([Mib::Rfc1628, Mib::PowerNet]);
+        Model::from_snapshot(mibs, &data, &ScaleOverrides::new())
     }
 
     fn plan_of(action: Action, policy: &CommandsConfig) -> Result<Plan, CommandError> {
-        let (pages, provenance) = view_data();
-        let mibs = BTreeSet::from([Mib::Rfc1628, Mib::PowerNet]);
+        let mut model = model();
+        let shape = model.shape();
         let view = UpsView {
-            pages: &pages,
-            provenance: &provenance,
-            mibs: &mibs,
+            model: &model,
+            shape: &shape,
         };
         plan(&action, &view, policy)
     }

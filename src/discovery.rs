@@ -72,14 +72,14 @@
 //!   category; `expire_after` goes on sensors of fast pages only.
 
 use crate::config::is_fast_page;
-use crate::mib::commands::{Arg, COMMANDS, NamedCommand, Way};
+use crate::mib::commands::{self, Arg, COMMANDS, NamedCommand, OUTLET_KINDS, Way};
 use crate::mib::{
-    self, Access, Category, Component, Decode, Field, Legal, Mib, Page, Source, StateClass, Table,
-    Unit,
+    self, Access, Category, Component, Decode, Field, Legal, Page, Source, StateClass, Table, Unit,
 };
+use crate::model::shape::Slot;
+use crate::model::{Identity, Outlet, Shape};
 use crate::topics::Naming;
 use serde_json::{Map, Value as Json, json};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// One retained MQTT message; an empty payload removes a retained topic / a
 /// discovered device.
@@ -103,9 +103,6 @@ pub struct DeviceOptions {
     /// values expire.
     pub expire_after: Option<u64>,
 }
-
-/// The pages one UPS published, as [`ups_device`] takes them.
-pub type Pages = BTreeMap<Page, Map<String, Json>>;
 
 /// Tables whose rows are events rather than things, announced as one summary
 /// sensor: (page, table key, the column whose values the state lists).
@@ -161,12 +158,12 @@ pub fn bridge_device(bridge: &Bridge) -> Publication {
 }
 
 /// Everything one UPS really has: one device-based discovery message at
-/// `<prefix>/device/<gateway>_<ups>/config`, derived from the point table and
-/// the pages the UPS published.
+/// `<prefix>/device/<gateway>_<ups>/config`, rendered from the point table
+/// and the UPS's [`Shape`].
 pub fn ups_device(
     bridge: &Bridge,
     ups_id: &str,
-    pages: &Pages,
+    shape: &Shape,
     options: &DeviceOptions,
 ) -> Publication {
     let naming = bridge.naming;
@@ -176,11 +173,10 @@ pub fn ups_device(
         ups_id,
         device_id: &device_id,
         options,
-        pages,
-        served: served_mibs(pages),
+        shape,
     };
     let payload = json!({
-        "device": ups_device_block(naming, ups_id, pages.get(&Page::General)),
+        "device": ups_device_block(naming, ups_id, &shape.identity),
         "origin": origin(bridge),
         "availability": availability(naming, ups_id),
         "availability_mode": "all",
@@ -224,18 +220,17 @@ fn bridge_name(naming: &Naming) -> String {
 /// stable, and short enough to prefix every entity name (the card's own
 /// `general.name` is writable over SNMP, absent on many cards and on Eaton
 /// cards reads "ID: <serial>, Msg: <model>").
-fn ups_device_block(naming: &Naming, ups_id: &str, general: Option<&Map<String, Json>>) -> Json {
+fn ups_device_block(naming: &Naming, ups_id: &str, identity: &Identity) -> Json {
     let mut device = Map::new();
     device.insert("identifiers".into(), json!([naming.ups_device_id(ups_id)]));
     device.insert("name".into(), json!(ups_id));
-    for (key, field) in [
-        ("manufacturer", "manufacturer"),
-        ("model", "model"),
-        ("serial_number", "serial_number"),
-        ("sw_version", "firmware_version"),
+    for (key, value) in [
+        ("manufacturer", &identity.manufacturer),
+        ("model", &identity.model),
+        ("serial_number", &identity.serial_number),
+        ("sw_version", &identity.firmware),
     ] {
-        let value = general.and_then(|g| g.get(field)).and_then(Json::as_str);
-        if let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) {
+        if let Some(value) = value {
             device.insert(key.into(), json!(value));
         }
     }
@@ -268,9 +263,7 @@ struct Ups<'a> {
     ups_id: &'a str,
     device_id: &'a str,
     options: &'a DeviceOptions,
-    pages: &'a Pages,
-    /// The MIBs the pages prove this UPS serves ([`served_mibs`]).
-    served: BTreeSet<Mib>,
+    shape: &'a Shape,
 }
 
 /// Every component, in page order, then the point table's order; table
@@ -278,38 +271,37 @@ struct Ups<'a> {
 /// named commands last, in [`COMMANDS`] order.
 fn components(ups: &Ups) -> Map<String, Json> {
     let mut out = Map::new();
-    for (&page, json) in ups.pages {
-        for field in mib::fields_of(page).filter(|f| f.table.is_none()) {
-            if json.contains_key(field.key) {
-                out.extend(field_component(ups, field, None));
-            }
+    for page in &ups.shape.pages {
+        for slot in &page.scalars {
+            out.extend(field_component(ups, *slot, None));
         }
-        for &(_, key, name) in DERIVED_FIELDS.iter().filter(|d| d.0 == page) {
-            if json.contains_key(key) {
-                let (id, component) = derived_component(ups, page, key, name);
-                out.insert(id, component);
-            }
+        for &(_, key, name) in DERIVED_FIELDS.iter().filter(|d| d.0 == page.page) {
+            let (id, component) = derived_component(ups, page.page, key, name);
+            out.insert(id, component);
         }
-        for table in mib::TABLES.iter().filter(|t| t.page == page) {
-            if let Some(&(_, _, column)) = summary_of(table) {
-                let (id, component) = summary_component(ups, table, column);
-                out.insert(id, component);
+        // A summarised table's sensor exists with its page, rows or none.
+        for &(_, key, column) in SUMMARISED_TABLES.iter().filter(|s| s.0 == page.page) {
+            let (id, component) = summary_component(ups, table_by_key(page.page, key), column);
+            out.insert(id, component);
+        }
+        for table in &page.tables {
+            if summary_of(table.table).is_some() {
                 continue;
             }
-            for (index, row) in rows(json, table) {
-                for field in columns(table).filter(|f| row.contains_key(f.key)) {
-                    out.extend(field_component(ups, field, Some(index)));
+            for &index in &table.rows {
+                for column in table.columns_of(index) {
+                    out.extend(field_component(ups, column.slot, Some(index)));
                 }
             }
         }
-        if page == Page::Receptacles {
-            for outlet in outlets(ups) {
-                out.extend(outlet_components(ups, &outlet));
+        if page.page == Page::Receptacles {
+            for outlet in ups.shape.outlets.iter().filter(|o| o.has_state) {
+                out.extend(outlet_components(ups, outlet));
             }
         }
     }
-    for command in COMMANDS.iter().filter(|c| command_supported(ups, c)) {
-        let (id, component) = command_button(ups, command);
+    for resolved in &ups.shape.commands {
+        let (id, component) = command_button(ups, resolved.command);
         out.insert(id, component);
     }
     out
@@ -321,11 +313,6 @@ fn summary_of(table: &Table) -> Option<&'static (Page, &'static str, &'static st
         .find(|(page, key, _)| *page == table.page && *key == table.key)
 }
 
-fn columns(table: &Table) -> impl Iterator<Item = &'static Field> {
-    let key = table.key;
-    mib::fields_of(table.page).filter(move |f| f.table == Some(key))
-}
-
 fn table_by_key(page: Page, key: &str) -> &'static Table {
     mib::TABLES
         .iter()
@@ -333,20 +320,9 @@ fn table_by_key(page: Page, key: &str) -> &'static Table {
         .expect("a table of the point table")
 }
 
-/// A table's rows by their `index`, in index order.
-fn rows<'a>(page: &'a Map<String, Json>, table: &Table) -> BTreeMap<u64, &'a Map<String, Json>> {
-    page.get(table.key)
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Json::as_object)
-        .filter_map(|row| Some((row.get("index")?.as_u64()?, row)))
-        .collect()
-}
-
 /// `<page>_<key>` or `<page>_<table>_<index>_<key>`: the component key and,
 /// after the device id, the unique id.
-fn component_id(field: &Field, row: Option<u64>) -> String {
+fn component_id(field: &Field, row: Option<u32>) -> String {
     match (field.table, row) {
         (Some(table), Some(index)) => format!("{}_{table}_{index}_{}", field.page, field.key),
         _ => format!("{}_{}", field.page, field.key),
@@ -380,9 +356,9 @@ fn common_keys(
 }
 
 /// A field's component, or none for a command trigger ([`Role::of`]).
-fn field_component(ups: &Ups, field: &'static Field, row: Option<u64>) -> Option<(String, Json)> {
-    let source = source_in_use(field, field_value(ups.pages, field), &ups.served);
-    let role = Role::of(field, source)?;
+fn field_component(ups: &Ups, slot: Slot, row: Option<u32>) -> Option<(String, Json)> {
+    let field = slot.field;
+    let role = Role::of(field, slot.source)?;
     let id = component_id(field, row);
     let platform = role.platform();
     let mut c = common_keys(
@@ -398,11 +374,9 @@ fn field_component(ups: &Ups, field: &'static Field, row: Option<u64>) -> Option
     );
     if role.is_writable() {
         let topic = match (field.table, row) {
-            (Some(table), Some(index)) => {
-                let index = u32::try_from(index).expect("SNMP row indexes are 32-bit");
-                ups.naming
-                    .set_cell(ups.ups_id, field.page, table, index, field.key)
-            }
+            (Some(table), Some(index)) => ups
+                .naming
+                .set_cell(ups.ups_id, field.page, table, index, field.key),
             _ => ups.naming.set(ups.ups_id, field.page, field.key),
         };
         c.insert("command_topic".into(), json!(topic));
@@ -477,81 +451,6 @@ fn summary_component(ups: &Ups, table: &Table, column: &str) -> (String, Json) {
         c.insert("expire_after".into(), json!(seconds));
     }
     (id, Json::Object(c))
-}
-
-// ---------------------------------------------- which source, which MIBs
-
-/// The MIBs the pages prove this UPS serves: those of every field present
-/// whose sources all belong to one MIB (a key is present only when one of
-/// its sources answered).
-fn served_mibs(pages: &Pages) -> BTreeSet<Mib> {
-    let mut served = BTreeSet::new();
-    for (&page, json) in pages {
-        for field in mib::fields_of(page) {
-            let present = match mib::table_of(field) {
-                None => json.contains_key(field.key),
-                Some(table) => rows(json, table)
-                    .values()
-                    .any(|r| r.contains_key(field.key)),
-            };
-            let mib = field.sources[0].mib;
-            if present && field.sources.iter().all(|s| s.mib == mib) {
-                served.insert(mib);
-            }
-        }
-    }
-    served
-}
-
-/// A field's value on this UPS: the page-level value, or the first
-/// non-null cell of its column (any cell when all are null).
-fn field_value<'a>(pages: &'a Pages, field: &Field) -> Option<&'a Json> {
-    let json = pages.get(&field.page)?;
-    let Some(table) = mib::table_of(field) else {
-        return json.get(field.key);
-    };
-    let cells: Vec<&Json> = rows(json, table)
-        .into_values()
-        .filter_map(|row| row.get(field.key))
-        .collect();
-    cells
-        .iter()
-        .find(|v| !v.is_null())
-        .or(cells.first())
-        .copied()
-}
-
-/// The source this UPS supplies a field from, as far as its pages tell:
-/// among the sources whose decoder can produce the published value (an
-/// enum label names its source's MIB), the first of a MIB the UPS serves,
-/// in the point table's order of preference, the order the poller tries
-/// them in. The command executor knows the source for sure (it polled
-/// it); this is the same answer on every real card, and only guides what
-/// the entity offers.
-fn source_in_use(
-    field: &'static Field,
-    value: Option<&Json>,
-    served: &BTreeSet<Mib>,
-) -> &'static Source {
-    let fits = |source: &&'static Source| match (value, source.decode) {
-        (Some(Json::String(label)), Decode::Enum(pairs)) => pairs.iter().any(|(_, l)| l == label),
-        (Some(Json::String(_)), decode) => {
-            matches!(decode, Decode::Text | Decode::Alarm | Decode::ObjectId)
-        }
-        (Some(Json::Bool(_)), decode) => matches!(decode, Decode::Flag { .. }),
-        (Some(Json::Number(_)), decode) => matches!(decode, Decode::Number { .. }),
-        _ => true,
-    };
-    let mut candidates: Vec<&'static Source> = field.sources.iter().filter(fits).collect();
-    if candidates.is_empty() {
-        candidates = field.sources.iter().collect();
-    }
-    candidates
-        .iter()
-        .find(|s| served.contains(&s.mib))
-        .or(candidates.first())
-        .copied()
-        .expect("every field has a source")
 }
 
 // ------------------------------------------------------ roles and keys
@@ -666,38 +565,6 @@ impl Role {
 
 /// Home Assistant's longest state (and so text entity value).
 const MAX_STATE_LENGTH: usize = 255;
-
-/// The control cells that switch an outlet, in the order the command
-/// executor resolves `outlet.<index>.load.*`: a PowerNet outlet group
-/// first, then an MGE receptacle.
-const OUTLET_KINDS: &[OutletKind] = &[
-    OutletKind {
-        table: "outlet_groups",
-        control: "outlet_groups",
-        on: ("command", "immediate_on"),
-        off: ("command", "immediate_off"),
-        cycle: ("command", "immediate_reboot"),
-    },
-    OutletKind {
-        table: "receptacles",
-        control: "receptacles",
-        on: ("on", "start"),
-        off: ("off", "start"),
-        cycle: ("toggle", "start"),
-    },
-];
-
-/// One kind of switchable outlet.
-struct OutletKind {
-    /// Its table on the receptacles page (state, name).
-    table: &'static str,
-    /// Its table on the control page.
-    control: &'static str,
-    /// (control column, label written) for on, off and cycle.
-    on: (&'static str, &'static str),
-    off: (&'static str, &'static str),
-    cycle: (&'static str, &'static str),
-}
 
 /// A command trigger: a field that a named command (`mib::commands`) or
 /// an outlet command writes with an action label, and whose writable
@@ -879,57 +746,6 @@ fn expire_after(options: &DeviceOptions, page: Page) -> Option<u64> {
 
 // ------------------------------------------------------------- outlets
 
-/// A switchable outlet of this UPS: `outlet.<index>.load.*` drives it.
-struct Outlet {
-    kind: &'static OutletKind,
-    index: u64,
-    /// Whether its control row has the cycle (reboot) cell.
-    cycle: bool,
-}
-
-/// The outlets this UPS can switch: a row of the receptacles page's table
-/// with a `state` (what the switch shows) whose control row has the on and
-/// off cells (what the executor writes). An index the executor resolves
-/// to an earlier kind (a card with both MGE receptacles and PowerNet
-/// outlet groups numbered alike) is that kind's: the later kind's row of
-/// the same index gets no switch, which would drive the other outlet.
-fn outlets(ups: &Ups) -> Vec<Outlet> {
-    let empty = Map::new();
-    let page = |page| ups.pages.get(&page).unwrap_or(&empty);
-    let mut claimed = BTreeSet::new();
-    let mut out = Vec::new();
-    for kind in OUTLET_KINDS {
-        let status = rows(
-            page(Page::Receptacles),
-            table_by_key(Page::Receptacles, kind.table),
-        );
-        let control = rows(
-            page(Page::Control),
-            table_by_key(Page::Control, kind.control),
-        );
-        for (&index, row) in &status {
-            let Some(cells) = control.get(&index) else {
-                continue;
-            };
-            let driven = cells.contains_key(kind.on.0) && cells.contains_key(kind.off.0);
-            if driven && row.contains_key("state") && !claimed.contains(&index) {
-                out.push(Outlet {
-                    kind,
-                    index,
-                    cycle: cells.contains_key(kind.cycle.0),
-                });
-            }
-        }
-        claimed.extend(
-            control
-                .iter()
-                .filter(|(_, cells)| cells.contains_key(kind.on.0))
-                .map(|(&index, _)| index),
-        );
-    }
-    out
-}
-
 /// An outlet's switch (device class `outlet`, state from the receptacles
 /// page row) and, when it can be cycled, its reboot button.
 fn outlet_components(ups: &Ups, outlet: &Outlet) -> Vec<(String, Json)> {
@@ -1016,10 +832,9 @@ fn on_off_labels(state: &Field) -> (Vec<&'static str>, Vec<&'static str>) {
 /// its sources.
 fn label_cuts_power(path: &str, label: &'static str) -> bool {
     let field = mib::field_by_path(path).expect("a point table path");
-    field
-        .sources
-        .iter()
-        .any(|s| raw_of(s, Arg::Label(label)).is_some_and(|raw| s.cuts_power.includes(raw)))
+    field.sources.iter().any(|s| {
+        commands::raw_of(s, Arg::Label(label)).is_some_and(|raw| s.cuts_power.includes(raw))
+    })
 }
 
 /// Power-cutting commands are configuration, hidden until enabled.
@@ -1065,60 +880,17 @@ fn command_cuts_power(command: &NamedCommand) -> bool {
         Way::Set { path, arg } => mib::field_by_path(path).is_some_and(|f| {
             f.sources
                 .iter()
-                .any(|s| raw_of(s, arg).is_some_and(|raw| s.cuts_power.includes(raw)))
+                .any(|s| commands::raw_of(s, arg).is_some_and(|raw| s.cuts_power.includes(raw)))
         }),
         Way::RfcTest { .. } => false,
     })
-}
-
-/// Whether this UPS can carry a command out: one of its ways writes a
-/// page-level field present in the pages whose source in use takes the
-/// argument, or is the RFC 1628 test and the test page has `id` or
-/// `spin_lock`.
-fn command_supported(ups: &Ups, command: &NamedCommand) -> bool {
-    command.ways.iter().any(|way| match *way {
-        Way::Set { path, arg } => mib::field_by_path(path).is_some_and(|field| {
-            let present = ups
-                .pages
-                .get(&field.page)
-                .is_some_and(|p| field.table.is_none() && p.contains_key(field.key));
-            present && {
-                let source = source_in_use(field, field_value(ups.pages, field), &ups.served);
-                raw_of(source, arg).is_some()
-            }
-        }),
-        Way::RfcTest { .. } => ups
-            .pages
-            .get(&Page::Test)
-            .is_some_and(|t| t.contains_key("id") || t.contains_key("spin_lock")),
-    })
-}
-
-/// The raw value a writable source would be set to for a command's
-/// argument, if it takes it (a legal label; a number within range).
-fn raw_of(source: &Source, arg: Arg) -> Option<i64> {
-    let Access::ReadWrite(legal) = source.access else {
-        return None;
-    };
-    match (arg, source.decode, legal) {
-        (Arg::Label(label), Decode::Enum(_), Legal::AnyLabel) => source.decode.raw_of_label(label),
-        (Arg::Label(label), Decode::Enum(_), Legal::Labels(raws)) => source
-            .decode
-            .raw_of_label(label)
-            .filter(|raw| raws.contains(raw)),
-        (Arg::Number(n), Decode::Number { scale }, Legal::Range { min, max }) => {
-            let x = n as f64;
-            (min..=max).contains(&x).then(|| (x / scale).round() as i64)
-        }
-        _ => None,
-    }
 }
 
 // --------------------------------------------------------- names, templates
 
 /// The field label; a table cell is named after its row first:
 /// "Input line 2 voltage", "Environment sensor 1 temperature".
-fn entity_name(field: &Field, row: Option<u64>) -> String {
+fn entity_name(field: &Field, row: Option<u32>) -> String {
     let (Some(index), Some(table)) = (row, mib::table_of(field)) else {
         return field.label.to_string();
     };
@@ -1151,7 +923,7 @@ fn column_label(label: &str, row_label: &str) -> String {
 
 /// A Jinja expression for the field's raw JSON value (`None` when absent).
 /// Table rows are selected by their `index` value, never by position.
-fn raw_value(field: &Field, row: Option<u64>) -> String {
+fn raw_value(field: &Field, row: Option<u32>) -> String {
     let page = "(value_json | default({}))";
     let key = jinja_str(field.key);
     match (field.table, row) {
@@ -1168,7 +940,7 @@ fn raw_value(field: &Field, row: Option<u64>) -> String {
 /// text "None"); a value outside what the entity accepts (an enum label
 /// not in `options`, a number out of `min..max`) is unknown too, where
 /// Home Assistant would otherwise reject the state.
-fn value_template(field: &Field, row: Option<u64>, role: &Role) -> String {
+fn value_template(field: &Field, row: Option<u32>, role: &Role) -> String {
     let raw = raw_value(field, row);
     match role {
         Role::Read(Kind::Flag) | Role::Switch => format!(

@@ -9,13 +9,15 @@
 use crate::command;
 use crate::config::{Config, UpsConfig};
 use crate::discovery::{self, Bridge, DeviceOptions};
+use crate::messages::{self, Audit, FailureKind, Health, Response};
 use crate::mib::Page;
-use crate::mqtt::{Class, Incoming, Mqtt, Retained};
+use crate::model::Shape;
+use crate::mqtt::{Class, Incoming, Mqtt};
 use crate::topics::{BRIDGE, Naming, Topic};
 use crate::trap::{self, Delivery, Router, TrapStats};
 use crate::ups::{UpsRequest, UpsSink, UpsTask};
 use serde_json::{Map, Value as Json};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -155,7 +157,7 @@ async fn deliver_traps(
         mqtt.publish_event(&topic, delivery.event.to_string());
         if let Some(tx) = requests.get(&delivery.ups_id) {
             let request = UpsRequest::Trap {
-                patch: delivery.patch,
+                facts: delivery.facts,
                 pages: delivery.pages,
                 ack: delivery.ack,
             };
@@ -261,8 +263,8 @@ impl MqttSink {
 impl UpsSink for MqttSink {
     fn page(&mut self, page: Page, json: &Map<String, Json>, force: bool) {
         let topic = self.naming().page(&self.ups_id, page);
-        self.mqtt
-            .set_retained(Class::State, &topic, crate::ups::json_text(json));
+        let text = serde_json::to_string(json).expect("a JSON map serializes");
+        self.mqtt.set_retained(Class::State, &topic, text);
         if force {
             self.mqtt.touch(&topic);
         }
@@ -274,22 +276,22 @@ impl UpsSink for MqttSink {
     }
 
     /// The discovery message is not kept: it is rendered from the UPS's
-    /// retained pages whenever it is sent (now, on reconnect, on Home
-    /// Assistant's birth), so 500 UPSes don't hold 75 MB of it.
-    fn shape(&mut self, _pages: &BTreeMap<Page, Map<String, Json>>) {
+    /// shape whenever it is sent (now, on reconnect, on Home Assistant's
+    /// birth), outside the store's lock, so 500 UPSes don't hold 75 MB of
+    /// it.
+    fn shape(&mut self, shape: Arc<Shape>) {
         if !self.discovery {
             return;
         }
         let naming = self.naming().clone();
         let topic = naming.discovery(&naming.ups_device_id(&self.ups_id));
         let (ups_id, device) = (self.ups_id.clone(), self.device.clone());
-        let render = move |retained: &Retained<'_>| {
+        let render = move || {
             let bridge = Bridge {
                 naming: &naming,
                 version: env!("CARGO_PKG_VERSION"),
             };
-            let pages = retained_pages(&naming, &ups_id, retained);
-            discovery::ups_device(&bridge, &ups_id, &pages, &device).payload
+            discovery::ups_device(&bridge, &ups_id, &shape, &device).payload
         };
         self.mqtt
             .set_rendered(Class::Discovery, &topic, Arc::new(render));
@@ -302,38 +304,21 @@ impl UpsSink for MqttSink {
             .set_retained(Class::State, &topic, state.to_string());
     }
 
-    fn health(&mut self, health: &Json) {
+    fn health(&mut self, health: &Health) {
         let topic = self.naming().health(&self.ups_id);
         self.mqtt
-            .set_retained(Class::State, &topic, health.to_string());
+            .set_retained(Class::State, &topic, messages::text(health));
     }
 
-    fn response(&mut self, response: &Json) {
+    fn response(&mut self, response: &Response) {
         let topic = self.naming().response(&self.ups_id);
-        self.mqtt.publish_event(&topic, response.to_string());
+        self.mqtt.publish_event(&topic, messages::text(response));
     }
 
-    fn audit(&mut self, record: &Json) {
+    fn audit(&mut self, record: &Audit) {
         let topic = self.naming().audit(&self.ups_id);
-        self.mqtt.publish_event(&topic, record.to_string());
+        self.mqtt.publish_event(&topic, messages::text(record));
     }
-}
-
-/// A UPS's pages as last set in the MQTT store (what was published).
-fn retained_pages(naming: &Naming, ups_id: &str, retained: &Retained<'_>) -> discovery::Pages {
-    Page::ALL
-        .iter()
-        .filter_map(|&page| {
-            let text = retained.get(&naming.page(ups_id, page))?;
-            match serde_json::from_str::<Map<String, Json>>(text) {
-                Ok(json) => Some((page, json)),
-                Err(error) => {
-                    warn!(%ups_id, %page, %error, "page not JSON; left out of discovery");
-                    None
-                }
-            }
-        })
-        .collect()
 }
 
 /// The UPS ids and device ids this gateway publishes, to tell ghosts apart.
@@ -402,15 +387,18 @@ fn route_command(
             return;
         };
         let time = crate::time::rfc3339(std::time::SystemTime::now());
-        let detail = serde_json::json!({ "error": "busy: this UPS is still executing earlier commands", "kind": "busy" });
+        let outcome = command::Outcome::failed(
+            FailureKind::Busy,
+            "this UPS is still executing earlier commands",
+        );
         let naming = mqtt.naming();
         mqtt.publish_event(
             &naming.response(&ups_id),
-            command::response(&request, "error", detail, &time).to_string(),
+            messages::text(&command::response(&request, &outcome, &time)),
         );
         mqtt.publish_event(
             &naming.audit(&ups_id),
-            command::audit(&request, "busy", &time).to_string(),
+            messages::text(&command::audit(&request, &outcome, &time)),
         );
         warn!(%ups_id, "command refused: busy");
     }

@@ -7,9 +7,11 @@
 //! - [`mib`]: the point table, the only place MIB facts live.
 //! - [`snmp`]: BER, messages and the async manager.
 //! - [`probe`]: which MIBs an agent serves, and which subtrees to walk.
-//! - [`pages`]: varbinds → page JSON.
-//! - [`status`]: NUT-style `ups.status` flags derived from the pages.
-//! - [`ups`]: one UPS: connect, detect, read pages, and its poll task.
+//! - [`pages`]: varbinds → typed readings (and back, for SETs).
+//! - [`model`]: one UPS as it really is: sources, lines, commands, readings.
+//! - [`messages`]: the payloads published on MQTT, as serde structs.
+//! - [`status`]: NUT-style `ups.status` flags derived from the model.
+//! - [`ups`]: one UPS: connect, detect, read; its task and command execution.
 //! - [`mqtt`]: the one broker connection, retained store and replay.
 //! - [`gateway`]: MQTT + one task per UPS, HA birth, ghosts, shutdown.
 //! - [`notify`]: systemd readiness, watchdog and stopping notifications.
@@ -25,7 +27,9 @@ pub mod command;
 pub mod config;
 pub mod discovery;
 pub mod gateway;
+pub mod messages;
 pub mod mib;
+pub mod model;
 pub mod mqtt;
 pub mod notify;
 pub mod oid;

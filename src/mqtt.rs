@@ -62,23 +62,9 @@ pub struct MqttStats {
     pub incoming_dropped: u64,
 }
 
-/// Builds a retained payload from the text payloads of the other retained
-/// topics, each time it is sent.
-pub type Render = Arc<dyn Fn(&Retained<'_>) -> String + Send + Sync>;
-
-/// Read access to the retained text payloads, for a [`Render`].
-pub struct Retained<'a>(&'a HashMap<String, (Class, Payload)>);
-
-impl Retained<'_> {
-    /// The latest text payload of `topic` (`None` if absent, cleared or
-    /// itself rendered).
-    pub fn get(&self, topic: &str) -> Option<&str> {
-        match self.0.get(topic) {
-            Some((_, Payload::Text(text))) if !text.is_empty() => Some(text),
-            _ => None,
-        }
-    }
-}
+/// Builds a retained payload each time it is sent (called outside the
+/// store's lock).
+pub type Render = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// A retained topic's latest payload: kept as sent, or rendered when sent.
 #[derive(Clone)]
@@ -207,8 +193,8 @@ impl Mqtt {
         self.shared.wake.notify_one();
     }
 
-    /// Sets a retained topic whose payload `render` builds from the other
-    /// retained topics each time it is sent (now, and on every replay).
+    /// Sets a retained topic whose payload `render` builds each time it is
+    /// sent (now, and on every replay).
     pub fn set_rendered(&self, class: Class, topic: &str, render: Render) {
         let mut store = self.store();
         store
@@ -300,9 +286,11 @@ impl Mqtt {
     /// The latest payload of a retained topic (tests, health), rendered if
     /// it is.
     pub fn retained(&self, topic: &str) -> Option<String> {
-        let store = self.store();
-        let (_, payload) = store.retained.get(topic)?;
-        Some(render(payload, &store.retained))
+        let payload = self.store().retained.get(topic)?.1.clone();
+        Some(match payload {
+            Payload::Text(text) => text,
+            Payload::Rendered(render) => render(),
+        })
     }
 
     /// Publishes the bridge `offline` state and disconnects cleanly.
@@ -561,14 +549,6 @@ fn on_connect(mqtt: &Mqtt) {
     mqtt.shared.wake.notify_one();
 }
 
-/// The text of a payload, rendering it if it is rendered.
-fn render(payload: &Payload, retained: &HashMap<String, (Class, Payload)>) -> String {
-    match payload {
-        Payload::Text(text) => text.clone(),
-        Payload::Rendered(render) => render(&Retained(retained)),
-    }
-}
-
 /// Publishes dirty retained topics (in replay order) and queued events
 /// while connected.
 async fn pump(mqtt: Mqtt, mut stop: watch::Receiver<bool>) {
@@ -592,23 +572,24 @@ async fn pump(mqtt: Mqtt, mut stop: watch::Receiver<bool>) {
 
 /// The next message to send: events first (a trap should reach MQTT in
 /// milliseconds, and buffered ones go out oldest first), then dirty
-/// retained topics in replay order.
+/// retained topics in replay order. A rendered payload is rendered after
+/// the store's lock is released.
 fn next_message(mqtt: &Mqtt) -> Option<(String, String, bool)> {
     let mut store = mqtt.store();
     if let Some((topic, payload)) = store.events.pop_front() {
         return Some((topic, payload, false));
     }
-    if let Some((class, topic)) = store.dirty.pop_first() {
-        let payload = store
-            .retained
-            .get(&topic)
-            .map(|(_, p)| render(p, &store.retained))
-            .unwrap_or_default();
-        if payload.is_empty() {
-            store.retained.remove(&topic);
-        }
-        debug!(?class, %topic, "publish retained");
-        return Some((topic, payload, true));
+    let (class, topic) = store.dirty.pop_first()?;
+    let payload = store.retained.get(&topic).map(|(_, p)| p.clone());
+    if payload.as_ref().is_none_or(Payload::is_cleared) {
+        store.retained.remove(&topic);
     }
-    None
+    drop(store);
+    let payload = match payload {
+        Some(Payload::Text(text)) => text,
+        Some(Payload::Rendered(render)) => render(),
+        None => String::new(),
+    };
+    debug!(?class, %topic, "publish retained");
+    Some((topic, payload, true))
 }

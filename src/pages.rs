@@ -1,13 +1,16 @@
-//! Raw varbinds → page JSON, driven by the point table.
+//! Raw varbinds → typed readings, driven by the point table.
 //!
-//! This module owns the decoding rules every consumer sees: scaling to SI,
-//! enum labels, yes/no flags as booleans, sentinels as `null`, table cells
-//! with a trailing `.0` (quirk Q1), rows beyond the card's line count
-//! dropped, tenths detected where a card ignores its MIB (quirk Q2), and
-//! "a page with no data is absent". It knows nothing of sockets: its input
-//! is a [`Snapshot`] of whatever a walk returned.
+//! This module owns the decoding rules of one cell every consumer sees:
+//! scaling to SI, enum labels, yes/no flags as booleans, sentinels as
+//! `null`, table cells with a trailing `.0` (quirk Q1), tenths detected
+//! where a card ignores its MIB (quirk Q2), and the inverse (published
+//! value → wire value) for SETs. Which source serves a field, which rows
+//! a table has and "a page with no data is absent" are the per-UPS
+//! model's ([`crate::model`]); [`decode_page`] renders its JSON for the
+//! probe and tests. It knows nothing of sockets: its input is a
+//! [`Snapshot`] of whatever a walk returned.
 
-use crate::mib::{self, Decode, Field, Page, Source, Syntax, Table};
+use crate::mib::{self, Decode, Page, Source, Syntax};
 use crate::oid::Oid;
 use crate::snmp::Value;
 use serde_json::{Map, Value as Json};
@@ -20,13 +23,14 @@ pub type Snapshot = BTreeMap<Oid, Value>;
 /// for cards that ignore their MIB's units.
 pub type ScaleOverrides = HashMap<String, f64>;
 
-/// One decoded page and what was noticed while decoding it.
+/// One decoded page as JSON, and what was noticed while decoding it (the
+/// probe, the simulator and tests; the gateway keeps the typed
+/// [`crate::model::Model`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageOutcome {
     pub json: Map<String, Json>,
     /// Which source (index into the field's `sources`) supplied each field:
-    /// `key` for page fields, `table.key` for columns (commands write
-    /// through the source the card really serves).
+    /// `key` for page fields, `table.key` for columns.
     pub provenance: BTreeMap<String, usize>,
     /// Quirks applied, for the UPS's health topic and the log.
     pub notes: Vec<String>,
@@ -36,23 +40,10 @@ pub struct PageOutcome {
 /// any of its fields (the page is then not published at all).
 pub fn decode_page(page: Page, data: &Snapshot, overrides: &ScaleOverrides) -> Option<PageOutcome> {
     let mut notes = Vec::new();
-    let mut json = Map::new();
-    let mut provenance = BTreeMap::new();
-    for field in mib::fields_of(page).filter(|f| f.table.is_none()) {
-        if let Some((value, source)) = scalar_value(field, data, overrides, &mut notes) {
-            json.insert(field.key.to_string(), value);
-            provenance.extend(source.map(|s| (field.key.to_string(), s)));
-        }
-    }
-    for table in mib::TABLES.iter().filter(|t| t.page == page) {
-        let rows = table_rows(table, data, overrides, &json, &mut notes, &mut provenance);
-        if !rows.is_empty() {
-            json.insert(table.key.to_string(), Json::Array(rows));
-        }
-    }
-    has_data(&json).then_some(PageOutcome {
-        json,
-        provenance,
+    let decoded = crate::model::PageData::decode(page, data, overrides, None, &mut notes)?;
+    Some(PageOutcome {
+        json: decoded.to_json(),
+        provenance: decoded.provenance(),
         notes,
     })
 }
@@ -69,46 +60,81 @@ pub fn decode_all(
         .collect()
 }
 
-fn has_data(json: &Map<String, Json>) -> bool {
-    json.values().any(|v| !v.is_null())
-}
-
-/// A decoded cell: absent (no source answered), present but "no reading"
-/// (a sentinel), or a value.
+/// One reading in published units: what a cell of a page holds.
+///
+/// Typed so that the poll path never goes through JSON text; rendered to
+/// JSON ([`Reading::to_json`]) only when a page is published.
 #[derive(Debug, Clone, PartialEq)]
-enum Cell {
-    Absent,
+pub enum Reading {
+    /// The object answered with "no reading" (a sentinel, 0.0, a value the
+    /// card marks invalid).
     Null,
-    Value(Json),
+    Bool(bool),
+    /// A number rounded to `decimals` places (0: an integer in JSON).
+    Number {
+        value: f64,
+        decimals: u8,
+    },
+    /// An enum label, or a well-known alarm's name.
+    Label(&'static str),
+    /// An enum value the MIB does not list, published as `unknown_<n>`.
+    UnlistedLabel(i64),
+    Text(Box<str>),
 }
 
-/// The first source (in preference order) with a real value wins; a
-/// sentinel only counts when no other source has a value. Returns the value
-/// and the index of the source that supplied it.
-fn first_present(cells: impl Iterator<Item = Cell>) -> Option<(Json, Option<usize>)> {
-    let mut first_null = None;
-    for (index, cell) in cells.enumerate() {
-        match cell {
-            Cell::Value(v) => return Some((v, Some(index))),
-            Cell::Null => first_null = first_null.or(Some(index)),
-            Cell::Absent => {}
+impl Reading {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Reading::Null)
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Reading::Number { value, .. } => Some(*value),
+            _ => None,
         }
     }
-    first_null.map(|index| (Json::Null, Some(index)))
-}
 
-fn scalar_value(
-    field: &Field,
-    data: &Snapshot,
-    overrides: &ScaleOverrides,
-    notes: &mut Vec<String>,
-) -> Option<(Json, Option<usize>)> {
-    first_present(field.sources.iter().map(
-        |source| match data.get(&source.object_oid().child(0)) {
-            Some(value) => decode_value(source, value, overrides, &field.path(), notes),
-            None => Cell::Absent,
-        },
-    ))
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Reading::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// A label or a text.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Reading::Label(label) => Some(label),
+            Reading::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The JSON a page publishes for this reading.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Reading::Null => Json::Null,
+            Reading::Bool(b) => Json::Bool(*b),
+            Reading::Number { value, decimals } => rounded(*value, u32::from(*decimals)),
+            Reading::Label(label) => Json::String((*label).to_string()),
+            Reading::UnlistedLabel(raw) => Json::String(format!("unknown_{raw}")),
+            Reading::Text(text) => Json::String(text.to_string()),
+        }
+    }
+
+    /// A number reading, rounded to `decimals` places.
+    pub fn number(value: f64, decimals: u32) -> Reading {
+        let factor = 10f64.powi(decimals as i32);
+        let value = if decimals == 0 {
+            value.round()
+        } else {
+            (value * factor).round() / factor
+        };
+        Reading::Number {
+            value,
+            decimals: decimals.min(9) as u8,
+        }
+    }
 }
 
 /// The row index of a table cell: the first arc after the column. A single
@@ -123,7 +149,7 @@ pub fn row_index(suffix: &[u32]) -> Option<u32> {
 }
 
 /// All cells of one column source, by row index.
-fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> BTreeMap<u32, &'a Value> {
+pub fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> BTreeMap<u32, &'a Value> {
     let column = source.object_oid();
     data.range(column.clone()..)
         .take_while(|(oid, _)| oid.starts_with(&column))
@@ -131,66 +157,35 @@ fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> BTreeMap<u32, &'a Va
         .collect()
 }
 
-fn table_rows(
-    table: &Table,
-    data: &Snapshot,
+/// The raw value of a scalar source (`object.0`), if the agent sent it.
+pub fn scalar_cell<'a>(source: &Source, data: &'a Snapshot) -> Option<&'a Value> {
+    data.get(&source.object_oid().child(0))
+}
+
+/// Decodes one raw value of `source`: `None` when the value is an SNMP
+/// exception (the object is absent), `Some(Reading::Null)` for a sentinel.
+/// `path` names the field in `notes` (quirks applied).
+pub fn decode_cell(
+    source: &Source,
+    value: &Value,
     overrides: &ScaleOverrides,
-    page_json: &Map<String, Json>,
+    path: &str,
     notes: &mut Vec<String>,
-    provenance: &mut BTreeMap<String, usize>,
-) -> Vec<Json> {
-    let columns: Vec<&Field> = mib::fields_of(table.page)
-        .filter(|f| f.table == Some(table.key))
-        .collect();
-    let mut rows: BTreeMap<u32, Map<String, Json>> = BTreeMap::new();
-    for field in &columns {
-        let path = field.path();
-        let per_source: Vec<BTreeMap<u32, &Value>> = field
-            .sources
-            .iter()
-            .map(|s| column_cells(s, data))
-            .collect();
-        let indexes: std::collections::BTreeSet<u32> =
-            per_source.iter().flat_map(|c| c.keys().copied()).collect();
-        for index in indexes {
-            let cells = field
-                .sources
-                .iter()
-                .zip(&per_source)
-                .map(|(source, cells)| match cells.get(&index) {
-                    Some(value) => decode_value(source, value, overrides, &path, notes),
-                    None => Cell::Absent,
-                });
-            if let Some((value, source)) = first_present(cells) {
-                rows.entry(index)
-                    .or_default()
-                    .insert(field.key.to_string(), value);
-                if let Some(source) = source {
-                    provenance
-                        .entry(format!("{}.{}", table.key, field.key))
-                        .or_insert(source);
-                }
-            }
-        }
+) -> Option<Reading> {
+    match decode_value(source, value, overrides, path, notes) {
+        Cell::Absent => None,
+        Cell::Null => Some(Reading::Null),
+        Cell::Value(reading) => Some(reading),
     }
-    let limit = table
-        .row_limit
-        .and_then(|key| page_json.get(key))
-        .and_then(Json::as_u64);
-    rows.into_iter()
-        .filter(|(index, _)| limit.is_none_or(|n| u64::from(*index) <= n))
-        .filter(|(_, row)| {
-            table
-                .required
-                .is_none_or(|key| row.get(key).is_some_and(|v| !v.is_null()))
-        })
-        .map(|(index, cells)| {
-            let mut row = Map::new();
-            row.insert("index".to_string(), Json::from(index));
-            row.extend(cells);
-            Json::Object(row)
-        })
-        .collect()
+}
+
+/// A decoded cell: absent (no source answered), present but "no reading"
+/// (a sentinel), or a value.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Absent,
+    Null,
+    Value(Reading),
 }
 
 fn decode_value(
@@ -218,27 +213,31 @@ fn decode_value(
             None => Cell::Null,
         },
         Decode::Flag { on, off } => match integer(source, value) {
-            Some(raw) if raw == on => Cell::Value(Json::Bool(true)),
-            Some(raw) if raw == off => Cell::Value(Json::Bool(false)),
+            Some(raw) if raw == on => Cell::Value(Reading::Bool(true)),
+            Some(raw) if raw == off => Cell::Value(Reading::Bool(false)),
             _ => Cell::Null,
         },
-        Decode::Alarm => object_id(value, |oid| {
-            mib::alarms::well_known_alarm(oid)
-                .map_or_else(|| oid.to_string(), |a| a.name.to_string())
+        Decode::Alarm => object_id(value, |oid| match mib::alarms::well_known_alarm(oid) {
+            Some(alarm) => Reading::Label(alarm.name),
+            None => Reading::Text(oid.to_string().into()),
         }),
-        Decode::ObjectId => object_id(value, Oid::to_string),
+        Decode::ObjectId => object_id(value, |oid| Reading::Text(oid.to_string().into())),
     }
+}
+
+/// Decodes one raw value of `source` on its own (no overrides, no notes):
+/// `None` when the value is an SNMP exception, `Some(Reading::Null)` for a
+/// sentinel. Used for read-backs and trap facts.
+pub fn decode_reading(source: &Source, value: &Value) -> Option<Reading> {
+    decode_cell(source, value, &ScaleOverrides::new(), "", &mut Vec::new())
 }
 
 /// Decodes one raw value of `source` on its own (no overrides, no notes):
 /// `None` when the value is an SNMP exception, `Some(Json::Null)` for a
 /// sentinel. Used for read-backs and by the simulator.
 pub fn decode_one(source: &Source, value: &Value) -> Option<Json> {
-    match decode_value(source, value, &ScaleOverrides::new(), "", &mut Vec::new()) {
-        Cell::Absent => None,
-        Cell::Null => Some(Json::Null),
-        Cell::Value(v) => Some(v),
-    }
+    decode_cell(source, value, &ScaleOverrides::new(), "", &mut Vec::new())
+        .map(|reading| reading.to_json())
 }
 
 /// Why a JSON value cannot be written to a source.
@@ -320,9 +319,9 @@ fn wire_integer(source: &Source, raw: i64) -> Option<Value> {
 /// every enumeration of these MIBs starts at 1.
 fn enum_label(source: &Source, raw: i64) -> Cell {
     match source.decode.label(raw) {
-        Some(label) => Cell::Value(Json::String(label.to_string())),
+        Some(label) => Cell::Value(Reading::Label(label)),
         None if raw < 1 => Cell::Null,
-        None => Cell::Value(Json::String(format!("unknown_{raw}"))),
+        None => Cell::Value(Reading::UnlistedLabel(raw)),
     }
 }
 
@@ -337,9 +336,9 @@ fn text(value: &Value) -> Cell {
             None => return Cell::Null,
         },
     };
-    Cell::Value(Json::String(
+    Cell::Value(Reading::Text(
         text.trim_matches(|c: char| c == '\0' || c.is_whitespace())
-            .to_string(),
+            .into(),
     ))
 }
 
@@ -378,7 +377,7 @@ fn number(
             }
         }
     }
-    Cell::Value(rounded(x, decimals))
+    Cell::Value(Reading::number(x, decimals))
 }
 
 /// A JSON number with `decimals` places: integers stay integers.
@@ -390,10 +389,10 @@ pub fn rounded(x: f64, decimals: u32) -> Json {
     serde_json::Number::from_f64((x * factor).round() / factor).map_or(Json::Null, Json::Number)
 }
 
-fn object_id(value: &Value, name: impl Fn(&Oid) -> String) -> Cell {
+fn object_id(value: &Value, name: impl Fn(&Oid) -> Reading) -> Cell {
     match value {
         Value::ObjectId(oid) if oid.arcs().iter().all(|&a| a == 0) => Cell::Null,
-        Value::ObjectId(oid) => Cell::Value(Json::String(name(oid))),
+        Value::ObjectId(oid) => Cell::Value(name(oid)),
         _ => Cell::Null,
     }
 }

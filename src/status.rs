@@ -3,34 +3,126 @@
 //! human-readable text, derived from the pages whatever MIB supplied them,
 //! so flows and dashboards written for NUT translate directly.
 //!
-//! This module owns only the derivation (pure functions over page JSON);
-//! the UPS task adds the result to the output page as `ups_status`
-//! (flags joined by spaces, like NUT) and `status_text`.
+//! This module owns only the derivation (pure functions over the UPS
+//! [`Model`], which keeps the flags in step with its readings and adds them
+//! to the output page as `ups_status`, flags joined by spaces like NUT, and
+//! `status_text`). The fields and labels it reads are listed once
+//! ([`FIELDS_READ`], `LABELS`) and checked against the point table.
 
-use crate::mib::Page;
-use serde_json::{Map, Value as Json};
-use std::collections::BTreeMap;
+use crate::mib::{self, Field};
+use crate::model::Model;
+use crate::pages::Reading;
 
-type Pages = BTreeMap<Page, Map<String, Json>>;
+/// Every field the status is derived from, by path: one place, checked
+/// against the point table by a test (with the labels matched below).
+const SOURCE: &str = "output.source";
+const OUTPUT_STATUS: &str = "output.status";
+const UTILITY_OFF: &str = "output.utility_off";
+const ON_BYPASS: &str = "output.on_bypass";
+const ON_BATTERY: &str = "output.on_battery";
+const ON_BUCK: &str = "output.on_buck";
+const ON_BOOST: &str = "output.on_boost";
+const OVERLOAD: &str = "output.overload";
+const OVER_TEMPERATURE: &str = "output.over_temperature";
+const BATTERY_LOW: &str = "battery.low";
+const BATTERY_LOW_CONDITION: &str = "battery.low_condition";
+const BATTERY_STATUS: &str = "battery.status";
+const BATTERY_REPLACE: &str = "battery.replace";
+const BATTERY_FAULT: &str = "battery.fault";
+const BATTERY_CURRENT: &str = "battery.current";
+const BATTERY_CHARGE: &str = "battery.charge";
+const CALIBRATION_RESULT: &str = "test.calibration_result";
+const TEST_RESULT: &str = "test.result";
+const ALARM: &str = "alarms.active.alarm";
 
-fn get<'a>(pages: &'a Pages, page: Page, key: &str) -> Option<&'a Json> {
-    pages.get(&page)?.get(key).filter(|v| !v.is_null())
+/// The labels matched per field (checked against the point table).
+pub const LABELS: &[(&str, &[&str])] = &[
+    (
+        SOURCE,
+        &["normal", "booster", "reducer", "battery", "bypass", "none"],
+    ),
+    (
+        OUTPUT_STATUS,
+        &[
+            "on_battery",
+            "on_battery_test",
+            "battery_discharge_spot_mode",
+            "software_bypass",
+            "switched_bypass",
+            "hardware_failure_bypass",
+            "emergency_static_bypass",
+            "off",
+            "timed_sleeping",
+            "sleeping_until_power_return",
+            "rebooting",
+            "unknown",
+            "on_smart_trim",
+            "on_smart_boost",
+        ],
+    ),
+    (BATTERY_STATUS, &["low", "depleted"]),
+    (CALIBRATION_RESULT, &["in_progress"]),
+    (TEST_RESULT, &["in_progress"]),
+    (
+        ALARM,
+        &[
+            "low_battery",
+            "battery_bad",
+            "output_overload",
+            "shutdown_imminent",
+            "test_in_progress",
+        ],
+    ),
+];
+
+/// Every field path the status reads.
+pub const FIELDS_READ: &[&str] = &[
+    SOURCE,
+    OUTPUT_STATUS,
+    UTILITY_OFF,
+    ON_BYPASS,
+    ON_BATTERY,
+    ON_BUCK,
+    ON_BOOST,
+    OVERLOAD,
+    OVER_TEMPERATURE,
+    BATTERY_LOW,
+    BATTERY_LOW_CONDITION,
+    BATTERY_STATUS,
+    BATTERY_REPLACE,
+    BATTERY_FAULT,
+    BATTERY_CURRENT,
+    BATTERY_CHARGE,
+    CALIBRATION_RESULT,
+    TEST_RESULT,
+    ALARM,
+];
+
+fn field(path: &str) -> &'static Field {
+    mib::field_by_path(path).expect("status paths are point-table paths (tested)")
 }
 
-fn flag(pages: &Pages, page: Page, key: &str) -> bool {
-    get(pages, page, key).and_then(Json::as_bool) == Some(true)
+fn get<'a>(model: &'a Model, path: &str) -> Option<&'a Reading> {
+    model.reading(field(path), None).filter(|r| !r.is_null())
 }
 
-fn label<'a>(pages: &'a Pages, page: Page, key: &str) -> Option<&'a str> {
-    get(pages, page, key).and_then(Json::as_str)
+fn flag(model: &Model, path: &str) -> bool {
+    get(model, path).and_then(Reading::as_bool) == Some(true)
 }
 
-fn active_alarms(pages: &Pages) -> Vec<&str> {
-    let Some(rows) = get(pages, Page::Alarms, "active").and_then(Json::as_array) else {
+fn label<'a>(model: &'a Model, path: &str) -> Option<&'a str> {
+    get(model, path).and_then(Reading::as_str)
+}
+
+fn active_alarms(model: &Model) -> Vec<&str> {
+    let field = field(ALARM);
+    let Some(table) = model.page(field.page).and_then(|p| p.table("active")) else {
         return Vec::new();
     };
-    rows.iter()
-        .filter_map(|r| r.get("alarm").and_then(Json::as_str))
+    table
+        .rows
+        .iter()
+        .filter_map(|&index| table.cell(field, index)?.as_str())
         .collect()
 }
 
@@ -44,8 +136,8 @@ enum Feed {
     Unknown,
 }
 
-fn feed(pages: &Pages) -> Feed {
-    if let Some(source) = label(pages, Page::Output, "source") {
+fn feed(model: &Model) -> Feed {
+    if let Some(source) = label(model, SOURCE) {
         return match source {
             "normal" | "booster" | "reducer" => Feed::Mains,
             "battery" => Feed::Battery,
@@ -54,7 +146,7 @@ fn feed(pages: &Pages) -> Feed {
             _ => Feed::Unknown,
         };
     }
-    if let Some(status) = label(pages, Page::Output, "status") {
+    if let Some(status) = label(model, OUTPUT_STATUS) {
         return match status {
             "on_battery" | "on_battery_test" | "battery_discharge_spot_mode" => Feed::Battery,
             "software_bypass"
@@ -66,12 +158,11 @@ fn feed(pages: &Pages) -> Feed {
             _ => Feed::Mains,
         };
     }
-    if flag(pages, Page::Output, "utility_off") {
+    if flag(model, UTILITY_OFF) {
         Feed::Off
-    } else if flag(pages, Page::Output, "on_bypass") {
+    } else if flag(model, ON_BYPASS) {
         Feed::Bypass
-    } else if let Some(on_battery) = get(pages, Page::Output, "on_battery").and_then(Json::as_bool)
-    {
+    } else if let Some(on_battery) = get(model, ON_BATTERY).and_then(Reading::as_bool) {
         if on_battery {
             Feed::Battery
         } else {
@@ -84,11 +175,11 @@ fn feed(pages: &Pages) -> Feed {
 
 /// NUT's `ups.status` flags, in NUT's usual order; empty when nothing is
 /// known yet.
-pub fn flags(pages: &Pages) -> Vec<&'static str> {
+pub fn flags(model: &Model) -> Vec<&'static str> {
     let mut flags = Vec::new();
-    let alarms = active_alarms(pages);
+    let alarms = active_alarms(model);
     let has = |name: &str| alarms.contains(&name);
-    let feed = feed(pages);
+    let feed = feed(model);
     match feed {
         Feed::Mains => flags.push("OL"),
         Feed::Battery => flags.push("OB"),
@@ -96,37 +187,37 @@ pub fn flags(pages: &Pages) -> Vec<&'static str> {
         Feed::Off => flags.push("OFF"),
         Feed::Unknown => {}
     }
-    let battery_status = label(pages, Page::Battery, "status");
-    if flag(pages, Page::Battery, "low")
-        || flag(pages, Page::Battery, "low_condition")
+    let battery_status = label(model, BATTERY_STATUS);
+    if flag(model, BATTERY_LOW)
+        || flag(model, BATTERY_LOW_CONDITION)
         || matches!(battery_status, Some("low" | "depleted"))
         || has("low_battery")
     {
         flags.push("LB");
     }
-    if flag(pages, Page::Battery, "replace") || has("battery_bad") {
+    if flag(model, BATTERY_REPLACE) || has("battery_bad") {
         flags.push("RB");
     }
     match feed {
         Feed::Battery => flags.push("DISCHRG"),
-        Feed::Mains | Feed::Bypass if charging(pages) => flags.push("CHRG"),
+        Feed::Mains | Feed::Bypass if charging(model) => flags.push("CHRG"),
         _ => {}
     }
-    if label(pages, Page::Test, "calibration_result") == Some("in_progress") {
+    if label(model, CALIBRATION_RESULT) == Some("in_progress") {
         flags.push("CAL");
     }
-    if flag(pages, Page::Output, "overload") || has("output_overload") {
+    if flag(model, OVERLOAD) || has("output_overload") {
         flags.push("OVER");
     }
-    if flag(pages, Page::Output, "on_buck")
-        || label(pages, Page::Output, "source") == Some("reducer")
-        || label(pages, Page::Output, "status") == Some("on_smart_trim")
+    if flag(model, ON_BUCK)
+        || label(model, SOURCE) == Some("reducer")
+        || label(model, OUTPUT_STATUS) == Some("on_smart_trim")
     {
         flags.push("TRIM");
     }
-    if flag(pages, Page::Output, "on_boost")
-        || label(pages, Page::Output, "source") == Some("booster")
-        || label(pages, Page::Output, "status") == Some("on_smart_boost")
+    if flag(model, ON_BOOST)
+        || label(model, SOURCE) == Some("booster")
+        || label(model, OUTPUT_STATUS) == Some("on_smart_boost")
     {
         flags.push("BOOST");
     }
@@ -136,11 +227,11 @@ pub fn flags(pages: &Pages) -> Vec<&'static str> {
     if !alarms.is_empty() {
         flags.push("ALARM");
     }
-    let test = label(pages, Page::Test, "result").unwrap_or("");
+    let test = label(model, TEST_RESULT).unwrap_or("");
     if test == "in_progress" || has("test_in_progress") {
         flags.push("TEST");
     }
-    if flag(pages, Page::Battery, "fault") || flag(pages, Page::Output, "over_temperature") {
+    if flag(model, BATTERY_FAULT) || flag(model, OVER_TEMPERATURE) {
         // NUT has no flag of its own for these; ALARM carries them.
         if !flags.contains(&"ALARM") {
             flags.push("ALARM");
@@ -151,14 +242,14 @@ pub fn flags(pages: &Pages) -> Vec<&'static str> {
 
 /// On mains and not full: charging (NUT's CHRG), from the battery current
 /// when the card reports one, else from the charge level.
-fn charging(pages: &Pages) -> bool {
-    if let Some(current) = get(pages, Page::Battery, "current").and_then(Json::as_f64) {
+fn charging(model: &Model) -> bool {
+    if let Some(current) = get(model, BATTERY_CURRENT).and_then(Reading::as_f64) {
         if current > 0.0 {
             return true;
         }
     }
-    get(pages, Page::Battery, "charge")
-        .and_then(Json::as_f64)
+    get(model, BATTERY_CHARGE)
+        .and_then(Reading::as_f64)
         .is_some_and(|charge| charge < 99.5)
 }
 
@@ -198,98 +289,95 @@ pub fn text(flags: &[&str]) -> String {
     }
 }
 
-/// Adds `ups_status` and `status_text` to the output page; true if they
-/// changed.
-pub fn annotate(pages: &mut Pages) -> bool {
-    let flags = flags(pages);
-    let Some(output) = pages.get_mut(&Page::Output) else {
-        return false;
-    };
-    let status = Json::String(flags.join(" "));
-    let text = Json::String(text(&flags));
-    let changed =
-        output.get("ups_status") != Some(&status) || output.get("status_text") != Some(&text);
-    output.insert("ups_status".to_string(), status);
-    output.insert("status_text".to_string(), text);
-    changed
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::mib::{Decode, Mib};
+    use crate::oid::Oid;
+    use crate::pages::{ScaleOverrides, Snapshot};
+    use crate::snmp::Value;
 
-    fn pages(entries: &[(Page, Json)]) -> Pages {
-        entries
+    /// A model of raw agent values (numeric OIDs, values as the MIB
+    /// defines them).
+    fn model(rows: &[(&str, Value)]) -> Model {
+        let data: Snapshot = rows
             .iter()
-            .map(|(p, j)| (*p, j.as_object().unwrap().clone()))
-            .collect()
+            .map(|(oid, v)| (Oid::parse(oid).unwrap(), v.clone()))
+            .collect();
+        Model::from_snapshot(Mib::ALL.into(), &data, &ScaleOverrides::new())
+    }
+
+    #[test]
+    fn every_path_and_label_read_is_in_the_point_table() {
+        for path in FIELDS_READ {
+            assert!(mib::field_by_path(path).is_some(), "{path}");
+        }
+        for (path, labels) in LABELS {
+            assert!(FIELDS_READ.contains(path), "{path} not in FIELDS_READ");
+            let field = mib::field_by_path(path).unwrap();
+            for label in *labels {
+                let known = field.sources.iter().any(|s| match s.decode {
+                    Decode::Enum(pairs) => pairs.iter().any(|(_, l)| l == label),
+                    Decode::Alarm => mib::alarms::alarm_by_name(label).is_some(),
+                    _ => false,
+                });
+                assert!(known, "{path}: no label {label:?}");
+            }
+        }
     }
 
     #[test]
     fn online_and_charging_from_rfc1628() {
-        let p = pages(&[
-            (Page::Output, json!({"source": "normal"})),
-            (Page::Battery, json!({"charge": 91, "status": "normal"})),
+        // upsOutputSource normal(3); upsEstimatedChargeRemaining 91 %.
+        let m = model(&[
+            ("1.3.6.1.2.1.33.1.4.1.0", Value::Integer(3)),
+            ("1.3.6.1.2.1.33.1.2.4.0", Value::Integer(91)),
         ]);
-        assert_eq!(flags(&p), ["OL", "CHRG"]);
-        assert_eq!(text(&flags(&p)), "Online, charging");
+        assert_eq!(m.status(), ["OL", "CHRG"]);
+        assert_eq!(text(m.status()), "Online, charging");
     }
 
     #[test]
     fn on_battery_low_replace_with_alarms_from_mge_flags() {
-        let p = pages(&[
-            (Page::Output, json!({"on_battery": true, "overload": true})),
+        let on_battery = Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap();
+        let shutdown_imminent = Oid::parse("1.3.6.1.2.1.33.1.6.3.23").unwrap();
+        let m = model(&[
+            // upsmgOutputOnBattery yes(1), upsmgOutputOverLoad yes(1)
+            ("1.3.6.1.4.1.705.1.7.3.0", Value::Integer(1)),
+            ("1.3.6.1.4.1.705.1.7.10.0", Value::Integer(1)),
+            // upsmgBatteryLevel 12 %, upsmgBatteryLowBattery yes, upsmgBatteryReplacement yes
+            ("1.3.6.1.4.1.705.1.5.2.0", Value::Integer(12)),
+            ("1.3.6.1.4.1.705.1.5.14.0", Value::Integer(1)),
+            ("1.3.6.1.4.1.705.1.5.11.0", Value::Integer(1)),
+            ("1.3.6.1.2.1.33.1.6.1.0", Value::Gauge32(2)),
+            ("1.3.6.1.2.1.33.1.6.2.1.2.3", Value::ObjectId(on_battery)),
             (
-                Page::Battery,
-                json!({"charge": 12, "low": true, "replace": true}),
-            ),
-            (
-                Page::Alarms,
-                json!({"present": 2, "active": [{"index": 3, "alarm": "on_battery"}, {"index": 4, "alarm": "shutdown_imminent"}]}),
+                "1.3.6.1.2.1.33.1.6.2.1.2.4",
+                Value::ObjectId(shutdown_imminent),
             ),
         ]);
         assert_eq!(
-            flags(&p),
+            m.status(),
             ["OB", "LB", "RB", "DISCHRG", "OVER", "FSD", "ALARM"]
         );
         assert_eq!(
-            text(&flags(&p)),
+            text(m.status()),
             "On battery, low battery, replace battery, overload, forced shutdown, alarm"
         );
     }
 
     #[test]
-    fn powernet_status_bypass_trim_and_tests() {
-        let p = pages(&[
-            (Page::Output, json!({"status": "on_smart_trim"})),
-            (Page::Battery, json!({"charge": 100.0})),
-            (
-                Page::Test,
-                json!({"result": "in_progress", "calibration_result": "in_progress"}),
-            ),
+    fn powernet_status_bypass_trim_and_off() {
+        // upsBasicOutputStatus onSmartTrim(12), switchedBypass(9); upsOutputSource none(2).
+        let trim = model(&[
+            ("1.3.6.1.4.1.318.1.1.1.4.1.1.0", Value::Integer(12)),
+            ("1.3.6.1.4.1.318.1.1.1.2.3.1.0", Value::Gauge32(1000)),
         ]);
-        assert_eq!(flags(&p), ["OL", "CAL", "TRIM", "TEST"]);
-        let bypass = pages(&[(Page::Output, json!({"status": "switched_bypass"}))]);
-        assert_eq!(flags(&bypass), ["OL", "BYPASS"]);
-        let off = pages(&[(Page::Output, json!({"source": "none"}))]);
-        assert_eq!(flags(&off), ["OFF"]);
-        assert_eq!(text(&flags(&pages(&[]))), "Unknown");
-    }
-
-    #[test]
-    fn annotate_reports_changes() {
-        let mut p = pages(&[
-            (Page::Output, json!({"source": "normal"})),
-            (Page::Battery, json!({"charge": 100})),
-        ]);
-        assert!(annotate(&mut p));
-        assert_eq!(p[&Page::Output]["ups_status"], "OL");
-        assert!(!annotate(&mut p), "unchanged the second time");
-        p.get_mut(&Page::Output)
-            .unwrap()
-            .insert("source".into(), json!("battery"));
-        assert!(annotate(&mut p));
-        assert_eq!(p[&Page::Output]["ups_status"], "OB DISCHRG");
+        assert_eq!(trim.status(), ["OL", "TRIM"]);
+        let bypass = model(&[("1.3.6.1.4.1.318.1.1.1.4.1.1.0", Value::Integer(9))]);
+        assert_eq!(bypass.status(), ["OL", "BYPASS"]);
+        let off = model(&[("1.3.6.1.2.1.33.1.4.1.0", Value::Integer(2))]);
+        assert_eq!(off.status(), ["OFF"]);
+        assert_eq!(text(&[]), "Unknown");
     }
 }

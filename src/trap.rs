@@ -20,7 +20,7 @@ use crate::config::{Config, UpsConfig};
 use crate::mib::traps::{self, EventName, TrapDef};
 use crate::mib::{self, Field, Page, Source};
 use crate::oid::Oid;
-use crate::pages;
+use crate::pages::{self, Reading};
 use crate::snmp::usm::{LocalKeys, SecurityLevel, UsmUser};
 use crate::snmp::v3::{self, Incoming, ReportKind, ScopedPdu, UsmParams, V3Error};
 use crate::snmp::{CommonPdu, ErrorStatus, Message, Pdu, PduKind, SnmpVersion, Value, VarBind};
@@ -296,8 +296,8 @@ pub struct Delivery {
     pub event: Json,
     /// Pages to re-poll at once.
     pub pages: Vec<Page>,
-    /// Page fields to update at once, before the re-poll answers.
-    pub patch: Vec<(Page, String, Json)>,
+    /// Fields to update at once, before the re-poll answers.
+    pub facts: Vec<(&'static Field, Reading)>,
     /// MGE trap number to acknowledge (upsmgAgentTrapAck), if enabled.
     pub ack: Option<i64>,
 }
@@ -311,8 +311,8 @@ pub fn deliver(
 ) -> Delivery {
     let def = traps::trap_by_oid(&trap.oid);
     let decoded: Vec<Json> = trap.varbinds.iter().map(varbind_json).collect();
-    let mut patch = effects(def);
-    patch.extend(trap.varbinds.iter().filter_map(varbind_patch));
+    let mut facts = effects(def);
+    facts.extend(trap.varbinds.iter().filter_map(varbind_fact));
     let name = def.map_or_else(|| generic_name(&trap.oid), |d| d.event);
     let event = json!({
         "time": crate::time::rfc3339(now),
@@ -337,7 +337,7 @@ pub fn deliver(
         ups_id: route.ups_id.clone(),
         event,
         pages: def.map_or_else(|| Page::ALL.to_vec(), |d| d.pages.to_vec()),
-        patch,
+        facts,
         ack: if route.ack { trap.mge_specific } else { None },
     }
 }
@@ -351,17 +351,17 @@ fn generic_name(oid: &Oid) -> EventName {
 }
 
 /// What a few traps say outright, applied to fields the UPS already has.
-fn effects(def: Option<&TrapDef>) -> Vec<(Page, String, Json)> {
+fn effects(def: Option<&TrapDef>) -> Vec<(&'static Field, Reading)> {
     let Some(def) = def else { return Vec::new() };
     traps::effects_of(def.event)
         .iter()
         .filter_map(|(path, value)| {
             let field = mib::field_by_path(path)?;
             let value = match value {
-                traps::Fact::Bool(b) => Json::Bool(*b),
-                traps::Fact::Label(l) => Json::String((*l).to_string()),
+                traps::Fact::Bool(b) => Reading::Bool(*b),
+                traps::Fact::Label(l) => Reading::Label(l),
             };
-            Some((field.page, field.key.to_string(), value))
+            Some((field, value))
         })
         .collect()
 }
@@ -389,14 +389,13 @@ fn varbind_json((oid, value): &VarBind) -> Json {
     })
 }
 
-/// A scalar varbind the point table knows updates its page field at once.
-fn varbind_patch((oid, value): &VarBind) -> Option<(Page, String, Json)> {
+/// A scalar varbind the point table knows updates its field at once.
+fn varbind_fact((oid, value): &VarBind) -> Option<(&'static Field, Reading)> {
     let (field, source) = point_of(oid)?;
     if field.table.is_some() || oid.parent()? != source.object_oid() {
         return None;
     }
-    let json = pages::decode_one(source, value)?;
-    Some((field.page, field.key.to_string(), json))
+    Some((field, pages::decode_reading(source, value)?))
 }
 
 fn raw_json(value: &Value) -> Json {
@@ -991,16 +990,17 @@ mod tests {
         assert_eq!(delivery.event["name"], "on_battery");
         assert_eq!(delivery.ack, Some(11));
         assert!(delivery.pages.contains(&Page::Battery));
-        assert!(
+        let fact = |path: &str| {
+            let field = mib::field_by_path(path).unwrap();
             delivery
-                .patch
-                .contains(&(Page::Battery, "charge".to_string(), Json::from(55)))
-        );
-        assert!(delivery.patch.contains(&(
-            Page::Output,
-            "on_battery".to_string(),
-            Json::Bool(true)
-        )));
+                .facts
+                .iter()
+                .find(|(f, _)| std::ptr::eq(*f, field))
+                .map(|(_, reading)| reading.to_json())
+        };
+        // upsmgBatteryLevel 55 (%) in the varbinds; upsmgOnBattery means on battery.
+        assert_eq!(fact("battery.charge"), Some(Json::from(55)));
+        assert_eq!(fact("output.on_battery"), Some(Json::Bool(true)));
         assert_eq!(delivery.event["time"], "1970-01-01T00:00:00.000Z");
         let wrong = decode_trap(&v1_trap("nope", 11)).unwrap();
         assert_eq!(
@@ -1024,12 +1024,14 @@ mod tests {
         );
         assert_eq!(delivery.event["name"], "load_ok");
         assert_eq!(delivery.event["object"], "upsmgLoadOK");
+        let overload = mib::field_by_path("output.overload").unwrap();
         assert!(
             delivery
-                .patch
-                .contains(&(Page::Output, "overload".to_string(), Json::Bool(false))),
+                .facts
+                .iter()
+                .any(|(f, r)| std::ptr::eq(*f, overload) && *r == Reading::Bool(false)),
             "{:?}",
-            delivery.patch
+            delivery.facts
         );
     }
 

@@ -6,7 +6,7 @@
 //! - by eye: snapshots under tests/snapshots/discovery/, regenerated with
 //!   `UPS2MQTT_BLESS=1 cargo test --test discovery`.
 //!
-//! Pages come from real walks (snmpsim + `ups2mqtt probe`), from the
+//! Pages come from real walks (snmpsim, read by `ups2mqtt::ups::Ups`), from the
 //! project's simulator (`ups2mqtt-sim`: a 3-phase card with all three MIBs,
 //! receptacles and outlet groups, and one card per MIB alone), and from a
 //! synthetic UPS that has every field of the point table, decoded by
@@ -23,9 +23,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use ups2mqtt::config::is_fast_page;
-use ups2mqtt::discovery::{self, Bridge, DeviceOptions, Pages, Publication, SUMMARISED_TABLES};
+use ups2mqtt::discovery::{self, Bridge, DeviceOptions, Publication, SUMMARISED_TABLES};
 use ups2mqtt::mib::commands::{COMMANDS, command_by_name};
-use ups2mqtt::mib::{self, Access, Decode, Legal, Page};
+use ups2mqtt::mib::{self, Access, Decode, Legal, Mib, Page};
+use ups2mqtt::model::Model;
 use ups2mqtt::oid::Oid;
 use ups2mqtt::pages::{ScaleOverrides, Snapshot};
 use ups2mqtt::snmp::Value;
@@ -62,7 +63,7 @@ fn device(naming: &Naming, ups_id: &str, pages: &Pages) -> Publication {
         naming,
         version: VERSION,
     };
-    discovery::ups_device(&bridge, ups_id, pages, &options())
+    discovery::ups_device(&bridge, ups_id, &pages.model().shape(), &options())
 }
 
 fn bridge(naming: &Naming) -> Publication {
@@ -84,8 +85,84 @@ fn components(payload: &Json) -> &Map<String, Json> {
 
 // ------------------------------------------------------------------ pages
 
-/// The pages a real walk gives, read by `ups2mqtt probe` from snmpsim
-/// (probed once per walk and test process).
+/// What one UPS's agent returned (the raw snapshot and the MIBs it serves),
+/// with its pages' JSON as the gateway publishes them. Discovery renders
+/// from the model of the raw data; the tests read the JSON (which they may
+/// edit to feed value templates), and change what the UPS has through the
+/// raw data.
+#[derive(Clone)]
+struct Pages {
+    data: Snapshot,
+    mibs: BTreeSet<Mib>,
+    json: BTreeMap<Page, Map<String, Json>>,
+}
+
+impl Pages {
+    fn new(data: Snapshot, mibs: BTreeSet<Mib>) -> Pages {
+        let json = Model::from_snapshot(mibs.clone(), &data, &ScaleOverrides::new()).pages_json();
+        Pages { data, mibs, json }
+    }
+
+    fn model(&self) -> Model {
+        Model::from_snapshot(self.mibs.clone(), &self.data, &ScaleOverrides::new())
+    }
+
+    /// Changes the raw data (and so what the UPS has).
+    fn edit(&mut self, edit: impl FnOnce(&mut Snapshot)) {
+        edit(&mut self.data);
+        *self = Pages::new(std::mem::take(&mut self.data), self.mibs.clone());
+    }
+
+    /// Every instance of every source of `fields`, gone from the agent.
+    fn drop_fields<'a>(&mut self, fields: impl Iterator<Item = &'a mib::Field>) {
+        let objects: Vec<Oid> = fields
+            .flat_map(|f| f.sources.iter().map(|s| s.object_oid()))
+            .collect();
+        self.edit(|data| data.retain(|oid, _| !objects.iter().any(|o| oid.starts_with(o))));
+    }
+
+    fn drop_page(&mut self, page: Page) {
+        self.drop_fields(mib::fields_of(page));
+    }
+
+    fn drop_field(&mut self, path: &str) {
+        self.drop_fields(std::iter::once(mib::field_by_path(path).unwrap()));
+    }
+
+    /// Row `index` of a table (`page.table`), gone from every column.
+    fn drop_row(&mut self, table: &str, index: u32) {
+        let objects: Vec<Oid> = mib::FIELDS
+            .iter()
+            .filter(|f| f.table.is_some() && f.path().starts_with(&format!("{table}.")))
+            .flat_map(|f| f.sources.iter().map(|s| s.object_oid().child(index)))
+            .collect();
+        self.edit(|data| data.retain(|oid, _| !objects.iter().any(|o| oid.starts_with(o))));
+    }
+}
+
+impl std::ops::Deref for Pages {
+    type Target = BTreeMap<Page, Map<String, Json>>;
+    fn deref(&self) -> &Self::Target {
+        &self.json
+    }
+}
+
+impl std::ops::DerefMut for Pages {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.json
+    }
+}
+
+impl<'a> IntoIterator for &'a Pages {
+    type Item = (&'a Page, &'a Map<String, Json>);
+    type IntoIter = std::collections::btree_map::Iter<'a, Page, Map<String, Json>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.json.iter()
+    }
+}
+
+/// The pages a real walk gives, read from snmpsim (once per walk and test
+/// process).
 fn walk_pages(walk: &str) -> Pages {
     static CACHE: Mutex<BTreeMap<String, Pages>> = Mutex::new(BTreeMap::new());
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
@@ -107,8 +184,8 @@ const SIM_CARDS: &[(&str, &[&str])] = &[
     ("sim-rfc1628", &["--mibs", "rfc1628"]),
 ];
 
-/// The pages of a simulated card (`ups2mqtt-sim`, [`SIM_CARDS`]), read by
-/// `ups2mqtt probe` (once per card and test process).
+/// The pages of a simulated card (`ups2mqtt-sim`, [`SIM_CARDS`]), read
+/// once per card and test process.
 fn sim_pages(card: &str) -> Pages {
     static CACHE: Mutex<BTreeMap<String, Pages>> = Mutex::new(BTreeMap::new());
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
@@ -125,27 +202,26 @@ fn sim_pages(card: &str) -> Pages {
     pages
 }
 
-/// `ups2mqtt probe` of an agent: every page it has.
+/// Reads every page of an agent with the library's reader (what the
+/// gateway and `ups2mqtt probe` do).
 fn probe(agent: &str, what: &str) -> Pages {
-    let out = Command::new(env!("CARGO_BIN_EXE_ups2mqtt"))
-        .args(["probe", "--agent", agent, "--timeout-ms", "2000"])
-        .output()
-        .expect("run ups2mqtt probe");
-    assert!(
-        out.status.success(),
-        "probe of {what} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: Map<String, Json> = serde_json::from_slice(&out.stdout).expect("probe prints JSON");
-    json.into_iter()
-        .map(|(name, page)| {
-            let page_id = Page::from_name(&name).unwrap_or_else(|| panic!("unknown page {name}"));
-            (
-                page_id,
-                page.as_object().expect("a page is an object").clone(),
-            )
-        })
-        .collect()
+    let (host, port) = agent.rsplit_once(':').expect("host:port");
+    let mut config = ups2mqtt::config::UpsConfig::new("probe", host, port.parse().unwrap());
+    config.timeout_ms = 2000;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut ups = ups2mqtt::ups::Ups::connect(&config)
+            .await
+            .unwrap_or_else(|e| panic!("probe of {what} failed: {e}"));
+        let data = ups
+            .snapshot(&Page::ALL)
+            .await
+            .unwrap_or_else(|e| panic!("probe of {what} failed: {e}"));
+        Pages::new(data, ups.capabilities().mibs.clone())
+    })
 }
 
 /// A UPS with every field of the point table: the first source of every
@@ -167,9 +243,9 @@ fn every_field_pages() -> Pages {
             data.insert(source.object_oid().child(instance), value.clone());
         }
     }
-    let pages = ups2mqtt::pages::decode_all(&Page::ALL, &data, &ScaleOverrides::new());
+    let pages = Pages::new(data, Mib::ALL.into());
     assert_eq!(pages.len(), Page::ALL.len(), "every page has data");
-    pages.into_iter().map(|(page, o)| (page, o.json)).collect()
+    pages
 }
 
 /// Every UPS the payload tests look at: (name, pages).
@@ -760,7 +836,7 @@ fn nothing_is_announced_for_fields_a_ups_lacks() {
     assert!(components(&mge).contains_key("output_on_battery"));
     // A page that is gone takes its entities with it.
     let mut pages = walk_pages("eaton-mgeups_9pxle");
-    pages.remove(&Page::Environment);
+    pages.drop_page(Page::Environment);
     let fewer = payload(&device(&naming, UPS, &pages));
     assert!(
         !components(&fewer)
@@ -787,7 +863,7 @@ fn device_block_comes_from_the_general_page() {
     );
     // No general page: identifiers, name and via_device only.
     let mut pages = walk_pages("eaton-mgeups_9pxle");
-    pages.remove(&Page::General);
+    pages.drop_page(Page::General);
     let p = payload(&device(&naming, UPS, &pages));
     let keys: Vec<&String> = p["device"].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["identifiers", "name", "via_device"]);
@@ -804,7 +880,7 @@ fn expire_after_only_when_asked() {
     let p = payload(&discovery::ups_device(
         &bridge,
         UPS,
-        &pages,
+        &pages.model().shape(),
         &DeviceOptions::default(),
     ));
     assert!(
@@ -850,7 +926,14 @@ fn payloads_are_deterministic() {
     assert_eq!(device(&naming, UPS, &pages), device(&naming, UPS, &pages));
     // Shape, not values: a changed reading does not change the payload.
     let mut changed = pages.clone();
-    changed.get_mut(&Page::Battery).unwrap()["charge"] = json!(55.5);
+    let charge = &mib::field_by_path("battery.charge").unwrap().sources[0];
+    changed.edit(|data| {
+        data.insert(charge.object_oid().child(0), Value::Integer(555));
+    });
+    assert_ne!(
+        changed[&Page::Battery]["charge"],
+        pages[&Page::Battery]["charge"]
+    );
     assert_eq!(device(&naming, UPS, &pages), device(&naming, UPS, &changed));
 }
 
@@ -951,9 +1034,8 @@ fn buttons_only_for_commands_the_ups_supports() {
     }
     // The RFC 1628 test needs upsTestId or upsTestSpinLock on the test page.
     let mut pages = sim_pages("sim-rfc1628");
-    let test = pages.get_mut(&Page::Test).unwrap();
-    test.remove("id");
-    test.remove("spin_lock");
+    pages.drop_field("test.id");
+    pages.drop_field("test.spin_lock");
     let p = payload(&device(&naming, UPS, &pages));
     assert!(
         !command_buttons(&p).iter().any(|c| c.starts_with("test.")),
@@ -1008,10 +1090,7 @@ fn one_switch_per_outlet() {
     }
     // No control row, no switch: the executor could not drive it.
     let mut pages = sim_pages("sim-powernet");
-    pages.get_mut(&Page::Control).unwrap()["outlet_groups"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|row| row["index"] != 2);
+    pages.drop_row("control.outlet_groups", 2);
     let p = payload(&device(&naming, UPS, &pages));
     let ids: Vec<String> = outlets(&p).into_iter().map(|o| o.0).collect();
     assert_eq!(
@@ -1147,7 +1226,6 @@ fn writable_entities_follow_the_source_in_use() {
 fn every_entity_sends_what_the_executor_accepts() {
     use ups2mqtt::command::{self, UpsView};
     use ups2mqtt::config::CommandsConfig;
-    use ups2mqtt::mib::Mib;
     let naming = naming();
     let policy = CommandsConfig {
         read_only: false,
@@ -1165,18 +1243,17 @@ fn every_entity_sends_what_the_executor_accepts() {
     for (card, mibs) in cards {
         let pages = sim_pages(card);
         let mibs: BTreeSet<Mib> = mibs.iter().copied().collect();
-        // No provenance: the executor takes the first writable source of a
-        // MIB the card serves, as discovery does when the value is no hint.
-        let provenance = BTreeMap::new();
+        assert_eq!(pages.mibs, mibs, "{card}: the MIBs detected");
+        let mut model = pages.model();
+        let shape = model.shape();
         let view = UpsView {
-            pages: &pages,
-            provenance: &provenance,
-            mibs: &mibs,
+            model: &model,
+            shape: &shape,
         };
         let p = payload(&device(&naming, UPS, &pages));
         assert_eq!(
             command_buttons(&p),
-            command::available_commands(&view),
+            shape.command_names(),
             "{card}: buttons = the executor's named commands"
         );
         for (id, c) in components(&p) {

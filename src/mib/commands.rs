@@ -1,6 +1,9 @@
 //! Named UPS commands (NUT's vocabulary: `test.battery.start`, `load.off`,
 //! ...) as data: each is a list of ways to do it, one per MIB, tried in
-//! order; the first way whose point the UPS really serves is used.
+//! order; the first way whose point the UPS really serves is used. The
+//! outlet kinds say which control cells switch an outlet.
+
+use super::{Access, Decode, Legal, Source};
 
 /// One way to carry a command out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +73,72 @@ pub static COMMANDS: &[NamedCommand] = &[
 pub fn command_by_name(name: &str) -> Option<&'static NamedCommand> {
     COMMANDS.iter().find(|c| c.name == name)
 }
+
+/// The raw value a writable source is set to for a command's argument, if
+/// it takes it (a legal label; a number within range).
+pub fn raw_of(source: &Source, arg: Arg) -> Option<i64> {
+    let Access::ReadWrite(legal) = source.access else {
+        return None;
+    };
+    match (arg, source.decode, legal) {
+        (Arg::Label(label), Decode::Enum(_), Legal::AnyLabel) => source.decode.raw_of_label(label),
+        (Arg::Label(label), Decode::Enum(_), Legal::Labels(raws)) => source
+            .decode
+            .raw_of_label(label)
+            .filter(|raw| raws.contains(raw)),
+        (Arg::Number(n), Decode::Number { scale }, Legal::Range { min, max }) => {
+            let x = n as f64;
+            (min..=max).contains(&x).then(|| (x / scale).round() as i64)
+        }
+        _ => None,
+    }
+}
+
+/// One kind of switchable outlet: `outlet.<index>.load.on|off|cycle`
+/// writes a label into a cell of its control table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutletKind {
+    /// Its table on the receptacles page (state, name).
+    pub table: &'static str,
+    /// Its table on the control page.
+    pub control: &'static str,
+    /// (control column, label written) for on, off and cycle.
+    pub on: (&'static str, &'static str),
+    pub off: (&'static str, &'static str),
+    pub cycle: (&'static str, &'static str),
+}
+
+impl OutletKind {
+    /// The (control column, label) of a verb: `on`, `off` or `cycle`.
+    pub fn action(&self, verb: &str) -> Option<(&'static str, &'static str)> {
+        match verb {
+            "on" => Some(self.on),
+            "off" => Some(self.off),
+            "cycle" => Some(self.cycle),
+            _ => None,
+        }
+    }
+}
+
+/// The outlet kinds, in the order an index is resolved: a PowerNet outlet
+/// group first, then an MGE receptacle (a card with both, numbered alike,
+/// switches the outlet group).
+pub static OUTLET_KINDS: &[OutletKind] = &[
+    OutletKind {
+        table: "outlet_groups",
+        control: "outlet_groups",
+        on: ("command", "immediate_on"),
+        off: ("command", "immediate_off"),
+        cycle: ("command", "immediate_reboot"),
+    },
+    OutletKind {
+        table: "receptacles",
+        control: "receptacles",
+        on: ("on", "start"),
+        off: ("off", "start"),
+        cycle: ("toggle", "start"),
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -60,6 +60,10 @@ pub struct TrapDef {
     pub description: &'static str,
 }
 
+/// `upsmgAgentTrapAck` (scalar, read at `.0`): SET to a trap's number to
+/// stop an MGE card resending it.
+pub const MGE_TRAP_ACK: &str = "1.3.6.1.4.1.705.1.12.14";
+
 const POWER: &[Page] = &[Input, Output, Battery, Alarms];
 const BATTERY: &[Page] = &[Battery, Output, Alarms];
 const OUTPUT: &[Page] = &[Output, Alarms];

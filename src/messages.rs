@@ -1,0 +1,172 @@
+//! The payloads ups2mqtt publishes per UPS, as serde structs: the MQTT
+//! contract in one place (pages are the model's JSON, see
+//! [`crate::model::Model::page_json`]; trap events are built in
+//! [`crate::trap`]).
+//!
+//! - [`Health`] on `<base>/<ups>/health` (retained),
+//! - [`Response`] on `<base>/<ups>/response` (every command gets one),
+//! - [`Audit`] on `<base>/<ups>/audit` (every command, accepted or not).
+
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+/// SNMP diagnostics of one UPS.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Health {
+    pub online: bool,
+    /// The MIBs the agent serves (`rfc1628`, `mge`, `powernet`).
+    pub mibs: Vec<&'static str>,
+    pub consecutive_failures: u32,
+    pub last_error: Option<String>,
+    /// Unix seconds.
+    pub last_good_poll: Option<u64>,
+    pub polls: u64,
+    /// The last round trip, in milliseconds (0.1 ms resolution).
+    pub rtt_ms: Option<f64>,
+    pub requests: Option<u64>,
+    pub retransmissions: Option<u64>,
+    pub timeouts: Option<u64>,
+    /// Quirks applied while decoding (e.g. tenths detected).
+    pub notes: Vec<String>,
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    /// A power-cutting command waits for its confirmation.
+    Armed,
+    Error,
+}
+
+/// Why a command failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The request itself is wrong (unknown field, bad value, ...).
+    Invalid,
+    /// The safety policy says no.
+    Refused,
+    /// The UPS is not reachable.
+    Unavailable,
+    /// The agent refused or did not answer the SET.
+    Snmp,
+    /// The UPS's command queue is full.
+    Busy,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Invalid => "invalid",
+            FailureKind::Refused => "refused",
+            FailureKind::Unavailable => "unavailable",
+            FailureKind::Snmp => "snmp",
+            FailureKind::Busy => "busy",
+        }
+    }
+}
+
+/// The answer to one command.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Response {
+    /// The sender's `transaction`, echoed (`null` when it sent none).
+    pub transaction: Option<Json>,
+    pub status: Status,
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// What was executed (`{"set": {...}}` or `{"command": name}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Json>,
+    /// The values written, in published units, by field path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested: Option<Map<String, Json>>,
+    /// What the UPS reports after the SET, by field path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readback: Option<Map<String, Json>>,
+    /// For `armed`: what to do to confirm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<FailureKind>,
+}
+
+impl Response {
+    fn new(transaction: Option<Json>, status: Status, time: String) -> Response {
+        Response {
+            transaction,
+            status,
+            time,
+            command: None,
+            requested: None,
+            readback: None,
+            message: None,
+            error: None,
+            kind: None,
+        }
+    }
+
+    pub fn done(
+        transaction: Option<Json>,
+        time: String,
+        command: Json,
+        requested: Map<String, Json>,
+        readback: Map<String, Json>,
+    ) -> Response {
+        Response {
+            command: Some(command),
+            requested: Some(requested),
+            readback: Some(readback),
+            ..Response::new(transaction, Status::Ok, time)
+        }
+    }
+
+    pub fn armed(transaction: Option<Json>, time: String, message: String) -> Response {
+        Response {
+            message: Some(message),
+            ..Response::new(transaction, Status::Armed, time)
+        }
+    }
+
+    pub fn failed(
+        transaction: Option<Json>,
+        time: String,
+        kind: FailureKind,
+        error: String,
+    ) -> Response {
+        Response {
+            error: Some(error),
+            kind: Some(kind),
+            ..Response::new(transaction, Status::Error, time)
+        }
+    }
+}
+
+/// The audit record of one command.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Audit {
+    pub time: String,
+    pub ups: String,
+    /// The topic the command came on.
+    pub origin: String,
+    pub who: Option<String>,
+    pub transaction: Option<Json>,
+    /// `{"set": {...}}`, `{"command": name}` or `{"malformed": reason}`.
+    pub what: Json,
+    /// `ok`, `armed`, or `<kind>: <message>`.
+    pub result: String,
+}
+
+/// The JSON text of a message (these structs always serialize).
+pub fn text<T: Serialize>(message: &T) -> String {
+    serde_json::to_string(message).expect("messages serialize")
+}
+
+impl std::fmt::Display for Audit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&text(self))
+    }
+}

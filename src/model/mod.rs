@@ -1,0 +1,235 @@
+//! One UPS as it really is: the single source every output reads.
+//!
+//! This module owns the per-UPS facts that every renderer needs and that
+//! must be decided once: which source serves each field and each table
+//! column (one per column, never mixed row by row: [`page`]), how many
+//! lines the card has, which named commands and outlets this UPS supports
+//! and exactly how ([`shape`]), its identity, the NUT-style status, and the
+//! latest typed readings. Pages JSON, Home Assistant discovery, command
+//! validation and planning all render from it; none of them looks at JSON
+//! to find out what the UPS can do.
+//!
+//! It knows nothing of sockets or topic strings: the UPS task feeds it
+//! snapshots, trap facts and read-backs, and hands it (or its immutable
+//! [`Shape`]) to the renderers.
+
+pub mod page;
+pub mod shape;
+
+pub use page::{Column, PageData, Scalar, TableData};
+pub use shape::{Identity, Outlet, Resolved, ResolvedCommand, Shape};
+
+use crate::mib::{Field, Mib, Page, Source};
+use crate::pages::{Reading, ScaleOverrides, Snapshot};
+use serde_json::{Map, Value as Json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Keys the model adds to the output page: the NUT-style status.
+pub const STATUS_KEY: &str = "ups_status";
+pub const STATUS_TEXT_KEY: &str = "status_text";
+
+/// One UPS: what it serves and its latest readings.
+#[derive(Debug, Clone)]
+pub struct Model {
+    mibs: BTreeSet<Mib>,
+    pages: BTreeMap<Page, PageData>,
+    /// Pages read at least once (the shape is complete when all are).
+    read: BTreeSet<Page>,
+    /// NUT `ups.status` flags, kept in step with the readings.
+    status: Vec<&'static str>,
+    /// The current shape; `None` when the layout changed since it was built.
+    shape: Option<Arc<Shape>>,
+    /// The shape [`Model::new_shape`] last handed out.
+    announced: Option<Arc<Shape>>,
+}
+
+/// What a read changed.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Update {
+    /// Pages whose readings (or derived status) changed.
+    pub changed: BTreeSet<Page>,
+    /// Pages the UPS no longer has data for.
+    pub gone: BTreeSet<Page>,
+    /// Quirks applied while decoding (for the health topic).
+    pub notes: Vec<String>,
+}
+
+impl Model {
+    pub fn new(mibs: BTreeSet<Mib>) -> Model {
+        Model {
+            mibs,
+            pages: BTreeMap::new(),
+            read: BTreeSet::new(),
+            status: Vec::new(),
+            shape: None,
+            announced: None,
+        }
+    }
+
+    /// A model of everything `data` holds, as if every page was read once.
+    pub fn from_snapshot(
+        mibs: BTreeSet<Mib>,
+        data: &Snapshot,
+        overrides: &ScaleOverrides,
+    ) -> Model {
+        let mut model = Model::new(mibs);
+        model.apply_read(&Page::ALL, data, overrides);
+        model
+    }
+
+    pub fn mibs(&self) -> &BTreeSet<Mib> {
+        &self.mibs
+    }
+
+    /// Decodes the pages of a poll into the model.
+    pub fn apply_read(
+        &mut self,
+        due: &[Page],
+        data: &Snapshot,
+        overrides: &ScaleOverrides,
+    ) -> Update {
+        let mut update = Update::default();
+        for &page in due {
+            self.read.insert(page);
+            let previous = self.pages.get(&page);
+            let decoded = PageData::decode(page, data, overrides, previous, &mut update.notes);
+            match (decoded, previous) {
+                (None, None) => {}
+                (None, Some(_)) => {
+                    self.pages.remove(&page);
+                    update.gone.insert(page);
+                    self.shape = None;
+                }
+                (Some(new), previous) => {
+                    if previous != Some(&new) {
+                        let identity = page == Page::General;
+                        if identity || !previous.is_some_and(|p| shape::same_layout(p, &new)) {
+                            self.shape = None;
+                        }
+                        update.changed.insert(page);
+                        self.pages.insert(page, new);
+                    }
+                }
+            }
+        }
+        if self.refresh_status() {
+            update.changed.insert(Page::Output);
+        }
+        update.changed.retain(|p| self.pages.contains_key(p));
+        update
+    }
+
+    /// Sets a field or table cell the UPS has (a trap's fact, a read-back);
+    /// returns the pages that changed (the output page too when the status
+    /// did).
+    pub fn set(&mut self, field: &Field, index: Option<u32>, value: Reading) -> BTreeSet<Page> {
+        let mut changed = BTreeSet::new();
+        let Some(page) = self.pages.get_mut(&field.page) else {
+            return changed;
+        };
+        if page.set(field, index, value) {
+            changed.insert(field.page);
+            if field.page == Page::General {
+                self.shape = None;
+            }
+        }
+        if self.refresh_status() && self.pages.contains_key(&Page::Output) {
+            changed.insert(Page::Output);
+        }
+        changed
+    }
+
+    fn refresh_status(&mut self) -> bool {
+        let flags = crate::status::flags(self);
+        let changed = flags != self.status;
+        self.status = flags;
+        changed
+    }
+
+    /// NUT's `ups.status` flags, in NUT's order.
+    pub fn status(&self) -> &[&'static str] {
+        &self.status
+    }
+
+    /// The pages this UPS has, in page order.
+    pub fn pages(&self) -> impl Iterator<Item = &PageData> {
+        self.pages.values()
+    }
+
+    pub fn page(&self, page: Page) -> Option<&PageData> {
+        self.pages.get(&page)
+    }
+
+    /// The reading of a scalar (`index` `None`) or a table cell, if this
+    /// UPS has it.
+    pub fn reading(&self, field: &Field, index: Option<u32>) -> Option<&Reading> {
+        self.pages.get(&field.page)?.reading(field, index)
+    }
+
+    /// The source that serves `field` (scalar or column) on this UPS.
+    pub fn source_of(&self, field: &Field) -> Option<&'static Source> {
+        let page = self.pages.get(&field.page)?;
+        match field.table {
+            None => page.scalar(field).map(|s| s.source),
+            Some(table) => page
+                .table(table)?
+                .columns
+                .iter()
+                .find(|c| std::ptr::eq(c.field, field))
+                .map(|c| c.source),
+        }
+    }
+
+    /// A page's JSON as published (the output page with the NUT-style
+    /// status), `None` when the UPS has no data for it.
+    pub fn page_json(&self, page: Page) -> Option<Map<String, Json>> {
+        let mut json = self.pages.get(&page)?.to_json();
+        if page == Page::Output {
+            json.insert(STATUS_KEY.to_string(), Json::String(self.status.join(" ")));
+            json.insert(
+                STATUS_TEXT_KEY.to_string(),
+                Json::String(crate::status::text(&self.status)),
+            );
+        }
+        Some(json)
+    }
+
+    /// Every page's JSON, in page order.
+    pub fn pages_json(&self) -> BTreeMap<Page, Map<String, Json>> {
+        self.pages
+            .keys()
+            .filter_map(|&page| Some((page, self.page_json(page)?)))
+            .collect()
+    }
+
+    /// Whether every page was read at least once (what discovery waits for).
+    pub fn is_complete(&self) -> bool {
+        self.read.len() == Page::ALL.len()
+    }
+
+    /// The shape (what this UPS has and can do), rebuilt only after a
+    /// change of layout or identity.
+    pub fn shape(&mut self) -> Arc<Shape> {
+        if let Some(shape) = &self.shape {
+            return shape.clone();
+        }
+        let shape = Arc::new(Shape::of(self));
+        self.shape = Some(shape.clone());
+        shape
+    }
+
+    /// A new shape if the layout or identity changed since the last one
+    /// this returned.
+    pub fn new_shape(&mut self) -> Option<Arc<Shape>> {
+        let shape = self.shape();
+        if self.announced.as_deref() == Some(&*shape) {
+            return None;
+        }
+        self.announced = Some(shape.clone());
+        Some(shape)
+    }
+}
+
+#[cfg(test)]
+mod tests;

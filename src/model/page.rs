@@ -1,0 +1,434 @@
+//! One page of one UPS as typed readings: which source serves each field
+//! and each table column (one per column, never mixed row by row), which
+//! rows exist (no line beyond the card's line count), and the readings.
+//!
+//! Built from a [`Snapshot`] by [`PageData::decode`]; a previous decode of
+//! the same page keeps its source choices, so a column's source is chosen
+//! once, when the card first serves it, and only chosen again when that
+//! source stops answering altogether.
+
+use crate::mib::{self, Field, Page, Source, Table};
+use crate::pages::{self, Reading, ScaleOverrides, Snapshot};
+use serde_json::{Map, Value as Json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A page-level field this UPS has, with the source that serves it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scalar {
+    pub field: &'static Field,
+    pub source: &'static Source,
+    pub value: Reading,
+}
+
+/// A table column this UPS has: one source for all its rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub field: &'static Field,
+    pub source: &'static Source,
+    /// One cell per row of the table (same order); `None` where the row
+    /// has no cell of this column.
+    pub cells: Vec<Option<Reading>>,
+}
+
+/// A table this UPS has: its rows (SNMP indexes, ascending) and columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableData {
+    pub table: &'static Table,
+    pub rows: Vec<u32>,
+    pub columns: Vec<Column>,
+}
+
+impl TableData {
+    /// The cell of `field` in row `index`.
+    pub fn cell(&self, field: &Field, index: u32) -> Option<&Reading> {
+        let row = self.rows.iter().position(|&r| r == index)?;
+        let column = self.columns.iter().find(|c| std::ptr::eq(c.field, field))?;
+        column.cells[row].as_ref()
+    }
+
+    fn cell_mut(&mut self, field: &Field, index: u32) -> Option<&mut Reading> {
+        let row = self.rows.iter().position(|&r| r == index)?;
+        let column = self
+            .columns
+            .iter_mut()
+            .find(|c| std::ptr::eq(c.field, field))?;
+        column.cells[row].as_mut()
+    }
+}
+
+/// One decoded page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageData {
+    pub page: Page,
+    /// In point-table order.
+    pub scalars: Vec<Scalar>,
+    /// In point-table order; only tables with at least one row.
+    pub tables: Vec<TableData>,
+}
+
+/// Source choices of an earlier decode, to keep them.
+#[derive(Debug, Default)]
+struct Choices<'a> {
+    previous: Option<&'a PageData>,
+}
+
+impl Choices<'_> {
+    fn scalar(&self, field: &Field) -> Option<&'static Source> {
+        let previous = self.previous?;
+        previous
+            .scalars
+            .iter()
+            .find(|s| std::ptr::eq(s.field, field))
+            .map(|s| s.source)
+    }
+
+    /// The rows an earlier decode kept in `table`.
+    fn rows(&self, table: &Table) -> &[u32] {
+        self.previous
+            .and_then(|p| p.table(table.key))
+            .map_or(&[], |t| &t.rows)
+    }
+
+    fn column(&self, field: &Field) -> Option<&'static Source> {
+        let previous = self.previous?;
+        previous
+            .tables
+            .iter()
+            .flat_map(|t| &t.columns)
+            .find(|c| std::ptr::eq(c.field, field))
+            .map(|c| c.source)
+    }
+}
+
+impl PageData {
+    /// Decodes `page` from a snapshot; `None` when the agent has no data
+    /// for any of its fields. `previous` is this page's last decode (its
+    /// source choices are kept); `notes` collects the quirks applied.
+    pub fn decode(
+        page: Page,
+        data: &Snapshot,
+        overrides: &ScaleOverrides,
+        previous: Option<&PageData>,
+        notes: &mut Vec<String>,
+    ) -> Option<PageData> {
+        let choices = Choices { previous };
+        let scalars: Vec<Scalar> = mib::fields_of(page)
+            .filter(|f| f.table.is_none())
+            .filter_map(|field| decode_scalar(field, data, overrides, &choices, notes))
+            .collect();
+        let tables = mib::TABLES
+            .iter()
+            .filter(|t| t.page == page)
+            .filter_map(|table| decode_table(table, data, overrides, &scalars, &choices, notes))
+            .collect();
+        let page = PageData {
+            page,
+            scalars,
+            tables,
+        };
+        page.has_data().then_some(page)
+    }
+
+    fn has_data(&self) -> bool {
+        self.scalars.iter().any(|s| !s.value.is_null())
+            || self
+                .tables
+                .iter()
+                .flat_map(|t| &t.columns)
+                .flat_map(|c| &c.cells)
+                .any(|c| c.as_ref().is_some_and(|r| !r.is_null()))
+    }
+
+    /// The scalar of `field`, if this page has it.
+    pub fn scalar(&self, field: &Field) -> Option<&Scalar> {
+        self.scalars.iter().find(|s| std::ptr::eq(s.field, field))
+    }
+
+    /// The table `key` of this page, if it has rows.
+    pub fn table(&self, key: &str) -> Option<&TableData> {
+        self.tables.iter().find(|t| t.table.key == key)
+    }
+
+    /// The reading of a scalar (`index` `None`) or a table cell.
+    pub fn reading(&self, field: &Field, index: Option<u32>) -> Option<&Reading> {
+        match (field.table, index) {
+            (None, None) => self.scalar(field).map(|s| &s.value),
+            (Some(table), Some(index)) => self.table(table)?.cell(field, index),
+            _ => None,
+        }
+    }
+
+    /// Replaces the reading of a field or cell this page has; true if it
+    /// changed (a field the page lacks is left alone).
+    pub fn set(&mut self, field: &Field, index: Option<u32>, value: Reading) -> bool {
+        let slot = match (field.table, index) {
+            (None, None) => self
+                .scalars
+                .iter_mut()
+                .find(|s| std::ptr::eq(s.field, field))
+                .map(|s| &mut s.value),
+            (Some(table), Some(index)) => self
+                .tables
+                .iter_mut()
+                .find(|t| t.table.key == table)
+                .and_then(|t| t.cell_mut(field, index)),
+            _ => None,
+        };
+        match slot {
+            Some(slot) if *slot != value => {
+                *slot = value;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The page's JSON, as published: scalars in point-table order, then
+    /// each table as an array of rows `{"index": n, <column>: value, ...}`.
+    pub fn to_json(&self) -> Map<String, Json> {
+        let mut json = Map::new();
+        for scalar in &self.scalars {
+            json.insert(scalar.field.key.to_string(), scalar.value.to_json());
+        }
+        for table in &self.tables {
+            json.insert(table.table.key.to_string(), Json::Array(table_json(table)));
+        }
+        json
+    }
+
+    /// Which source (index into the field's `sources`) serves each field:
+    /// `key` for scalars, `table.key` for columns.
+    pub fn provenance(&self) -> BTreeMap<String, usize> {
+        let index_of = |field: &Field, source: &Source| {
+            field
+                .sources
+                .iter()
+                .position(|s| std::ptr::eq(s, source))
+                .unwrap_or(0)
+        };
+        let scalars = self
+            .scalars
+            .iter()
+            .map(|s| (s.field.key.to_string(), index_of(s.field, s.source)));
+        let columns = self.tables.iter().flat_map(|t| {
+            t.columns.iter().map(|c| {
+                (
+                    format!("{}.{}", t.table.key, c.field.key),
+                    index_of(c.field, c.source),
+                )
+            })
+        });
+        scalars.chain(columns).collect()
+    }
+}
+
+fn table_json(table: &TableData) -> Vec<Json> {
+    table
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(at, &index)| {
+            let mut row = Map::new();
+            row.insert("index".to_string(), Json::from(index));
+            for column in &table.columns {
+                if let Some(cell) = &column.cells[at] {
+                    row.insert(column.field.key.to_string(), cell.to_json());
+                }
+            }
+            Json::Object(row)
+        })
+        .collect()
+}
+
+/// A scalar keeps the source chosen before while that source answers (even
+/// with a sentinel); otherwise the first source, in the point table's order
+/// of preference, with a real reading wins, else the first that answered.
+fn decode_scalar(
+    field: &'static Field,
+    data: &Snapshot,
+    overrides: &ScaleOverrides,
+    choices: &Choices,
+    notes: &mut Vec<String>,
+) -> Option<Scalar> {
+    let path = field.path();
+    let mut decode = |source: &'static Source| {
+        let raw = pages::scalar_cell(source, data)?;
+        pages::decode_cell(source, raw, overrides, &path, notes)
+    };
+    if let Some(source) = choices.scalar(field) {
+        if let Some(value) = decode(source) {
+            return Some(Scalar {
+                field,
+                source,
+                value,
+            });
+        }
+    }
+    let mut first_null = None;
+    for source in field.sources {
+        match decode(source) {
+            Some(Reading::Null) => first_null = first_null.or(Some(source)),
+            Some(value) => {
+                return Some(Scalar {
+                    field,
+                    source,
+                    value,
+                });
+            }
+            None => {}
+        }
+    }
+    first_null.map(|source| Scalar {
+        field,
+        source,
+        value: Reading::Null,
+    })
+}
+
+/// Every cell one source serves for a column, by row index.
+fn source_cells(
+    field: &Field,
+    source: &Source,
+    data: &Snapshot,
+    overrides: &ScaleOverrides,
+    notes: &mut Vec<String>,
+) -> BTreeMap<u32, Reading> {
+    let path = field.path();
+    pages::column_cells(source, data)
+        .into_iter()
+        .filter_map(|(index, raw)| {
+            Some((
+                index,
+                pages::decode_cell(source, raw, overrides, &path, notes)?,
+            ))
+        })
+        .collect()
+}
+
+/// A column's one source: the one chosen before while it still serves
+/// any row; otherwise the first source with a real reading in any row,
+/// else the first that serves any row at all.
+fn choose_column(
+    field: &'static Field,
+    data: &Snapshot,
+    overrides: &ScaleOverrides,
+    choices: &Choices,
+    notes: &mut Vec<String>,
+) -> Option<(&'static Source, BTreeMap<u32, Reading>)> {
+    if let Some(source) = choices.column(field) {
+        let cells = source_cells(field, source, data, overrides, notes);
+        if !cells.is_empty() {
+            return Some((source, cells));
+        }
+    }
+    let mut first_null = None;
+    for source in field.sources {
+        let cells = source_cells(field, source, data, overrides, notes);
+        if cells.values().any(|c| !c.is_null()) {
+            return Some((source, cells));
+        }
+        if first_null.is_none() && !cells.is_empty() {
+            first_null = Some((source, cells));
+        }
+    }
+    first_null
+}
+
+fn decode_table(
+    table: &'static Table,
+    data: &Snapshot,
+    overrides: &ScaleOverrides,
+    scalars: &[Scalar],
+    choices: &Choices,
+    notes: &mut Vec<String>,
+) -> Option<TableData> {
+    let columns: Vec<(&'static Field, &'static Source, BTreeMap<u32, Reading>)> =
+        mib::fields_of(table.page)
+            .filter(|f| f.table == Some(table.key))
+            .filter_map(|field| {
+                let (source, cells) = choose_column(field, data, overrides, choices, notes)?;
+                Some((field, source, cells))
+            })
+            .collect();
+    let all_rows: BTreeSet<u32> = columns
+        .iter()
+        .flat_map(|(_, _, cells)| cells.keys().copied())
+        .collect();
+    let limit = row_limit(table, scalars, &columns, choices);
+    let rows: Vec<u32> = all_rows
+        .into_iter()
+        .filter(|index| limit.is_none_or(|n| *index <= n))
+        .filter(|index| required_present(table, &columns, *index))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let columns = columns
+        .into_iter()
+        .map(|(field, source, mut cells)| Column {
+            field,
+            source,
+            cells: rows.iter().map(|index| cells.remove(index)).collect(),
+        })
+        .filter(|column| column.cells.iter().any(Option::is_some))
+        .collect();
+    Some(TableData {
+        table,
+        rows,
+        columns,
+    })
+}
+
+/// The number of rows a line table really has: the card's own line count
+/// (the page-level field the table names) when it states one; otherwise
+/// the last row that ever carried real data (a reading that is neither
+/// null nor zero: cards pad line tables with rows of zeros), at least one
+/// line, and never fewer than the previous decode kept (a UPS whose output
+/// is off reads zeros on every line). Tables without a line count keep
+/// all their rows.
+fn row_limit(
+    table: &Table,
+    scalars: &[Scalar],
+    columns: &[(&'static Field, &'static Source, BTreeMap<u32, Reading>)],
+    choices: &Choices,
+) -> Option<u32> {
+    let key = table.row_limit?;
+    let stated = scalars
+        .iter()
+        .find(|s| s.field.key == key)
+        .and_then(|s| s.value.as_f64())
+        .filter(|n| *n >= 1.0);
+    if let Some(count) = stated {
+        return Some(count as u32);
+    }
+    let real = |reading: &Reading| match reading {
+        Reading::Null => false,
+        Reading::Number { value, .. } => *value != 0.0,
+        _ => true,
+    };
+    columns
+        .iter()
+        .flat_map(|(_, _, cells)| cells.iter())
+        .filter(|(_, reading)| real(reading))
+        .map(|(index, _)| *index)
+        .chain(choices.rows(table).last().copied())
+        .max()
+        .map(|n| n.max(1))
+        .or(Some(1))
+}
+
+/// A row without a reading in the table's required column is dropped.
+fn required_present(
+    table: &Table,
+    columns: &[(&'static Field, &'static Source, BTreeMap<u32, Reading>)],
+    index: u32,
+) -> bool {
+    let Some(key) = table.required else {
+        return true;
+    };
+    columns
+        .iter()
+        .find(|(field, _, _)| field.key == key)
+        .and_then(|(_, _, cells)| cells.get(&index))
+        .is_some_and(|reading| !reading.is_null())
+}

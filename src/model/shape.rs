@@ -1,0 +1,287 @@
+//! What one UPS has and can do, without its readings: the pages, fields,
+//! table rows and columns it serves (each with its one source), its
+//! identity, the named commands it supports resolved to the exact write,
+//! and its switchable outlets.
+//!
+//! A [`Shape`] is immutable and shared (`Arc`): Home Assistant discovery
+//! renders from it whenever it is sent, outside the UPS task and outside
+//! any lock, and command planning resolves named commands and outlets
+//! through it. It is rebuilt only when the layout or identity changes.
+
+use super::{Model, PageData};
+use crate::mib::commands::{self, Arg, COMMANDS, NamedCommand, OUTLET_KINDS, OutletKind, Way};
+use crate::mib::{self, Field, Mib, Page, Source, Table};
+use std::collections::BTreeSet;
+
+/// A field of this UPS and the one source that serves it.
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    pub field: &'static Field,
+    pub source: &'static Source,
+}
+
+impl PartialEq for Slot {
+    fn eq(&self, other: &Slot) -> bool {
+        std::ptr::eq(self.field, other.field) && std::ptr::eq(self.source, other.source)
+    }
+}
+
+/// A table column: its slot and the rows that have a cell in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnShape {
+    pub slot: Slot,
+    pub rows: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableShape {
+    pub table: &'static Table,
+    pub rows: Vec<u32>,
+    pub columns: Vec<ColumnShape>,
+}
+
+impl TableShape {
+    /// The columns row `index` has a cell in, in point-table order.
+    pub fn columns_of(&self, index: u32) -> impl Iterator<Item = &ColumnShape> {
+        self.columns.iter().filter(move |c| c.rows.contains(&index))
+    }
+
+    pub fn has_cell(&self, key: &str, index: u32) -> bool {
+        self.columns
+            .iter()
+            .any(|c| c.slot.field.key == key && c.rows.contains(&index))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageShape {
+    pub page: Page,
+    pub scalars: Vec<Slot>,
+    pub tables: Vec<TableShape>,
+}
+
+impl PageShape {
+    pub fn table(&self, key: &str) -> Option<&TableShape> {
+        self.tables.iter().find(|t| t.table.key == key)
+    }
+
+    pub fn has_scalar(&self, key: &str) -> bool {
+        self.scalars.iter().any(|s| s.field.key == key)
+    }
+}
+
+/// Who the UPS says it is (the general page), for the device block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub serial_number: Option<String>,
+    pub firmware: Option<String>,
+}
+
+/// How this UPS carries a named command out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved {
+    /// Write `arg` into this field through its source.
+    Set { slot: Slot, arg: Arg },
+    /// RFC 1628 test `upsWellKnownTests.<test>` with the spin lock.
+    RfcTest { test: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedCommand {
+    pub command: &'static NamedCommand,
+    pub how: Resolved,
+}
+
+/// A switchable outlet: `outlet.<index>.load.*` writes its control cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outlet {
+    pub kind: &'static OutletKind,
+    pub index: u32,
+    /// Its receptacles-page row has a `state` (what a switch shows).
+    pub has_state: bool,
+    /// Its control row has the cycle (reboot) cell.
+    pub cycle: bool,
+}
+
+/// Everything one UPS has and can do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape {
+    pub mibs: BTreeSet<Mib>,
+    pub pages: Vec<PageShape>,
+    pub identity: Identity,
+    /// In [`COMMANDS`] order.
+    pub commands: Vec<ResolvedCommand>,
+    pub outlets: Vec<Outlet>,
+}
+
+impl Shape {
+    /// The shape of a model.
+    pub fn of(model: &Model) -> Shape {
+        Shape {
+            mibs: model.mibs().clone(),
+            pages: model.pages().map(page_shape).collect(),
+            identity: identity(model),
+            commands: COMMANDS
+                .iter()
+                .filter_map(|command| {
+                    let how = resolve(model, command)?;
+                    Some(ResolvedCommand { command, how })
+                })
+                .collect(),
+            outlets: outlets(model),
+        }
+    }
+
+    pub fn page(&self, page: Page) -> Option<&PageShape> {
+        self.pages.iter().find(|p| p.page == page)
+    }
+
+    pub fn command(&self, name: &str) -> Option<&ResolvedCommand> {
+        self.commands.iter().find(|c| c.command.name == name)
+    }
+
+    pub fn outlet(&self, index: u32) -> Option<&Outlet> {
+        self.outlets.iter().find(|o| o.index == index)
+    }
+
+    /// The names of the commands this UPS supports.
+    pub fn command_names(&self) -> Vec<&'static str> {
+        self.commands.iter().map(|c| c.command.name).collect()
+    }
+}
+
+fn page_shape(page: &PageData) -> PageShape {
+    PageShape {
+        page: page.page,
+        scalars: page
+            .scalars
+            .iter()
+            .map(|s| Slot {
+                field: s.field,
+                source: s.source,
+            })
+            .collect(),
+        tables: page
+            .tables
+            .iter()
+            .map(|t| TableShape {
+                table: t.table,
+                rows: t.rows.clone(),
+                columns: t
+                    .columns
+                    .iter()
+                    .map(|c| ColumnShape {
+                        slot: Slot {
+                            field: c.field,
+                            source: c.source,
+                        },
+                        rows: t
+                            .rows
+                            .iter()
+                            .zip(&c.cells)
+                            .filter(|(_, cell)| cell.is_some())
+                            .map(|(&index, _)| index)
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Whether two decodes of a page have the same fields, sources, rows and
+/// cells (readings aside): what discovery and commands depend on.
+pub fn same_layout(a: &PageData, b: &PageData) -> bool {
+    page_shape(a) == page_shape(b)
+}
+
+fn identity(model: &Model) -> Identity {
+    let text = |key: &str| {
+        let field = mib::field_by_path(&format!("general.{key}"))?;
+        let value = model.reading(field, None)?.as_str()?.trim();
+        (!value.is_empty()).then(|| value.to_string())
+    };
+    Identity {
+        manufacturer: text("manufacturer"),
+        model: text("model"),
+        serial_number: text("serial_number"),
+        firmware: text("firmware_version"),
+    }
+}
+
+/// The first way of a command this UPS can carry out: a page-level field
+/// it has whose source takes the argument, or the RFC 1628 test when the
+/// UPS serves RFC 1628 and its test page has the test id or spin lock.
+fn resolve(model: &Model, command: &NamedCommand) -> Option<Resolved> {
+    command.ways.iter().find_map(|way| match *way {
+        Way::Set { path, arg } => {
+            let field = mib::field_by_path(path)?;
+            if field.table.is_some() {
+                return None;
+            }
+            model.reading(field, None)?;
+            let source = model.source_of(field)?;
+            commands::raw_of(source, arg)?;
+            Some(Resolved::Set {
+                slot: Slot { field, source },
+                arg,
+            })
+        }
+        Way::RfcTest { test } => {
+            let test_page = model.page(Page::Test)?;
+            let has = |key: &str| test_page.scalars.iter().any(|s| s.field.key == key);
+            (model.mibs().contains(&Mib::Rfc1628) && (has("id") || has("spin_lock")))
+                .then_some(Resolved::RfcTest { test })
+        }
+    })
+}
+
+/// The outlets this UPS can switch: control rows with both the on and the
+/// off cell, by kind in [`OUTLET_KINDS`] order; an index an earlier kind
+/// claimed (its control row has the on cell) is that kind's.
+fn outlets(model: &Model) -> Vec<Outlet> {
+    let mut claimed: BTreeSet<u32> = BTreeSet::new();
+    let mut out = Vec::new();
+    for kind in OUTLET_KINDS {
+        let Some(control) = model
+            .page(Page::Control)
+            .and_then(|p| p.table(kind.control))
+        else {
+            continue;
+        };
+        let control = page_shape_table(control);
+        let status = model
+            .page(Page::Receptacles)
+            .and_then(|p| p.table(kind.table))
+            .map(page_shape_table);
+        for &index in &control.rows {
+            let driven = control.has_cell(kind.on.0, index) && control.has_cell(kind.off.0, index);
+            if driven && !claimed.contains(&index) {
+                out.push(Outlet {
+                    kind,
+                    index,
+                    has_state: status.as_ref().is_some_and(|s| s.has_cell("state", index)),
+                    cycle: control.has_cell(kind.cycle.0, index),
+                });
+            }
+        }
+        claimed.extend(
+            control
+                .rows
+                .iter()
+                .filter(|&&index| control.has_cell(kind.on.0, index)),
+        );
+    }
+    out
+}
+
+fn page_shape_table(table: &super::TableData) -> TableShape {
+    let page = PageData {
+        page: table.table.page,
+        scalars: Vec::new(),
+        tables: vec![table.clone()],
+    };
+    page_shape(&page).tables.remove(0)
+}

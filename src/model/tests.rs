@@ -1,0 +1,198 @@
+//! The model's decisions on raw agent data: expected values come from the
+//! MIB texts (units, scales), never from our own output.
+
+use super::*;
+use crate::oid::Oid;
+use crate::snmp::Value;
+
+fn snapshot(rows: &[(&str, Value)]) -> Snapshot {
+    rows.iter()
+        .map(|(oid, v)| (Oid::parse(oid).unwrap(), v.clone()))
+        .collect()
+}
+
+fn model(rows: &[(&str, Value)]) -> Model {
+    Model::from_snapshot(Mib::ALL.into(), &snapshot(rows), &ScaleOverrides::new())
+}
+
+fn field(path: &str) -> &'static Field {
+    crate::mib::field_by_path(path).unwrap()
+}
+
+#[test]
+fn a_column_takes_one_source_for_all_rows() {
+    // A Galaxy 7000: RFC 1628 upsInputVoltage line 1 only (whole volts,
+    // phase-to-neutral), MGE mginputVoltage (tenths, phase-to-phase) and
+    // mginputFrequency (tenths of Hz) on lines 1-3. Row by row, line 1
+    // would be RFC and lines 2-3 MGE.
+    let m = model(&[
+        ("1.3.6.1.4.1.705.1.6.2.1.3.1", Value::Integer(500)),
+        ("1.3.6.1.4.1.705.1.6.2.1.3.2", Value::Integer(500)),
+        ("1.3.6.1.4.1.705.1.6.2.1.3.3", Value::Integer(500)),
+        ("1.3.6.1.2.1.33.1.3.3.1.3.1", Value::Integer(236)),
+        ("1.3.6.1.4.1.705.1.6.2.1.2.1", Value::Integer(4100)),
+        ("1.3.6.1.4.1.705.1.6.2.1.2.2", Value::Integer(4100)),
+        ("1.3.6.1.4.1.705.1.6.2.1.2.3", Value::Integer(4100)),
+        ("1.3.6.1.4.1.705.1.6.1.0", Value::Integer(3)),
+    ]);
+    let voltage = field("input.lines.voltage");
+    let source = m.source_of(voltage).unwrap();
+    assert_eq!(source.object, "upsInputVoltage", "preferred source served");
+    let lines = m.page(Page::Input).unwrap().table("lines").unwrap();
+    assert_eq!(lines.rows, [1, 2, 3], "upsmgInputPhaseNum = 3");
+    let cells: Vec<Option<f64>> = [1, 2, 3]
+        .iter()
+        .map(|&i| lines.cell(voltage, i).and_then(Reading::as_f64))
+        .collect();
+    assert_eq!(cells, [Some(236.0), None, None], "no MGE value mixed in");
+}
+
+#[test]
+fn a_column_falls_to_the_next_source_only_when_the_first_serves_nothing() {
+    // No upsOutputCurrent: MGE mgoutputCurrent (tenths of A) serves both
+    // rows.
+    let m = model(&[
+        ("1.3.6.1.4.1.705.1.7.2.1.5.1", Value::Integer(78)),
+        ("1.3.6.1.4.1.705.1.7.2.1.5.2", Value::Integer(70)),
+        ("1.3.6.1.4.1.705.1.7.1.0", Value::Integer(2)),
+    ]);
+    let current = field("output.lines.current");
+    assert_eq!(m.source_of(current).unwrap().object, "mgoutputCurrent");
+    let json = m.page_json(Page::Output).unwrap();
+    assert_eq!(
+        json["lines"],
+        serde_json::json!([{"index": 1, "current": 7.8}, {"index": 2, "current": 7.0}])
+    );
+}
+
+#[test]
+fn a_chosen_source_is_kept_while_it_answers() {
+    let battery = field("battery.runtime");
+    // upsmgBatteryRemainingTime 1200 s, upsEstimatedMinutesRemaining 24 min.
+    let first = snapshot(&[
+        ("1.3.6.1.4.1.705.1.5.1.0", Value::Integer(1200)),
+        ("1.3.6.1.2.1.33.1.2.3.0", Value::Integer(24)),
+    ]);
+    let mut m = Model::new(Mib::ALL.into());
+    m.apply_read(&[Page::Battery], &first, &ScaleOverrides::new());
+    assert_eq!(
+        m.source_of(battery).unwrap().object,
+        "upsmgBatteryRemainingTime"
+    );
+    // Then MGE says 65535 (no reading): null, not RFC 1628's value.
+    let second = snapshot(&[
+        ("1.3.6.1.4.1.705.1.5.2.0", Value::Integer(80)),
+        ("1.3.6.1.4.1.705.1.5.1.0", Value::Integer(65_535)),
+        ("1.3.6.1.2.1.33.1.2.3.0", Value::Integer(24)),
+    ]);
+    let update = m.apply_read(&[Page::Battery], &second, &ScaleOverrides::new());
+    assert!(update.changed.contains(&Page::Battery));
+    assert_eq!(m.reading(battery, None), Some(&Reading::Null));
+    assert_eq!(
+        m.source_of(battery).unwrap().object,
+        "upsmgBatteryRemainingTime"
+    );
+    // A fresh UPS whose MGE runtime is a sentinel takes RFC 1628 (minutes).
+    let fresh = model(&[
+        ("1.3.6.1.4.1.705.1.5.1.0", Value::Integer(65_535)),
+        ("1.3.6.1.2.1.33.1.2.3.0", Value::Integer(24)),
+    ]);
+    assert_eq!(
+        fresh.reading(battery, None).and_then(Reading::as_f64),
+        Some(1440.0)
+    );
+}
+
+#[test]
+fn single_phase_cards_without_a_line_count_get_one_line() {
+    // A Delta-like card: upsOutputVoltage on 3 rows, lines 2-3 zero, no
+    // upsOutputNumLines.
+    let m = model(&[
+        ("1.3.6.1.2.1.33.1.4.4.1.2.1", Value::Integer(230)),
+        ("1.3.6.1.2.1.33.1.4.4.1.2.2", Value::Integer(0)),
+        ("1.3.6.1.2.1.33.1.4.4.1.2.3", Value::Integer(0)),
+        ("1.3.6.1.2.1.33.1.4.4.1.5.1", Value::Integer(59)),
+        ("1.3.6.1.2.1.33.1.4.4.1.5.2", Value::Integer(0)),
+        ("1.3.6.1.2.1.33.1.4.4.1.5.3", Value::Integer(0)),
+    ]);
+    let lines = m.page(Page::Output).unwrap().table("lines").unwrap();
+    assert_eq!(lines.rows, [1]);
+    // The stated count wins over the data: upsOutputNumLines = 1 with 3 rows.
+    let stated = model(&[
+        ("1.3.6.1.2.1.33.1.4.3.0", Value::Integer(1)),
+        ("1.3.6.1.2.1.33.1.4.4.1.5.1", Value::Integer(59)),
+        ("1.3.6.1.2.1.33.1.4.4.1.5.2", Value::Integer(59)),
+        ("1.3.6.1.2.1.33.1.4.4.1.5.3", Value::Integer(59)),
+    ]);
+    let lines = stated.page(Page::Output).unwrap().table("lines").unwrap();
+    assert_eq!(lines.rows, [1]);
+}
+
+#[test]
+fn lines_stay_when_the_output_goes_to_zero() {
+    let mut m = Model::new(Mib::ALL.into());
+    let on = snapshot(&[
+        ("1.3.6.1.2.1.33.1.4.4.1.2.1", Value::Integer(230)),
+        ("1.3.6.1.2.1.33.1.4.4.1.2.2", Value::Integer(231)),
+        ("1.3.6.1.2.1.33.1.4.4.1.2.3", Value::Integer(229)),
+    ]);
+    m.apply_read(&[Page::Output], &on, &ScaleOverrides::new());
+    let off = snapshot(&[
+        ("1.3.6.1.2.1.33.1.4.4.1.2.1", Value::Integer(0)),
+        ("1.3.6.1.2.1.33.1.4.4.1.2.2", Value::Integer(0)),
+        ("1.3.6.1.2.1.33.1.4.4.1.2.3", Value::Integer(0)),
+    ]);
+    m.apply_read(&[Page::Output], &off, &ScaleOverrides::new());
+    let lines = m.page(Page::Output).unwrap().table("lines").unwrap();
+    assert_eq!(lines.rows, [1, 2, 3]);
+}
+
+#[test]
+fn shape_changes_only_with_layout_or_identity() {
+    let mut m = Model::new(Mib::ALL.into());
+    let read = |m: &mut Model, charge: i64, model_name: &str| {
+        let data = snapshot(&[
+            ("1.3.6.1.2.1.33.1.2.4.0", Value::Integer(charge)),
+            (
+                "1.3.6.1.2.1.33.1.1.2.0",
+                Value::OctetString(model_name.into()),
+            ),
+        ]);
+        m.apply_read(&Page::ALL, &data, &ScaleOverrides::new())
+    };
+    read(&mut m, 90, "Galaxy");
+    assert!(m.is_complete());
+    let first = m.new_shape().expect("first shape");
+    assert_eq!(first.identity.model.as_deref(), Some("Galaxy"));
+    read(&mut m, 80, "Galaxy");
+    assert!(m.new_shape().is_none(), "a reading is no new shape");
+    read(&mut m, 80, "Galaxy 7000");
+    assert_eq!(
+        m.new_shape().unwrap().identity.model.as_deref(),
+        Some("Galaxy 7000")
+    );
+}
+
+#[test]
+fn commands_and_outlets_resolve_to_the_source_in_use() {
+    // RFC 1628 upsConfigAudibleStatus (enabled(2)) and PowerNet outlet
+    // groups 1-2 (sPDU-like upsOutletGroupControlCommand, immediateOn(1)).
+    let mut m = model(&[
+        ("1.3.6.1.2.1.33.1.9.8.0", Value::Integer(2)),
+        ("1.3.6.1.4.1.318.1.1.1.12.3.2.1.3.1", Value::Integer(1)),
+        ("1.3.6.1.4.1.318.1.1.1.12.3.2.1.3.2", Value::Integer(1)),
+    ]);
+    let shape = m.shape();
+    let mute = shape.command("beeper.mute").expect("RFC 1628 beeper");
+    let Resolved::Set { slot, .. } = &mute.how else {
+        panic!("{mute:?}")
+    };
+    assert_eq!(slot.source.object, "upsConfigAudibleStatus");
+    assert!(
+        shape.command("test.battery.start").is_none(),
+        "no test page"
+    );
+    let outlets: Vec<u32> = shape.outlets.iter().map(|o| o.index).collect();
+    assert_eq!(outlets, [1, 2]);
+    assert_eq!(shape.outlets[0].kind.control, "outlet_groups");
+}

@@ -1,0 +1,142 @@
+//! One UPS: its SNMP connection, its task, and command execution.
+//!
+//! This module owns the conversation with one agent: resolve its address,
+//! detect (or take from the config) which MIBs it serves, and read any set
+//! of pages in as few round trips as the point table allows (one parallel
+//! walk of the pages' subtrees). `ups2mqtt probe` uses [`Ups`] once; the
+//! gateway runs one [`UpsTask`] per UPS ([`task`]: scheduling, health,
+//! trap facts), which executes commands ([`execute`]).
+
+mod execute;
+mod task;
+
+pub use task::{UpsRequest, UpsSink, UpsTask, poll_phase};
+
+use crate::config::UpsConfig;
+use crate::mib::{Mib, Page};
+use crate::model::Model;
+use crate::pages::{ScaleOverrides, Snapshot};
+use crate::probe::{self, Capabilities};
+use crate::snmp::{Client, ClientOptions, SnmpError};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Why a UPS could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum UpsError {
+    #[error("cannot resolve {host}:{port}: {reason}")]
+    Resolve {
+        host: String,
+        port: u16,
+        reason: String,
+    },
+    #[error(transparent)]
+    Snmp(#[from] SnmpError),
+    /// SNMPv3 credentials that cannot be used (an unvalidated config).
+    #[error("SNMPv3 credentials: {0}")]
+    Credentials(String),
+    #[error(
+        "{target} answers SNMP but serves none of the UPS MIBs (RFC 1628 1.3.6.1.2.1.33, MGE 1.3.6.1.4.1.705.1, PowerNet 1.3.6.1.4.1.318.1.1.1)"
+    )]
+    NotAUps { target: SocketAddr },
+}
+
+/// A connected UPS: its client and capabilities.
+pub struct Ups {
+    client: Client,
+    capabilities: Capabilities,
+    overrides: ScaleOverrides,
+}
+
+impl Ups {
+    /// Resolves the agent, opens a client and detects the served MIBs
+    /// (unless the config forces them).
+    pub async fn connect(config: &UpsConfig) -> Result<Ups, UpsError> {
+        let target = resolve(&config.host, config.port).await?;
+        let mut client = Client::new(client_options(config, target)?)?;
+        let capabilities = match config.forced_mibs() {
+            Some(mibs) => Capabilities { mibs },
+            None => probe::detect(&mut client).await?,
+        };
+        if capabilities.mibs.is_empty() {
+            return Err(UpsError::NotAUps { target });
+        }
+        Ok(Ups {
+            client,
+            capabilities,
+            overrides: config.scale.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        })
+    }
+
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    pub fn served_mibs(&self) -> impl Iterator<Item = Mib> + '_ {
+        self.capabilities.mibs.iter().copied()
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn client_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// Walks the subtrees of `pages` once and returns the raw snapshot.
+    pub async fn snapshot(&mut self, pages: &[Page]) -> Result<Snapshot, SnmpError> {
+        let roots = self.capabilities.walk_roots(pages);
+        Ok(self.client.walk(&roots).await?.into_iter().collect())
+    }
+
+    /// Reads `pages` into a new model of this UPS.
+    pub async fn read_model(&mut self, pages: &[Page]) -> Result<Model, SnmpError> {
+        let snapshot = self.snapshot(pages).await?;
+        let mut model = Model::new(self.capabilities.mibs.clone());
+        model.apply_read(pages, &snapshot, &self.overrides);
+        Ok(model)
+    }
+
+    /// The per-object scale overrides of the config.
+    pub fn overrides(&self) -> &ScaleOverrides {
+        &self.overrides
+    }
+}
+
+/// The client settings of a UPS entry (SNMPv3: its users, whose master
+/// keys are derived from the passwords once per process).
+pub fn client_options(config: &UpsConfig, target: SocketAddr) -> Result<ClientOptions, UpsError> {
+    let mut options = ClientOptions::new(target);
+    if let Some(version) = config.version.community() {
+        options.version = version;
+    }
+    if let Some((user, write_user)) = config.usm_users().map_err(UpsError::Credentials)? {
+        options.usm = Some(crate::snmp::UsmOptions {
+            user,
+            write_user,
+            context: config.context.clone(),
+        });
+    }
+    options.community = config.community.clone();
+    options.timeout = Duration::from_millis(config.timeout_ms);
+    options.retries = config.retries;
+    options.max_pdu_bytes = config.max_pdu_bytes;
+    options.max_repetitions = config.max_repetitions;
+    Ok(options)
+}
+
+/// Resolves `host:port` (names, IPv4, IPv6) to the first address.
+pub async fn resolve(host: &str, port: u16) -> Result<SocketAddr, UpsError> {
+    let error = |reason: String| UpsError::Resolve {
+        host: host.to_string(),
+        port,
+        reason,
+    };
+    let host_part = host.trim_start_matches('[').trim_end_matches(']');
+    tokio::net::lookup_host((host_part, port))
+        .await
+        .map_err(|e| error(e.to_string()))?
+        .next()
+        .ok_or_else(|| error("no address found".to_string()))
+}

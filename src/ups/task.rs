@@ -1,0 +1,362 @@
+//! The per-UPS task: everything that talks to one agent is serialized
+//! here, so one dead agent never blocks another.
+//!
+//! This module owns the schedule (which pages are due, the poll phase),
+//! the UPS's [`Model`] (fed by polls, trap facts and read-backs), health
+//! and availability, and what goes to the [`UpsSink`]: changed pages, a new
+//! shape for discovery, health. Commands are executed in
+//! [`super::execute`].
+
+use super::{Ups, UpsError};
+use crate::config::{CommandsConfig, UpsConfig};
+use crate::messages::{Audit, Health, Response};
+use crate::mib::{Field, Page};
+use crate::model::{Model, Shape, Update};
+use crate::pages::{Reading, Snapshot};
+use serde_json::{Map, Value as Json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+/// Where a UPS task's results go (the gateway maps them to MQTT topics;
+/// tests record them). Calls are cheap and never block on the network.
+pub trait UpsSink: Send + 'static {
+    /// A page's latest JSON; `force` re-publishes it even if unchanged.
+    fn page(&mut self, page: Page, json: &Map<String, Json>, force: bool);
+    /// A page the UPS no longer has.
+    fn page_gone(&mut self, page: Page);
+    /// What the UPS has and can do changed: announce it (discovery).
+    fn shape(&mut self, shape: Arc<Shape>);
+    fn availability(&mut self, online: bool);
+    fn health(&mut self, health: &Health);
+    /// The answer to a command (not retained).
+    fn response(&mut self, response: &Response);
+    /// The audit record of a command, accepted or refused (not retained).
+    fn audit(&mut self, record: &Audit);
+}
+
+/// What can be asked of a running UPS task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpsRequest {
+    /// Read these pages now (traps, commands).
+    PollNow(Vec<Page>),
+    /// A trap arrived: update what it states at once, acknowledge it if
+    /// asked (MGE upsmgAgentTrapAck), then re-poll its pages.
+    Trap {
+        facts: Vec<(&'static Field, Reading)>,
+        pages: Vec<Page>,
+        ack: Option<i64>,
+    },
+    /// A command from MQTT: validate, SET, read back, answer, audit.
+    Command(crate::command::Request),
+}
+
+/// Diagnostics published on the health topic.
+#[derive(Debug, Default, Clone)]
+struct HealthState {
+    online: Option<bool>,
+    failures: u32,
+    last_good_poll: Option<u64>,
+    last_error: Option<String>,
+    polls: u64,
+    notes: Vec<String>,
+}
+
+/// The per-UPS task.
+pub struct UpsTask<S: UpsSink> {
+    pub(super) config: UpsConfig,
+    pub(super) sink: S,
+    refresh: Duration,
+    pub(super) ups: Option<Ups>,
+    next_due: BTreeMap<Page, Instant>,
+    last_refresh: Instant,
+    pub(super) model: Model,
+    health: HealthState,
+    pub(super) policy: CommandsConfig,
+    /// Power-cutting commands waiting for their confirmation.
+    pub(super) armed: HashMap<String, Instant>,
+    /// Whether the polls were moved to this UPS's [`poll_phase`] (once,
+    /// after the first good poll).
+    phased: bool,
+}
+
+impl<S: UpsSink> UpsTask<S> {
+    /// `refresh`: how often every page is re-published even if unchanged.
+    pub fn new(
+        config: UpsConfig,
+        sink: S,
+        refresh: Duration,
+        policy: CommandsConfig,
+    ) -> UpsTask<S> {
+        let now = Instant::now();
+        UpsTask {
+            config,
+            sink,
+            refresh,
+            ups: None,
+            next_due: Page::ALL.iter().map(|&p| (p, now)).collect(),
+            last_refresh: now,
+            model: Model::new(BTreeSet::new()),
+            health: HealthState::default(),
+            policy,
+            armed: HashMap::new(),
+            phased: false,
+        }
+    }
+
+    /// Polls until `stop` turns true; `requests` asks for early polls.
+    pub async fn run(
+        mut self,
+        mut requests: mpsc::Receiver<UpsRequest>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let span = tracing::info_span!("ups", id = %self.config.id);
+        self.run_loop(&mut requests, &mut stop)
+            .instrument(span)
+            .await;
+    }
+
+    async fn run_loop(
+        &mut self,
+        requests: &mut mpsc::Receiver<UpsRequest>,
+        stop: &mut watch::Receiver<bool>,
+    ) {
+        loop {
+            let due = self.due_pages();
+            if due.is_empty() {
+                let wake = self
+                    .next_due
+                    .values()
+                    .min()
+                    .copied()
+                    .unwrap_or_else(Instant::now);
+                tokio::select! {
+                    _ = tokio::time::sleep_until(wake) => {}
+                    request = requests.recv() => match request {
+                        Some(request) => self.handle(request).await,
+                        None => return,
+                    },
+                    _ = stop.changed() => return,
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = self.poll(&due) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    async fn handle(&mut self, request: UpsRequest) {
+        match request {
+            UpsRequest::PollNow(pages) => self.make_due(&pages),
+            UpsRequest::Trap { facts, pages, ack } => {
+                self.apply_facts(facts);
+                if let Some(specific) = ack {
+                    self.acknowledge(specific).await;
+                }
+                self.make_due(&pages);
+            }
+            UpsRequest::Command(request) => self.execute(request).await,
+        }
+    }
+
+    /// Sets what a trap states outright, on fields the UPS has.
+    fn apply_facts(&mut self, facts: Vec<(&'static Field, Reading)>) {
+        let mut changed = BTreeSet::new();
+        for (field, value) in facts {
+            changed.extend(self.model.set(field, None, value));
+        }
+        self.publish(changed, false);
+    }
+
+    /// Publishes the JSON of `pages` (those the UPS has).
+    pub(super) fn publish(&mut self, pages: BTreeSet<Page>, force: bool) {
+        for page in pages {
+            if let Some(json) = self.model.page_json(page) {
+                self.sink.page(page, &json, force);
+            }
+        }
+    }
+
+    fn due_pages(&self) -> Vec<Page> {
+        let now = Instant::now();
+        self.next_due
+            .iter()
+            .filter(|(_, due)| **due <= now)
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    pub(super) fn make_due(&mut self, pages: &[Page]) {
+        let now = Instant::now();
+        for page in pages {
+            self.next_due.insert(*page, now);
+        }
+    }
+
+    /// One poll of the due pages, then their next due times.
+    async fn poll(&mut self, due: &[Page]) {
+        let started = Instant::now();
+        match self.read(due).await {
+            Ok(snapshot) => self.on_success(due, &snapshot),
+            Err(error) => self.on_failure(error),
+        }
+        let retry = Duration::from_secs(self.config.poll.fast);
+        let online = self.health.online == Some(true);
+        // The same shift for every page keeps slow pages riding along with
+        // a fast poll.
+        let phase = if online && !self.phased {
+            self.phased = true;
+            poll_phase(&self.config.id, retry)
+        } else {
+            Duration::ZERO
+        };
+        for &page in due {
+            let interval = if online {
+                self.config.poll.interval(page)
+            } else {
+                retry.min(self.config.poll.interval(page))
+            };
+            self.next_due.insert(page, started + interval + phase);
+        }
+        self.publish_health();
+    }
+
+    async fn read(&mut self, due: &[Page]) -> Result<Snapshot, UpsError> {
+        if self.ups.is_none() {
+            let ups = Ups::connect(&self.config).await?;
+            tracing::info!(mibs = ?ups.capabilities().mibs, "agent detected");
+            if ups.capabilities().mibs != *self.model.mibs() {
+                self.model = Model::new(ups.capabilities().mibs.clone());
+            }
+            self.ups = Some(ups);
+        }
+        let ups = self.ups.as_mut().expect("connected above");
+        Ok(ups.snapshot(due).await?)
+    }
+
+    fn on_success(&mut self, due: &[Page], snapshot: &Snapshot) {
+        let refresh = self.last_refresh.elapsed() >= self.refresh;
+        if refresh {
+            self.last_refresh = Instant::now();
+        }
+        let overrides = self.ups.as_ref().expect("connected").overrides();
+        let Update {
+            changed,
+            gone,
+            notes,
+        } = self.model.apply_read(due, snapshot, overrides);
+        self.health.notes = notes;
+        for page in gone {
+            self.sink.page_gone(page);
+        }
+        // A refresh re-publishes every page, not only those that changed:
+        // fast pages must not wait for the next refresh (HA's expire_after).
+        let publish = if refresh {
+            self.model.pages().map(|p| p.page).collect()
+        } else {
+            changed
+        };
+        self.publish(publish, refresh);
+        self.announce_shape_if_changed();
+        self.health.failures = 0;
+        self.health.last_error = None;
+        self.health.polls += 1;
+        self.health.last_good_poll = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs());
+        if self.health.online != Some(true) {
+            self.health.online = Some(true);
+            self.sink.availability(true);
+        }
+    }
+
+    /// Discovery follows what the UPS really has: announced once every
+    /// page was read, again whenever a field, table row, source or the
+    /// identity changes.
+    pub(super) fn announce_shape_if_changed(&mut self) {
+        if !self.model.is_complete() {
+            return;
+        }
+        if let Some(shape) = self.model.new_shape() {
+            self.sink.shape(shape);
+        }
+    }
+
+    fn on_failure(&mut self, error: UpsError) {
+        self.health.failures += 1;
+        tracing::warn!(failures = self.health.failures, %error, "poll failed");
+        self.health.last_error = Some(error.to_string());
+        if self.health.failures >= self.config.offline_after && self.health.online != Some(false) {
+            self.health.online = Some(false);
+            self.sink.availability(false);
+            // Re-detect the MIBs when the agent comes back (it may have
+            // been replaced or reconfigured).
+            self.ups = None;
+        }
+    }
+
+    fn publish_health(&mut self) {
+        let stats = self.ups.as_ref().map(|u| u.client().stats().clone());
+        let health = Health {
+            online: self.health.online.unwrap_or(false),
+            mibs: self
+                .ups
+                .iter()
+                .flat_map(|u| u.served_mibs())
+                .map(|m| m.name())
+                .collect(),
+            consecutive_failures: self.health.failures,
+            last_error: self.health.last_error.clone(),
+            last_good_poll: self.health.last_good_poll,
+            polls: self.health.polls,
+            rtt_ms: stats
+                .as_ref()
+                .and_then(|s| s.last_rtt)
+                .map(|d| (d.as_secs_f64() * 10_000.0).round() / 10.0),
+            requests: stats.as_ref().map(|s| s.requests),
+            retransmissions: stats.as_ref().map(|s| s.retransmissions),
+            timeouts: stats.as_ref().map(|s| s.timeouts),
+            notes: self.health.notes.clone(),
+        };
+        self.sink.health(&health);
+    }
+}
+
+/// Where in the fast interval a UPS's polls fall: a fixed fraction of it,
+/// from the UPS id. UPSes started together (a gateway's start, a broker
+/// back) would otherwise poll in the same instant every interval, and a
+/// trap or command arriving then would wait behind hundreds of polls.
+pub fn poll_phase(ups_id: &str, fast: Duration) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    ups_id.hash(&mut hasher);
+    fast.mul_f64((hasher.finish() % 1000) as f64 / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_phases_spread_upses_over_the_fast_interval() {
+        let fast = Duration::from_secs(10);
+        let mut per_second = [0u32; 10];
+        for i in 0..500 {
+            let phase = poll_phase(&format!("ups{i:03}"), fast);
+            assert!(phase < fast);
+            assert_eq!(phase, poll_phase(&format!("ups{i:03}"), fast), "stable");
+            per_second[phase.as_secs() as usize] += 1;
+        }
+        // 50 per second if even; no second gets a burst.
+        assert!(
+            per_second.iter().all(|&n| (25..=75).contains(&n)),
+            "{per_second:?}"
+        );
+    }
+}
