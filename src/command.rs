@@ -335,16 +335,12 @@ fn plan_write(path: &str, value: &Json, view: &UpsView) -> Result<Write, Command
     let canonical = coerce(path, field, source, value)?;
     let wire =
         pages::encode_value(source, &canonical).map_err(|e| invalid(format!("{path}: {e}")))?;
-    let object = source.object_oid();
     Ok(Write {
         path: path.to_string(),
         field,
         source,
         index,
-        oid: match index {
-            Some(i) => object.child(i),
-            None => object.child(0),
-        },
+        oid: source.instance(index.unwrap_or(0)),
         value: wire,
         requested: canonical,
     })

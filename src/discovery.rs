@@ -676,7 +676,9 @@ fn number_class(unit: Unit) -> Option<&'static str> {
         Unit::Hertz => Some("frequency"),
         Unit::Second => Some("duration"),
         Unit::Celsius => Some("temperature"),
-        Unit::Percent => None,
+        Unit::KiloWattHour => Some("energy"),
+        Unit::VoltAmpereReactive => Some("reactive_power"),
+        Unit::Percent | Unit::AmpereHour => None,
     }
 }
 

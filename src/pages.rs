@@ -137,15 +137,12 @@ impl Reading {
     }
 }
 
-/// The row index of a table cell: the first arc after the column. A single
-/// trailing `.0` is tolerated (`column.1.0`, quirk Q1); a bare `column.0`
-/// (5PX) is row 1. Anything else is not a cell of this column.
+/// The row index of a single-index table cell: the first arc after the
+/// column. A single trailing `.0` is tolerated (`column.1.0`, quirk Q1); a
+/// bare `column.0` (5PX) is row 1. Anything else is not a cell of this
+/// column. Two-arc tables follow their source's [`mib::RowIndex`].
 pub fn row_index(suffix: &[u32]) -> Option<u32> {
-    match suffix {
-        [0] => Some(1),
-        [index] | [index, 0] => Some(*index),
-        _ => None,
-    }
+    mib::RowIndex::Single.row_of(suffix)
 }
 
 /// All cells of one column source, by row index.
@@ -153,13 +150,14 @@ pub fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> BTreeMap<u32, &'
     let column = source.object_oid();
     data.range(column.clone()..)
         .take_while(|(oid, _)| oid.starts_with(&column))
-        .filter_map(|(oid, value)| Some((row_index(oid.suffix_after(&column)?)?, value)))
+        .filter_map(|(oid, value)| Some((source.index.row_of(oid.suffix_after(&column)?)?, value)))
         .collect()
 }
 
-/// The raw value of a scalar source (`object.0`), if the agent sent it.
+/// The raw value of a page-level source (`object.0`, or the fixed row its
+/// index rule names), if the agent sent it.
 pub fn scalar_cell<'a>(source: &Source, data: &'a Snapshot) -> Option<&'a Value> {
-    data.get(&source.object_oid().child(0))
+    data.get(&source.instance(0))
 }
 
 /// Decodes one raw value of `source`: `None` when the value is an SNMP
@@ -377,6 +375,12 @@ fn number(
             }
         }
     }
+    if source
+        .valid
+        .is_some_and(|(min, max)| !(min..=max).contains(&x))
+    {
+        return Cell::Null;
+    }
     Cell::Value(Reading::number(x, decimals))
 }
 
@@ -574,6 +578,74 @@ mod tests {
             let json = decode_one(source, &raw).unwrap();
             assert_eq!(encode_value(source, &json).unwrap(), raw);
         }
+    }
+
+    /// PowerNet-MIB upsPhaseInputPhaseTable is indexed by input feed then
+    /// phase: `.1.<phase>` is the main input, `.2.<phase>` the bypass; the
+    /// per-feed upsPhaseInputTable holds the phase counts at `.<feed>`.
+    #[test]
+    fn two_arc_phase_tables_split_by_feed() {
+        let data = snapshot(&[
+            // upsPhaseNumInputPhases.1 = 3 (main), .2 = 3 (bypass)
+            ("1.3.6.1.4.1.318.1.1.1.9.2.2.1.2.1", Value::Integer(3)),
+            ("1.3.6.1.4.1.318.1.1.1.9.2.2.1.2.2", Value::Integer(3)),
+            // upsPhaseInputFrequency.1 = 500 (0.1 Hz), .2 = -1 (unsupported)
+            ("1.3.6.1.4.1.318.1.1.1.9.2.2.1.4.1", Value::Integer(500)),
+            ("1.3.6.1.4.1.318.1.1.1.9.2.2.1.4.2", Value::Integer(-1)),
+            // upsPhaseInputVoltage (VAC): main 400/401/399 in the NMC's
+            // three-arc form, bypass 402 (phase 1) in the MIB's two-arc form
+            ("1.3.6.1.4.1.318.1.1.1.9.2.3.1.3.1.1.1", Value::Integer(400)),
+            ("1.3.6.1.4.1.318.1.1.1.9.2.3.1.3.1.1.2", Value::Integer(401)),
+            ("1.3.6.1.4.1.318.1.1.1.9.2.3.1.3.1.1.3", Value::Integer(399)),
+            ("1.3.6.1.4.1.318.1.1.1.9.2.3.1.3.2.1", Value::Integer(402)),
+            // upsPhaseInputCurrent (0.1 A) main phase 1 = 123, -1 on phase 2
+            ("1.3.6.1.4.1.318.1.1.1.9.2.3.1.6.1.1", Value::Integer(123)),
+            ("1.3.6.1.4.1.318.1.1.1.9.2.3.1.6.1.2", Value::Integer(-1)),
+            // upsPhaseInputVoltagePN (VAC) main phase 1 = 231
+            ("1.3.6.1.4.1.318.1.1.1.9.2.3.1.14.1.1", Value::Integer(231)),
+        ]);
+        let input = page(Page::Input, &data);
+        assert_eq!(input["num_lines"], 3);
+        assert_eq!(input["bypass_num_lines"], 3);
+        assert_eq!(input["frequency"], serde_json::json!(50.0));
+        assert_eq!(input["bypass_frequency"], Json::Null, "-1 = unsupported");
+        assert_eq!(
+            input["lines"],
+            serde_json::json!([
+                {"index": 1, "voltage": 400, "current": 12.3, "voltage_phase_to_neutral": 231},
+                {"index": 2, "voltage": 401, "current": null},
+                {"index": 3, "voltage": 399},
+            ])
+        );
+        assert_eq!(
+            input["bypass_lines"],
+            serde_json::json!([{"index": 1, "voltage": 402}])
+        );
+        let field = mib::field_by_path("input.lines.voltage").unwrap();
+        let powernet = field
+            .sources
+            .iter()
+            .find(|s| s.mib == mib::Mib::PowerNet)
+            .unwrap();
+        assert_eq!(
+            powernet.instance(2).to_string(),
+            "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3.1.1.2",
+            "the three-arc form real NMCs serve"
+        );
+    }
+
+    /// upsHighPrecOutputEfficiency: tenths of a percent, negative codes
+    /// (-2 = load too low, ...) mean no reading.
+    #[test]
+    fn values_outside_the_valid_range_are_null() {
+        let at = "1.3.6.1.4.1.318.1.1.1.4.3.5.0";
+        let output = page(Page::Output, &snapshot(&[(at, Value::Integer(953))]));
+        assert_eq!(output["efficiency"], serde_json::json!(95.3));
+        let data = snapshot(&[
+            (at, Value::Integer(-2)),
+            ("1.3.6.1.4.1.318.1.1.1.4.3.3.0", Value::Gauge32(10)),
+        ]);
+        assert_eq!(page(Page::Output, &data)["efficiency"], Json::Null);
     }
 
     #[test]

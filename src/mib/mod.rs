@@ -14,6 +14,7 @@
 
 pub mod alarms;
 pub mod commands;
+pub mod coverage;
 pub mod events;
 pub mod points;
 pub mod reference;
@@ -153,6 +154,12 @@ pub enum Unit {
     Percent,
     Second,
     Celsius,
+    /// Energy counters (PowerNet's kWh and hundredths of kWh).
+    KiloWattHour,
+    /// Battery capacity (PowerNet `upsAdvBatteryTotalCapacity`).
+    AmpereHour,
+    /// Reactive power (PowerNet `upsAdvOutputReactivePower`).
+    VoltAmpereReactive,
 }
 
 impl Unit {
@@ -167,6 +174,9 @@ impl Unit {
             Unit::Percent => "%",
             Unit::Second => "s",
             Unit::Celsius => "°C",
+            Unit::KiloWattHour => "kWh",
+            Unit::AmpereHour => "Ah",
+            Unit::VoltAmpereReactive => "var",
         }
     }
 }
@@ -276,6 +286,50 @@ impl CutsPower {
     }
 }
 
+/// Where a source's instances live below its object OID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowIndex {
+    /// The usual shape: a scalar at `.0`, a column cell at `.<row>`
+    /// (tolerating a trailing `.0`, quirk Q1).
+    Single,
+    /// A column of a per-feed phase table, of which only the cells of one
+    /// feed belong here (PowerNet `upsPhase` tables: input feed 1 is the
+    /// main input, feed 2 the bypass; output feed 1). The MIB's INDEX says
+    /// `.<feed>.<phase>`; real NMCs serve `.<feed>.1.<phase>` (what NUT's
+    /// apc-mib, LibreNMS and the Zabbix Galaxy templates read): both are
+    /// accepted, the three-arc form is what we address.
+    FeedThenRow { feed: u32 },
+    /// A page-level value read from one row of a table, `.<row>` (the
+    /// per-feed PowerNet `upsPhaseInputTable`: phase counts, frequency).
+    Row(u32),
+}
+
+impl RowIndex {
+    /// The arcs after the object OID for a row (`0` for scalars).
+    pub fn arcs(self, row: u32) -> Vec<u32> {
+        match self {
+            RowIndex::Single => vec![row],
+            RowIndex::FeedThenRow { feed } => vec![feed, 1, row],
+            RowIndex::Row(fixed) => vec![fixed],
+        }
+    }
+
+    /// The row a cell suffix belongs to, if it is a cell of this source:
+    /// `[index]` or `[index, 0]` (quirk Q1) for a single index, a bare
+    /// `[0]` as row 1 (5PX); `[feed, index]` or `[feed, 1, index]` for the
+    /// per-feed phase tables.
+    pub fn row_of(self, suffix: &[u32]) -> Option<u32> {
+        match (self, suffix) {
+            (RowIndex::Single | RowIndex::Row(_), [0]) => Some(1),
+            (RowIndex::Single | RowIndex::Row(_), [index] | [index, 0]) => Some(*index),
+            (RowIndex::FeedThenRow { feed }, [f, index] | [f, 1, index]) if f == &feed => {
+                Some(*index)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// One MIB object that can supply a field.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Source {
@@ -295,6 +349,12 @@ pub struct Source {
     /// declare (quirk Q2, e.g. 2303 "V" mains): the value is divided by 10
     /// and the UPS's health notes it.
     pub tenths_above: Option<f64>,
+    /// Where its instances live ([`RowIndex::Single`] for nearly all).
+    pub index: RowIndex,
+    /// Decoded values outside `min..=max` are no reading (a card's
+    /// placeholder such as 0 V while the value is not measured, or a
+    /// sentinel the MIB does not name).
+    pub valid: Option<(f64, f64)>,
     /// Why this source is where it is, quirks, and so on.
     pub note: &'static str,
 }
@@ -315,6 +375,8 @@ pub const fn src(mib: Mib, object: &'static str, oid: &'static str, decode: Deco
         cuts_power: CutsPower::Never,
         null_when: &[],
         tenths_above: None,
+        index: RowIndex::Single,
+        valid: None,
         note: "",
     }
 }
@@ -352,6 +414,26 @@ impl Source {
     pub const fn note(mut self, note: &'static str) -> Self {
         self.note = note;
         self
+    }
+    /// Cells `.<feed>.<row>` of a two-arc table.
+    pub const fn feed(mut self, feed: u32) -> Self {
+        self.index = RowIndex::FeedThenRow { feed };
+        self
+    }
+    /// A page-level value read at `.<row>` of a table.
+    pub const fn at_row(mut self, row: u32) -> Self {
+        self.index = RowIndex::Row(row);
+        self
+    }
+    /// Decoded values outside `min..=max` are no reading.
+    pub const fn valid(mut self, min: f64, max: f64) -> Self {
+        self.valid = Some((min, max));
+        self
+    }
+
+    /// The instance OID of a row (`0` for page-level values).
+    pub fn instance(&self, row: u32) -> Oid {
+        self.object_oid().join(&self.index.arcs(row))
     }
 
     /// The parsed object OID. The table's OIDs are checked by a unit test.

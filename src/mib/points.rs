@@ -28,6 +28,11 @@ const INT: Decode = Decode::Number { scale: 1.0 };
 const TENTHS: Decode = Decode::Number { scale: 0.1 };
 const TICKS: Decode = Decode::Number { scale: 0.01 };
 const MINUTES: Decode = Decode::Number { scale: 60.0 };
+const HUNDREDTHS: Decode = Decode::Number { scale: 0.01 };
+const MILLI: Decode = Decode::Number { scale: 0.001 };
+/// kW, kVA, kVAr → W, VA, var.
+const KILO: Decode = Decode::Number { scale: 1_000.0 };
+const DAYS: Decode = Decode::Number { scale: 86_400.0 };
 
 const fn labels(l: &'static [(i64, &'static str)]) -> Decode {
     Decode::Enum(l)
@@ -67,6 +72,9 @@ const HUMIDITY: Ha = Ha::new(Sensor).class("humidity").measurement();
 const DURATION: Ha = Ha::new(Sensor).class("duration").measurement();
 const BATTERY: Ha = Ha::new(Sensor).class("battery").measurement();
 const STATE: Ha = Ha::new(Sensor).class("enum");
+const ENERGY: Ha = Ha::new(Sensor).class("energy").total();
+const POWER_FACTOR: Ha = Ha::new(Sensor).class("power_factor").measurement();
+const REACTIVE: Ha = Ha::new(Sensor).class("reactive_power").measurement();
 const INFO: Ha = Ha::new(Sensor).diagnostic();
 const PROBLEM: Ha = Ha::new(BinarySensor).class("problem");
 const FLAG: Ha = Ha::new(BinarySensor);
@@ -115,6 +123,15 @@ const HZ_RANGE: Legal = Legal::Range {
     min: 40.0,
     max: 70.0,
 };
+/// Line-to-line (phase-to-phase) voltages of 3-phase systems.
+const LL_VOLT_RANGE: Legal = Legal::Range {
+    min: 0.0,
+    max: 900.0,
+};
+/// Every written value changes whether, when or at what voltage the load
+/// is powered (transfer points, schedules, shutdown thresholds): refused
+/// unless dangerous commands are enabled.
+const POWER_AFFECTING: CutsPower = CutsPower::AllBut(&[]);
 const IDENT_32: Legal = Legal::Text { max_len: 32 };
 const IDENT_63: Legal = Legal::Text { max_len: 63 };
 
@@ -130,6 +147,10 @@ pub static TABLES: &[Table] = &[
     table(Input, "lines", "Input lines", Some("num_lines"), None),
     table(Input, "bypass_lines", "Bypass lines", Some("bypass_num_lines"), None),
     table(Output, "lines", "Output lines", Some("num_lines"), None),
+    table(Battery, "packs", "Battery packs", None, None),
+    table(Battery, "cabinets", "Battery cabinets", Some("num_cabinets"), None),
+    table(Battery, "strings", "Battery strings", None, None),
+    table(Config, "dip_switches", "DIP switches", None, None),
     table(Receptacles, "receptacles", "Receptacles", None, None),
     table(Receptacles, "outlet_groups", "Outlet groups", None, None),
     table(Devices, "devices", "Connected devices", None, None),
@@ -189,6 +210,31 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "upsmgAgentMibVersion", "1.3.6.1.4.1.705.1.12.11", INT),
     ]),
 
+    scalar(General, "family", "Model family", None, INFO, &[
+        src(PowerNet, "upsBasicIdentFamilyName", "1.3.6.1.4.1.318.1.1.1.1.1.3", TEXT),
+    ]),
+    scalar(General, "model_type", "Model type", None, INFO, &[
+        src(PowerNet, "upsBasicIdentModelType", "1.3.6.1.4.1.318.1.1.1.1.1.4", TEXT),
+    ]),
+    scalar(General, "firmware_version_2", "Co-processor firmware version", None, INFO, &[
+        src(PowerNet, "upsAdvIdentFirmwareRevision2", "1.3.6.1.4.1.318.1.1.1.1.2.4", TEXT),
+    ]),
+    scalar(General, "sku", "SKU", None, INFO, &[
+        src(PowerNet, "upsAdvIdentSkuNumber", "1.3.6.1.4.1.318.1.1.1.1.2.5", TEXT),
+    ]),
+    scalar(General, "hardware_revision", "Hardware revision", None, INFO, &[
+        src(PowerNet, "upsAdvIdentHardwareRevision", "1.3.6.1.4.1.318.1.1.1.1.2.6", TEXT),
+    ]),
+    scalar(General, "phase_configuration", "Phase configuration", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvIdentUpsPhaseConfigType", "1.3.6.1.4.1.318.1.1.1.1.2.7", labels(&[(1, "unknown"), (2, "three_phase_in_out"), (3, "one_phase_in_out"), (4, "three_phase_in_one_out")])),
+    ]),
+    scalar(General, "energy_storage", "Energy storage", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvEnergyStorageType", "1.3.6.1.4.1.318.1.1.1.1.2.8", labels(&[(1, "unknown"), (2, "vrla_or_wet_cells"), (3, "ni_cd_batteries"), (4, "li_ion_batteries"), (5, "no_energy_storage"), (6, "flywheel"), (7, "ultracaps")])),
+    ]),
+    scalar(General, "ups_communication", "Card to UPS communication", None, Ha::new(BinarySensor).class("connectivity").diagnostic(), &[
+        src(PowerNet, "upsCommStatus", "1.3.6.1.4.1.318.1.1.1.8.1", Decode::Flag { on: 1, off: 2 }),
+    ]),
+
     // ================================================================= alarms
     scalar(Alarms, "present", "Alarms present", None, MEASURE, &[
         src(Rfc1628, "upsAlarmsPresent", "1.3.6.1.2.1.33.1.6.1", INT).gauge(),
@@ -200,10 +246,25 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsAlarmTime", "1.3.6.1.2.1.33.1.6.2.1.3", TICKS).ticks().note("TimeStamp: sysUpTime when detected"),
     ]),
 
+    scalar(Alarms, "severity", "Alarm severity", None, STATE, &[
+        src(PowerNet, "upsBasicStateAlarmStatus", "1.3.6.1.4.1.318.1.1.1.11.1.2", labels(&[(1, "no_alarms"), (2, "info_alarm"), (3, "warning_alarm"), (4, "critical_alarm")])),
+    ]),
+    scalar(Alarms, "abnormal_conditions", "Abnormal condition flags", None, INFO, &[
+        src(PowerNet, "upsAdvStateAbnormalConditions", "1.3.6.1.4.1.318.1.1.1.11.2.1", TEXT).note("32 flags, \"1\" = active, numbered from the left; see the MIB"),
+    ]),
+    scalar(Alarms, "system_message", "System message", None, INFO, &[
+        src(PowerNet, "upsAdvStateSystemMessages", "1.3.6.1.4.1.318.1.1.1.11.2.6", TEXT),
+    ]),
+    scalar(Alarms, "life_cycle_alerts", "Life cycle alert flags", None, INFO, &[
+        src(PowerNet, "upsAdvStateLifeCycleManagement", "1.3.6.1.4.1.318.1.1.1.11.2.14", TEXT),
+    ]),
+
     // ================================================================== input
     scalar(Input, "num_lines", "Input lines", None, INFO, &[
         src(Rfc1628, "upsInputNumLines", "1.3.6.1.2.1.33.1.3.2", INT),
         src(Mge, "upsmgInputPhaseNum", "1.3.6.1.4.1.705.1.6.1", INT),
+        src(PowerNet, "upsPhaseNumInputPhases", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.2", INT).at_row(1).note("phases of input feed 1 (main)"),
+        src(PowerNet, "upsBasicInputPhase", "1.3.6.1.4.1.318.1.1.1.3.1.1", INT),
     ]),
     scalar(Input, "line_bads", "Input out of tolerance count", None, Ha::new(Sensor).total().diagnostic(), &[
         src(Rfc1628, "upsInputLineBads", "1.3.6.1.2.1.33.1.3.1", INT).counter(),
@@ -232,11 +293,13 @@ pub static FIELDS: &[Field] = &[
     ]),
     scalar(Input, "frequency", "Input frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
         src(PowerNet, "upsHighPrecInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.3.4", TENTHS).gauge(),
+        src(PowerNet, "upsPhaseInputFrequency", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.4", TENTHS).at_row(1).null_when(&[-1]),
         src(PowerNet, "upsAdvInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.2.4", INT).gauge(),
     ]),
     column(Input, "lines", "voltage", "Input voltage", Some(Volt), VOLTAGE, &[
         src(Rfc1628, "upsInputVoltage", "1.3.6.1.2.1.33.1.3.3.1.3", INT).tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy/Delta send tenths (Q2)"),
         src(Mge, "mginputVoltage", "1.3.6.1.4.1.705.1.6.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
+        src(PowerNet, "upsPhaseInputVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3", INT).feed(1).null_when(&[-1]).note("phase-to-phase or phase-to-neutral as voltage_orientation says"),
     ]),
     column(Input, "lines", "frequency", "Input frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
         src(Rfc1628, "upsInputFrequency", "1.3.6.1.2.1.33.1.3.3.1.2", TENTHS),
@@ -245,30 +308,137 @@ pub static FIELDS: &[Field] = &[
     column(Input, "lines", "current", "Input current", Some(Ampere), CURRENT.diagnostic(), &[
         src(Rfc1628, "upsInputCurrent", "1.3.6.1.2.1.33.1.3.3.1.4", TENTHS),
         src(Mge, "mginputCurrent", "1.3.6.1.4.1.705.1.6.2.1.6", TENTHS),
+        src(PowerNet, "upsPhaseInputCurrent", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.6", TENTHS).feed(1).null_when(&[-1]),
     ]),
     column(Input, "lines", "power", "Input power", Some(Watt), POWER.diagnostic(), &[
         src(Rfc1628, "upsInputTruePower", "1.3.6.1.2.1.33.1.3.3.1.5", INT),
+        src(PowerNet, "upsPhaseInputPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.9", INT).feed(1).null_when(&[-1]),
     ]),
     column(Input, "lines", "voltage_min", "Input voltage minimum", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Mge, "mginputMinimumVoltage", "1.3.6.1.4.1.705.1.6.2.1.4", TENTHS),
+        src(PowerNet, "upsPhaseInputMinVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.5", INT).feed(1).null_when(&[-1]),
     ]),
     column(Input, "lines", "voltage_max", "Input voltage maximum", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Mge, "mginputMaximumVoltage", "1.3.6.1.4.1.705.1.6.2.1.5", TENTHS),
+        src(PowerNet, "upsPhaseInputMaxVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.4", INT).feed(1).null_when(&[-1]),
     ]),
     scalar(Input, "bypass_frequency", "Bypass frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
+        src(PowerNet, "upsHighPrecInputBypassFrequency", "1.3.6.1.4.1.318.1.1.1.3.3.7", TENTHS).gauge(),
         src(Rfc1628, "upsBypassFrequency", "1.3.6.1.2.1.33.1.5.1", TENTHS),
+        src(PowerNet, "upsPhaseInputFrequency", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.4", TENTHS).at_row(2).null_when(&[-1]),
     ]),
     scalar(Input, "bypass_num_lines", "Bypass lines", None, INFO, &[
         src(Rfc1628, "upsBypassNumLines", "1.3.6.1.2.1.33.1.5.2", INT),
+        src(PowerNet, "upsPhaseNumInputPhases", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.2", INT).at_row(2).note("phases of input feed 2 (bypass)"),
     ]),
     column(Input, "bypass_lines", "voltage", "Bypass voltage", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Rfc1628, "upsBypassVoltage", "1.3.6.1.2.1.33.1.5.3.1.2", INT).tenths_above(LINE_VOLTS_MAX),
+        src(PowerNet, "upsPhaseInputVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3", INT).feed(2).null_when(&[-1]).note("as bypass_voltage_orientation says"),
     ]),
     column(Input, "bypass_lines", "current", "Bypass current", Some(Ampere), CURRENT.diagnostic(), &[
         src(Rfc1628, "upsBypassCurrent", "1.3.6.1.2.1.33.1.5.3.1.3", TENTHS),
+        src(PowerNet, "upsPhaseInputCurrent", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.6", TENTHS).feed(2).null_when(&[-1]),
     ]),
     column(Input, "bypass_lines", "power", "Bypass power", Some(Watt), POWER.diagnostic(), &[
         src(Rfc1628, "upsBypassPower", "1.3.6.1.2.1.33.1.5.3.1.4", INT),
+        src(PowerNet, "upsPhaseInputPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.9", INT).feed(2).null_when(&[-1]),
+    ]),
+
+    scalar(Input, "num_feeds", "Input feeds", None, INFO, &[
+        src(PowerNet, "upsPhaseNumInputs", "1.3.6.1.4.1.318.1.1.1.9.2.1", INT).note("feed 1 is the main input, feed 2 the bypass"),
+    ]),
+    scalar(Input, "voltage_orientation", "Input voltage orientation", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputVoltageOrientation", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.3", labels(&[(1, "unknown"), (2, "single_phase"), (3, "split_phase"), (4, "three_phase_phase_to_neutral"), (5, "three_phase_phase_to_phase")])).at_row(1).note("says what lines[].voltage measures"),
+    ]),
+    scalar(Input, "bypass_voltage_orientation", "Bypass voltage orientation", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputVoltageOrientation", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.3", labels(&[(1, "unknown"), (2, "single_phase"), (3, "split_phase"), (4, "three_phase_phase_to_neutral"), (5, "three_phase_phase_to_phase")])).at_row(2),
+    ]),
+    scalar(Input, "apparent_power", "Input apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
+        src(PowerNet, "upsAdvInputTotalApparentPower", "1.3.6.1.4.1.318.1.1.1.3.2.11", KILO).note("kVA, sum of the phases"),
+    ]),
+    scalar(Input, "power", "Input power", Some(Watt), POWER.diagnostic(), &[
+        src(PowerNet, "upsAdvInputTotalActivePower", "1.3.6.1.4.1.318.1.1.1.3.2.12", KILO).null_when(&[-1]).note("kW, sum of the phases; -1 = not supported"),
+    ]),
+    scalar(Input, "bypass_apparent_power", "Bypass apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
+        src(PowerNet, "upsAdvInputBypassTotalApparentPower", "1.3.6.1.4.1.318.1.1.1.3.2.13", KILO).note("kVA"),
+    ]),
+    scalar(Input, "bypass_power", "Bypass power", Some(Watt), POWER.diagnostic(), &[
+        src(PowerNet, "upsAdvInputBypassTotalActivePower", "1.3.6.1.4.1.318.1.1.1.3.2.14", KILO).note("kW"),
+    ]),
+    scalar(Input, "energy", "Input energy", Some(KiloWattHour), ENERGY, &[
+        src(PowerNet, "upsHighPrecInputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.3.3.5", HUNDREDTHS).gauge().note("hundredths of kWh"),
+        src(PowerNet, "upsAdvInputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.3.2.15", INT).gauge(),
+    ]),
+    scalar(Input, "dc_voltage", "DC input voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecInputDCVoltage", "1.3.6.1.4.1.318.1.1.1.3.3.8", TENTHS).null_when(&[-1]),
+        src(PowerNet, "upsAdvInputDCVoltage", "1.3.6.1.4.1.318.1.1.1.3.2.16", INT),
+    ]),
+    scalar(Input, "dc_current", "DC input current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsHighPrecInputDCCurrent", "1.3.6.1.4.1.318.1.1.1.3.3.9", TENTHS).gauge(),
+        src(PowerNet, "upsAdvInputDCCurrent", "1.3.6.1.4.1.318.1.1.1.3.2.17", INT),
+    ]),
+    scalar(Input, "bypass_voltage", "Bypass voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecInputBypassVoltage", "1.3.6.1.4.1.318.1.1.1.3.3.6", TENTHS).gauge(),
+    ]),
+    scalar(Input, "voltage_thd", "Input voltage THD", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsAdvInputVoltageTHD", "1.3.6.1.4.1.318.1.1.1.3.2.10.1.3", INT).at_row(1),
+    ]),
+    scalar(Input, "bypass_voltage_thd", "Bypass voltage THD", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsAdvInputBypassVoltageTHD", "1.3.6.1.4.1.318.1.1.1.3.2.10.1.4", INT).at_row(1),
+    ]),
+    scalar(Input, "peak_current", "Input peak current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsAdvInputPeakCurrent", "1.3.6.1.4.1.318.1.1.1.3.2.10.1.5", INT).at_row(1),
+    ]),
+    scalar(Input, "bypass_peak_current", "Bypass peak current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsAdvInputBypassPeakCurrent", "1.3.6.1.4.1.318.1.1.1.3.2.10.1.6", INT).at_row(1),
+    ]),
+    column(Input, "lines", "voltage_phase_to_neutral", "Input voltage phase to neutral", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputVoltagePN", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.14", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Input, "lines", "current_max", "Input current maximum", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputMaxCurrent", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.7", TENTHS).feed(1).null_when(&[-1]).note("since upsPhaseResetMaxMinValues"),
+    ]),
+    column(Input, "lines", "current_min", "Input current minimum", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputMinCurrent", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.8", TENTHS).feed(1).null_when(&[-1]),
+    ]),
+    column(Input, "lines", "power_max", "Input power maximum", Some(Watt), POWER.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputMaxPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.10", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Input, "lines", "power_min", "Input power minimum", Some(Watt), POWER.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputMinPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.11", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Input, "lines", "apparent_power", "Input apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputApparentPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.12", KILO).feed(1).note("kVA"),
+    ]),
+    column(Input, "lines", "power_factor", "Input power factor", None, POWER_FACTOR.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputPowerFactor", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.13", HUNDREDTHS).feed(1),
+    ]),
+    column(Input, "bypass_lines", "voltage_phase_to_neutral", "Bypass voltage phase to neutral", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputVoltagePN", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.14", INT).feed(2).null_when(&[-1]),
+    ]),
+    column(Input, "bypass_lines", "current_max", "Bypass current maximum", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputMaxCurrent", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.7", TENTHS).feed(2).null_when(&[-1]).note("since upsPhaseResetMaxMinValues"),
+    ]),
+    column(Input, "bypass_lines", "current_min", "Bypass current minimum", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputMinCurrent", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.8", TENTHS).feed(2).null_when(&[-1]),
+    ]),
+    column(Input, "bypass_lines", "power_max", "Bypass power maximum", Some(Watt), POWER.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputMaxPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.10", INT).feed(2).null_when(&[-1]),
+    ]),
+    column(Input, "bypass_lines", "power_min", "Bypass power minimum", Some(Watt), POWER.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputMinPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.11", INT).feed(2).null_when(&[-1]),
+    ]),
+    column(Input, "bypass_lines", "apparent_power", "Bypass apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputApparentPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.12", KILO).feed(2).note("kVA"),
+    ]),
+    column(Input, "bypass_lines", "power_factor", "Bypass power factor", None, POWER_FACTOR.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputPowerFactor", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.13", HUNDREDTHS).feed(2),
+    ]),
+    column(Input, "bypass_lines", "voltage_max", "Bypass voltage maximum", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputMaxVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.4", INT).feed(2).null_when(&[-1]),
+    ]),
+    column(Input, "bypass_lines", "voltage_min", "Bypass voltage minimum", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsPhaseInputMinVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.5", INT).feed(2).null_when(&[-1]),
     ]),
 
     // ================================================================= output
@@ -290,10 +460,13 @@ pub static FIELDS: &[Field] = &[
     scalar(Output, "num_lines", "Output lines", None, INFO, &[
         src(Rfc1628, "upsOutputNumLines", "1.3.6.1.2.1.33.1.4.3", INT),
         src(Mge, "upsmgOutputPhaseNum", "1.3.6.1.4.1.705.1.7.1", INT),
+        src(PowerNet, "upsPhaseNumOutputPhases", "1.3.6.1.4.1.318.1.1.1.9.3.2.1.2", INT).at_row(1),
+        src(PowerNet, "upsBasicOutputPhase", "1.3.6.1.4.1.318.1.1.1.4.1.2", INT),
     ]),
     scalar(Output, "frequency", "Output frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
         src(PowerNet, "upsHighPrecOutputFrequency", "1.3.6.1.4.1.318.1.1.1.4.3.2", TENTHS).gauge(),
         src(Rfc1628, "upsOutputFrequency", "1.3.6.1.2.1.33.1.4.2", TENTHS),
+        src(PowerNet, "upsPhaseOutputFrequency", "1.3.6.1.4.1.318.1.1.1.9.3.2.1.4", TENTHS).at_row(1).null_when(&[-1]),
         src(PowerNet, "upsAdvOutputFrequency", "1.3.6.1.4.1.318.1.1.1.4.2.2", INT).gauge(),
     ]),
     scalar(Output, "voltage", "Output voltage", Some(Volt), VOLTAGE, &[
@@ -307,6 +480,7 @@ pub static FIELDS: &[Field] = &[
     scalar(Output, "load", "Load", Some(Percent), MEASURE, &[
         src(PowerNet, "upsHighPrecOutputLoad", "1.3.6.1.4.1.318.1.1.1.4.3.3", TENTHS).gauge(),
         src(PowerNet, "upsAdvOutputLoad", "1.3.6.1.4.1.318.1.1.1.4.2.3", INT).gauge(),
+        src(PowerNet, "upsAdvOutputPercentLoad", "1.3.6.1.4.1.318.1.1.1.4.2.18", INT).null_when(&[-1]).note("% of rated kVA"),
     ]),
     scalar(Output, "power", "Output power", Some(Watt), POWER.diagnostic(), &[
         src(PowerNet, "upsAdvOutputActivePower", "1.3.6.1.4.1.318.1.1.1.4.2.8", INT),
@@ -344,20 +518,168 @@ pub static FIELDS: &[Field] = &[
     column(Output, "lines", "voltage", "Output voltage", Some(Volt), VOLTAGE, &[
         src(Rfc1628, "upsOutputVoltage", "1.3.6.1.2.1.33.1.4.4.1.2", INT).tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy sends tenths (Q2)"),
         src(Mge, "mgoutputVoltage", "1.3.6.1.4.1.705.1.7.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
+        src(PowerNet, "upsPhaseOutputVoltage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.3", INT).feed(1).null_when(&[-1]).note("phase-to-phase or phase-to-neutral as voltage_orientation says"),
     ]),
     column(Output, "lines", "current", "Output current", Some(Ampere), CURRENT.diagnostic(), &[
         src(Rfc1628, "upsOutputCurrent", "1.3.6.1.2.1.33.1.4.4.1.3", TENTHS),
         src(Mge, "mgoutputCurrent", "1.3.6.1.4.1.705.1.7.2.1.5", TENTHS),
+        src(PowerNet, "upsPhaseOutputCurrent", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.4", TENTHS).feed(1).null_when(&[-1]),
     ]),
     column(Output, "lines", "power", "Output power", Some(Watt), POWER.diagnostic(), &[
         src(Rfc1628, "upsOutputPower", "1.3.6.1.2.1.33.1.4.4.1.4", INT),
+        src(PowerNet, "upsPhaseOutputPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.13", INT).feed(1).null_when(&[-1]),
     ]),
     column(Output, "lines", "load", "Load", Some(Percent), MEASURE, &[
         src(Rfc1628, "upsOutputPercentLoad", "1.3.6.1.2.1.33.1.4.4.1.5", INT),
         src(Mge, "mgoutputLoadPerPhase", "1.3.6.1.4.1.705.1.7.2.1.4", INT).note("a percentage (LibreNMS wrongly reads kVA, Q6)"),
+        src(PowerNet, "upsPhaseOutputPercentLoad", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.10", INT).feed(1).null_when(&[-1]),
     ]),
     column(Output, "lines", "frequency", "Output frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
         src(Mge, "mgoutputFrequency", "1.3.6.1.4.1.705.1.7.2.1.3", TENTHS),
+    ]),
+
+    scalar(Output, "num_feeds", "Output feeds", None, INFO, &[
+        src(PowerNet, "upsPhaseNumOutputs", "1.3.6.1.4.1.318.1.1.1.9.3.1", INT),
+    ]),
+    scalar(Output, "voltage_orientation", "Output voltage orientation", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputVoltageOrientation", "1.3.6.1.4.1.318.1.1.1.9.3.2.1.3", labels(&[(1, "unknown"), (2, "single_phase"), (3, "split_phase"), (4, "three_phase_phase_to_neutral"), (5, "three_phase_phase_to_phase")])).at_row(1).note("says what lines[].voltage measures"),
+    ]),
+    scalar(Output, "system_status", "System status", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsBasicSystemStatus", "1.3.6.1.4.1.318.1.1.1.4.1.3", labels(&[(1, "unknown"), (2, "on_line"), (3, "on_battery"), (4, "on_smart_boost"), (5, "timed_sleeping"), (6, "software_bypass"), (7, "off"), (8, "rebooting"), (9, "switched_bypass"), (10, "hardware_failure_bypass"), (11, "sleeping_until_power_return"), (12, "on_smart_trim"), (13, "eco_mode"), (14, "inverter"), (15, "e_conversion"), (16, "static_bypass_standby"), (17, "efficiency_booster_mode")])),
+    ]),
+    scalar(Output, "system_temperature", "UPS internal temperature", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsBasicSystemInternalTemperature", "1.3.6.1.4.1.318.1.1.1.4.1.4", INT),
+    ]),
+    scalar(Output, "inverter_status", "Inverter status", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsBasicSystemInverterStatus", "1.3.6.1.4.1.318.1.1.1.4.1.5", labels(&[(1, "unknown"), (2, "ok"), (3, "in_fault_condition")])),
+    ]),
+    scalar(Output, "pfc_status", "Power factor correction status", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsBasicSystemPFCStatus", "1.3.6.1.4.1.318.1.1.1.4.1.6", labels(&[(1, "unknown"), (2, "ok"), (3, "in_fault_condition")])),
+    ]),
+    scalar(Output, "neutral_wiring", "Output neutral wiring", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsBasicOutputACwiringConfiguration", "1.3.6.1.4.1.318.1.1.1.4.1.7", labels(&[(1, "unknown"), (2, "no_neutral_wired"), (3, "neutral_supplies_load")])),
+    ]),
+    scalar(Output, "redundancy", "Redundant power modules", None, INFO, &[
+        src(PowerNet, "upsAdvOutputRedundancy", "1.3.6.1.4.1.318.1.1.1.4.2.5", INT).gauge(),
+    ]),
+    scalar(Output, "apparent_power", "Output apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputApparentPower", "1.3.6.1.4.1.318.1.1.1.4.2.9", INT).null_when(&[-1]),
+    ]),
+    scalar(Output, "reactive_power", "Output reactive power", Some(VoltAmpereReactive), REACTIVE.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputReactivePower", "1.3.6.1.4.1.318.1.1.1.4.2.20", INT).null_when(&[-1]),
+    ]),
+    scalar(Output, "neutral_current", "Neutral current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputNeutralCurrent", "1.3.6.1.4.1.318.1.1.1.4.2.11", INT),
+    ]),
+    scalar(Output, "energy", "Output energy", Some(KiloWattHour), ENERGY, &[
+        src(PowerNet, "upsHighPrecOutputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.4.3.6", HUNDREDTHS).gauge().note("hundredths of kWh"),
+        src(PowerNet, "upsAdvOutputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.4.2.12", INT).gauge(),
+    ]),
+    scalar(Output, "source_synchronization", "Inverter synchronization source", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputSourceSynchronization", "1.3.6.1.4.1.318.1.1.1.4.2.13", labels(&[(1, "main"), (2, "internal"), (3, "external"), (4, "on_ac_bypass"), (5, "external_on_bypass")])).note("plain INTEGER; labels from its description"),
+    ]),
+    scalar(Output, "inverter_frequency", "Inverter frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputInverterFrequency", "1.3.6.1.4.1.318.1.1.1.4.2.14", INT).gauge(),
+    ]),
+    scalar(Output, "inverter_load", "Inverter load", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputInverterLoad", "1.3.6.1.4.1.318.1.1.1.4.2.15", INT).null_when(&[-1]).note("% of rated kW"),
+    ]),
+    scalar(Output, "power_percent", "Output power of rating", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputPercentPower", "1.3.6.1.4.1.318.1.1.1.4.2.16", INT).null_when(&[-1]).note("% of rated kW"),
+    ]),
+    scalar(Output, "inverter_power", "Inverter power", Some(Watt), POWER.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputInverterActivePower", "1.3.6.1.4.1.318.1.1.1.4.2.17", KILO).null_when(&[-1]).note("kW"),
+    ]),
+    scalar(Output, "inverter_current", "Inverter current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputInverterCurrent", "1.3.6.1.4.1.318.1.1.1.4.2.19", INT),
+    ]),
+    scalar(Output, "inverter_voltage", "Inverter voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputInverterVoltage", "1.3.6.1.4.1.318.1.1.1.4.2.21", INT),
+    ]),
+    scalar(Output, "efficiency", "Efficiency", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecOutputEfficiency", "1.3.6.1.4.1.318.1.1.1.4.3.5", TENTHS).valid(0.0, 100.0).note("negative codes say why there is no reading (load too low, on battery, ...)"),
+    ]),
+    scalar(Output, "peak_current", "Output peak current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputPeakCurrent", "1.3.6.1.4.1.318.1.1.1.4.2.10.1.2", INT).at_row(1),
+    ]),
+    scalar(Output, "current_thd", "Output current THD", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputCurrentTHD", "1.3.6.1.4.1.318.1.1.1.4.2.10.1.3", INT).at_row(1),
+    ]),
+    scalar(Output, "crest_factor", "Output crest factor", None, MEASURE.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputCrestFactor", "1.3.6.1.4.1.318.1.1.1.4.2.10.1.4", TENTHS).at_row(1),
+    ]),
+    scalar(Output, "eco_mode", "On eco mode", None, FLAG, &[
+        src(PowerNet, "upsAdvStateEcomode", "1.3.6.1.4.1.318.1.1.1.11.2.13", Decode::Flag { on: 1, off: 2 }),
+    ]),
+    scalar(Output, "state_flags", "UPS state flags", None, INFO, &[
+        src(PowerNet, "upsBasicStateOutputState", "1.3.6.1.4.1.318.1.1.1.11.1.1", TEXT).note("64 flags, \"1\" = set, numbered from the left; see the MIB"),
+    ]),
+    scalar(Output, "total_time_on_battery", "Total time on battery", None, INFO, &[
+        src(PowerNet, "upsAdvStateTotaltimeonbattery", "1.3.6.1.4.1.318.1.1.1.11.2.7", TEXT),
+    ]),
+    scalar(Output, "total_time_on_bypass", "Total time on bypass", None, INFO, &[
+        src(PowerNet, "upsAdvStateTotaltimeonbypass", "1.3.6.1.4.1.318.1.1.1.11.2.8", TEXT),
+    ]),
+    scalar(Output, "total_time_normal", "Total time in normal operation", None, INFO, &[
+        src(PowerNet, "upsAdvStateTotaltimeonNormal", "1.3.6.1.4.1.318.1.1.1.11.2.9", TEXT),
+    ]),
+    scalar(Output, "times_on_battery", "Transfers to battery", None, Ha::new(Sensor).total().diagnostic(), &[
+        src(PowerNet, "upsAdvStateNumberoftimesonbattery", "1.3.6.1.4.1.318.1.1.1.11.2.10", INT),
+    ]),
+    scalar(Output, "times_on_bypass", "Transfers to bypass", None, Ha::new(Sensor).total().diagnostic(), &[
+        src(PowerNet, "upsAdvStateNumberoftimesbypass", "1.3.6.1.4.1.318.1.1.1.11.2.11", INT),
+    ]),
+    scalar(Output, "times_normal", "Returns to normal operation", None, Ha::new(Sensor).total().diagnostic(), &[
+        src(PowerNet, "upsAdvStateNumberoftimesNormal", "1.3.6.1.4.1.318.1.1.1.11.2.12", INT),
+    ]),
+    column(Output, "lines", "voltage_phase_to_neutral", "Output voltage phase to neutral", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputVoltagePN", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.22", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "current_max", "Output current maximum", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputMaxCurrent", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.5", TENTHS).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "current_min", "Output current minimum", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputMinCurrent", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.6", TENTHS).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "apparent_power", "Output apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputLoad", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.7", INT).feed(1).null_when(&[-1]).note("\"load\" in VA"),
+        src(PowerNet, "upsPhaseOutputApparentPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.20", KILO).feed(1).note("kVA"),
+    ]),
+    column(Output, "lines", "apparent_power_max", "Output apparent power maximum", Some(VoltAmpere), APPARENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputMaxLoad", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.8", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "apparent_power_min", "Output apparent power minimum", Some(VoltAmpere), APPARENT.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputMinLoad", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.9", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "load_max", "Load maximum", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputMaxPercentLoad", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.11", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "load_min", "Load minimum", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputMinPercentLoad", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.12", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "power_max", "Output power maximum", Some(Watt), POWER.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputMaxPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.14", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "power_min", "Output power minimum", Some(Watt), POWER.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputMinPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.15", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "power_percent", "Output power of rating", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputPercentPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.16", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "power_percent_max", "Output power of rating maximum", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputMaxPercentPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.17", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "power_percent_min", "Output power of rating minimum", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputMinPercentPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.18", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Output, "lines", "power_factor", "Output power factor", None, POWER_FACTOR.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputPowerFactor", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.19", HUNDREDTHS).feed(1),
+    ]),
+    column(Output, "lines", "inverter_voltage", "Inverter voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputInverterVoltage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.21", INT).feed(1),
+    ]),
+    column(Output, "lines", "energy", "Output energy", Some(KiloWattHour), ENERGY.diagnostic(), &[
+        src(PowerNet, "upsPhaseOutputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.23", HUNDREDTHS).gauge().feed(1).note("hundredths of kWh"),
     ]),
 
     // ================================================================ battery
@@ -368,7 +690,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvBatteryCapacity", "1.3.6.1.4.1.318.1.1.1.2.2.1", INT).gauge(),
     ]),
     scalar(Battery, "runtime", "Battery runtime", Some(Second), DURATION, &[
-        src(PowerNet, "upsAdvBatteryRunTimeRemaining", "1.3.6.1.4.1.318.1.1.1.2.2.3", TICKS).ticks(),
+        src(PowerNet, "upsAdvBatteryRunTimeRemaining", "1.3.6.1.4.1.318.1.1.1.2.2.3", TICKS).ticks().null_when(&[4_294_967_295]).note("2^32-1 = not present"),
         src(Mge, "upsmgBatteryRemainingTime", "1.3.6.1.4.1.705.1.5.1", INT).null_when(&[-1, 65_535]),
         src(Rfc1628, "upsEstimatedMinutesRemaining", "1.3.6.1.2.1.33.1.2.3", MINUTES).null_when(&[-1, 999, 65_535]).note("minutes"),
     ]),
@@ -380,14 +702,16 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsHighPrecBatteryActualVoltage", "1.3.6.1.4.1.318.1.1.1.2.3.4", TENTHS),
         src(Mge, "upsmgBatteryVoltage", "1.3.6.1.4.1.705.1.5.5", TENTHS),
         src(Rfc1628, "upsBatteryVoltage", "1.3.6.1.2.1.33.1.2.5", TENTHS),
-        src(PowerNet, "upsAdvBatteryActualVoltage", "1.3.6.1.4.1.318.1.1.1.2.2.8", INT),
+        src(PowerNet, "upsAdvBatteryActualVoltage", "1.3.6.1.4.1.318.1.1.1.2.2.8", INT).null_when(&[-1]),
     ]),
     scalar(Battery, "current", "Battery current", Some(Ampere), CURRENT.diagnostic(), &[
-        src(PowerNet, "upsHighPrecBatteryCurrent", "1.3.6.1.4.1.318.1.1.1.2.3.5", TENTHS),
+        src(PowerNet, "upsHighPrecBatteryCurrent", "1.3.6.1.4.1.318.1.1.1.2.3.5", TENTHS).null_when(&[-1]),
         src(Rfc1628, "upsBatteryCurrent", "1.3.6.1.2.1.33.1.2.6", TENTHS).note("signed: negative while discharging"),
         src(Mge, "upsmgBatteryCurrent", "1.3.6.1.4.1.705.1.5.6", TENTHS),
+        src(PowerNet, "upsAdvBatteryCurrent", "1.3.6.1.4.1.318.1.1.1.2.2.9", INT).null_when(&[-1]),
     ]),
     scalar(Battery, "temperature", "Battery temperature", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecExtdBatteryTemperature", "1.3.6.1.4.1.318.1.1.1.2.3.13", TENTHS).note("can be negative, unlike the others"),
         src(PowerNet, "upsHighPrecBatteryTemperature", "1.3.6.1.4.1.318.1.1.1.2.3.2", TENTHS).gauge().null_when(&[2_550]).note("2550 = no sensor"),
         src(Rfc1628, "upsBatteryTemperature", "1.3.6.1.2.1.33.1.2.7", INT),
         src(Mge, "upsmgBatteryTemperature", "1.3.6.1.4.1.705.1.5.7", INT),
@@ -398,6 +722,7 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsSecondsOnBattery", "1.3.6.1.2.1.33.1.2.2", INT),
     ]),
     scalar(Battery, "nominal_voltage", "Battery nominal voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecBatteryNominalVoltage", "1.3.6.1.4.1.318.1.1.1.2.3.3", TENTHS),
         src(PowerNet, "upsAdvBatteryNominalVoltage", "1.3.6.1.4.1.318.1.1.1.2.2.7", INT),
     ]),
     scalar(Battery, "recharge_time", "Recharge time", Some(Second), DURATION.diagnostic(), &[
@@ -436,6 +761,162 @@ pub static FIELDS: &[Field] = &[
     ]),
     scalar(Battery, "low_recharge", "Waiting for recharge", None, FLAG.diagnostic(), &[
         src(Mge, "upsmgBatteryLowRecharge", "1.3.6.1.4.1.705.1.5.17", YES_NO),
+    ]),
+
+    scalar(Battery, "last_replace_date", "Battery last replaced", None, INFO, &[
+        src(PowerNet, "upsBasicBatteryLastReplaceDate", "1.3.6.1.4.1.318.1.1.1.2.1.3", TEXT),
+    ]),
+    scalar(Battery, "external_packs", "External battery packs", None, INFO, &[
+        src(PowerNet, "upsAdvBatteryNumOfBattPacks", "1.3.6.1.4.1.318.1.1.1.2.2.5", INT),
+    ]),
+    scalar(Battery, "bad_packs", "Defective battery packs", None, MEASURE.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryNumOfBadBattPacks", "1.3.6.1.4.1.318.1.1.1.2.2.6", INT),
+    ]),
+    scalar(Battery, "dc_current_total", "Total DC current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsHighPrecTotalDCCurrent", "1.3.6.1.4.1.318.1.1.1.2.3.6", TENTHS),
+        src(PowerNet, "upsAdvTotalDCCurrent", "1.3.6.1.4.1.318.1.1.1.2.2.10", INT),
+    ]),
+    scalar(Battery, "full_capacity", "Full chargeable capacity", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryFullCapacity", "1.3.6.1.4.1.318.1.1.1.2.2.11", INT),
+    ]),
+    scalar(Battery, "charge_time", "Time to full charge", Some(Second), DURATION.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryEstimatedChargeTime", "1.3.6.1.4.1.318.1.1.1.2.2.15", TICKS).ticks().null_when(&[4_294_967_295]).note("2^32-1 = not present"),
+    ]),
+    scalar(Battery, "power", "Battery power", Some(Watt), POWER.diagnostic(), &[
+        src(PowerNet, "upsHighPrecActivePower", "1.3.6.1.4.1.318.1.1.1.2.3.12", Decode::Number { scale: 100.0 }).note("tenths of kW"),
+        src(PowerNet, "upsAdvBatteryPower", "1.3.6.1.4.1.318.1.1.1.2.2.16", KILO).note("kW"),
+    ]),
+    scalar(Battery, "charger_status", "Charger status", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryChargerStatus", "1.3.6.1.4.1.318.1.1.1.2.2.17", labels(&[(1, "unknown"), (2, "ok"), (3, "in_fault_condition"), (4, "float_charging"), (5, "boost_charging"), (6, "resting"), (7, "not_charging"), (8, "equalization_charging"), (9, "test_in_progress"), (10, "cyclic_float_charging")])),
+    ]),
+    scalar(Battery, "internal_sku", "Internal battery SKU", None, INFO, &[
+        src(PowerNet, "upsAdvBatteryInternalSKU", "1.3.6.1.4.1.318.1.1.1.2.2.19", TEXT),
+    ]),
+    scalar(Battery, "external_sku", "External battery SKU", None, INFO, &[
+        src(PowerNet, "upsAdvBatteryExternalSKU", "1.3.6.1.4.1.318.1.1.1.2.2.20", TEXT),
+    ]),
+    scalar(Battery, "recommended_replace_date", "Recommended replacement date", None, INFO, &[
+        src(PowerNet, "upsAdvBatteryRecommendedReplaceDate", "1.3.6.1.4.1.318.1.1.1.2.2.21", TEXT),
+    ]),
+    scalar(Battery, "nominal_backup_time", "Nominal backup time", Some(Second), DURATION.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryNominalBackupTime", "1.3.6.1.4.1.318.1.1.1.2.2.22", MINUTES).note("minutes"),
+    ]),
+    scalar(Battery, "condition", "Battery health", None, STATE, &[
+        src(PowerNet, "upsAdvBatteryCondition", "1.3.6.1.4.1.318.1.1.1.2.2.23", labels(&[(1, "unknown"), (2, "ok"), (3, "weak"), (4, "poor")])),
+    ]),
+    scalar(Battery, "charging_current_restricted", "Charging current restricted", None, FLAG.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryChargingCurrentRestricted", "1.3.6.1.4.1.318.1.1.1.2.2.24", Decode::Flag { on: 1, off: 2 }),
+    ]),
+    scalar(Battery, "total_capacity", "Available battery capacity", Some(AmpereHour), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryTotalCapacity", "1.3.6.1.4.1.318.1.1.1.2.2.25", INT).gauge(),
+    ]),
+    scalar(Battery, "fuse", "Battery fuse", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryFuseStatus", "1.3.6.1.4.1.318.1.1.1.2.2.26", labels(&[(1, "fuse_open"), (2, "fuse_ok"), (3, "not_present")])),
+    ]),
+    scalar(Battery, "breaker", "Battery breakers", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryBreakerStatus", "1.3.6.1.4.1.318.1.1.1.2.2.27", labels(&[(1, "disconnected"), (2, "closed"), (3, "not_present")])),
+    ]),
+    scalar(Battery, "wiring", "Battery wiring", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvBatteryWiringConfiguration", "1.3.6.1.4.1.318.1.1.1.2.2.28", labels(&[(1, "two_wire"), (2, "three_wire")])),
+    ]),
+    scalar(Battery, "module_temperature_max", "Battery module temperature maximum", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecMaximumModuleTemperature", "1.3.6.1.4.1.318.1.1.1.2.3.14", TENTHS),
+    ]),
+    scalar(Battery, "module_temperature_min", "Battery module temperature minimum", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecMinimumModuleTemperature", "1.3.6.1.4.1.318.1.1.1.2.3.15", TENTHS),
+    ]),
+    scalar(Battery, "cell_voltage_max", "Cell voltage maximum", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecMaximumCellVoltage", "1.3.6.1.4.1.318.1.1.1.2.3.16", MILLI).note("mV"),
+    ]),
+    scalar(Battery, "cell_voltage_min", "Cell voltage minimum", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecMinimumCellVoltage", "1.3.6.1.4.1.318.1.1.1.2.3.17", MILLI).note("mV"),
+    ]),
+    scalar(Battery, "num_cabinets", "Battery cabinets", None, INFO, &[
+        src(PowerNet, "upsBatteryNumberOfCabinets", "1.3.6.1.4.1.318.1.1.1.2.4", INT),
+    ]),
+    column(Battery, "packs", "firmware_version", "Firmware version", None, INFO, &[
+        src(PowerNet, "upsHighPrecBatteryPackOnlyFirmwareRevision", "1.3.6.1.4.1.318.1.1.1.2.3.10.4.1.2", TEXT),
+    ]),
+    column(Battery, "packs", "serial_number", "Serial number", None, INFO, &[
+        src(PowerNet, "upsHighPrecBatteryPackOnlySerialNumber", "1.3.6.1.4.1.318.1.1.1.2.3.10.4.1.3", TEXT),
+    ]),
+    column(Battery, "packs", "temperature", "Temperature", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsHighPrecBatteryPackOnlyTemperature", "1.3.6.1.4.1.318.1.1.1.2.3.10.4.1.4", TENTHS),
+    ]),
+    column(Battery, "packs", "replace_date", "Estimated replacement date", None, INFO, &[
+        src(PowerNet, "upsHighPrecBatteryPackOnlyReplaceDate", "1.3.6.1.4.1.318.1.1.1.2.3.10.4.1.7", TEXT),
+    ]),
+    column(Battery, "packs", "install_date", "Install date", None, INFO, &[
+        src(PowerNet, "upsHighPrecBatteryPackOnlyInstallDate", "1.3.6.1.4.1.318.1.1.1.2.3.10.4.1.8", TEXT).note("MIB says read-write; not offered"),
+    ]),
+    column(Battery, "packs", "manufacture_date", "Manufacture date", None, INFO, &[
+        src(PowerNet, "upsHighPrecBatteryPackOnlyManufactureDate", "1.3.6.1.4.1.318.1.1.1.2.3.10.4.1.9", TEXT).note("MIB says read-write; not offered"),
+    ]),
+    column(Battery, "packs", "sku", "SKU", None, INFO, &[
+        src(PowerNet, "upsHighPrecBatteryPackOnlySKU", "1.3.6.1.4.1.318.1.1.1.2.3.10.4.1.10", TEXT).note("MIB says read-write; not offered"),
+    ]),
+    column(Battery, "cabinets", "number", "Cabinet number", None, INFO, &[
+        src(PowerNet, "upsBatteryCabinetLocalIndex", "1.3.6.1.4.1.318.1.1.1.2.5.1.2", INT).note("0 = internal batteries"),
+    ]),
+    column(Battery, "cabinets", "wiring", "Wiring", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetWiringConfiguration", "1.3.6.1.4.1.318.1.1.1.2.5.1.3", labels(&[(1, "two_wire"), (2, "three_wire")])),
+    ]),
+    column(Battery, "cabinets", "voltage", "Voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetVoltagePolarity1", "1.3.6.1.4.1.318.1.1.1.2.5.1.4", INT),
+    ]),
+    column(Battery, "cabinets", "voltage_2", "Voltage (second half)", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetVoltagePolarity2", "1.3.6.1.4.1.318.1.1.1.2.5.1.5", INT).null_when(&[-1]).note("-1 = not a split battery"),
+    ]),
+    column(Battery, "cabinets", "current", "Current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetCurrentPolarity1", "1.3.6.1.4.1.318.1.1.1.2.5.1.6", INT),
+    ]),
+    column(Battery, "cabinets", "current_2", "Current (second half)", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetCurrentPolarity2", "1.3.6.1.4.1.318.1.1.1.2.5.1.7", INT).null_when(&[-1]),
+    ]),
+    column(Battery, "cabinets", "temperature", "Temperature", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.8", TENTHS),
+    ]),
+    column(Battery, "cabinets", "temperature_max", "Temperature maximum", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetMaxTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.9", TENTHS),
+    ]),
+    column(Battery, "cabinets", "temperature_min", "Temperature minimum", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetMinTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.10", TENTHS),
+    ]),
+    column(Battery, "cabinets", "temperature_average", "Temperature average", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetAverageTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.11", TENTHS),
+    ]),
+    column(Battery, "cabinets", "fuse", "Fuse", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetFuse", "1.3.6.1.4.1.318.1.1.1.2.5.1.12", labels(&[(1, "fuse_open"), (2, "fuse_ok"), (3, "not_present")])),
+    ]),
+    column(Battery, "cabinets", "breaker", "Breaker", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabinetBreaker", "1.3.6.1.4.1.318.1.1.1.2.5.1.13", labels(&[(1, "no_breaker"), (2, "unknown"), (3, "breaker_open"), (4, "breaker_closed")])),
+    ]),
+    column(Battery, "cabinets", "strings", "Battery strings", None, INFO, &[
+        src(PowerNet, "upsBatteryCabinetNumberOfStrings", "1.3.6.1.4.1.318.1.1.1.2.5.1.14", INT),
+    ]),
+    column(Battery, "strings", "cabinet", "Cabinet", None, INFO, &[
+        src(PowerNet, "upsBatteryCabStringCabReference", "1.3.6.1.4.1.318.1.1.1.2.6.1.2", INT).note("row of the cabinets table"),
+    ]),
+    column(Battery, "strings", "number", "String number in its cabinet", None, INFO, &[
+        src(PowerNet, "upsBatteryCabStringLocalIndex", "1.3.6.1.4.1.318.1.1.1.2.6.1.3", INT),
+    ]),
+    column(Battery, "strings", "current", "Current", Some(Ampere), CURRENT.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabStringCurrent", "1.3.6.1.4.1.318.1.1.1.2.6.1.4", TENTHS),
+    ]),
+    column(Battery, "strings", "temperature_average", "Temperature average", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabStringAverageTemperature", "1.3.6.1.4.1.318.1.1.1.2.6.1.5", TENTHS).null_when(&[-1]),
+    ]),
+    column(Battery, "strings", "temperature_max", "Temperature maximum", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabStringMaxTemperature", "1.3.6.1.4.1.318.1.1.1.2.6.1.6", TENTHS),
+    ]),
+    column(Battery, "strings", "temperature_min", "Temperature minimum", Some(Celsius), TEMPERATURE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabStringMinTemperature", "1.3.6.1.4.1.318.1.1.1.2.6.1.7", TENTHS),
+    ]),
+    column(Battery, "strings", "fuse", "Fuse", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsBatteryCabStringFuseStatus", "1.3.6.1.4.1.318.1.1.1.2.6.1.8", labels(&[(1, "fuse_open"), (2, "fuse_ok"), (3, "not_present")])),
+    ]),
+    column(Battery, "strings", "blocks", "Battery blocks", None, INFO, &[
+        src(PowerNet, "upsBatteryCabStringNumberOfBlocks", "1.3.6.1.4.1.318.1.1.1.2.6.1.9", INT),
     ]),
 
     // ================================================================= config
@@ -483,6 +964,7 @@ pub static FIELDS: &[Field] = &[
     ]),
     scalar(Config, "alarm_time_delay", "Audible alarm delay", Some(Second), SET_NUMBER.disabled(), &[
         src(Mge, "upsmgConfigAlarmTimeDelay", "1.3.6.1.4.1.705.1.4.20", INT).rw(DELAY_RANGE),
+        src(PowerNet, "upsAdvConfigAlarmTimer", "1.3.6.1.4.1.318.1.1.1.5.2.5", TICKS).ticks().rw(DELAY_RANGE).note("0 or 30 s on most models"),
     ]),
     scalar(Config, "battery_installed", "Battery installed", None, FLAG.diagnostic(), &[
         src(Mge, "upsmgConfigBatteryInstalled", "1.3.6.1.4.1.705.1.4.1", YES_NO),
@@ -505,6 +987,8 @@ pub static FIELDS: &[Field] = &[
     scalar(Config, "nominal_apparent_power", "Nominal apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
         src(Mge, "upsmgConfigVARating", "1.3.6.1.4.1.705.1.4.12", INT),
         src(Rfc1628, "upsConfigOutputVA", "1.3.6.1.2.1.33.1.9.5", INT),
+        src(PowerNet, "upsAdvIdentApparentPowerRating", "1.3.6.1.4.1.318.1.1.1.1.2.9", INT).note("a DisplayString holding VA"),
+        src(PowerNet, "upsAdvOutputKVACapacity", "1.3.6.1.4.1.318.1.1.1.4.2.6", KILO).note("kVA"),
     ]),
     scalar(Config, "nominal_power", "Nominal real power", Some(Watt), POWER.diagnostic(), &[
         src(Rfc1628, "upsConfigOutputPower", "1.3.6.1.2.1.33.1.9.6", INT),
@@ -512,23 +996,29 @@ pub static FIELDS: &[Field] = &[
     scalar(Config, "low_transfer_voltage", "Low transfer voltage", Some(Volt), SET_NUMBER, &[
         src(Rfc1628, "upsConfigLowVoltageTransferPoint", "1.3.6.1.2.1.33.1.9.9", INT).rw(VOLT_RANGE).null_when(&[0]).note("0 = not supported (Eaton NMC)"),
         src(Mge, "upsmgConfigLowTransfer", "1.3.6.1.4.1.705.1.4.13", INT).rw(VOLT_RANGE),
+        src(PowerNet, "upsAdvConfigLowTransferVolt", "1.3.6.1.4.1.318.1.1.1.5.2.3", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "high_transfer_voltage", "High transfer voltage", Some(Volt), SET_NUMBER, &[
         src(Rfc1628, "upsConfigHighVoltageTransferPoint", "1.3.6.1.2.1.33.1.9.10", INT).rw(VOLT_RANGE).null_when(&[0]).note("0 = not supported (Eaton NMC)"),
         src(Mge, "upsmgConfigHighTransfer", "1.3.6.1.4.1.705.1.4.14", INT).rw(VOLT_RANGE),
+        src(PowerNet, "upsAdvConfigHighTransferVolt", "1.3.6.1.4.1.318.1.1.1.5.2.2", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "input_nominal_voltage", "Input nominal voltage", Some(Volt), SET_NUMBER.disabled(), &[
         src(Rfc1628, "upsConfigInputVoltage", "1.3.6.1.2.1.33.1.9.1", INT).rw(VOLT_RANGE),
+        src(PowerNet, "upsAdvInputNominalVoltage", "1.3.6.1.4.1.318.1.1.1.3.2.7", INT),
     ]),
     scalar(Config, "input_nominal_frequency", "Input nominal frequency", Some(Hertz), SET_NUMBER.disabled(), &[
         src(Rfc1628, "upsConfigInputFreq", "1.3.6.1.2.1.33.1.9.2", TENTHS).rw(HZ_RANGE),
+        src(PowerNet, "upsAdvInputNominalFrequency", "1.3.6.1.4.1.318.1.1.1.3.2.6", INT),
     ]),
     scalar(Config, "output_nominal_voltage", "Output nominal voltage", Some(Volt), SET_NUMBER.disabled(), &[
         src(Rfc1628, "upsConfigOutputVoltage", "1.3.6.1.2.1.33.1.9.3", INT).rw(VOLT_RANGE),
         src(Mge, "upsmgConfigOutputNominalVoltage", "1.3.6.1.4.1.705.1.4.15", INT).rw(VOLT_RANGE),
+        src(PowerNet, "upsAdvConfigRatedOutputVoltage", "1.3.6.1.4.1.318.1.1.1.5.2.1", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "output_nominal_frequency", "Output nominal frequency", Some(Hertz), SET_NUMBER.disabled(), &[
         src(Rfc1628, "upsConfigOutputFreq", "1.3.6.1.2.1.33.1.9.4", TENTHS).rw(HZ_RANGE),
+        src(PowerNet, "upsAdvOutputNominalFrequency", "1.3.6.1.4.1.318.1.1.1.4.2.7", INT),
     ]),
     scalar(Config, "output_nominal_current", "Output nominal current", Some(Ampere), CURRENT.diagnostic(), &[
         src(Mge, "upsmgConfigOutputNominalCurrent", "1.3.6.1.4.1.705.1.4.16", INT),
@@ -544,6 +1034,208 @@ pub static FIELDS: &[Field] = &[
     ]),
     scalar(Config, "emergency_on_overload", "Emergency on overload", None, SET_SWITCH.disabled(), &[
         src(Mge, "upsmgConfigEmergencyOverload", "1.3.6.1.4.1.705.1.4.28", YES_NO).rw(Legal::Bool),
+    ]),
+
+    scalar(Config, "sensitivity", "Line sensitivity", None, SET_SELECT, &[
+        src(PowerNet, "upsAdvConfigSensitivity", "1.3.6.1.4.1.318.1.1.1.5.2.7", labels(&[(1, "auto"), (2, "low"), (3, "medium"), (4, "high")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "sleep_time", "Sleep time", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigUpsSleepTime", "1.3.6.1.4.1.318.1.1.1.5.2.11", TICKS).ticks().rw(Legal::Range { min: 0.0, max: 604_800.0 }).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "battery_exhaust_threshold", "Off before battery exhaustion", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigBattExhaustThresh", "1.3.6.1.4.1.318.1.1.1.5.2.14", TICKS).ticks().rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "battery_capacity_setting", "Configured battery capacity", Some(AmpereHour), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigBattCabAmpHour", "1.3.6.1.4.1.318.1.1.1.5.2.17", INT).rw(Legal::Range { min: 0.0, max: 100_000.0 }),
+    ]),
+    scalar(Config, "position", "Mounting position", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigPositionSelector", "1.3.6.1.4.1.318.1.1.1.5.2.18", labels(&[(1, "unknown"), (2, "rack"), (3, "tower")])).rw(Legal::Labels(&[2, 3])),
+    ]),
+    scalar(Config, "output_frequency_range", "Output frequency tolerance", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigOutputFreqRange", "1.3.6.1.4.1.318.1.1.1.5.2.19", labels(&[(1, "unknown"), (2, "a_uto"), (3, "60_var1"), (4, "60_var3"), (5, "50_var1"), (6, "50_var3"), (7, "60_var10"), (8, "50_var10"), (9, "60_var1dot0"), (10, "50_var1dot0"), (11, "50_pct0dot5"), (12, "50_pct1"), (13, "50_pct2"), (14, "50_pct4"), (15, "50_pct6"), (16, "50_pct8"), (17, "60_pct0dot5"), (18, "60_pct1"), (19, "60_pct2"), (20, "60_pct4"), (21, "60_pct6"), (22, "60_pct8"), (23, "50_var4"), (24, "60_var4")])).rw(Legal::Labels(&[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24])).cuts_power(POWER_AFFECTING).note("60_var1 = 60 ±0.1 Hz, 60_var1dot0 = 60 ±1.0 Hz, 50_pct2 = 50 Hz ±2 %"),
+    ]),
+    scalar(Config, "ups_fail_action", "Action on UPS failure", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigUPSFail", "1.3.6.1.4.1.318.1.1.1.5.2.20", labels(&[(1, "unknown"), (2, "goto_bypass"), (3, "drop_load")])).rw(Legal::Labels(&[2, 3])).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "alarm_redundancy", "Alarm below redundancy", None, SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigAlarmRedundancy", "1.3.6.1.4.1.318.1.1.1.5.2.21", INT).rw(Legal::Range { min: 0.0, max: 10.0 }).note("0 = never"),
+    ]),
+    scalar(Config, "alarm_load_over", "Alarm above load", Some(VoltAmpere), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigAlarmLoadOver", "1.3.6.1.4.1.318.1.1.1.5.2.22", KILO).rw(Legal::Range { min: -1000.0, max: 10_000_000.0 }).null_when(&[-1]).note("kVA; -1 = never"),
+    ]),
+    scalar(Config, "alarm_runtime_under", "Alarm below runtime", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigAlarmRuntimeUnder", "1.3.6.1.4.1.318.1.1.1.5.2.23", MINUTES).rw(Legal::Range { min: -60.0, max: 86_400.0 }).null_when(&[-1]).note("minutes; -1 = never"),
+    ]),
+    scalar(Config, "vout_reporting", "Output voltage reporting", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigVoutReporting", "1.3.6.1.4.1.318.1.1.1.5.2.24", labels(&[(1, "unknown"), (2, "a_uto"), (3, "208"), (4, "240")])).rw(Legal::Labels(&[2, 3, 4])),
+    ]),
+    scalar(Config, "external_batteries", "External batteries", None, SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigNumExternalBatteries", "1.3.6.1.4.1.318.1.1.1.5.2.25", INT).rw(Legal::Range { min: 0.0, max: 100.0 }),
+    ]),
+    scalar(Config, "simple_signal_shutdowns", "Simple signal shutdowns", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigSimpleSignalShutdowns", "1.3.6.1.4.1.318.1.1.1.5.2.26", labels(&[(1, "unknown"), (2, "disabled"), (3, "enabled")])).rw(Legal::Labels(&[2, 3])).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "max_shutdown_time", "Maximum server shutdown time", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigMaxShutdownTime", "1.3.6.1.4.1.318.1.1.1.5.2.27", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING).note("seconds (no unit in the MIB; as the NMC shows it)"),
+    ]),
+    scalar(Config, "min_return_runtime", "Minimum return runtime", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigMinReturnRuntime", "1.3.6.1.4.1.318.1.1.1.5.2.29", TICKS).ticks().rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "low_battery_signal_duration", "Basic low battery signal runtime", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigBasicSignalLowBatteryDuration", "1.3.6.1.4.1.318.1.1.1.5.2.30", TICKS).ticks().rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "bypass_phase_lock", "Bypass phase lock", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigBypassPhaseLockRequired", "1.3.6.1.4.1.318.1.1.1.5.2.31", labels(&[(1, "unknown"), (2, "disabled"), (3, "enabled"), (4, "always_acceptable"), (5, "never_acceptable")])).rw(Legal::Labels(&[2, 3, 4, 5])).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "output_frequency_slew_rate", "Output frequency slew rate", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigOutputFreqSlewRate", "1.3.6.1.4.1.318.1.1.1.5.2.32", labels(&[(1, "unknown"), (2, "quarter_hz_per_sec"), (3, "half_hz_per_sec"), (4, "1_hz_per_sec"), (5, "2_hz_per_sec"), (6, "4_hz_per_sec"), (7, "6_hz_per_sec")])).rw(Legal::Labels(&[2, 3, 4, 5, 6, 7])).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "charger_level", "Charger level", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigChargerLevel", "1.3.6.1.4.1.318.1.1.1.5.2.33", labels(&[(1, "unknown"), (2, "low"), (3, "high")])).rw(Legal::Labels(&[2, 3])),
+    ]),
+    scalar(Config, "bypass_tolerance", "Bypass tolerance", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigBypassToleranceSetting", "1.3.6.1.4.1.318.1.1.1.5.2.34", labels(&[(1, "unknown"), (2, "wide"), (3, "medium"), (4, "narrow"), (5, "custom")])).rw(Legal::Labels(&[2, 3, 4, 5])).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "output_voltage_tolerance_upper", "Output voltage tolerance upper", Some(Percent), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigUpperOutputVoltTolerance", "1.3.6.1.4.1.318.1.1.1.5.2.37", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING).note("% of nominal voltage"),
+    ]),
+    scalar(Config, "output_voltage_tolerance_lower", "Output voltage tolerance lower", Some(Percent), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigLowerOutputVoltTolerance", "1.3.6.1.4.1.318.1.1.1.5.2.38", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING).note("% of nominal voltage"),
+    ]),
+    scalar(Config, "bypass_voltage_tolerance_upper", "Bypass voltage tolerance upper", Some(Percent), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigUpperBypassVoltTolerance", "1.3.6.1.4.1.318.1.1.1.5.2.39", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING).note("% of nominal voltage"),
+    ]),
+    scalar(Config, "bypass_voltage_tolerance_lower", "Bypass voltage tolerance lower", Some(Percent), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigLowerBypassVoltTolerance", "1.3.6.1.4.1.318.1.1.1.5.2.40", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING).note("% of nominal voltage"),
+    ]),
+    scalar(Config, "out_of_sync_bypass_transfer_delay", "Asynchronous bypass transfer gap", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigOutofSyncBypassTransferDelay", "1.3.6.1.4.1.318.1.1.1.5.2.41", MILLI).rw(Legal::Range { min: 0.0, max: 10.0 }).cuts_power(POWER_AFFECTING).note("milliseconds"),
+    ]),
+    scalar(Config, "warning_alarm_delay", "Warning alarm delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigWarningAlarmDelay", "1.3.6.1.4.1.318.1.1.1.5.2.43", INT).rw(DELAY_RANGE),
+    ]),
+    scalar(Config, "informational_alarm_delay", "Informational alarm delay", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigInformationalAlarmDelay", "1.3.6.1.4.1.318.1.1.1.5.2.44", INT).rw(DELAY_RANGE),
+    ]),
+    scalar(Config, "green_mode", "Green mode", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigGreenMode", "1.3.6.1.4.1.318.1.1.1.5.2.45", labels(&[(1, "disable"), (2, "enable")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "lcd_language", "Display language", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigLCDLocalLanguage", "1.3.6.1.4.1.318.1.1.1.5.2.46", labels(&[(1, "english"), (2, "french"), (3, "italian"), (4, "german"), (5, "spanish"), (6, "portuguese"), (7, "japanese"), (8, "russian")])).rw(Legal::AnyLabel),
+    ]),
+    scalar(Config, "lcd_lockout", "Display control lockout", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigLCDLockOut", "1.3.6.1.4.1.318.1.1.1.5.2.47", labels(&[(1, "disable"), (2, "enable")])).rw(Legal::AnyLabel),
+    ]),
+    scalar(Config, "charger_rate", "Charger rate", Some(Percent), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigChargerRate", "1.3.6.1.4.1.318.1.1.1.5.2.48", INT).rw(Legal::Range { min: 0.0, max: 1000.0 }).note("100 % = the recommended rate"),
+    ]),
+    scalar(Config, "battery_type", "Battery type", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigBatterySelection", "1.3.6.1.4.1.318.1.1.1.5.2.49", labels(&[(1, "vrla"), (2, "ventedcell"), (3, "nicd"), (4, "li_ion")])).rw(Legal::AnyLabel),
+    ]),
+    scalar(Config, "battery_health_alarm_warning_time", "Battery health alarm warning time", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigBatteryHealthAlarmWarningTime", "1.3.6.1.4.1.318.1.1.1.5.2.50", DAYS).rw(Legal::Range { min: -86_400.0, max: 31_536_000.0 }).null_when(&[-1]).note("days; -1 = alarm suppressed"),
+    ]),
+    scalar(Config, "battery_health_alarm_sleep_time", "Battery health alarm sleep time", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigBatteryHealthAlarmSleepTime", "1.3.6.1.4.1.318.1.1.1.5.2.51", DAYS).rw(Legal::Range { min: -86_400.0, max: 31_536_000.0 }).null_when(&[-1]).note("days; -1 = no reminder"),
+    ]),
+    scalar(Config, "signal_flash_voltage", "Signal flash voltage", Some(Volt), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigSignalFlashVoltage", "1.3.6.1.4.1.318.1.1.1.5.2.52", TENTHS).rw(VOLT_RANGE),
+    ]),
+    scalar(Config, "battery_temperature_compensation", "Battery temperature compensation", None, SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigBatteryTemperatureCompensation", "1.3.6.1.4.1.318.1.1.1.5.2.53", HUNDREDTHS).rw(Legal::Range { min: 0.0, max: 10.0 }).note("V per °C per cell, in hundredths"),
+    ]),
+    scalar(Config, "battery_charger_type", "Battery charger type", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvConfigBatteryChargerType", "1.3.6.1.4.1.318.1.1.1.5.2.54", labels(&[(1, "internal"), (2, "extended_cla"), (3, "large_extension"), (4, "extra_large_extension"), (5, "double_extra_large_extension")])).note("plain INTEGER, labels from its description; MIB says read-write: not offered"),
+    ]),
+    scalar(Config, "bypass_frequency_tolerance", "Bypass frequency tolerance", Some(Percent), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigFreqBypassTransferRange", "1.3.6.1.4.1.318.1.1.1.5.2.57", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING).note("±% of nominal"),
+    ]),
+    scalar(Config, "power_converter_type", "Power converter type", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvConfigUpsPowerconverterType", "1.3.6.1.4.1.318.1.1.1.5.2.58", labels(&[(2, "galaxy_7000_unitary_3_3"), (3, "galaxy_7000_redundant_3_3"), (4, "galaxy_7000_parallel_ssc_3_3"), (6, "galaxy_7000_ssc_3_3"), (10, "galaxy_300_unitary_3_3"), (11, "galaxy_300_unitary_3_1"), (12, "galaxy_300_redundant_3_3"), (13, "galaxy_300_redundant_3_1"), (14, "galaxy_5000_unitary"), (15, "galaxy_5000_parallel"), (16, "galaxy_5000_unitary_frequency_converter"), (17, "galaxy_5000_parallel_frequency_converter")])).note("plain INTEGER, labels from its description; MIB says read-write: not offered"),
+    ]),
+    scalar(Config, "frequency_converter_mode", "Frequency converter mode", None, STATE.diagnostic(), &[
+        src(PowerNet, "upsAdvConfigFrequencyConverterMode", "1.3.6.1.4.1.318.1.1.1.5.2.59", labels(&[(1, "auto_ranging"), (2, "frequency_converter"), (3, "unknown")])).note("MIB says read-write: not offered"),
+    ]),
+    scalar(Config, "ac_qualification_time", "Input qualification time", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigACQualificationTime", "1.3.6.1.4.1.318.1.1.1.5.2.60", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "reboot_duration", "Reboot off time", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigRebootDuration", "1.3.6.1.4.1.318.1.1.1.5.2.61", TICKS).ticks().rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "auto_shutdown_skip_off_delay", "Automatic shutdown skips off delay", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigAutoShutdownControlSkipOffDelay", "1.3.6.1.4.1.318.1.1.1.5.2.62", labels(&[(1, "skip_off_delay"), (2, "use_off_delay")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "auto_shutdown_restart", "Restart after automatic shutdown", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigAutoShutdownControlAutoRestart", "1.3.6.1.4.1.318.1.1.1.5.2.63", labels(&[(1, "auto_restart"), (2, "manual_restart")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "auto_shutdown_on_time_on_battery", "Automatic shutdown after time on battery", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigAutoShutdownControlTimeOnBattery", "1.3.6.1.4.1.318.1.1.1.5.2.64", labels(&[(1, "disabled"), (2, "enabled")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "auto_shutdown_on_runtime", "Automatic shutdown at runtime remaining", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigAutoShutdownControlRuntimeRemaining", "1.3.6.1.4.1.318.1.1.1.5.2.65", labels(&[(1, "disabled"), (2, "enabled")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "auto_shutdown_time_on_battery", "Automatic shutdown time on battery", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigAutoShutdownTimeOnBattery", "1.3.6.1.4.1.318.1.1.1.5.2.66", TICKS).ticks().rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "auto_shutdown_runtime", "Automatic shutdown runtime remaining", Some(Second), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigAutoShutdownRuntimeRemaining", "1.3.6.1.4.1.318.1.1.1.5.2.67", TICKS).ticks().rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "high_transfer_voltage_phase_to_phase", "High transfer voltage phase to phase", Some(Volt), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigHighLLTransferVolt", "1.3.6.1.4.1.318.1.1.1.5.2.68", INT).rw(LL_VOLT_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "low_transfer_voltage_phase_to_phase", "Low transfer voltage phase to phase", Some(Volt), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigLowLLTransferVolt", "1.3.6.1.4.1.318.1.1.1.5.2.69", INT).rw(LL_VOLT_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "bypass_high_transfer_voltage", "Bypass high transfer voltage", Some(Volt), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigHighBypassTransferVolt", "1.3.6.1.4.1.318.1.1.1.5.2.70", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "bypass_low_transfer_voltage", "Bypass low transfer voltage", Some(Volt), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigLowBypassTransferVolt", "1.3.6.1.4.1.318.1.1.1.5.2.71", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "bypass_high_transfer_voltage_phase_to_phase", "Bypass high transfer voltage phase to phase", Some(Volt), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigHighBypassLLTransferVolt", "1.3.6.1.4.1.318.1.1.1.5.2.72", INT).rw(LL_VOLT_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "bypass_low_transfer_voltage_phase_to_phase", "Bypass low transfer voltage phase to phase", Some(Volt), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigLowBypassLLTransferVolt", "1.3.6.1.4.1.318.1.1.1.5.2.73", INT).rw(LL_VOLT_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "auto_shutdown_on_battery_capacity", "Automatic shutdown at battery capacity", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigAutoShutdownControlBatteryCapacity", "1.3.6.1.4.1.318.1.1.1.5.2.74", labels(&[(1, "disabled"), (2, "enabled")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "auto_shutdown_battery_capacity", "Automatic shutdown battery capacity", Some(Percent), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigAutoShutdownBatteryCapacity", "1.3.6.1.4.1.318.1.1.1.5.2.75", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "auto_shutdown_on_load_percent", "Automatic shutdown below load", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsAdvConfigAutoShutdownControlLoadPercentOnUps", "1.3.6.1.4.1.318.1.1.1.5.2.76", labels(&[(1, "disabled"), (2, "enabled")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "auto_shutdown_load_percent", "Automatic shutdown load", Some(Percent), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigAutoShutdownLoadPercentOnUps", "1.3.6.1.4.1.318.1.1.1.5.2.77", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "bypass_frequency_min", "Bypass frequency lower limit", Some(Hertz), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigBypassFrequencyRangeLowerLimit", "1.3.6.1.4.1.318.1.1.1.5.2.78", INT).rw(HZ_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "bypass_frequency_max", "Bypass frequency upper limit", Some(Hertz), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigBypassFrequencyRangeUpperLimit", "1.3.6.1.4.1.318.1.1.1.5.2.79", INT).rw(HZ_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "eco_voltage_min", "Eco mode voltage lower limit", Some(Volt), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigEcoVoltageRangeLowerLimit", "1.3.6.1.4.1.318.1.1.1.5.2.80", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "eco_voltage_max", "Eco mode voltage upper limit", Some(Volt), SET_NUMBER.disabled(), &[
+        src(PowerNet, "upsAdvConfigEcoVoltageRangeUpperLimit", "1.3.6.1.4.1.318.1.1.1.5.2.81", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
+    ]),
+    scalar(Config, "bypass_nominal_voltage", "Bypass nominal voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsAdvInputBypassNominalVoltage", "1.3.6.1.4.1.318.1.1.1.3.2.9", INT),
+    ]),
+    scalar(Config, "bypass_nominal_frequency", "Bypass nominal frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
+        src(PowerNet, "upsAdvInputBypassNominalFrequency", "1.3.6.1.4.1.318.1.1.1.3.2.8", INT),
+    ]),
+    scalar(Config, "input_nominal_dc_voltage", "Nominal DC input voltage", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(PowerNet, "upsAdvInputNominalDCVoltage", "1.3.6.1.4.1.318.1.1.1.3.2.18", INT).null_when(&[-1]),
+    ]),
+    scalar(Config, "upper_accept_voltage", "Upper acceptable voltage", Some(Percent), MEASURE.diagnostic(), &[
+        src(PowerNet, "upsAdvOutputUpperAcceptPowerSettingPct", "1.3.6.1.4.1.318.1.1.1.4.2.22", INT).note("% of nominal voltage"),
+    ]),
+    column(Config, "dip_switches", "on", "On", None, FLAG.diagnostic(), &[
+        src(PowerNet, "dipSwitchStatus", "1.3.6.1.4.1.318.1.1.1.5.2.13.1.2", Decode::Flag { on: 1, off: 2 }),
     ]),
 
     // ============================================================ receptacles
@@ -634,6 +1326,22 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsOutletGroupConfigLoadShedRuntimeRemaining", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.14", INT).rw(DELAY_RANGE),
     ]),
 
+    column(Receptacles, "outlet_groups", "load_shed_skip_off_delay", "Load shed skips off delay", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigLoadShedControlSkipOffDelay", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.8", labels(&[(1, "skip_off_delay"), (2, "use_off_delay")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    column(Receptacles, "outlet_groups", "load_shed_restart", "Restart after load shed", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigLoadShedControlAutoRestart", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.9", labels(&[(1, "auto_restart"), (2, "manual_restart")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    column(Receptacles, "outlet_groups", "load_shed_on_time_on_battery", "Load shed on time on battery", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigLoadShedControlTimeOnBattery", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.10", labels(&[(1, "disabled"), (2, "enabled")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    column(Receptacles, "outlet_groups", "load_shed_on_runtime", "Load shed on runtime remaining", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigLoadShedControlRuntimeRemaining", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.11", labels(&[(1, "disabled"), (2, "enabled")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+    column(Receptacles, "outlet_groups", "load_shed_in_overload", "Load shed in overload", None, SET_SELECT.disabled(), &[
+        src(PowerNet, "upsOutletGroupConfigLoadShedControlInOverload", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.12", labels(&[(1, "disabled"), (2, "enabled")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+    ]),
+
     // ================================================================ devices
     scalar(Devices, "count", "Connected devices", None, INFO, &[
         src(Mge, "upsmgConfigDevicesNum", "1.3.6.1.4.1.705.1.4.21", INT),
@@ -669,9 +1377,11 @@ pub static FIELDS: &[Field] = &[
     // ============================================================ environment
     scalar(Environment, "ambient_temperature", "Ambient temperature", Some(Celsius), TEMPERATURE, &[
         src(Mge, "upsmgEnvironAmbientTemp", "1.3.6.1.4.1.705.1.8.1", TENTHS).note("no unit in the MIB; tenths as NUT reads it"),
+        src(PowerNet, "upsDiagnosticTemperatureAmbientTemperature", "1.3.6.1.4.1.318.1.1.1.13.11.1", TENTHS).null_when(&[-1_999]).note("-1999 = not available"),
     ]),
     scalar(Environment, "ambient_humidity", "Ambient humidity", Some(Percent), HUMIDITY, &[
         src(Mge, "upsmgEnvironAmbientHumidity", "1.3.6.1.4.1.705.1.8.2", TENTHS),
+        src(PowerNet, "upsDiagnosticRelativeHumidityPct", "1.3.6.1.4.1.318.1.1.1.13.13.1", INT).null_when(&[-1]),
     ]),
     column(Environment, "sensors", "name", "Name", None, INFO, &[
         src(Mge, "upsmgConfigSensorName", "1.3.6.1.4.1.705.1.4.34.1.2", TEXT),
@@ -817,6 +1527,28 @@ pub static FIELDS: &[Field] = &[
         ])).rw(Legal::Labels(&[2])).cuts_power(CutsPower::Values(&[2])),
     ]),
 
+    scalar(Control, "sleep", "Put UPS to sleep", None, COMMAND, &[
+        src(PowerNet, "upsAdvControlUpsSleep", "1.3.6.1.4.1.318.1.1.1.6.2.3", labels(&[(1, "no_put_ups_to_sleep"), (2, "put_ups_to_sleep"), (3, "put_ups_to_sleep_gracefully"), (4, "put_ups_sync_group_to_sleep"), (5, "put_ups_sync_group_to_sleep_gracefully")])).rw(Legal::Labels(&[2, 3])).cuts_power(CutsPower::Values(&[2, 3])),
+    ]),
+    scalar(Control, "simulate_power_failure", "Simulate power failure", None, COMMAND, &[
+        src(PowerNet, "upsAdvControlSimulatePowerFail", "1.3.6.1.4.1.318.1.1.1.6.2.4", labels(&[(1, "no_simulate_power_failure"), (2, "simulate_power_failure")])).rw(Legal::Labels(&[2])).cuts_power(CutsPower::Values(&[2])).note("transfers the load to battery"),
+    ]),
+    scalar(Control, "flash_and_beep", "Flash and beep", None, COMMAND, &[
+        src(PowerNet, "upsAdvControlFlashAndBeep", "1.3.6.1.4.1.318.1.1.1.6.2.5", labels(&[(1, "no_flash_and_beep"), (2, "flash_and_beep"), (3, "flash_and_beep_sync_group"), (4, "flash_and_beep_cont"), (5, "flash_and_beep_cancel")])).rw(Legal::Labels(&[2, 4, 5])),
+    ]),
+    scalar(Control, "reboot_with_or_without_ac", "Reboot with or without AC", None, COMMAND, &[
+        src(PowerNet, "upsAdvControlRebootUpsWithOrWithoutAC", "1.3.6.1.4.1.318.1.1.1.6.2.8", labels(&[(1, "no_reboot_ups_with_or_without_ac"), (2, "reboot_ups_immediately_with_or_without_ac"), (3, "reboot_ups_delayed_with_or_without_ac")])).rw(Legal::Labels(&[2, 3])).cuts_power(CutsPower::Values(&[2, 3])),
+    ]),
+    scalar(Control, "reset_min_max", "Reset phase minimum and maximum", None, COMMAND, &[
+        src(PowerNet, "upsPhaseResetMaxMinValues", "1.3.6.1.4.1.318.1.1.1.9.1.1", labels(&[(1, "none"), (2, "reset")])).rw(Legal::Labels(&[2])),
+    ]),
+    scalar(Control, "server_shutdown", "Server shutdown sequence", None, COMMAND, &[
+        src(PowerNet, "upsAsiUpsControlServerRequestShutdown", "1.3.6.1.4.1.318.1.1.1.5.2.28", labels(&[(1, "server_shutdown_off"), (2, "server_shutdown_reboot")])).rw(Legal::Labels(&[1, 2])).cuts_power(CutsPower::Values(&[1, 2])).note("both values start a shutdown; reads back the last request"),
+    ]),
+    scalar(Control, "reset_to_defaults", "Reset UPS settings to defaults", None, COMMAND, &[
+        src(PowerNet, "upsAdvConfigSetEEPROMDefaults", "1.3.6.1.4.1.318.1.1.1.5.2.12", labels(&[(1, "no_set_eeprom_defaults"), (2, "set_eeprom_defaults")])).rw(Legal::Labels(&[2])).cuts_power(CutsPower::Values(&[2])).note("resets transfer voltages, delays and thresholds"),
+    ]),
+
     // =================================================================== test
     scalar(Test, "diagnostic_time", "Battery test time", None, SET_TEXT.disabled(), &[
         src(PowerNet, "upsAdvTestDiagnosticTime", "1.3.6.1.4.1.318.1.1.1.7.2.8", TEXT).rw(Legal::Text { max_len: 5 }).note("\"hh:mm\", 24 h"),
@@ -905,5 +1637,8 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvTestBatteryConditionStatus", "1.3.6.1.4.1.318.1.1.1.7.2.15", labels(&[
             (1, "unknown"), (2, "ok"), (3, "capacity_decreased"), (4, "defect"), (5, "no_battery_present"),
         ])),
+    ]),
+    scalar(Test, "calibration_last_success_date", "Last successful calibration", None, INFO, &[
+        src(PowerNet, "upsAdvTestCalibrationLastSuccessfulDate", "1.3.6.1.4.1.318.1.1.1.7.2.11", TEXT),
     ]),
 ];

@@ -30,21 +30,21 @@ fn every_oid_parses_and_lies_under_its_mib() {
 }
 
 #[test]
-fn no_duplicate_oids_objects_or_paths() {
-    let mut oids = HashSet::new();
-    let mut objects = HashSet::new();
+fn no_duplicate_points_objects_or_paths() {
+    // One object may feed two fields only through different index rules
+    // (PowerNet upsPhase tables: feed 1 main input, feed 2 bypass).
+    let mut points = HashSet::new();
+    let mut objects: HashMap<&str, &str> = HashMap::new();
     for (field, source) in all_sources() {
         assert!(
-            oids.insert(source.oid),
-            "OID {} used twice (again in {})",
+            points.insert((source.oid, source.index.arcs(0))),
+            "OID {} with index {:?} used twice (again in {})",
             source.oid,
+            source.index,
             field.path()
         );
-        assert!(
-            objects.insert(source.object),
-            "object {} used twice",
-            source.object
-        );
+        let oid = objects.entry(source.object).or_insert(source.oid);
+        assert_eq!(*oid, source.oid, "object {} has two OIDs", source.object);
     }
     let mut paths = HashSet::new();
     for field in FIELDS {
@@ -54,6 +54,99 @@ fn no_duplicate_oids_objects_or_paths() {
             field.path()
         );
         assert!(!field.sources.is_empty(), "{} has no source", field.path());
+    }
+}
+
+/// Every object of PowerNet-MIB's UPS subtree, as extracted from the MIB
+/// text: (name, OID, kind).
+fn powernet_ups_objects() -> Vec<(&'static str, Oid, &'static str)> {
+    include_str!("powernet_ups_objects.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let mut cols = l.split('\t');
+            let (name, oid, kind) = (cols.next(), cols.next(), cols.next());
+            let oid = Oid::parse(oid.expect("an OID column")).expect("valid OID");
+            (name.expect("a name"), oid, kind.expect("a kind column"))
+        })
+        .collect()
+}
+
+#[test]
+fn powernet_sources_have_the_mib_texts_oids() {
+    let objects = powernet_ups_objects();
+    let ups = Oid::parse(Mib::PowerNet.probe_root()).unwrap();
+    for (field, source) in all_sources().filter(|(_, s)| s.mib == Mib::PowerNet) {
+        let oid = source.object_oid();
+        if !oid.starts_with(&ups) {
+            continue;
+        }
+        let known = objects.iter().find(|(name, _, _)| *name == source.object);
+        let (_, mib_oid, kind) = known.unwrap_or_else(|| {
+            panic!("{}: {} is not in PowerNet-MIB", field.path(), source.object)
+        });
+        assert_eq!(&oid, mib_oid, "{}: {}", field.path(), source.object);
+        assert!(
+            matches!(*kind, "ro" | "rw"),
+            "{}: {} is a {kind}, not a value",
+            field.path(),
+            source.object
+        );
+        assert!(
+            !source.is_writable() || *kind == "rw",
+            "{}: {} is read-only in the MIB",
+            field.path(),
+            source.object
+        );
+    }
+}
+
+/// PowerNet coverage is a visible decision: every readable object of the
+/// UPS subtree is read by the point table or left out with a reason.
+#[test]
+fn every_powernet_ups_object_is_mapped_or_left_out_with_a_reason() {
+    let objects = powernet_ups_objects();
+    let mapped: HashSet<&str> = all_sources()
+        .filter(|(_, s)| s.mib == Mib::PowerNet)
+        .map(|(_, s)| s.object)
+        .collect();
+    let oid_of = |name: &str| {
+        objects
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, oid, _)| oid.clone())
+            .unwrap_or_else(|| panic!("left-out entry {name} is not in the MIB"))
+    };
+    let left_out: Vec<(Oid, &str)> = coverage::POWERNET_LEFT_OUT
+        .iter()
+        .map(|(name, reason)| {
+            assert!(!reason.is_empty(), "{name}: a reason is required");
+            assert!(!mapped.contains(name), "{name} is mapped and left out");
+            (oid_of(name), *name)
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for (name, oid, kind) in &objects {
+        if !matches!(*kind, "ro" | "rw") || mapped.contains(name) {
+            continue;
+        }
+        if !left_out.iter().any(|(group, _)| oid.starts_with(group)) {
+            missing.push(format!("{name} ({oid})"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "PowerNet objects neither mapped nor left out with a reason:\n{}",
+        missing.join("\n")
+    );
+    // A left-out entry that covers nothing readable is stale.
+    for (group, name) in &left_out {
+        assert!(
+            objects.iter().any(|(n, o, k)| o.starts_with(group)
+                && matches!(*k, "ro" | "rw")
+                && !mapped.contains(n)),
+            "left-out entry {name} covers no unmapped object"
+        );
     }
 }
 
@@ -94,9 +187,14 @@ fn every_writable_point_has_a_legal_set_that_fits_its_decoding() {
         match (legal, source.decode) {
             (Legal::Range { min, max }, Decode::Number { .. }) => {
                 assert!(min < max, "{path}: empty range");
+                // Unit-less writable numbers are counts (external
+                // batteries, redundancy) or say their unit in a note.
                 assert!(
-                    field.unit.is_some(),
-                    "{path}: a writable number needs a unit"
+                    field.unit.is_some()
+                        || field.key.contains("batteries")
+                        || !source.note.is_empty()
+                        || field.key.contains("redundancy"),
+                    "{path}: a writable number needs a unit or a note"
                 );
             }
             (Legal::AnyLabel, Decode::Enum(labels)) => assert!(!labels.is_empty(), "{path}"),
@@ -187,6 +285,9 @@ fn home_assistant_device_classes_fit_units() {
         ("battery", &[Some(Unit::Percent)][..]),
         ("humidity", &[Some(Unit::Percent)][..]),
         ("enum", &[None][..]),
+        ("power_factor", &[None][..]),
+        ("energy", &[Some(Unit::KiloWattHour)][..]),
+        ("reactive_power", &[Some(Unit::VoltAmpereReactive)][..]),
     ]);
     let binary_classes = ["problem", "battery", "connectivity", "power", "plug"];
     for field in FIELDS {

@@ -11,12 +11,23 @@ use crate::snmprec::Walk;
 use crate::wire;
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
-use ups2mqtt::mib::{self, Decode, Field, Legal, Mib, Source, Unit};
+use ups2mqtt::mib::{self, Decode, Field, Legal, Mib, RowIndex, Source, Unit};
 use ups2mqtt::oid::Oid;
 use ups2mqtt::snmp::Value;
 
-/// A source and a row (0 for scalars).
-pub type Key = (&'static str, u32);
+/// A source object, the feed or fixed row its index rule names (0 for the
+/// usual single index) and a row (0 for scalars): one object can feed two
+/// fields (PowerNet's input table: feed 1 main, feed 2 bypass).
+pub type Key = (&'static str, u32, u32);
+
+fn key(source: &Source, row: u32) -> Key {
+    let feed = match source.index {
+        RowIndex::Single => 0,
+        RowIndex::Row(fixed) => fixed,
+        RowIndex::FeedThenRow { feed } => feed,
+    };
+    (source.object, feed, row)
+}
 
 /// Default raw values by source object and row.
 #[derive(Debug, Default)]
@@ -33,23 +44,28 @@ impl Defaults {
                 for source in field.sources {
                     let walked = walk.and_then(|w| walk_value(w, source, row));
                     let value = walked.unwrap_or_else(|| builtin_raw(field, source, row));
-                    values.insert((source.object, row), value);
+                    values.insert(key(source, row), value);
                 }
             }
         }
         Defaults { values }
     }
 
-    /// The default raw value of a source's row.
+    /// The default raw value of a single-index source's row.
     pub fn get(&self, object: &'static str, row: u32) -> Option<&Value> {
-        self.values.get(&(object, row))
+        self.values.get(&(object, 0, row))
+    }
+
+    /// The default raw value of any source's row.
+    pub fn get_for(&self, source: &Source, row: u32) -> Option<&Value> {
+        self.values.get(&key(source, row))
     }
 
     /// The default of a field in published units (first source that has
     /// one), for the state model's own reading of its settings.
     pub fn json(&self, field: &Field, row: u32) -> Option<Json> {
         field.sources.iter().find_map(|s| {
-            let raw = self.get(s.object, row)?;
+            let raw = self.get_for(s, row)?;
             ups2mqtt::pages::decode_one(s, raw)
         })
     }
@@ -66,11 +82,9 @@ pub fn rows_of(field: &Field, layout: &Layout) -> Vec<u32> {
 /// The instance OID of a source's row: `.0` for scalars, `.row` for
 /// columns (`.row.0` with quirk Q1).
 pub fn instance(source: &Source, row: u32, trailing_zero: bool) -> Oid {
-    let oid = source.object_oid();
-    match (row, trailing_zero) {
-        (0, _) => oid.child(0),
-        (row, false) => oid.child(row),
-        (row, true) => oid.join(&[row, 0]),
+    match (row, trailing_zero, source.index) {
+        (row, true, RowIndex::Single) if row > 0 => source.instance(row).child(0),
+        _ => source.instance(row),
     }
 }
 
@@ -235,6 +249,9 @@ pub fn generic_json(field: &Field, source: &Source) -> Json {
                 Some(Unit::Celsius) => 25.0,
                 Some(Unit::Ampere) => 5.0,
                 Some(Unit::Watt | Unit::VoltAmpere) => 1000.0,
+                Some(Unit::VoltAmpereReactive) => 100.0,
+                Some(Unit::KiloWattHour) => 1234.5,
+                Some(Unit::AmpereHour) => 9.0,
                 Some(Unit::Second) => 60.0,
                 None => 1.0,
             };

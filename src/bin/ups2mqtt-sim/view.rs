@@ -201,7 +201,7 @@ fn point(
 ) -> Point {
     let default = options
         .defaults
-        .get(source.object, row)
+        .get_for(source, row)
         .cloned()
         .unwrap_or(Value::Null);
     let value = match options.template.field_json(path, source, row) {
