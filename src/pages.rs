@@ -139,8 +139,9 @@ impl Reading {
 
 /// The row index of a single-index table cell: the first arc after the
 /// column. A single trailing `.0` is tolerated (`column.1.0`, quirk Q1); a
-/// bare `column.0` (5PX) is row 1. Anything else is not a cell of this
-/// column. Two-arc tables follow their source's [`mib::RowIndex`].
+/// bare `column.0` (5PX placeholders) is no row. Anything else is not a
+/// cell of this column. Two-arc tables follow their source's
+/// [`mib::RowIndex`].
 pub fn row_index(suffix: &[u32]) -> Option<u32> {
     mib::RowIndex::Single.row_of(suffix)
 }
@@ -629,8 +630,8 @@ mod tests {
             .unwrap();
         assert_eq!(
             powernet.instance(2).to_string(),
-            "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3.1.1.2",
-            "the three-arc form real NMCs serve"
+            "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3.1.2",
+            "the MIB's form, as a Galaxy VS serves it"
         );
     }
 
@@ -652,7 +653,7 @@ mod tests {
     fn row_index_rules() {
         assert_eq!(row_index(&[3]), Some(3));
         assert_eq!(row_index(&[3, 0]), Some(3));
-        assert_eq!(row_index(&[0]), Some(1));
+        assert_eq!(row_index(&[0]), None, "MGE placeholders are no line");
         assert_eq!(row_index(&[3, 1]), None);
         assert_eq!(row_index(&[]), None);
     }

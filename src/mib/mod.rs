@@ -294,10 +294,10 @@ pub enum RowIndex {
     Single,
     /// A column of a per-feed phase table, of which only the cells of one
     /// feed belong here (PowerNet `upsPhase` tables: input feed 1 is the
-    /// main input, feed 2 the bypass; output feed 1). The MIB's INDEX says
-    /// `.<feed>.<phase>`; real NMCs serve `.<feed>.1.<phase>` (what NUT's
-    /// apc-mib, LibreNMS and the Zabbix Galaxy templates read): both are
-    /// accepted, the three-arc form is what we address.
+    /// main input, feed 2 the bypass; output feed 1). The MIB's INDEX and
+    /// a real Galaxy VS serve `.<feed>.<phase>`; NUT's apc-mib, LibreNMS and
+    /// Zabbix read `.<feed>.1.<phase>`, which some NMC firmware serves: both
+    /// are accepted, the MIB's form is what we address.
     FeedThenRow { feed: u32 },
     /// A page-level value read from one row of a table, `.<row>` (the
     /// per-feed PowerNet `upsPhaseInputTable`: phase counts, frequency).
@@ -309,18 +309,20 @@ impl RowIndex {
     pub fn arcs(self, row: u32) -> Vec<u32> {
         match self {
             RowIndex::Single => vec![row],
-            RowIndex::FeedThenRow { feed } => vec![feed, 1, row],
+            RowIndex::FeedThenRow { feed } => vec![feed, row],
             RowIndex::Row(fixed) => vec![fixed],
         }
     }
 
     /// The row a cell suffix belongs to, if it is a cell of this source:
-    /// `[index]` or `[index, 0]` (quirk Q1) for a single index, a bare
-    /// `[0]` as row 1 (5PX); `[feed, index]` or `[feed, 1, index]` for the
-    /// per-feed phase tables.
+    /// `[index]` or `[index, 0]` (quirk Q1) for a single index;
+    /// `[feed, index]` or `[feed, 1, index]` for the per-feed phase tables.
+    /// A bare `[0]` is no row: MGE agents (5PX, Galaxy 7000) serve
+    /// placeholders there (`mginputMinimumVoltage.0` = 50.0 V beside a
+    /// maximum of 0.0 V), which must not become line 1.
     pub fn row_of(self, suffix: &[u32]) -> Option<u32> {
         match (self, suffix) {
-            (RowIndex::Single | RowIndex::Row(_), [0]) => Some(1),
+            (RowIndex::Single | RowIndex::Row(_), [0]) => None,
             (RowIndex::Single | RowIndex::Row(_), [index] | [index, 0]) => Some(*index),
             (RowIndex::FeedThenRow { feed }, [f, index] | [f, 1, index]) if f == &feed => {
                 Some(*index)
@@ -429,6 +431,16 @@ impl Source {
     pub const fn valid(mut self, min: f64, max: f64) -> Self {
         self.valid = Some((min, max));
         self
+    }
+    /// A MIB `NonNegativeInteger`: a negative value (-1 on many cards) is
+    /// no reading.
+    pub const fn non_negative(self) -> Self {
+        self.valid(0.0, f64::INFINITY)
+    }
+    /// A frequency: 0 Hz (and anything below 1 Hz) means "not measured"
+    /// (a bypass without supply, a card without the sensor).
+    pub const fn frequency(self) -> Self {
+        self.valid(1.0, f64::INFINITY)
     }
 
     /// The instance OID of a row (`0` for page-level values).
@@ -547,9 +559,26 @@ pub struct Field {
     pub unit: Option<Unit>,
     pub ha: Ha,
     pub sources: &'static [Source],
+    /// A reading the card itself marks invalid: this cell is no reading
+    /// when another column of the same row says so (an environment sensor
+    /// whose communication is lost still reports 0.0 °C).
+    pub void_when: Option<VoidWhen>,
+}
+
+/// "Null when column `column` of the same row reads `flag`".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VoidWhen {
+    pub column: &'static str,
+    pub flag: bool,
 }
 
 impl Field {
+    /// This column is no reading while `column` of its row reads `flag`.
+    pub const fn void_when(mut self, column: &'static str, flag: bool) -> Field {
+        self.void_when = Some(VoidWhen { column, flag });
+        self
+    }
+
     /// `page.key` or `page.table.key`: the field's stable path.
     pub fn path(&self) -> String {
         match self.table {

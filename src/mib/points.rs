@@ -90,12 +90,12 @@ const PRESS: Ha = Ha::new(Button);
 
 #[rustfmt::skip]
 const fn scalar(page: Page, key: &'static str, label: &'static str, unit: Option<Unit>, ha: Ha, sources: &'static [Source]) -> Field {
-    Field { page, table: None, key, label, unit, ha, sources }
+    Field { page, table: None, key, label, unit, ha, sources, void_when: None }
 }
 
 #[rustfmt::skip]
 const fn column(page: Page, table: &'static str, key: &'static str, label: &'static str, unit: Option<Unit>, ha: Ha, sources: &'static [Source]) -> Field {
-    Field { page, table: Some(table), key, label, unit, ha, sources }
+    Field { page, table: Some(table), key, label, unit, ha, sources, void_when: None }
 }
 
 #[rustfmt::skip]
@@ -292,26 +292,26 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvInputMinLineVoltage", "1.3.6.1.4.1.318.1.1.1.3.2.3", INT).gauge(),
     ]),
     scalar(Input, "frequency", "Input frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
-        src(PowerNet, "upsHighPrecInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.3.4", TENTHS).gauge(),
-        src(PowerNet, "upsPhaseInputFrequency", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.4", TENTHS).at_row(1).null_when(&[-1]),
-        src(PowerNet, "upsAdvInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.2.4", INT).gauge(),
+        src(PowerNet, "upsHighPrecInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.3.4", TENTHS).frequency().gauge(),
+        src(PowerNet, "upsPhaseInputFrequency", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.4", TENTHS).frequency().at_row(1).null_when(&[-1]),
+        src(PowerNet, "upsAdvInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.2.4", INT).frequency().gauge(),
     ]),
     column(Input, "lines", "voltage", "Input voltage", Some(Volt), VOLTAGE, &[
-        src(Rfc1628, "upsInputVoltage", "1.3.6.1.2.1.33.1.3.3.1.3", INT).tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy/Delta send tenths (Q2)"),
+        src(Rfc1628, "upsInputVoltage", "1.3.6.1.2.1.33.1.3.3.1.3", INT).non_negative().tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy/Delta send tenths (Q2)"),
         src(Mge, "mginputVoltage", "1.3.6.1.4.1.705.1.6.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
-        src(PowerNet, "upsPhaseInputVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3", INT).feed(1).null_when(&[-1]).note("phase-to-phase or phase-to-neutral as voltage_orientation says"),
+        src(PowerNet, "upsPhaseInputVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3", INT).feed(1).null_when(&[-1]).note("as the card reports it: phase-to-phase on a Galaxy VS although voltage_orientation says phase-to-neutral; voltage_phase_to_neutral is upsPhase*VoltagePN"),
     ]),
     column(Input, "lines", "frequency", "Input frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
-        src(Rfc1628, "upsInputFrequency", "1.3.6.1.2.1.33.1.3.3.1.2", TENTHS),
-        src(Mge, "mginputFrequency", "1.3.6.1.4.1.705.1.6.2.1.3", TENTHS),
+        src(Rfc1628, "upsInputFrequency", "1.3.6.1.2.1.33.1.3.3.1.2", TENTHS).frequency(),
+        src(Mge, "mginputFrequency", "1.3.6.1.4.1.705.1.6.2.1.3", TENTHS).frequency(),
     ]),
     column(Input, "lines", "current", "Input current", Some(Ampere), CURRENT.diagnostic(), &[
-        src(Rfc1628, "upsInputCurrent", "1.3.6.1.2.1.33.1.3.3.1.4", TENTHS),
+        src(Rfc1628, "upsInputCurrent", "1.3.6.1.2.1.33.1.3.3.1.4", TENTHS).non_negative(),
         src(Mge, "mginputCurrent", "1.3.6.1.4.1.705.1.6.2.1.6", TENTHS),
         src(PowerNet, "upsPhaseInputCurrent", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.6", TENTHS).feed(1).null_when(&[-1]),
     ]),
     column(Input, "lines", "power", "Input power", Some(Watt), POWER.diagnostic(), &[
-        src(Rfc1628, "upsInputTruePower", "1.3.6.1.2.1.33.1.3.3.1.5", INT),
+        src(Rfc1628, "upsInputTruePower", "1.3.6.1.2.1.33.1.3.3.1.5", INT).non_negative(),
         src(PowerNet, "upsPhaseInputPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.9", INT).feed(1).null_when(&[-1]),
     ]),
     column(Input, "lines", "voltage_min", "Input voltage minimum", Some(Volt), VOLTAGE.diagnostic(), &[
@@ -323,24 +323,24 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsPhaseInputMaxVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.4", INT).feed(1).null_when(&[-1]),
     ]),
     scalar(Input, "bypass_frequency", "Bypass frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
-        src(PowerNet, "upsHighPrecInputBypassFrequency", "1.3.6.1.4.1.318.1.1.1.3.3.7", TENTHS).gauge(),
-        src(Rfc1628, "upsBypassFrequency", "1.3.6.1.2.1.33.1.5.1", TENTHS),
-        src(PowerNet, "upsPhaseInputFrequency", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.4", TENTHS).at_row(2).null_when(&[-1]),
+        src(PowerNet, "upsHighPrecInputBypassFrequency", "1.3.6.1.4.1.318.1.1.1.3.3.7", TENTHS).frequency().gauge(),
+        src(Rfc1628, "upsBypassFrequency", "1.3.6.1.2.1.33.1.5.1", TENTHS).frequency(),
+        src(PowerNet, "upsPhaseInputFrequency", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.4", TENTHS).frequency().at_row(2).null_when(&[-1]),
     ]),
     scalar(Input, "bypass_num_lines", "Bypass lines", None, INFO, &[
         src(Rfc1628, "upsBypassNumLines", "1.3.6.1.2.1.33.1.5.2", INT),
         src(PowerNet, "upsPhaseNumInputPhases", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.2", INT).at_row(2).note("phases of input feed 2 (bypass)"),
     ]),
     column(Input, "bypass_lines", "voltage", "Bypass voltage", Some(Volt), VOLTAGE.diagnostic(), &[
-        src(Rfc1628, "upsBypassVoltage", "1.3.6.1.2.1.33.1.5.3.1.2", INT).tenths_above(LINE_VOLTS_MAX),
-        src(PowerNet, "upsPhaseInputVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3", INT).feed(2).null_when(&[-1]).note("as bypass_voltage_orientation says"),
+        src(Rfc1628, "upsBypassVoltage", "1.3.6.1.2.1.33.1.5.3.1.2", INT).non_negative().tenths_above(LINE_VOLTS_MAX),
+        src(PowerNet, "upsPhaseInputVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3", INT).feed(2).null_when(&[-1]).note("as the card reports it (phase-to-phase on a Galaxy VS)"),
     ]),
     column(Input, "bypass_lines", "current", "Bypass current", Some(Ampere), CURRENT.diagnostic(), &[
-        src(Rfc1628, "upsBypassCurrent", "1.3.6.1.2.1.33.1.5.3.1.3", TENTHS),
+        src(Rfc1628, "upsBypassCurrent", "1.3.6.1.2.1.33.1.5.3.1.3", TENTHS).non_negative(),
         src(PowerNet, "upsPhaseInputCurrent", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.6", TENTHS).feed(2).null_when(&[-1]),
     ]),
     column(Input, "bypass_lines", "power", "Bypass power", Some(Watt), POWER.diagnostic(), &[
-        src(Rfc1628, "upsBypassPower", "1.3.6.1.2.1.33.1.5.3.1.4", INT),
+        src(Rfc1628, "upsBypassPower", "1.3.6.1.2.1.33.1.5.3.1.4", INT).non_negative(),
         src(PowerNet, "upsPhaseInputPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.9", INT).feed(2).null_when(&[-1]),
     ]),
 
@@ -366,8 +366,8 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvInputBypassTotalActivePower", "1.3.6.1.4.1.318.1.1.1.3.2.14", KILO).note("kW"),
     ]),
     scalar(Input, "energy", "Input energy", Some(KiloWattHour), ENERGY, &[
-        src(PowerNet, "upsHighPrecInputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.3.3.5", HUNDREDTHS).gauge().note("hundredths of kWh"),
-        src(PowerNet, "upsAdvInputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.3.2.15", INT).gauge(),
+        src(PowerNet, "upsHighPrecInputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.3.3.5", HUNDREDTHS).gauge().null_when(&[4_294_967_295]).note("hundredths of kWh"),
+        src(PowerNet, "upsAdvInputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.3.2.15", INT).gauge().null_when(&[4_294_967_295]),
     ]),
     scalar(Input, "dc_voltage", "DC input voltage", Some(Volt), VOLTAGE.diagnostic(), &[
         src(PowerNet, "upsHighPrecInputDCVoltage", "1.3.6.1.4.1.318.1.1.1.3.3.8", TENTHS).null_when(&[-1]),
@@ -464,10 +464,10 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsBasicOutputPhase", "1.3.6.1.4.1.318.1.1.1.4.1.2", INT),
     ]),
     scalar(Output, "frequency", "Output frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
-        src(PowerNet, "upsHighPrecOutputFrequency", "1.3.6.1.4.1.318.1.1.1.4.3.2", TENTHS).gauge(),
-        src(Rfc1628, "upsOutputFrequency", "1.3.6.1.2.1.33.1.4.2", TENTHS),
-        src(PowerNet, "upsPhaseOutputFrequency", "1.3.6.1.4.1.318.1.1.1.9.3.2.1.4", TENTHS).at_row(1).null_when(&[-1]),
-        src(PowerNet, "upsAdvOutputFrequency", "1.3.6.1.4.1.318.1.1.1.4.2.2", INT).gauge(),
+        src(PowerNet, "upsHighPrecOutputFrequency", "1.3.6.1.4.1.318.1.1.1.4.3.2", TENTHS).frequency().gauge(),
+        src(Rfc1628, "upsOutputFrequency", "1.3.6.1.2.1.33.1.4.2", TENTHS).frequency(),
+        src(PowerNet, "upsPhaseOutputFrequency", "1.3.6.1.4.1.318.1.1.1.9.3.2.1.4", TENTHS).frequency().at_row(1).null_when(&[-1]),
+        src(PowerNet, "upsAdvOutputFrequency", "1.3.6.1.4.1.318.1.1.1.4.2.2", INT).frequency().gauge(),
     ]),
     scalar(Output, "voltage", "Output voltage", Some(Volt), VOLTAGE, &[
         src(PowerNet, "upsHighPrecOutputVoltage", "1.3.6.1.4.1.318.1.1.1.4.3.1", TENTHS).gauge(),
@@ -516,26 +516,26 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "upsmgOutputOnBuck", "1.3.6.1.4.1.705.1.7.12", YES_NO).note("declared plain INTEGER, uses yes(1)/no(2)"),
     ]),
     column(Output, "lines", "voltage", "Output voltage", Some(Volt), VOLTAGE, &[
-        src(Rfc1628, "upsOutputVoltage", "1.3.6.1.2.1.33.1.4.4.1.2", INT).tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy sends tenths (Q2)"),
+        src(Rfc1628, "upsOutputVoltage", "1.3.6.1.2.1.33.1.4.4.1.2", INT).non_negative().tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy sends tenths (Q2)"),
         src(Mge, "mgoutputVoltage", "1.3.6.1.4.1.705.1.7.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
-        src(PowerNet, "upsPhaseOutputVoltage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.3", INT).feed(1).null_when(&[-1]).note("phase-to-phase or phase-to-neutral as voltage_orientation says"),
+        src(PowerNet, "upsPhaseOutputVoltage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.3", INT).feed(1).null_when(&[-1]).note("as the card reports it: phase-to-phase on a Galaxy VS although voltage_orientation says phase-to-neutral; voltage_phase_to_neutral is upsPhase*VoltagePN"),
     ]),
     column(Output, "lines", "current", "Output current", Some(Ampere), CURRENT.diagnostic(), &[
-        src(Rfc1628, "upsOutputCurrent", "1.3.6.1.2.1.33.1.4.4.1.3", TENTHS),
+        src(Rfc1628, "upsOutputCurrent", "1.3.6.1.2.1.33.1.4.4.1.3", TENTHS).non_negative(),
         src(Mge, "mgoutputCurrent", "1.3.6.1.4.1.705.1.7.2.1.5", TENTHS),
         src(PowerNet, "upsPhaseOutputCurrent", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.4", TENTHS).feed(1).null_when(&[-1]),
     ]),
     column(Output, "lines", "power", "Output power", Some(Watt), POWER.diagnostic(), &[
-        src(Rfc1628, "upsOutputPower", "1.3.6.1.2.1.33.1.4.4.1.4", INT),
+        src(Rfc1628, "upsOutputPower", "1.3.6.1.2.1.33.1.4.4.1.4", INT).non_negative(),
         src(PowerNet, "upsPhaseOutputPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.13", INT).feed(1).null_when(&[-1]),
     ]),
     column(Output, "lines", "load", "Load", Some(Percent), MEASURE, &[
-        src(Rfc1628, "upsOutputPercentLoad", "1.3.6.1.2.1.33.1.4.4.1.5", INT),
+        src(Rfc1628, "upsOutputPercentLoad", "1.3.6.1.2.1.33.1.4.4.1.5", INT).non_negative(),
         src(Mge, "mgoutputLoadPerPhase", "1.3.6.1.4.1.705.1.7.2.1.4", INT).note("a percentage (LibreNMS wrongly reads kVA, Q6)"),
         src(PowerNet, "upsPhaseOutputPercentLoad", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.10", INT).feed(1).null_when(&[-1]),
     ]),
     column(Output, "lines", "frequency", "Output frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
-        src(Mge, "mgoutputFrequency", "1.3.6.1.4.1.705.1.7.2.1.3", TENTHS),
+        src(Mge, "mgoutputFrequency", "1.3.6.1.4.1.705.1.7.2.1.3", TENTHS).frequency(),
     ]),
 
     scalar(Output, "num_feeds", "Output feeds", None, INFO, &[
@@ -572,14 +572,14 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvOutputNeutralCurrent", "1.3.6.1.4.1.318.1.1.1.4.2.11", INT),
     ]),
     scalar(Output, "energy", "Output energy", Some(KiloWattHour), ENERGY, &[
-        src(PowerNet, "upsHighPrecOutputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.4.3.6", HUNDREDTHS).gauge().note("hundredths of kWh"),
-        src(PowerNet, "upsAdvOutputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.4.2.12", INT).gauge(),
+        src(PowerNet, "upsHighPrecOutputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.4.3.6", HUNDREDTHS).gauge().null_when(&[4_294_967_295]).note("hundredths of kWh"),
+        src(PowerNet, "upsAdvOutputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.4.2.12", INT).gauge().null_when(&[4_294_967_295]),
     ]),
     scalar(Output, "source_synchronization", "Inverter synchronization source", None, STATE.diagnostic(), &[
         src(PowerNet, "upsAdvOutputSourceSynchronization", "1.3.6.1.4.1.318.1.1.1.4.2.13", labels(&[(1, "main"), (2, "internal"), (3, "external"), (4, "on_ac_bypass"), (5, "external_on_bypass")])).note("plain INTEGER; labels from its description"),
     ]),
     scalar(Output, "inverter_frequency", "Inverter frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
-        src(PowerNet, "upsAdvOutputInverterFrequency", "1.3.6.1.4.1.318.1.1.1.4.2.14", INT).gauge(),
+        src(PowerNet, "upsAdvOutputInverterFrequency", "1.3.6.1.4.1.318.1.1.1.4.2.14", INT).frequency().gauge(),
     ]),
     scalar(Output, "inverter_load", "Inverter load", Some(Percent), MEASURE.diagnostic(), &[
         src(PowerNet, "upsAdvOutputInverterLoad", "1.3.6.1.4.1.318.1.1.1.4.2.15", INT).null_when(&[-1]).note("% of rated kW"),
@@ -679,7 +679,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsPhaseOutputInverterVoltage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.21", INT).feed(1),
     ]),
     column(Output, "lines", "energy", "Output energy", Some(KiloWattHour), ENERGY.diagnostic(), &[
-        src(PowerNet, "upsPhaseOutputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.23", HUNDREDTHS).gauge().feed(1).note("hundredths of kWh"),
+        src(PowerNet, "upsPhaseOutputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.23", HUNDREDTHS).gauge().null_when(&[4_294_967_295]).feed(1).note("hundredths of kWh"),
     ]),
 
     // ================================================================ battery
@@ -713,8 +713,8 @@ pub static FIELDS: &[Field] = &[
     scalar(Battery, "temperature", "Battery temperature", Some(Celsius), TEMPERATURE.diagnostic(), &[
         src(PowerNet, "upsHighPrecExtdBatteryTemperature", "1.3.6.1.4.1.318.1.1.1.2.3.13", TENTHS).note("can be negative, unlike the others"),
         src(PowerNet, "upsHighPrecBatteryTemperature", "1.3.6.1.4.1.318.1.1.1.2.3.2", TENTHS).gauge().null_when(&[2_550]).note("2550 = no sensor"),
-        src(Rfc1628, "upsBatteryTemperature", "1.3.6.1.2.1.33.1.2.7", INT),
-        src(Mge, "upsmgBatteryTemperature", "1.3.6.1.4.1.705.1.5.7", INT),
+        src(Rfc1628, "upsBatteryTemperature", "1.3.6.1.2.1.33.1.2.7", INT).null_when(&[0]).note("0 = no sensor on Eaton/MGE/Delta cards; a battery in service is never at exactly 0 °C"),
+        src(Mge, "upsmgBatteryTemperature", "1.3.6.1.4.1.705.1.5.7", INT).null_when(&[0]).note("0 = no sensor"),
         src(PowerNet, "upsAdvBatteryTemperature", "1.3.6.1.4.1.318.1.1.1.2.2.2", INT).gauge().null_when(&[255]).note("255 = no sensor"),
     ]),
     scalar(Battery, "time_on_battery", "Time on battery", Some(Second), DURATION, &[
@@ -1391,28 +1391,28 @@ pub static FIELDS: &[Field] = &[
     ]),
     column(Environment, "sensors", "temperature", "Temperature", Some(Celsius), TEMPERATURE, &[
         src(Mge, "upsmgEnvironmentTemperature", "1.3.6.1.4.1.705.1.8.7.1.3", TENTHS).note("0.1 °C (walk: 287)"),
-    ]),
+    ]).void_when("communication_lost", true),
     column(Environment, "sensors", "temperature_low", "Temperature low", None, PROBLEM, &[
         src(Mge, "upsmgEnvironmentTemperatureLow", "1.3.6.1.4.1.705.1.8.7.1.4", YES_NO),
-    ]),
+    ]).void_when("communication_lost", true),
     column(Environment, "sensors", "temperature_high", "Temperature high", None, PROBLEM, &[
         src(Mge, "upsmgEnvironmentTemperatureHigh", "1.3.6.1.4.1.705.1.8.7.1.5", YES_NO),
-    ]),
+    ]).void_when("communication_lost", true),
     column(Environment, "sensors", "humidity", "Humidity", Some(Percent), HUMIDITY, &[
         src(Mge, "upsmgEnvironmentHumidity", "1.3.6.1.4.1.705.1.8.7.1.6", TENTHS),
-    ]),
+    ]).void_when("communication_lost", true),
     column(Environment, "sensors", "humidity_low", "Humidity low", None, PROBLEM, &[
         src(Mge, "upsmgEnvironmentHumidityLow", "1.3.6.1.4.1.705.1.8.7.1.7", YES_NO),
-    ]),
+    ]).void_when("communication_lost", true),
     column(Environment, "sensors", "humidity_high", "Humidity high", None, PROBLEM, &[
         src(Mge, "upsmgEnvironmentHumidityHigh", "1.3.6.1.4.1.705.1.8.7.1.8", YES_NO),
-    ]),
+    ]).void_when("communication_lost", true),
     column(Environment, "sensors", "input_1", "Contact 1", None, STATE, &[
         src(Mge, "upsmgEnvironmentInput1State", "1.3.6.1.4.1.705.1.8.7.1.9", labels(&[(1, "closed"), (2, "open")])),
-    ]),
+    ]).void_when("communication_lost", true),
     column(Environment, "sensors", "input_2", "Contact 2", None, STATE, &[
         src(Mge, "upsmgEnvironmentInput2State", "1.3.6.1.4.1.705.1.8.7.1.10", labels(&[(1, "closed"), (2, "open")])),
-    ]),
+    ]).void_when("communication_lost", true),
     column(Environment, "sensors", "temperature_low_threshold", "Temperature low threshold", Some(Celsius), SET_NUMBER.disabled(), &[
         src(Mge, "upsmgConfigTemperatureLow", "1.3.6.1.4.1.705.1.4.34.1.3", INT).rw(Legal::Range { min: -20.0, max: 80.0 }).note("MIB says 0.1 °C; real NMC returns whole °C (Q6)"),
     ]),
@@ -1433,10 +1433,10 @@ pub static FIELDS: &[Field] = &[
     ]),
     column(Environment, "probes", "temperature", "Temperature", Some(Celsius), TEMPERATURE, &[
         src(PowerNet, "iemStatusProbeCurrentTemp", "1.3.6.1.4.1.318.1.1.10.2.3.2.1.4", INT).null_when(&[-1]).note("in the probe's configured unit; the NMC default is Celsius"),
-    ]),
+    ]).void_when("connected", false),
     column(Environment, "probes", "humidity", "Humidity", Some(Percent), HUMIDITY, &[
         src(PowerNet, "iemStatusProbeCurrentHumid", "1.3.6.1.4.1.318.1.1.10.2.3.2.1.6", INT).null_when(&[-1, 0]).note("0 when the probe has no humidity sensor"),
-    ]),
+    ]).void_when("connected", false),
 
     // ================================================================ control
     column(Control, "outlet_groups", "name", "Name", None, INFO, &[

@@ -2,7 +2,7 @@
 //! documentation cannot drift from what the gateway publishes (a test
 //! compares it with the README).
 
-use super::{Access, Decode, FIELDS, Field, Legal, Page, Source, TABLES, fields_of};
+use super::{Access, Decode, FIELDS, Field, Legal, Page, RowIndex, Source, TABLES, fields_of};
 use std::fmt::Write as _;
 
 /// Markdown: one section per page, one row per field.
@@ -101,8 +101,31 @@ fn source(source: &Source) -> String {
         Decode::Flag { on, off } => format!(" true({on}) false({off})"),
         _ => String::new(),
     };
+    let index = match source.index {
+        RowIndex::Single => String::new(),
+        RowIndex::FeedThenRow { feed } => format!(" at `.{feed}.<phase>`"),
+        RowIndex::Row(row) => format!(" at `.{row}`"),
+    };
+    let mut rules = Vec::new();
+    if !source.null_when.is_empty() {
+        let raws: Vec<String> = source.null_when.iter().map(i64::to_string).collect();
+        rules.push(format!("null if raw {}", raws.join(", ")));
+    }
+    match source.valid {
+        Some((min, max)) if max.is_infinite() => rules.push(format!("null below {min}")),
+        Some((min, max)) => rules.push(format!("null outside {min}..{max}")),
+        None => {}
+    }
+    if !source.note.is_empty() {
+        rules.push(source.note.replace('|', "/"));
+    }
+    let rules = if rules.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", rules.join("; "))
+    };
     format!(
-        "{} `{}` {}{}",
-        source.mib, source.object, source.oid, decode
+        "{} `{}` {}{index}{decode}{rules}",
+        source.mib, source.object, source.oid
     )
 }

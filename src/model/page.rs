@@ -372,11 +372,40 @@ fn decode_table(
         })
         .filter(|column| column.cells.iter().any(Option::is_some))
         .collect();
+    let columns = void_invalid_cells(columns);
     Some(TableData {
         table,
         rows,
         columns,
     })
+}
+
+/// Cells the card itself marks invalid (the point table's
+/// [`mib::VoidWhen`]: "sensor communication lost", "probe disconnected")
+/// become no reading, whatever number the card sent.
+fn void_invalid_cells(mut columns: Vec<Column>) -> Vec<Column> {
+    let voided: Vec<(usize, Vec<bool>)> = columns
+        .iter()
+        .enumerate()
+        .filter_map(|(at, column)| {
+            let rule = column.field.void_when?;
+            let marker = columns.iter().find(|c| c.field.key == rule.column)?;
+            let rows = marker
+                .cells
+                .iter()
+                .map(|cell| matches!(cell, Some(Reading::Bool(b)) if *b == rule.flag))
+                .collect();
+            Some((at, rows))
+        })
+        .collect();
+    for (at, rows) in voided {
+        for (cell, void) in columns[at].cells.iter_mut().zip(rows) {
+            if void && cell.is_some() {
+                *cell = Some(Reading::Null);
+            }
+        }
+    }
+    columns
 }
 
 /// The number of rows a line table really has: the card's own line count
