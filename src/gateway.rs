@@ -154,7 +154,7 @@ async fn deliver_traps(
             _ = stop.changed() => return,
         };
         let topic = mqtt.naming().event(&delivery.ups_id);
-        mqtt.publish_event(&topic, delivery.event.to_string());
+        mqtt.publish_event(&topic, messages::text(&delivery.event));
         if let Some(tx) = requests.get(&delivery.ups_id) {
             let request = UpsRequest::Trap {
                 facts: delivery.facts,

@@ -1,14 +1,59 @@
-//! The payloads ups2mqtt publishes per UPS, as serde structs: the MQTT
-//! contract in one place (pages are the model's JSON, see
-//! [`crate::model::Model::page_json`]; trap events are built in
-//! [`crate::trap`]).
+//! The payloads ups2mqtt publishes, as serde structs: the MQTT contract in
+//! one place (pages are the model's JSON, see
+//! [`crate::model::Model::page_json`]).
 //!
+//! - [`Event`] on `<base>/<ups>/event` (a trap, not retained),
 //! - [`Health`] on `<base>/<ups>/health` (retained),
 //! - [`Response`] on `<base>/<ups>/response` (every command gets one),
 //! - [`Audit`] on `<base>/<ups>/audit` (every command, accepted or not).
 
+use crate::mib::events::EventName;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
+
+/// One trap, as an event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// When the gateway received it (RFC 3339, UTC).
+    pub time: String,
+    /// The event vocabulary's name (one per fact, whatever MIB said it).
+    pub name: EventName,
+    /// The same as `name` (Home Assistant's `event` entity reads it).
+    pub event_type: EventName,
+    /// `critical`, `warning` or `info`.
+    pub severity: &'static str,
+    pub description: &'static str,
+    /// The MIB that defines the trap (`null` for an unknown trap).
+    pub mib: Option<&'static str>,
+    /// The trap's MIB name, e.g. `upsmgOnBattery`.
+    pub object: Option<&'static str>,
+    /// The trap's OID (`snmpTrapOID` form).
+    pub oid: String,
+    /// The sender's address and port.
+    pub source: String,
+    /// SNMP version: `1`, `2c` or `3`.
+    pub version: String,
+    /// Whether it was an inform (answered).
+    pub inform: bool,
+    /// The agent's sysUpTime at the trap, in seconds.
+    pub uptime: Option<f64>,
+    pub varbinds: Vec<EventVarbind>,
+    /// The SNMPv3 user it came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+/// One varbind of a trap, decoded where the point table knows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventVarbind {
+    pub oid: String,
+    /// The MIB object name.
+    pub name: Option<&'static str>,
+    /// The page field it is (`battery.charge`).
+    pub field: Option<String>,
+    /// In published units when the point table knows it, raw otherwise.
+    pub value: Json,
+}
 
 /// SNMP diagnostics of one UPS.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -17,6 +17,7 @@
 //! dropped and counted, never decoded further.
 
 use crate::config::{Config, UpsConfig};
+use crate::messages::{Event, EventVarbind};
 use crate::mib::traps::{self, EventName, TrapDef};
 use crate::mib::{self, Field, Page, Source};
 use crate::oid::Oid;
@@ -292,8 +293,8 @@ fn canonical(addr: IpAddr) -> IpAddr {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub ups_id: String,
-    /// The event JSON for `<base>/<ups>/event`.
-    pub event: Json,
+    /// The event for `<base>/<ups>/event`.
+    pub event: Event,
     /// Pages to re-poll at once.
     pub pages: Vec<Page>,
     /// Fields to update at once, before the re-poll answers.
@@ -310,29 +311,25 @@ pub fn deliver(
     now: SystemTime,
 ) -> Delivery {
     let def = traps::trap_by_oid(&trap.oid);
-    let decoded: Vec<Json> = trap.varbinds.iter().map(varbind_json).collect();
     let mut facts = effects(def);
     facts.extend(trap.varbinds.iter().filter_map(varbind_fact));
     let name = def.map_or_else(|| generic_name(&trap.oid), |d| d.event);
-    let event = json!({
-        "time": crate::time::rfc3339(now),
-        "name": name,
-        "event_type": name,
-        "severity": def.map_or("info", |d| d.severity.name()),
-        "description": def.map_or("", |d| d.description),
-        "mib": def.map(|d| d.mib.name()),
-        "object": def.map(|d| d.object),
-        "oid": trap.oid.to_string(),
-        "source": source.to_string(),
-        "version": trap.version.to_string(),
-        "inform": trap.inform.is_some(),
-        "uptime": trap.uptime.map(|t| f64::from(t) / 100.0),
-        "varbinds": decoded,
-    });
-    let mut event = event;
-    if let (Some(user), Some(map)) = (&trap.user, event.as_object_mut()) {
-        map.insert("user".to_string(), Json::String(user.clone()));
-    }
+    let event = Event {
+        time: crate::time::rfc3339(now),
+        name,
+        event_type: name,
+        severity: def.map_or("info", |d| d.severity.name()),
+        description: def.map_or("", |d| d.description),
+        mib: def.map(|d| d.mib.name()),
+        object: def.map(|d| d.object),
+        oid: trap.oid.to_string(),
+        source: source.to_string(),
+        version: trap.version.to_string(),
+        inform: trap.inform.is_some(),
+        uptime: trap.uptime.map(|t| f64::from(t) / 100.0),
+        varbinds: trap.varbinds.iter().map(varbind_event).collect(),
+        user: trap.user.clone(),
+    };
     Delivery {
         ups_id: route.ups_id.clone(),
         event,
@@ -378,15 +375,15 @@ fn point_of(oid: &Oid) -> Option<(&'static Field, &'static Source)> {
     })
 }
 
-fn varbind_json((oid, value): &VarBind) -> Json {
+fn varbind_event((oid, value): &VarBind) -> EventVarbind {
     let point = point_of(oid);
     let decoded = point.and_then(|(_, source)| pages::decode_one(source, value));
-    json!({
-        "oid": oid.to_string(),
-        "name": point.map(|(_, source)| source.object),
-        "field": point.map(|(field, _)| field.path()),
-        "value": decoded.unwrap_or_else(|| raw_json(value)),
-    })
+    EventVarbind {
+        oid: oid.to_string(),
+        name: point.map(|(_, source)| source.object),
+        field: point.map(|(field, _)| field.path()),
+        value: decoded.unwrap_or_else(|| raw_json(value)),
+    }
 }
 
 /// A scalar varbind the point table knows updates its field at once.
@@ -918,6 +915,10 @@ impl V3Receiver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event_json(delivery: &Delivery) -> Json {
+        serde_json::to_value(&delivery.event).unwrap()
+    }
     use crate::snmp::TrapV1;
     use crate::snmp::Version;
 
@@ -987,7 +988,7 @@ mod tests {
             "192.0.2.1:5000".parse().unwrap(),
             SystemTime::UNIX_EPOCH,
         );
-        assert_eq!(delivery.event["name"], "on_battery");
+        assert_eq!(event_json(&delivery)["name"], "on_battery");
         assert_eq!(delivery.ack, Some(11));
         assert!(delivery.pages.contains(&Page::Battery));
         let fact = |path: &str| {
@@ -1001,7 +1002,7 @@ mod tests {
         // upsmgBatteryLevel 55 (%) in the varbinds; upsmgOnBattery means on battery.
         assert_eq!(fact("battery.charge"), Some(Json::from(55)));
         assert_eq!(fact("output.on_battery"), Some(Json::Bool(true)));
-        assert_eq!(delivery.event["time"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(event_json(&delivery)["time"], "1970-01-01T00:00:00.000Z");
         let wrong = decode_trap(&v1_trap("nope", 11)).unwrap();
         assert_eq!(
             router
@@ -1022,8 +1023,8 @@ mod tests {
             "127.0.0.1:1".parse().unwrap(),
             SystemTime::UNIX_EPOCH,
         );
-        assert_eq!(delivery.event["name"], "load_ok");
-        assert_eq!(delivery.event["object"], "upsmgLoadOK");
+        assert_eq!(event_json(&delivery)["name"], "load_ok");
+        assert_eq!(event_json(&delivery)["object"], "upsmgLoadOK");
         let overload = mib::field_by_path("output.overload").unwrap();
         assert!(
             delivery
@@ -1050,8 +1051,11 @@ mod tests {
             "127.0.0.1:1".parse().unwrap(),
             SystemTime::now(),
         );
-        assert_eq!(delivery.event["name"], "alarm_added");
-        assert_eq!(delivery.event["varbinds"][0]["value"], "output_overload");
+        assert_eq!(event_json(&delivery)["name"], "alarm_added");
+        assert_eq!(
+            event_json(&delivery)["varbinds"][0]["value"],
+            "output_overload"
+        );
         assert!(inform_response(&v1_trap("public", 11)).is_none());
     }
 
@@ -1337,8 +1341,8 @@ mod tests {
             assert!(report.is_none());
             let (trap, route, _) = accepted.unwrap();
             let delivery = deliver(route, &trap, source, SystemTime::UNIX_EPOCH);
-            assert_eq!(delivery.event["version"], "3");
-            assert_eq!(delivery.event["user"], "trapper");
+            assert_eq!(event_json(&delivery)["version"], "3");
+            assert_eq!(event_json(&delivery)["user"], "trapper");
             // v1/v2c traps for a v3 UPS without trap_community: refused.
             let (refused, _) = accept(&v1_trap("public", 11), source, &router);
             assert!(matches!(refused, Err(Rejected::BadCommunity(_))));
