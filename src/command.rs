@@ -170,12 +170,14 @@ pub struct Plan {
 impl Plan {
     /// Pages to re-read after the SET.
     pub fn pages(&self) -> Vec<Page> {
-        let mut pages: BTreeSet<Page> = self.writes.iter().map(|w| w.field.page).collect();
+        let mut pages: BTreeSet<Page> = self
+            .writes
+            .iter()
+            .flat_map(|w| w.field.page.changed_by_writes())
+            .copied()
+            .collect();
         if self.rfc_test.is_some() {
-            pages.insert(Page::Test);
-        }
-        if self.writes.iter().any(|w| w.field.page == Page::Control) {
-            pages.extend([Page::Receptacles, Page::Output]);
+            pages.extend(Page::Test.changed_by_writes());
         }
         pages.into_iter().collect()
     }

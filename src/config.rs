@@ -318,21 +318,9 @@ impl Default for PollConfig {
 impl PollConfig {
     /// The poll interval of a page.
     pub fn interval(&self, page: Page) -> Duration {
-        let default = if is_fast_page(page) {
-            self.fast
-        } else {
-            self.slow
-        };
+        let default = if page.is_fast() { self.fast } else { self.slow };
         Duration::from_secs(self.pages.get(&page).copied().unwrap_or(default))
     }
-}
-
-/// Pages whose values change by the second.
-pub fn is_fast_page(page: Page) -> bool {
-    matches!(
-        page,
-        Page::Alarms | Page::Input | Page::Output | Page::Battery
-    )
 }
 
 fn default_port() -> u16 {

@@ -71,7 +71,6 @@
 //!   `diagnostic` because Home Assistant refuses sensors in the `config`
 //!   category; `expire_after` goes on sensors of fast pages only.
 
-use crate::config::is_fast_page;
 use crate::mib::commands::{self, Arg, COMMANDS, NamedCommand, OUTLET_KINDS, Way};
 use crate::mib::{
     self, Access, Category, Component, Decode, Field, Legal, Page, Source, StateClass, Table, Unit,
@@ -99,7 +98,7 @@ pub struct Bridge<'a> {
 /// Per-UPS choices that are not in the point table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeviceOptions {
-    /// Seconds; set on fields of fast pages ([`is_fast_page`]) so stale
+    /// Seconds; set on fields of fast pages ([`Page::is_fast`]) so stale
     /// values expire.
     pub expire_after: Option<u64>,
 }
@@ -743,7 +742,7 @@ fn entity_category(field: &Field, platform: Component) -> Option<&'static str> {
 }
 
 fn expire_after(options: &DeviceOptions, page: Page) -> Option<u64> {
-    options.expire_after.filter(|_| is_fast_page(page))
+    options.expire_after.filter(|_| page.is_fast())
 }
 
 // ------------------------------------------------------------- outlets

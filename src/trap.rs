@@ -111,7 +111,7 @@ pub fn decode_trap(bytes: &[u8]) -> Result<ReceivedTrap, Rejected> {
                     .map_err(|_| Rejected::Malformed("generic trap".into()))?;
                 Oid::parse(SNMP_TRAPS).expect("valid").child(generic)
             };
-            let mge = Oid::parse("1.3.6.1.4.1.705.1.11").expect("valid");
+            let mge = Oid::parse(traps::MGE_TRAP_ENTERPRISE).expect("valid");
             Ok(ReceivedTrap {
                 version: message.version.into(),
                 community: message.community,
@@ -154,7 +154,7 @@ fn decode_v2(
         }
     }
     let oid = oid.ok_or_else(|| Rejected::Malformed("no snmpTrapOID.0".into()))?;
-    let mge = Oid::parse("1.3.6.1.4.1.705.1.11").expect("valid");
+    let mge = Oid::parse(traps::MGE_TRAP_ENTERPRISE).expect("valid");
     let mge_specific = match oid.suffix_after(&mge) {
         Some([0, n]) => Some(i64::from(*n)),
         _ => None,

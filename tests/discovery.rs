@@ -22,7 +22,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use ups2mqtt::config::is_fast_page;
 use ups2mqtt::discovery::{self, Bridge, DeviceOptions, Publication, SUMMARISED_TABLES};
 use ups2mqtt::mib::commands::{COMMANDS, command_by_name};
 use ups2mqtt::mib::{self, Access, Decode, Legal, Mib, Page};
@@ -507,7 +506,7 @@ fn check_component(naming: &Naming, ups_id: &str, id: &str, c: &Json, pages: &Pa
     let sensor = matches!(platform, "sensor" | "binary_sensor");
     assert_eq!(
         c.get("expire_after"),
-        (sensor && is_fast_page(page))
+        (sensor && page.is_fast())
             .then(|| json!(EXPIRE_AFTER))
             .as_ref(),
         "{at}: expire_after exactly on sensors of fast pages"

@@ -80,6 +80,34 @@ impl Page {
     pub fn from_name(name: &str) -> Option<Page> {
         Page::ALL.into_iter().find(|p| p.name() == name)
     }
+
+    /// Pages whose values change by the second (polled every `poll.fast`
+    /// seconds; their Home Assistant sensors expire).
+    pub const fn is_fast(self) -> bool {
+        matches!(
+            self,
+            Page::Alarms | Page::Input | Page::Output | Page::Battery
+        )
+    }
+
+    /// The pages a write to this page can change, to read again after a
+    /// SET: a control write (outlets, UPS on/off) shows on the receptacles
+    /// and output pages too.
+    pub const fn changed_by_writes(self) -> &'static [Page] {
+        match self {
+            Page::Control => &[Page::Control, Page::Receptacles, Page::Output],
+            Page::General => &[Page::General],
+            Page::Alarms => &[Page::Alarms],
+            Page::Input => &[Page::Input],
+            Page::Output => &[Page::Output],
+            Page::Battery => &[Page::Battery],
+            Page::Config => &[Page::Config],
+            Page::Receptacles => &[Page::Receptacles],
+            Page::Devices => &[Page::Devices],
+            Page::Environment => &[Page::Environment],
+            Page::Test => &[Page::Test],
+        }
+    }
 }
 
 impl std::fmt::Display for Page {

@@ -60,6 +60,10 @@ pub struct TrapDef {
     pub description: &'static str,
 }
 
+/// `upsmgTraps`: the enterprise of MGE's SNMPv1 traps (their number is
+/// the one `upsmgAgentTrapAck` takes).
+pub const MGE_TRAP_ENTERPRISE: &str = "1.3.6.1.4.1.705.1.11";
+
 /// `upsmgAgentTrapAck` (scalar, read at `.0`): SET to a trap's number to
 /// stop an MGE card resending it.
 pub const MGE_TRAP_ACK: &str = "1.3.6.1.4.1.705.1.12.14";
