@@ -3,11 +3,15 @@
 //!
 //!     cargo bench --bench gateway --no-default-features
 //!     cargo bench --bench gateway --no-default-features -- --secs 60 --n 1,10,100,500 --samples 500
+//!     cargo bench --bench gateway --no-default-features -- --baseline ../old/target/release/ups2mqtt
 //!
 //! (`--no-default-features`: the gateway build, without the demo broker.)
 //!
 //! (or UPS2MQTT_BENCH_SECS, UPS2MQTT_BENCH_N, UPS2MQTT_BENCH_SAMPLES,
-//! UPS2MQTT_BENCH_FAST, UPS2MQTT_BENCH_NUT=0). Prints a table and writes
+//! UPS2MQTT_BENCH_FAST, UPS2MQTT_BENCH_NUT=0, UPS2MQTT_BENCH_BASELINE).
+//! `--baseline <gateway binary>` runs every scale row with that binary too
+//! (an older build, in the same session on the same machine: before and
+//! after side by side; the simulator is this build's). Prints a table and writes
 //! `target/bench/report.json`. Needs `mosquitto` (and `nut-snmp` for the NUT
 //! column). Under `cargo test --all-targets` it only says it was skipped:
 //! performance is measured here, never in timed tests.
@@ -58,6 +62,8 @@ struct Options {
     samples: usize,
     fast: u64,
     nut: bool,
+    /// Another gateway binary to run every scale row with, for comparison.
+    baseline: Option<PathBuf>,
 }
 
 impl Options {
@@ -88,6 +94,7 @@ impl Options {
                 .unwrap_or(10),
             nut: !args.iter().any(|a| a == "--no-nut")
                 && env("UPS2MQTT_BENCH_NUT").is_none_or(|v| v != "0"),
+            baseline: pick("--baseline", "UPS2MQTT_BENCH_BASELINE").map(PathBuf::from),
         }
     }
 }
@@ -213,6 +220,8 @@ impl Latency {
 
 #[derive(Debug, Serialize, Default)]
 struct ScaleRow {
+    /// `this build` or `baseline` (`--baseline`).
+    gateway: String,
     n: u16,
     /// Gateway start → every UPS has published a first good poll.
     startup_seconds: f64,
@@ -315,8 +324,12 @@ async fn run(options: &Options) -> Report {
 
     let mut scale = Vec::new();
     for &n in &options.ns {
+        if let Some(baseline) = &options.baseline {
+            eprintln!("scale: N = {n}, baseline {}", baseline.display());
+            scale.push(scale_run(n, options, baseline, "baseline").await);
+        }
         eprintln!("scale: N = {n}");
-        scale.push(scale_run(n, options).await);
+        scale.push(scale_run(n, options, Path::new(GATEWAY), "this build").await);
     }
     eprintln!("commands with mosquitto's stock TCP settings (Nagle on), N = 1");
     let command_stock_broker = Some(stock_broker_commands(options.samples.min(100)).await);
@@ -468,7 +481,7 @@ fn trap_source(k: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 3, k as u8 + 1)
 }
 
-async fn scale_run(n: u16, options: &Options) -> ScaleRow {
+async fn scale_run(n: u16, options: &Options, binary: &Path, label: &str) -> ScaleRow {
     let ticks = peers::clock_ticks();
     let broker = Mosquitto::start(false);
     let mut sim = Sim::start(Path::new(SIMULATOR), n, &[]);
@@ -491,7 +504,7 @@ async fn scale_run(n: u16, options: &Options) -> ScaleRow {
         );
     }
     let started = Instant::now();
-    let mut gateway = Gateway::start(Path::new(GATEWAY), &toml);
+    let mut gateway = Gateway::start(binary, &toml);
     let pid = gateway.pid();
     wait_polled(
         &observer,
@@ -501,6 +514,7 @@ async fn scale_run(n: u16, options: &Options) -> ScaleRow {
     )
     .await;
     let mut row = ScaleRow {
+        gateway: label.to_string(),
         n,
         startup_seconds: started.elapsed().as_secs_f64(),
         gateway_cpu_startup_seconds: peers::cpu_seconds(pid, ticks).unwrap_or(0.0),
@@ -762,7 +776,9 @@ fn targets(
         }),
     }
     let mib = |kib: u64| kib as f64 / 1024.0;
-    for (n, limit) in [(1u16, 8.0), (500, 64.0)] {
+    let baseline = |n: u16| scale.iter().find(|r| r.n == n && r.gateway == "baseline");
+    let scale: Vec<&ScaleRow> = scale.iter().filter(|r| r.gateway != "baseline").collect();
+    for (n, limit) in [(1u16, 6.0), (500, 32.0)] {
         let row = scale.iter().find(|r| r.n == n);
         out.push(Target {
             name: format!("peak RSS with {n} UPS{}", if n == 1 { "" } else { "es" }),
@@ -771,6 +787,21 @@ fn targets(
             }),
             limit: format!("< {limit} MiB"),
             pass: row.map(|r| mib(r.peak_rss_kib) < limit),
+        });
+    }
+    for &row in &scale {
+        let Some(before) = baseline(row.n) else {
+            continue;
+        };
+        let ratio = before.cpu_us_per_ups_poll / row.cpu_us_per_ups_poll;
+        out.push(Target {
+            name: format!("CPU per UPS per poll, baseline ÷ this build, N = {}", row.n),
+            measured: format!(
+                "{ratio:.1}x ({:.0} vs {:.0} µs)",
+                before.cpu_us_per_ups_poll, row.cpu_us_per_ups_poll
+            ),
+            limit: "≥ 3x".into(),
+            pass: Some(ratio >= 3.0),
         });
     }
     let row = scale.iter().find(|r| r.n == 500);
@@ -788,12 +819,13 @@ fn targets(
             .filter(|_| options.fast == 10)
             .map(|r| r.cpu_percent_of_core < 25.0),
     });
-    for row in scale {
+    for row in &scale {
+        let limit = if row.n >= 500 { 2.0 } else { 5.0 };
         out.push(Target {
             name: format!("trap-to-MQTT p99, N = {}", row.n),
             measured: format!("{:.2} ms", row.trap.p99_ms),
-            limit: "< 5 ms".into(),
-            pass: Some(row.trap.p99_ms < 5.0 && row.trap.lost == 0),
+            limit: format!("< {limit} ms"),
+            pass: Some(row.trap.p99_ms < limit && row.trap.lost == 0),
         });
     }
     out
@@ -876,13 +908,14 @@ fn render(report: &Report, options: &Options, total: f64) -> String {
     );
     let _ = writeln!(
         s,
-        "| N | start-up | req/UPS first poll | req/UPS/poll | CPU % of a core | CPU µs/UPS/poll | peak RSS | trap→MQTT p50 / p99 | command→response p50 / p99 |"
+        "| gateway | N | start-up | req/UPS first poll | req/UPS/poll | CPU % of a core | CPU µs/UPS/poll | peak RSS | trap→MQTT p50 / p99 | command→response p50 / p99 |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
     for r in &report.scale {
         let _ = writeln!(
             s,
-            "| {} | {:.2} s | {:.1} | {:.2} | {:.1} % | {:.0} | {} | {:.2} / {:.2} ms{} | {:.2} / {:.2} ms{} |",
+            "| {} | {} | {:.2} s | {:.1} | {:.2} | {:.1} % | {:.0} | {} | {:.2} / {:.2} ms{} | {:.2} / {:.2} ms{} |",
+            r.gateway,
             r.n,
             r.startup_seconds,
             r.first_poll_requests_per_ups,
@@ -924,10 +957,10 @@ fn render(report: &Report, options: &Options, total: f64) -> String {
     for r in &report.scale {
         if r.retransmissions + r.timeouts > 0 || r.offline_upses > 0 {
             notes.insert(
-                r.n,
+                (r.n, r.gateway.clone()),
                 format!(
-                    "N = {}: {} retransmissions, {} timeouts, {} UPSes offline at the end",
-                    r.n, r.retransmissions, r.timeouts, r.offline_upses
+                    "{}, N = {}: {} retransmissions, {} timeouts, {} UPSes offline at the end",
+                    r.gateway, r.n, r.retransmissions, r.timeouts, r.offline_upses
                 ),
             );
         }
