@@ -9,6 +9,7 @@
 use crate::command;
 use crate::config::{Config, UpsConfig};
 use crate::discovery::{self, Bridge, DeviceOptions};
+use crate::hub::{Hub, HubBuilder};
 use crate::messages::{self, Audit, FailureKind, Health, Response};
 use crate::mib::Page;
 use crate::model::Shape;
@@ -32,6 +33,7 @@ pub struct Gateway {
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
     requests: HashMap<String, mpsc::Sender<UpsRequest>>,
+    hub: Hub,
 }
 
 impl Gateway {
@@ -54,13 +56,17 @@ impl Gateway {
             mqtt.subscribe(&filter);
         }
         let refresh = Duration::from_secs(config.mqtt.refresh);
+        let mut hub = HubBuilder::default();
         for ups in &config.ups {
             let (tx, rx) = mpsc::channel(16);
             let sink = MqttSink::new(mqtt.clone(), &config, ups);
             let policy = ups.command_policy(&config.commands);
-            tasks.spawn(UpsTask::new(ups.clone(), sink, refresh, policy).run(rx, stop_rx.clone()));
+            let task = UpsTask::new(ups.clone(), sink, refresh, policy)
+                .with_publisher(hub.add(&ups.id, tx.clone()));
+            tasks.spawn(task.run(rx, stop_rx.clone()));
             requests.insert(ups.id.clone(), tx);
         }
+        let hub = hub.build();
         let known = KnownIds::new(&naming, &config.ups);
         tasks.spawn(handle_incoming(
             mqtt.clone(),
@@ -98,11 +104,17 @@ impl Gateway {
             stop,
             tasks,
             requests,
+            hub,
         })
     }
 
     pub fn mqtt(&self) -> &Mqtt {
         &self.mqtt
+    }
+
+    /// Every UPS's latest state, and commands with their outcome.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
     }
 
     /// Asks a UPS task to read pages now; false if the UPS is unknown or

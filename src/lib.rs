@@ -14,6 +14,7 @@
 //! - [`ups`]: one UPS: connect, detect, read; its task and command execution.
 //! - [`mqtt`]: the one broker connection, retained store and replay.
 //! - [`gateway`]: MQTT + one task per UPS, HA birth, ghosts, shutdown.
+//! - [`hub`]: every UPS's latest state and a command hand-over, for the NUT server and metrics.
 //! - [`notify`]: systemd readiness, watchdog and stopping notifications.
 //! - [`topics`]: every MQTT topic and Home Assistant id.
 //! - [`discovery`]: Home Assistant discovery payloads from the point table.
@@ -27,6 +28,7 @@ pub mod command;
 pub mod config;
 pub mod discovery;
 pub mod gateway;
+pub mod hub;
 pub mod messages;
 pub mod mib;
 pub mod model;

@@ -10,7 +10,7 @@
 //! probe and tests. It knows nothing of sockets: its input is a
 //! [`Snapshot`] of whatever a walk returned.
 
-use crate::mib::{self, Decode, Page, Source, Syntax};
+use crate::mib::{self, Decode, Field, Page, Source, Syntax};
 use crate::oid::Oid;
 use crate::snmp::Value;
 use serde_json::{Map, Value as Json};
@@ -148,9 +148,8 @@ pub fn row_index(suffix: &[u32]) -> Option<u32> {
 
 /// All cells of one column source, by row index.
 pub fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> BTreeMap<u32, &'a Value> {
-    let column = source.object_oid();
-    data.range(column.clone()..)
-        .take_while(|(oid, _)| oid.starts_with(&column))
+    let column = source.object();
+    under(&column, data)
         .filter_map(|(oid, value)| Some((source.index.row_of(oid.suffix_after(&column)?)?, value)))
         .collect()
 }
@@ -158,20 +157,31 @@ pub fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> BTreeMap<u32, &'
 /// The raw value of a page-level source (`object.0`, or the fixed row its
 /// index rule names), if the agent sent it.
 pub fn scalar_cell<'a>(source: &Source, data: &'a Snapshot) -> Option<&'a Value> {
-    data.get(&source.instance(0))
+    let object = source.object();
+    let instance = source.index.arcs(0);
+    under(&object, data)
+        .find(|(oid, _)| oid.suffix_after(&object) == Some(instance.as_slice()))
+        .map(|(_, value)| value)
+}
+
+/// The instances below `object` in a snapshot, in OID order.
+fn under<'a>(object: &Oid, data: &'a Snapshot) -> impl Iterator<Item = (&'a Oid, &'a Value)> {
+    use std::ops::Bound;
+    data.range::<Oid, _>((Bound::Excluded(object), Bound::Unbounded))
+        .take_while(move |(oid, _)| oid.starts_with(object))
 }
 
 /// Decodes one raw value of `source`: `None` when the value is an SNMP
 /// exception (the object is absent), `Some(Reading::Null)` for a sentinel.
-/// `path` names the field in `notes` (quirks applied).
+/// `field` names the value in `notes` (quirks applied).
 pub fn decode_cell(
     source: &Source,
     value: &Value,
     overrides: &ScaleOverrides,
-    path: &str,
+    field: Option<&Field>,
     notes: &mut Vec<String>,
 ) -> Option<Reading> {
-    match decode_value(source, value, overrides, path, notes) {
+    match decode_value(source, value, overrides, field, notes) {
         Cell::Absent => None,
         Cell::Null => Some(Reading::Null),
         Cell::Value(reading) => Some(reading),
@@ -191,7 +201,7 @@ fn decode_value(
     source: &Source,
     value: &Value,
     overrides: &ScaleOverrides,
-    path: &str,
+    field: Option<&Field>,
     notes: &mut Vec<String>,
 ) -> Cell {
     if matches!(
@@ -205,7 +215,7 @@ fn decode_value(
         Decode::Number { scale } => {
             let scale = overrides.get(source.object).copied().unwrap_or(scale);
             let guarded = !overrides.contains_key(source.object);
-            number(source, value, scale, guarded, path, notes)
+            number(source, value, scale, guarded, field, notes)
         }
         Decode::Enum(_) => match integer(source, value) {
             Some(raw) => enum_label(source, raw),
@@ -228,14 +238,14 @@ fn decode_value(
 /// `None` when the value is an SNMP exception, `Some(Reading::Null)` for a
 /// sentinel. Used for read-backs and trap facts.
 pub fn decode_reading(source: &Source, value: &Value) -> Option<Reading> {
-    decode_cell(source, value, &ScaleOverrides::new(), "", &mut Vec::new())
+    decode_cell(source, value, &ScaleOverrides::new(), None, &mut Vec::new())
 }
 
 /// Decodes one raw value of `source` on its own (no overrides, no notes):
 /// `None` when the value is an SNMP exception, `Some(Json::Null)` for a
 /// sentinel. Used for read-backs and by the simulator.
 pub fn decode_one(source: &Source, value: &Value) -> Option<Json> {
-    decode_cell(source, value, &ScaleOverrides::new(), "", &mut Vec::new())
+    decode_cell(source, value, &ScaleOverrides::new(), None, &mut Vec::new())
         .map(|reading| reading.to_json())
 }
 
@@ -358,7 +368,7 @@ fn number(
     value: &Value,
     scale: f64,
     guarded: bool,
-    path: &str,
+    field: Option<&Field>,
     notes: &mut Vec<String>,
 ) -> Cell {
     let Some(raw) = integer(source, value) else {
@@ -370,6 +380,7 @@ fn number(
         if x > limit {
             x /= 10.0;
             decimals += 1;
+            let path = field.map_or_else(String::new, Field::path);
             let note = format!("{path}: {} read {raw}, taken as tenths", source.object);
             if !notes.contains(&note) {
                 notes.push(note);

@@ -369,8 +369,8 @@ fn point_of(oid: &Oid) -> Option<(&'static Field, &'static Source)> {
     let grandparent = parent.parent();
     mib::FIELDS.iter().find_map(|field| {
         field.sources.iter().find_map(|source| {
-            let object = source.object_oid();
-            (object == parent || grandparent.as_ref() == Some(&object)).then_some((field, source))
+            let object = source.object();
+            (*object == parent || grandparent.as_ref() == Some(&*object)).then_some((field, source))
         })
     })
 }
@@ -389,7 +389,7 @@ fn varbind_event((oid, value): &VarBind) -> EventVarbind {
 /// A scalar varbind the point table knows updates its field at once.
 fn varbind_fact((oid, value): &VarBind) -> Option<(&'static Field, Reading)> {
     let (field, source) = point_of(oid)?;
-    if field.table.is_some() || oid.parent()? != source.object_oid() {
+    if field.table.is_some() || oid.parent()? != *source.object() {
         return None;
     }
     Some((field, pages::decode_reading(source, value)?))

@@ -478,12 +478,38 @@ impl Source {
 
     /// The parsed object OID. The table's OIDs are checked by a unit test.
     pub fn object_oid(&self) -> Oid {
-        Oid::parse(self.oid).expect("point table OIDs are valid (checked by tests)")
+        self.object().into_owned()
+    }
+
+    /// The parsed object OID, without parsing it again: every source of
+    /// the point table is parsed once per process (polls and traps look
+    /// sources up by OID all the time).
+    pub fn object(&self) -> std::borrow::Cow<'static, Oid> {
+        static PARSED: std::sync::LazyLock<std::collections::HashMap<(usize, usize), Oid>> =
+            std::sync::LazyLock::new(|| {
+                FIELDS
+                    .iter()
+                    .flat_map(|f| f.sources)
+                    .filter_map(|s| Some((text_key(s.oid), Oid::parse(s.oid).ok()?)))
+                    .collect()
+            });
+        match PARSED.get(&text_key(self.oid)) {
+            Some(oid) => std::borrow::Cow::Borrowed(oid),
+            None => std::borrow::Cow::Owned(
+                Oid::parse(self.oid).expect("point table OIDs are valid (checked by tests)"),
+            ),
+        }
     }
 
     pub fn is_writable(&self) -> bool {
         matches!(self.access, Access::ReadWrite(_))
     }
+}
+
+/// A static text's identity (address and length): the cache key of
+/// [`Source::object`].
+fn text_key(text: &'static str) -> (usize, usize) {
+    (text.as_ptr() as usize, text.len())
 }
 
 /// Home Assistant entity platforms.

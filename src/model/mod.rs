@@ -30,10 +30,13 @@ pub const STATUS_KEY: &str = "ups_status";
 pub const STATUS_TEXT_KEY: &str = "status_text";
 
 /// One UPS: what it serves and its latest readings.
+///
+/// Cheap to clone (pages are shared, copied on write): the UPS task hands
+/// a clone to readers (the NUT server, metrics) after every change.
 #[derive(Debug, Clone)]
 pub struct Model {
     mibs: BTreeSet<Mib>,
-    pages: BTreeMap<Page, PageData>,
+    pages: BTreeMap<Page, Arc<PageData>>,
     /// Pages read at least once (the shape is complete when all are).
     read: BTreeSet<Page>,
     /// NUT `ups.status` flags, kept in step with the readings.
@@ -92,7 +95,7 @@ impl Model {
         let mut update = Update::default();
         for &page in due {
             self.read.insert(page);
-            let previous = self.pages.get(&page);
+            let previous = self.pages.get(&page).map(|p| &**p);
             let decoded = PageData::decode(page, data, overrides, previous, &mut update.notes);
             match (decoded, previous) {
                 (None, None) => {}
@@ -108,7 +111,7 @@ impl Model {
                             self.shape = None;
                         }
                         update.changed.insert(page);
-                        self.pages.insert(page, new);
+                        self.pages.insert(page, Arc::new(new));
                     }
                 }
             }
@@ -128,7 +131,9 @@ impl Model {
         let Some(page) = self.pages.get_mut(&field.page) else {
             return changed;
         };
-        if page.set(field, index, value) {
+        if page.reading(field, index).is_some_and(|r| *r != value)
+            && Arc::make_mut(page).set(field, index, value)
+        {
             changed.insert(field.page);
             if field.page == Page::General {
                 self.shape = None;
@@ -154,11 +159,11 @@ impl Model {
 
     /// The pages this UPS has, in page order.
     pub fn pages(&self) -> impl Iterator<Item = &PageData> {
-        self.pages.values()
+        self.pages.values().map(|p| &**p)
     }
 
     pub fn page(&self, page: Page) -> Option<&PageData> {
-        self.pages.get(&page)
+        self.pages.get(&page).map(|p| &**p)
     }
 
     /// The reading of a scalar (`index` `None`) or a table cell, if this

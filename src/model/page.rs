@@ -250,10 +250,9 @@ fn decode_scalar(
     choices: &Choices,
     notes: &mut Vec<String>,
 ) -> Option<Scalar> {
-    let path = field.path();
     let mut decode = |source: &'static Source| {
         let raw = pages::scalar_cell(source, data)?;
-        pages::decode_cell(source, raw, overrides, &path, notes)
+        pages::decode_cell(source, raw, overrides, Some(field), notes)
     };
     if let Some(source) = choices.scalar(field) {
         if let Some(value) = decode(source) {
@@ -293,13 +292,12 @@ fn source_cells(
     overrides: &ScaleOverrides,
     notes: &mut Vec<String>,
 ) -> BTreeMap<u32, Reading> {
-    let path = field.path();
     pages::column_cells(source, data)
         .into_iter()
         .filter_map(|(index, raw)| {
             Some((
                 index,
-                pages::decode_cell(source, raw, overrides, &path, notes)?,
+                pages::decode_cell(source, raw, overrides, Some(field), notes)?,
             ))
         })
         .collect()

@@ -15,8 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 impl<S: UpsSink> UpsTask<S> {
-    /// Runs one command and publishes its response and audit record.
-    pub(super) async fn execute(&mut self, request: Request) {
+    /// Runs one command, publishes its response and audit record, and
+    /// returns its outcome.
+    pub(super) async fn execute(&mut self, request: Request) -> Outcome {
         let time = crate::time::rfc3339(std::time::SystemTime::now());
         let outcome = self.run_command(&request).await;
         let audit = command::audit(&request, &outcome, &time);
@@ -28,6 +29,7 @@ impl<S: UpsSink> UpsTask<S> {
         self.sink
             .response(&command::response(&request, &outcome, &time));
         self.sink.audit(&audit);
+        outcome
     }
 
     async fn run_command(&mut self, request: &Request) -> Outcome {
@@ -154,6 +156,9 @@ impl<S: UpsSink> UpsTask<S> {
             };
             readback.insert(write.path.clone(), reading.to_json());
             changed.extend(self.model.set(write.field, write.index, reading));
+        }
+        if !changed.is_empty() {
+            self.publish_state();
         }
         self.publish(changed, false);
         readback

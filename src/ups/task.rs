@@ -9,6 +9,7 @@
 
 use super::{Ups, UpsError};
 use crate::config::{CommandsConfig, UpsConfig};
+use crate::hub::{Publisher, UpsState};
 use crate::messages::{Audit, Health, Response};
 use crate::mib::{Field, Page};
 use crate::model::{Model, Shape, Update};
@@ -39,7 +40,7 @@ pub trait UpsSink: Send + 'static {
 }
 
 /// What can be asked of a running UPS task.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum UpsRequest {
     /// Read these pages now (traps, commands).
     PollNow(Vec<Page>),
@@ -52,6 +53,12 @@ pub enum UpsRequest {
     },
     /// A command from MQTT: validate, SET, read back, answer, audit.
     Command(crate::command::Request),
+    /// The same, for a caller that waits for the outcome (the NUT server,
+    /// through [`crate::hub::Hub::command`]).
+    Ask {
+        request: crate::command::Request,
+        reply: tokio::sync::oneshot::Sender<crate::command::Outcome>,
+    },
 }
 
 /// Diagnostics published on the health topic.
@@ -81,6 +88,8 @@ pub struct UpsTask<S: UpsSink> {
     /// Whether the polls were moved to this UPS's [`poll_phase`] (once,
     /// after the first good poll).
     phased: bool,
+    /// Where the state goes for the NUT server and metrics, if anywhere.
+    publisher: Option<Publisher>,
 }
 
 impl<S: UpsSink> UpsTask<S> {
@@ -104,6 +113,24 @@ impl<S: UpsSink> UpsTask<S> {
             policy,
             armed: HashMap::new(),
             phased: false,
+            publisher: None,
+        }
+    }
+
+    /// Publishes the state after every change (see [`crate::hub`]).
+    pub fn with_publisher(mut self, publisher: Publisher) -> UpsTask<S> {
+        self.publisher = Some(publisher);
+        self
+    }
+
+    /// Hands the latest state to the hub's readers.
+    pub(super) fn publish_state(&self) {
+        if let Some(publisher) = &self.publisher {
+            publisher.publish(UpsState {
+                online: self.health.online == Some(true),
+                model: self.model.clone(),
+                health: self.health_message(),
+            });
         }
     }
 
@@ -160,7 +187,13 @@ impl<S: UpsSink> UpsTask<S> {
                 }
                 self.make_due(&pages);
             }
-            UpsRequest::Command(request) => self.execute(request).await,
+            UpsRequest::Command(request) => {
+                self.execute(request).await;
+            }
+            UpsRequest::Ask { request, reply } => {
+                let outcome = self.execute(request).await;
+                let _ = reply.send(outcome);
+            }
         }
     }
 
@@ -169,6 +202,9 @@ impl<S: UpsSink> UpsTask<S> {
         let mut changed = BTreeSet::new();
         for (field, value) in facts {
             changed.extend(self.model.set(field, None, value));
+        }
+        if !changed.is_empty() {
+            self.publish_state();
         }
         self.publish(changed, false);
     }
@@ -224,6 +260,7 @@ impl<S: UpsSink> UpsTask<S> {
             self.next_due.insert(page, started + interval + phase);
         }
         self.publish_health();
+        self.publish_state();
     }
 
     async fn read(&mut self, due: &[Page]) -> Result<Snapshot, UpsError> {
@@ -302,8 +339,13 @@ impl<S: UpsSink> UpsTask<S> {
     }
 
     fn publish_health(&mut self) {
+        let health = self.health_message();
+        self.sink.health(&health);
+    }
+
+    fn health_message(&self) -> Health {
         let stats = self.ups.as_ref().map(|u| u.client().stats().clone());
-        let health = Health {
+        Health {
             online: self.health.online.unwrap_or(false),
             mibs: self
                 .ups
@@ -323,8 +365,7 @@ impl<S: UpsSink> UpsTask<S> {
             retransmissions: stats.as_ref().map(|s| s.retransmissions),
             timeouts: stats.as_ref().map(|s| s.timeouts),
             notes: self.health.notes.clone(),
-        };
-        self.sink.health(&health);
+        }
     }
 }
 
