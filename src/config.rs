@@ -132,6 +132,9 @@ pub struct MqttConfig {
     pub refresh: u64,
     /// TLS to the broker (rustls); absent = plain TCP.
     pub tls: Option<TlsConfig>,
+    /// Largest incoming message payload; larger ones are read, discarded,
+    /// counted and (on a command topic) answered with an error.
+    pub max_incoming_bytes: usize,
 }
 
 impl Default for MqttConfig {
@@ -149,6 +152,7 @@ impl Default for MqttConfig {
             keep_alive: 30,
             refresh: 60,
             tls: None,
+            max_incoming_bytes: 64 * 1024,
         }
     }
 }
@@ -1137,6 +1141,12 @@ impl Config {
             problem(
                 "mqtt.refresh".into(),
                 format!("{} s is outside 1..=86400", mqtt.refresh),
+            );
+        }
+        if !(1_024..=16 * 1024 * 1024).contains(&mqtt.max_incoming_bytes) {
+            problem(
+                "mqtt.max_incoming_bytes".into(),
+                format!("{} is outside 1024..=16777216", mqtt.max_incoming_bytes),
             );
         }
         if let Some(tls) = &mqtt.tls {

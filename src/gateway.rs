@@ -3,29 +3,33 @@
 //! This module owns the mapping from a UPS task's results to topics (the
 //! [`MqttSink`]), Home Assistant's birth message (re-announce everything),
 //! the removal of ghosts (discovery and state left retained by UPSes no
-//! longer configured), and orderly start and shutdown. Everything is passed
-//! in: tests run several gateways in one process.
+//! longer configured), backpressure (a command the UPS task has no room for
+//! is answered `busy` and counted; trap effects are merged while a task is
+//! busy, never dropped), and orderly start and shutdown. Everything is
+//! passed in: tests run several gateways in one process.
 
 use crate::command;
 use crate::config::{Config, UpsConfig};
 use crate::discovery::{self, Bridge, DeviceOptions};
 use crate::hub::{Hub, HubBuilder};
 use crate::messages::{self, Audit, FailureKind, Health, Response};
-use crate::mib::Page;
+use crate::mib::{Field, Page};
 use crate::model::Shape;
-use crate::mqtt::{Class, Incoming, Mqtt};
+use crate::mqtt::{Class, Incoming, IncomingRx, Mqtt, Reply};
+use crate::pages::Reading;
 use crate::topics::{BRIDGE, Naming, Topic};
 use crate::trap::{self, Delivery, Router, TrapStats};
 use crate::ups::{UpsRequest, UpsSink, UpsTask};
 use serde_json::{Map, Value as Json};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// A running gateway.
 pub struct Gateway {
@@ -68,11 +72,16 @@ impl Gateway {
         }
         let hub = hub.build();
         let known = KnownIds::new(&naming, &config.ups);
+        let counters = Arc::new(Counters::default());
         tasks.spawn(handle_incoming(
-            mqtt.clone(),
+            Inbound {
+                mqtt: mqtt.clone(),
+                known,
+                requests: requests.clone(),
+                counters: counters.clone(),
+                limit: config.mqtt.max_incoming_bytes,
+            },
             incoming,
-            known,
-            requests.clone(),
             stop_rx.clone(),
         ));
         let trap_stats = Arc::new(TrapStats::default());
@@ -90,14 +99,24 @@ impl Gateway {
                     stop_rx.clone(),
                 ));
             }
-            tasks.spawn(deliver_traps(
-                mqtt.clone(),
-                rx,
-                requests.clone(),
-                stop_rx.clone(),
-            ));
+            let mut inboxes = HashMap::new();
+            for (ups_id, tx) in &requests {
+                let inbox = Arc::new(TrapEffects::default());
+                tasks.spawn(forward_trap_effects(
+                    inbox.clone(),
+                    tx.clone(),
+                    stop_rx.clone(),
+                ));
+                inboxes.insert(ups_id.clone(), inbox);
+            }
+            tasks.spawn(deliver_traps(mqtt.clone(), rx, inboxes, stop_rx.clone()));
         }
-        tasks.spawn(publish_bridge_health(mqtt.clone(), trap_stats, stop_rx));
+        tasks.spawn(publish_bridge_health(
+            mqtt.clone(),
+            trap_stats,
+            counters,
+            stop_rx,
+        ));
         info!(upses = config.ups.len(), "gateway started");
         Ok(Gateway {
             mqtt,
@@ -137,8 +156,24 @@ impl Gateway {
 /// Routed traps waiting for their UPS task; more are dropped and counted.
 const TRAP_QUEUE: usize = 256;
 
+/// The trap socket's receive buffer: a burst of traps waits there while
+/// the listener catches up (the kernel caps it at net.core.rmem_max).
+const TRAP_SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+
 fn bind_trap_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
-    let socket = std::net::UdpSocket::bind(address).map_err(|error| {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::DGRAM,
+        Some(Protocol::UDP),
+    )?;
+    if let Err(error) = socket.set_recv_buffer_size(TRAP_SOCKET_BUFFER) {
+        warn!(%address, %error, "cannot enlarge the trap socket's receive buffer");
+    }
+    let socket = socket
+        .bind(&address.into())
+        .map(|()| std::net::UdpSocket::from(socket));
+    let socket = socket.map_err(|error| {
         let hint = if error.kind() == std::io::ErrorKind::PermissionDenied {
             " (ports below 1024 need root or CAP_NET_BIND_SERVICE, which the systemd unit grants; or use a high port in traps.listen)"
         } else {
@@ -150,11 +185,12 @@ fn bind_trap_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
     Ok(UdpSocket::from_std(socket)?)
 }
 
-/// Publishes each trap event and hands its effects to the UPS task.
+/// Publishes each trap event and hands its effects to the UPS task's
+/// forwarder (merged with earlier ones it has not taken yet).
 async fn deliver_traps(
     mqtt: Mqtt,
     mut deliveries: mpsc::Receiver<Delivery>,
-    requests: HashMap<String, mpsc::Sender<UpsRequest>>,
+    inboxes: HashMap<String, Arc<TrapEffects>>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -167,21 +203,99 @@ async fn deliver_traps(
         };
         let topic = mqtt.naming().event(&delivery.ups_id);
         mqtt.publish_event(&topic, messages::text(&delivery.event));
-        if let Some(tx) = requests.get(&delivery.ups_id) {
-            let request = UpsRequest::Trap {
-                facts: delivery.facts,
-                pages: delivery.pages,
-                ack: delivery.ack,
-            };
-            if tx.try_send(request).is_err() {
-                warn!(ups = %delivery.ups_id, "UPS task busy: trap effects dropped (its next poll catches up)");
+        if let Some(inbox) = inboxes.get(&delivery.ups_id) {
+            inbox.merge(delivery.facts, delivery.pages, delivery.ack);
+        }
+    }
+}
+
+/// A UPS's trap effects its task has not taken yet, merged: the latest
+/// value per field, the union of pages to re-poll, each distinct MGE trap
+/// number to acknowledge. Bounded by the point table, whatever the rate.
+#[derive(Default)]
+struct TrapEffects {
+    pending: Mutex<Option<MergedEffects>>,
+    ready: Notify,
+}
+
+#[derive(Default)]
+struct MergedEffects {
+    facts: Vec<(&'static Field, Reading)>,
+    pages: BTreeSet<Page>,
+    acks: BTreeSet<i64>,
+}
+
+impl TrapEffects {
+    fn merge(&self, facts: Vec<(&'static Field, Reading)>, pages: Vec<Page>, ack: Option<i64>) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let merged = pending.get_or_insert_with(MergedEffects::default);
+        for (field, reading) in facts {
+            merged.facts.retain(|(f, _)| !std::ptr::eq(*f, field));
+            merged.facts.push((field, reading));
+        }
+        merged.pages.extend(pages);
+        merged.acks.extend(ack);
+        drop(pending);
+        self.ready.notify_one();
+    }
+
+    fn take(&self) -> Option<MergedEffects> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
+
+/// Hands merged trap effects to one UPS task, waiting for room in its
+/// inbox (commands, which do not wait, are answered `busy` instead).
+async fn forward_trap_effects(
+    inbox: Arc<TrapEffects>,
+    tx: mpsc::Sender<UpsRequest>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = inbox.ready.notified() => {}
+            _ = stop.changed() => return,
+        }
+        let Some(merged) = inbox.take() else {
+            continue;
+        };
+        let mut acks = merged.acks.into_iter();
+        let mut requests = vec![UpsRequest::Trap {
+            facts: merged.facts,
+            pages: merged.pages.into_iter().collect(),
+            ack: acks.next(),
+        }];
+        requests.extend(acks.map(|ack| UpsRequest::Trap {
+            facts: Vec::new(),
+            pages: Vec::new(),
+            ack: Some(ack),
+        }));
+        for request in requests {
+            tokio::select! {
+                sent = tx.send(request) => if sent.is_err() { return },
+                _ = stop.changed() => return,
             }
         }
     }
 }
 
+/// Gateway counters for the bridge health topic.
+#[derive(Default)]
+struct Counters {
+    /// Commands answered `busy` (their UPS task's inbox was full).
+    commands_busy: AtomicU64,
+}
+
 /// `<base>/bridge/health`: trap and MQTT counters, when they change.
-async fn publish_bridge_health(mqtt: Mqtt, traps: Arc<TrapStats>, mut stop: watch::Receiver<bool>) {
+async fn publish_bridge_health(
+    mqtt: Mqtt,
+    traps: Arc<TrapStats>,
+    counters: Arc<Counters>,
+    mut stop: watch::Receiver<bool>,
+) {
     let topic = mqtt.naming().bridge_health();
     loop {
         let stats = mqtt.stats();
@@ -191,7 +305,13 @@ async fn publish_bridge_health(mqtt: Mqtt, traps: Arc<TrapStats>, mut stop: watc
             "mqtt": {
                 "connects": stats.connects,
                 "events_dropped": stats.events_dropped,
+                "events_resent": stats.events_resent,
+                "commands_shed": stats.commands_shed,
+                "audits_dropped": stats.audits_dropped,
                 "incoming_dropped": stats.incoming_dropped,
+                "incoming_oversize": stats.incoming_oversize,
+                "subscribe_failures": stats.subscribe_failures,
+                "commands_busy": counters.commands_busy.load(Ordering::Relaxed),
             },
         });
         mqtt.set_retained(Class::State, &topic, health.to_string());
@@ -324,12 +444,17 @@ impl UpsSink for MqttSink {
 
     fn response(&mut self, response: &Response) {
         let topic = self.naming().response(&self.ups_id);
-        self.mqtt.publish_event(&topic, messages::text(response));
+        publish_reply(
+            &self.mqtt,
+            Reply::Response,
+            &topic,
+            messages::json(response),
+        );
     }
 
     fn audit(&mut self, record: &Audit) {
         let topic = self.naming().audit(&self.ups_id);
-        self.mqtt.publish_event(&topic, messages::text(record));
+        publish_reply(&self.mqtt, Reply::Audit, &topic, messages::json(record));
     }
 }
 
@@ -353,13 +478,21 @@ impl KnownIds {
     }
 }
 
-async fn handle_incoming(
+/// What the incoming-message handler needs.
+struct Inbound {
     mqtt: Mqtt,
-    mut incoming: mpsc::Receiver<Incoming>,
     known: KnownIds,
     requests: HashMap<String, mpsc::Sender<UpsRequest>>,
+    counters: Arc<Counters>,
+    limit: usize,
+}
+
+async fn handle_incoming(
+    inbound: Inbound,
+    mut incoming: IncomingRx,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mqtt = &inbound.mqtt;
     loop {
         let message = tokio::select! {
             message = incoming.recv() => match message {
@@ -369,28 +502,35 @@ async fn handle_incoming(
             _ = stop.changed() => return,
         };
         let topic = mqtt.naming().parse(&message.topic);
-        if let Some(request) = command::from_topic(topic.clone(), &message.topic, &message.payload)
+        if let Some(mut request) =
+            command::from_topic(topic.clone(), &message.topic, &message.payload)
         {
-            if !message.retain {
-                route_command(&mqtt, &requests, request);
+            if message.retain {
+                continue;
             }
+            if let Some(size) = message.oversize {
+                request.transaction = None;
+                request.action = Err(format!(
+                    "message too large: {size} bytes (mqtt.max_incoming_bytes = {})",
+                    inbound.limit
+                ));
+                answer_now(mqtt, &request, FailureKind::TooLarge);
+                continue;
+            }
+            route_command(&inbound, request);
             continue;
         }
-        if let Ok(topic) = topic {
-            on_incoming(&mqtt, &known, &topic, &message);
+        if let (Ok(topic), None) = (topic, message.oversize) {
+            on_incoming(mqtt, &inbound.known, &topic, &message);
         }
     }
 }
 
-/// Hands a command to its UPS task; a full inbox or an unknown UPS gets an
-/// error response at once (and an audit record) instead of waiting.
-fn route_command(
-    mqtt: &Mqtt,
-    requests: &HashMap<String, mpsc::Sender<UpsRequest>>,
-    request: command::Request,
-) {
+/// Hands a command to its UPS task; a full inbox gets a `busy` error
+/// response at once (and an audit record, and a count) instead of waiting.
+fn route_command(inbound: &Inbound, request: command::Request) {
     let ups_id = request.ups_id.clone();
-    let Some(tx) = requests.get(&ups_id) else {
+    let Some(tx) = inbound.requests.get(&ups_id) else {
         warn!(%ups_id, topic = %request.origin, "command for an unknown UPS ignored");
         return;
     };
@@ -398,21 +538,84 @@ fn route_command(
         let UpsRequest::Command(request) = error.into_inner() else {
             return;
         };
-        let time = crate::time::rfc3339(std::time::SystemTime::now());
-        let outcome = command::Outcome::failed(
-            FailureKind::Busy,
-            "this UPS is still executing earlier commands",
-        );
-        let naming = mqtt.naming();
-        mqtt.publish_event(
-            &naming.response(&ups_id),
-            messages::text(&command::response(&request, &outcome, &time)),
-        );
-        mqtt.publish_event(
-            &naming.audit(&ups_id),
-            messages::text(&command::audit(&request, &outcome, &time)),
-        );
-        warn!(%ups_id, "command refused: busy");
+        inbound
+            .counters
+            .commands_busy
+            .fetch_add(1, Ordering::Relaxed);
+        answer_now(&inbound.mqtt, &request, FailureKind::Busy);
+        debug!(%ups_id, "command refused: busy");
+    }
+}
+
+/// Answers a command the gateway refuses itself (`busy`, `too_large`),
+/// with its response and audit record.
+fn answer_now(mqtt: &Mqtt, request: &command::Request, kind: FailureKind) {
+    let time = crate::time::rfc3339(std::time::SystemTime::now());
+    let message = match (kind, &request.action) {
+        (FailureKind::Busy, _) => "this UPS is still executing earlier commands".to_string(),
+        (_, Err(message)) => message.clone(),
+        (_, Ok(_)) => kind.as_str().to_string(),
+    };
+    let outcome = command::Outcome::failed(kind, message);
+    let naming = mqtt.naming();
+    publish_reply(
+        mqtt,
+        Reply::Response,
+        &naming.response(&request.ups_id),
+        messages::json(&command::response(request, &outcome, &time)),
+    );
+    publish_reply(
+        mqtt,
+        Reply::Audit,
+        &naming.audit(&request.ups_id),
+        messages::json(&command::audit(request, &outcome, &time)),
+    );
+}
+
+/// Longest string (and key) a reply echoes; longer ones are cut.
+const ECHO_CHARS: usize = 200;
+/// Most array items or object members a reply echoes per level.
+const ECHO_ITEMS: usize = 32;
+
+/// Publishes a response or audit record, never echoing more than a short
+/// prefix of what the sender put in it.
+fn publish_reply(mqtt: &Mqtt, kind: Reply, topic: &str, reply: Json) {
+    mqtt.publish_reply(kind, topic, bounded_echo(&reply).to_string());
+}
+
+/// `json` with every string and key cut to [`ECHO_CHARS`] characters and
+/// every array and object to [`ECHO_ITEMS`] entries (cuts end in `…`).
+fn bounded_echo(json: &Json) -> Json {
+    let cut = |text: &str| -> String {
+        match text.char_indices().nth(ECHO_CHARS) {
+            Some((at, _)) => format!("{}…", &text[..at]),
+            None => text.to_string(),
+        }
+    };
+    match json {
+        Json::String(text) => Json::String(cut(text)),
+        Json::Array(items) => {
+            let mut out: Vec<Json> = items.iter().take(ECHO_ITEMS).map(bounded_echo).collect();
+            if items.len() > ECHO_ITEMS {
+                out.push(Json::String(format!("… {} more", items.len() - ECHO_ITEMS)));
+            }
+            Json::Array(out)
+        }
+        Json::Object(members) => {
+            let mut out: Map<String, Json> = members
+                .iter()
+                .take(ECHO_ITEMS)
+                .map(|(k, v)| (cut(k), bounded_echo(v)))
+                .collect();
+            if members.len() > ECHO_ITEMS {
+                out.insert(
+                    "…".to_string(),
+                    Json::String(format!("{} more", members.len() - ECHO_ITEMS)),
+                );
+            }
+            Json::Object(out)
+        }
+        other => other.clone(),
     }
 }
 
@@ -468,4 +671,35 @@ fn ghost_ups<'a>(known: &KnownIds, topic: &'a Topic) -> Option<&'a str> {
         return None;
     };
     (ups != BRIDGE && !known.ups_ids.contains(ups)).then_some(ups.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_echo_only_a_short_prefix() {
+        let long = "x".repeat(100_000);
+        let many: Vec<Json> = (0..1000).map(Json::from).collect();
+        let reply = serde_json::json!({
+            "error": format!("unknown command {long:?}"),
+            "transaction": { long.clone(): many },
+        });
+        let bounded = bounded_echo(&reply);
+        let text = bounded.to_string();
+        assert!(text.len() < 2_000, "{} bytes", text.len());
+        let error = bounded["error"].as_str().unwrap();
+        assert!(error.starts_with("unknown command \"xxx") && error.ends_with('…'));
+        let (key, items) = bounded["transaction"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .next()
+            .unwrap();
+        assert_eq!(key.chars().count(), ECHO_CHARS + 1);
+        assert_eq!(items.as_array().unwrap().len(), ECHO_ITEMS + 1);
+        // Short replies are untouched.
+        let short = serde_json::json!({ "status": "ok", "readback": { "config.beeper": "muted" } });
+        assert_eq!(bounded_echo(&short), short);
+    }
 }

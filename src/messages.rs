@@ -99,6 +99,8 @@ pub enum FailureKind {
     Snmp,
     /// The UPS's command queue is full.
     Busy,
+    /// The message was over `mqtt.max_incoming_bytes` (discarded unread).
+    TooLarge,
 }
 
 impl FailureKind {
@@ -109,6 +111,7 @@ impl FailureKind {
             FailureKind::Unavailable => "unavailable",
             FailureKind::Snmp => "snmp",
             FailureKind::Busy => "busy",
+            FailureKind::TooLarge => "too_large",
         }
     }
 }
@@ -208,6 +211,11 @@ pub struct Audit {
 /// The JSON text of a message (these structs always serialize).
 pub fn text<T: Serialize>(message: &T) -> String {
     serde_json::to_string(message).expect("messages serialize")
+}
+
+/// A message as a JSON value.
+pub fn json<T: Serialize>(message: &T) -> Json {
+    serde_json::to_value(message).expect("messages serialize")
 }
 
 impl std::fmt::Display for Audit {

@@ -2,12 +2,24 @@
 //!
 //! This module owns the broker session and nothing about UPSes or MIBs. It
 //! keeps **the latest payload of every retained topic** (bounded by the
-//! number of topics, by construction) and a bounded ring of non-retained
-//! events, and a pump publishes what changed whenever the broker is there.
-//! On every (re)connect it re-subscribes and replays the whole store in
-//! order: bridge state, then discovery, then states. So a broker that is
-//! down for minutes loses nothing that matters, and memory stays bounded
-//! while it is down.
+//! number of topics, by construction), a bounded ring of trap events and a
+//! bounded ring of command replies, and a pump publishes what changed
+//! whenever the broker is there.
+//!
+//! The session is this module's state, not rumqttc's: on every (re)connect
+//! it subscribes again (and checks the SUBACK, retrying until the broker
+//! grants every filter), then replays the whole store in order: bridge
+//! state, then discovery, then states. Events stay in their ring until the
+//! broker acknowledges them (QoS 1 PUBACK) and are sent again after a
+//! reconnect; replies (responses, audit records) are sent once. Nothing is
+//! handed to rumqttc while the broker is away, so a broker that is down for
+//! minutes loses nothing that matters, and memory stays bounded meanwhile.
+//! Reconnects are immediate, then retried at most a second apart.
+//!
+//! Incoming messages above `mqtt.max_incoming_bytes` are read and
+//! discarded (counted, and passed on without their payload so a command
+//! can be answered): rumqttc itself would drop the session on an oversize
+//! packet, so its own limit is MQTT's maximum.
 //!
 //! A retained payload that can be derived from the others (a UPS's Home
 //! Assistant discovery, ~150 kB of JSON derived from its ~8 kB of pages)
@@ -18,24 +30,40 @@ use crate::config::MqttProtocol;
 use crate::config::{Config, MqttConfig};
 use crate::topics::Naming;
 use rumqttc::{TlsConfiguration, Transport};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc, watch};
 use tracing::{debug, info, warn};
 
-/// How many non-retained events are kept while the broker is away.
-pub const EVENT_BUFFER: usize = 64;
-/// Incoming messages waiting for the gateway; more are dropped and counted.
-const INCOMING_BUFFER: usize = 256;
-/// Largest MQTT packet sent or accepted.
+/// How many trap events are kept until the broker acknowledges them.
+pub const EVENT_BUFFER: usize = 1024;
+/// How many command replies (responses, audit records) wait for the broker.
+pub const REPLY_BUFFER: usize = 1024;
+/// Incoming messages waiting for the gateway (a burst of commands); more
+/// are dropped and counted.
+const INCOMING_BUFFER: usize = 4096;
+/// Payload bytes of the incoming messages waiting for the gateway; more
+/// are dropped and counted.
+const INCOMING_BYTES: usize = 4 * 1024 * 1024;
+/// Largest MQTT packet sent.
 const MAX_PACKET: usize = 1024 * 1024;
+/// Largest packet rumqttc reads: MQTT's own maximum (remaining length
+/// 268,435,455 plus the fixed header), so no incoming message can make it
+/// drop the session; our own limit discards above `max_incoming_bytes`.
+const MQTT_MAX_PACKET: usize = 268_435_455 + 5;
 /// rumqttc's request channel. Small: what waits here is a copy of what
 /// the store already holds, and a discovery payload is ~150 kB.
 const REQUEST_CHANNEL: usize = 8;
 /// QoS 1 publishes awaiting their PUBACK (rumqttc keeps each one for a
 /// resend); with the channel, it bounds the payloads in flight.
 const MAX_INFLIGHT: u16 = 8;
+/// How long a SUBSCRIBE may wait for its SUBACK before it is sent again.
+const SUBACK_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait between two connection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// First wait after a failed attempt (the first retry is immediate).
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Replay order of retained topics after a (re)connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,8 +77,29 @@ pub enum Class {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Incoming {
     pub topic: String,
+    /// Empty when the message was over the size limit.
     pub payload: Vec<u8>,
     pub retain: bool,
+    /// The payload's size when it was over `mqtt.max_incoming_bytes` (and
+    /// discarded).
+    pub oversize: Option<usize>,
+}
+
+/// What a reply to a command is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// `<base>/<ups>/response`: the answer the sender waits for.
+    Response,
+    /// `<base>/<ups>/audit`: the record of it.
+    Audit,
+}
+
+/// A reply waiting for the broker.
+#[derive(Debug)]
+struct Queued {
+    kind: Reply,
+    topic: String,
+    payload: String,
 }
 
 /// Counters for the health topic and tests.
@@ -58,8 +107,21 @@ pub struct Incoming {
 pub struct MqttStats {
     pub connects: u64,
     pub publishes: u64,
+    /// Trap events dropped from a full ring (the broker away too long).
     pub events_dropped: u64,
+    /// Events sent again after a reconnect (not acknowledged before).
+    pub events_resent: u64,
+    /// Commands left without an answer: dropped as they came in (the
+    /// gateway behind) or their response dropped from a full ring.
+    pub commands_shed: u64,
+    /// Audit records dropped from a full ring (responses go first).
+    pub audits_dropped: u64,
+    /// Incoming messages dropped because the gateway was behind.
     pub incoming_dropped: u64,
+    /// Incoming messages over `mqtt.max_incoming_bytes`, discarded.
+    pub incoming_oversize: u64,
+    /// SUBSCRIBEs the broker refused or left unanswered (then retried).
+    pub subscribe_failures: u64,
 }
 
 /// Builds a retained payload each time it is sent (called outside the
@@ -89,19 +151,75 @@ impl std::fmt::Debug for Payload {
     }
 }
 
+/// A trap event, kept until the broker acknowledges it.
+#[derive(Debug)]
+struct Event {
+    id: u64,
+    topic: String,
+    payload: String,
+    /// Handed to rumqttc in this session (waiting for its PUBACK).
+    sent: bool,
+}
+
+/// Where the subscriptions of the current session stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subscribed {
+    /// To be sent (a new session, or a filter added).
+    Needed,
+    /// Sent at this instant; waiting for the SUBACK.
+    Sent(tokio::time::Instant),
+    /// Every filter granted.
+    Granted,
+}
+
 #[derive(Debug)]
 struct Store {
     retained: HashMap<String, (Class, Payload)>,
     dirty: BTreeSet<(Class, String)>,
-    events: heapless::Deque<(String, String), EVENT_BUFFER>,
+    events: VecDeque<Event>,
+    next_event: u64,
+    replies: VecDeque<Queued>,
     subscriptions: BTreeSet<String>,
+    subscribed: Subscribed,
+    /// Publishes handed to rumqttc this session, in order, until it writes
+    /// them: the event id for events, `None` for the rest.
+    handed: VecDeque<Option<u64>>,
+    /// Events written, by packet id, until their PUBACK.
+    inflight: HashMap<u16, u64>,
     stats: MqttStats,
+}
+
+impl Store {
+    /// The session ended: nothing handed over will be acknowledged, every
+    /// event still kept goes out again, subscriptions are needed again.
+    fn end_session(&mut self) {
+        self.handed.clear();
+        self.inflight.clear();
+        for event in &mut self.events {
+            if event.sent {
+                event.sent = false;
+                self.stats.events_resent += 1;
+            }
+        }
+        self.subscribed = Subscribed::Needed;
+    }
+
+    /// The broker acknowledged the event with this id.
+    fn acknowledged(&mut self, id: u64) {
+        if let Some(index) = self.events.iter().position(|e| e.id == id) {
+            self.events.remove(index);
+        }
+    }
 }
 
 struct Shared {
     store: Mutex<Store>,
+    /// Payload bytes sent to the gateway and not yet received by it.
+    incoming_bytes: std::sync::atomic::AtomicUsize,
     wake: Notify,
     connected: watch::Sender<bool>,
+    /// Set by [`Mqtt::shutdown`]: the connection closing is expected.
+    closing: std::sync::atomic::AtomicBool,
 }
 
 /// Handle to the connection; cheap to clone, shared by every UPS task.
@@ -126,22 +244,27 @@ pub enum MqttError {
 impl Mqtt {
     /// Connects in the background; returns the handle and the stream of
     /// incoming messages (subscriptions made with [`Mqtt::subscribe`]).
-    pub fn start(
-        config: &Config,
-        naming: Naming,
-    ) -> Result<(Mqtt, mpsc::Receiver<Incoming>), MqttError> {
+    pub fn start(config: &Config, naming: Naming) -> Result<(Mqtt, IncomingRx), MqttError> {
         let (client, eventloop) = connect(config, &naming)?;
         let shared = Arc::new(Shared {
             store: Mutex::new(Store {
                 retained: HashMap::new(),
                 dirty: BTreeSet::new(),
-                events: heapless::Deque::new(),
+                events: VecDeque::new(),
+                next_event: 0,
+                replies: VecDeque::new(),
                 subscriptions: BTreeSet::new(),
+                subscribed: Subscribed::Needed,
+                handed: VecDeque::new(),
+                inflight: HashMap::new(),
                 stats: MqttStats::default(),
             }),
             wake: Notify::new(),
             connected: watch::channel(false).0,
+            closing: std::sync::atomic::AtomicBool::new(false),
+            incoming_bytes: std::sync::atomic::AtomicUsize::new(0),
         });
+        let limit = config.mqtt.max_incoming_bytes;
         let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_BUFFER);
         let (stop, stop_rx) = watch::channel(false);
         let mqtt = Mqtt {
@@ -155,8 +278,18 @@ impl Mqtt {
             &mqtt.naming.bridge_state(),
             bridge_payload("online"),
         );
-        tokio::spawn(drive(mqtt.clone(), eventloop, incoming_tx, stop_rx.clone()));
+        tokio::spawn(drive(
+            mqtt.clone(),
+            eventloop,
+            incoming_tx,
+            limit,
+            stop_rx.clone(),
+        ));
         tokio::spawn(pump(mqtt.clone(), stop_rx));
+        let incoming_rx = IncomingRx {
+            rx: incoming_rx,
+            shared: mqtt.shared.clone(),
+        };
         Ok((mqtt, incoming_rx))
     }
 
@@ -243,30 +376,71 @@ impl Mqtt {
         self.shared.wake.notify_one();
     }
 
-    /// Queues a non-retained event; while the broker is away the oldest is
-    /// dropped (and counted) once the ring is full.
+    /// Queues a trap event (not retained), kept until the broker
+    /// acknowledges it; once the ring is full (the broker away for long)
+    /// the oldest is dropped and counted.
     pub fn publish_event(&self, topic: &str, payload: String) {
         let mut store = self.store();
-        if store.events.is_full() {
+        if store.events.len() >= EVENT_BUFFER {
             store.events.pop_front();
             store.stats.events_dropped += 1;
         }
-        let _ = store.events.push_back((topic.to_string(), payload));
+        let id = store.next_event;
+        store.next_event += 1;
+        store.events.push_back(Event {
+            id,
+            topic: topic.to_string(),
+            payload,
+            sent: false,
+        });
         drop(store);
         self.shared.wake.notify_one();
     }
 
-    /// Subscribes now and after every reconnect.
-    ///
-    /// The store lock is held across the check of the connected flag, and
-    /// `on_connect` raises that flag under the same lock, so a filter added
-    /// while a connection comes up is sent exactly by one of the two.
+    /// Queues a reply to a command (not retained), sent once. A full ring
+    /// makes room by dropping an audit record first, else the oldest
+    /// response (counted as a shed command).
+    pub fn publish_reply(&self, kind: Reply, topic: &str, payload: String) {
+        let mut store = self.store();
+        if store.replies.len() >= REPLY_BUFFER {
+            let audit = store.replies.iter().position(|r| r.kind == Reply::Audit);
+            match (kind, audit) {
+                (Reply::Audit, _) => {
+                    store.stats.audits_dropped += 1;
+                    return;
+                }
+                (Reply::Response, Some(index)) => {
+                    store.replies.remove(index);
+                    store.stats.audits_dropped += 1;
+                }
+                (Reply::Response, None) => {
+                    store.replies.pop_front();
+                    store.stats.commands_shed += 1;
+                }
+            }
+        }
+        store.replies.push_back(Queued {
+            kind,
+            topic: topic.to_string(),
+            payload,
+        });
+        drop(store);
+        self.shared.wake.notify_one();
+    }
+
+    /// Subscribes now (if connected) and in every later session.
     pub fn subscribe(&self, filter: &str) {
         let mut store = self.store();
-        store.subscriptions.insert(filter.to_string());
-        if self.is_connected() {
-            let _ = self.client.try_subscribe(filter.to_string());
+        if store.subscriptions.insert(filter.to_string()) {
+            store.subscribed = Subscribed::Needed;
         }
+        drop(store);
+        self.shared.wake.notify_one();
+    }
+
+    /// Whether every subscription of the current session was granted.
+    pub fn is_subscribed(&self) -> bool {
+        self.is_connected() && self.store().subscribed == Subscribed::Granted
     }
 
     pub fn is_connected(&self) -> bool {
@@ -296,6 +470,9 @@ impl Mqtt {
     /// Publishes the bridge `offline` state and disconnects cleanly.
     pub async fn shutdown(&self) {
         let topic = self.naming.bridge_state();
+        self.shared
+            .closing
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         if self.is_connected() {
             let sent = self
                 .client
@@ -307,6 +484,23 @@ impl Mqtt {
             }
         }
         let _ = self.stop.send(true);
+    }
+}
+
+/// The stream of incoming messages, bounded in count and in bytes.
+pub struct IncomingRx {
+    rx: mpsc::Receiver<Incoming>,
+    shared: Arc<Shared>,
+}
+
+impl IncomingRx {
+    /// The next message; `None` once the connection is gone.
+    pub async fn recv(&mut self) -> Option<Incoming> {
+        let message = self.rx.recv().await?;
+        self.shared
+            .incoming_bytes
+            .fetch_sub(message.payload.len(), std::sync::atomic::Ordering::Relaxed);
+        Some(message)
     }
 }
 
@@ -332,9 +526,19 @@ enum EventLoop {
 enum Polled {
     ConnAck,
     Publish(Incoming),
+    /// rumqttc wrote a QoS 1 publish with this packet id.
+    Written(u16),
+    PubAck(u16),
+    /// The SUBACK: whether every filter was granted.
+    SubAck(bool),
+    /// rumqttc took a request from its channel (room for the next).
+    Taken,
     Other,
     Error(String),
 }
+
+/// A request rumqttc's channel had no room for; the payload comes back.
+struct Full(Vec<u8>);
 
 impl Client {
     async fn publish(&self, topic: String, retain: bool, payload: String) -> Result<(), ()> {
@@ -355,14 +559,54 @@ impl Client {
         }
     }
 
-    fn try_subscribe(&self, filter: String) -> Result<(), String> {
+    /// Hands a QoS 1 publish to rumqttc without waiting.
+    fn try_publish(&self, topic: String, retain: bool, payload: Vec<u8>) -> Result<(), Full> {
+        let payload_of = |bytes: &[u8]| Full(bytes.to_vec());
         match self {
             Client::V4(c) => c
-                .try_subscribe(filter, rumqttc::QoS::AtLeastOnce)
-                .map_err(|e| e.to_string()),
+                .try_publish(topic, rumqttc::QoS::AtLeastOnce, retain, payload)
+                .map_err(|e| match e {
+                    rumqttc::ClientError::Request(rumqttc::Request::Publish(p))
+                    | rumqttc::ClientError::TryRequest(rumqttc::Request::Publish(p)) => {
+                        payload_of(&p.payload)
+                    }
+                    _ => Full(Vec::new()),
+                }),
             Client::V5(c) => c
-                .try_subscribe(filter, rumqttc::v5::mqttbytes::QoS::AtLeastOnce)
-                .map_err(|e| e.to_string()),
+                .try_publish(
+                    topic,
+                    rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+                    retain,
+                    payload,
+                )
+                .map_err(|e| match e {
+                    rumqttc::v5::ClientError::Request(rumqttc::v5::Request::Publish(p))
+                    | rumqttc::v5::ClientError::TryRequest(rumqttc::v5::Request::Publish(p)) => {
+                        payload_of(&p.payload)
+                    }
+                    _ => Full(Vec::new()),
+                }),
+        }
+    }
+
+    /// One SUBSCRIBE with every filter (one SUBACK to check).
+    fn try_subscribe_all(&self, filters: &BTreeSet<String>) -> Result<(), ()> {
+        match self {
+            Client::V4(c) => c
+                .try_subscribe_many(
+                    filters.iter().map(|f| {
+                        rumqttc::SubscribeFilter::new(f.clone(), rumqttc::QoS::AtLeastOnce)
+                    }),
+                )
+                .map_err(drop),
+            Client::V5(c) => c
+                .try_subscribe_many(filters.iter().map(|f| {
+                    rumqttc::v5::mqttbytes::v5::Filter::new(
+                        f.clone(),
+                        rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+                    )
+                }))
+                .map_err(drop),
         }
     }
 
@@ -376,7 +620,8 @@ impl Client {
 
 impl EventLoop {
     async fn poll(&mut self) -> Polled {
-        use rumqttc::v5::mqttbytes::v5::Packet as Packet5;
+        use rumqttc::Outgoing;
+        use rumqttc::v5::mqttbytes::v5::{Packet as Packet5, SubscribeReasonCode as Code5};
         match self {
             EventLoop::V4(l) => match l.poll().await {
                 Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => Polled::ConnAck,
@@ -385,8 +630,19 @@ impl EventLoop {
                         topic: p.topic,
                         payload: p.payload.to_vec(),
                         retain: p.retain,
+                        oversize: None,
                     })
                 }
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::PubAck(ack))) => {
+                    Polled::PubAck(ack.pkid)
+                }
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(ack))) => Polled::SubAck(
+                    ack.return_codes
+                        .iter()
+                        .all(|code| matches!(code, rumqttc::SubscribeReasonCode::Success(_))),
+                ),
+                Ok(rumqttc::Event::Outgoing(Outgoing::Publish(pkid))) => Polled::Written(pkid),
+                Ok(rumqttc::Event::Outgoing(_)) => Polled::Taken,
                 Ok(_) => Polled::Other,
                 Err(e) => Polled::Error(e.to_string()),
             },
@@ -397,11 +653,30 @@ impl EventLoop {
                         topic: String::from_utf8_lossy(&p.topic).into_owned(),
                         payload: p.payload.to_vec(),
                         retain: p.retain,
+                        oversize: None,
                     })
                 }
+                Ok(rumqttc::v5::Event::Incoming(Packet5::PubAck(ack))) => Polled::PubAck(ack.pkid),
+                Ok(rumqttc::v5::Event::Incoming(Packet5::SubAck(ack))) => Polled::SubAck(
+                    ack.return_codes
+                        .iter()
+                        .all(|code| matches!(code, Code5::Success(_))),
+                ),
+                Ok(rumqttc::v5::Event::Outgoing(Outgoing::Publish(pkid))) => Polled::Written(pkid),
+                Ok(rumqttc::v5::Event::Outgoing(_)) => Polled::Taken,
                 Ok(_) => Polled::Other,
                 Err(e) => Polled::Error(e.to_string()),
             },
+        }
+    }
+
+    /// Forgets the network and moves every request still in rumqttc's
+    /// channel into its pending list, which the next clean session clears:
+    /// after this, nothing of the old session is sent in the new one.
+    fn clean(&mut self) {
+        match self {
+            EventLoop::V4(l) => l.clean(),
+            EventLoop::V5(l) => l.clean(),
         }
     }
 }
@@ -423,7 +698,9 @@ fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), Mqtt
             rumqttc::v5::MqttOptions::new(config.client_id(), mqtt.host.clone(), mqtt.port);
         options.set_keep_alive(keep_alive);
         options.set_clean_start(true);
-        options.set_max_packet_size(Some(MAX_PACKET as u32));
+        // The limit the broker is told; our own limit discards above
+        // `max_incoming_bytes` without losing the session.
+        options.set_max_packet_size(Some(MQTT_MAX_PACKET as u32));
         options.set_outgoing_inflight_upper_limit(MAX_INFLIGHT);
         options.set_last_will(LastWill::new(
             will_topic,
@@ -444,7 +721,7 @@ fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), Mqtt
     let mut options = rumqttc::MqttOptions::new(config.client_id(), mqtt.host.clone(), mqtt.port);
     options.set_keep_alive(keep_alive);
     options.set_clean_session(true);
-    options.set_max_packet_size(MAX_PACKET, MAX_PACKET);
+    options.set_max_packet_size(MQTT_MAX_PACKET, MAX_PACKET);
     options.set_inflight(MAX_INFLIGHT);
     options.set_last_will(rumqttc::LastWill::new(
         will_topic,
@@ -484,15 +761,16 @@ fn transport(mqtt: &MqttConfig) -> Result<Option<Transport>, MqttError> {
     })))
 }
 
-/// Polls the event loop: connection state, replay on connect, incoming
-/// messages, reconnect with backoff.
+/// Polls the event loop: connection state, subscriptions, acknowledged
+/// events, incoming messages, reconnect with backoff.
 async fn drive(
     mqtt: Mqtt,
     mut eventloop: EventLoop,
     incoming: mpsc::Sender<Incoming>,
+    limit: usize,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut backoff = Duration::from_millis(500);
+    let mut backoff = Duration::ZERO;
     loop {
         let event = tokio::select! {
             event = eventloop.poll() => event,
@@ -500,17 +778,43 @@ async fn drive(
         };
         match event {
             Polled::ConnAck => {
-                backoff = Duration::from_millis(500);
+                backoff = Duration::ZERO;
                 on_connect(&mqtt);
             }
-            Polled::Publish(message) => {
-                if incoming.try_send(message).is_err() {
-                    mqtt.store().stats.incoming_dropped += 1;
+            Polled::Publish(message) => on_message(&mqtt, &incoming, message, limit),
+            Polled::Written(pkid) => {
+                let mut store = mqtt.store();
+                if let Some(Some(id)) = store.handed.pop_front() {
+                    store.inflight.insert(pkid, id);
+                }
+                drop(store);
+                mqtt.shared.wake.notify_one();
+            }
+            Polled::PubAck(pkid) => {
+                let mut store = mqtt.store();
+                if let Some(id) = store.inflight.remove(&pkid) {
+                    store.acknowledged(id);
                 }
             }
+            Polled::SubAck(granted) => on_suback(&mqtt, granted),
+            Polled::Taken => mqtt.shared.wake.notify_one(),
             Polled::Other => {}
             Polled::Error(error) => {
-                if mqtt.shared.connected.send_replace(false) {
+                let closing = mqtt
+                    .shared
+                    .closing
+                    .load(std::sync::atomic::Ordering::Relaxed);
+                let was_up = {
+                    // Under the store lock, so the pump cannot hand over
+                    // anything between the clean and the flag.
+                    let mut store = mqtt.store();
+                    eventloop.clean();
+                    store.end_session();
+                    mqtt.shared.connected.send_replace(false)
+                };
+                if closing {
+                    debug!(%error, "MQTT connection closed");
+                } else if was_up {
                     warn!(%error, "MQTT connection lost; reconnecting");
                 } else {
                     debug!(%error, "MQTT connect failed");
@@ -519,9 +823,53 @@ async fn drive(
                     _ = tokio::time::sleep(backoff) => {}
                     _ = stop.changed() => return,
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
+                backoff = (backoff * 2).clamp(FIRST_BACKOFF, MAX_BACKOFF);
             }
         }
+    }
+}
+
+/// Passes a message on to the gateway; one over `limit` without its
+/// payload (and counted), so a command still gets its answer.
+fn on_message(mqtt: &Mqtt, incoming: &mpsc::Sender<Incoming>, mut message: Incoming, limit: usize) {
+    if message.payload.len() > limit {
+        let size = message.payload.len();
+        warn!(topic = %message.topic, size, limit, "incoming MQTT message over mqtt.max_incoming_bytes: discarded");
+        message.payload = Vec::new();
+        message.oversize = Some(size);
+        mqtt.store().stats.incoming_oversize += 1;
+    }
+    use std::sync::atomic::Ordering::Relaxed;
+    let size = message.payload.len();
+    let queued = mqtt.shared.incoming_bytes.fetch_add(size, Relaxed);
+    let sent = if queued + size > INCOMING_BYTES {
+        Err(message)
+    } else {
+        incoming.try_send(message).map_err(|e| e.into_inner())
+    };
+    if let Err(message) = sent {
+        mqtt.shared.incoming_bytes.fetch_sub(size, Relaxed);
+        let mut store = mqtt.store();
+        store.stats.incoming_dropped += 1;
+        if crate::command::parse(&mqtt.naming, &message.topic, b"").is_some() {
+            store.stats.commands_shed += 1;
+        }
+    }
+}
+
+/// The broker answered the session's SUBSCRIBE.
+fn on_suback(mqtt: &Mqtt, granted: bool) {
+    let mut store = mqtt.store();
+    if granted {
+        store.subscribed = Subscribed::Granted;
+        debug!(
+            filters = store.subscriptions.len(),
+            "MQTT subscriptions granted"
+        );
+    } else {
+        // Sent again once SUBACK_TIMEOUT has passed.
+        store.stats.subscribe_failures += 1;
+        warn!("MQTT broker refused a subscription; retrying");
     }
 }
 
@@ -535,61 +883,174 @@ fn on_connect(mqtt: &Mqtt) {
         .map(|(t, (c, _))| (*c, t.clone()))
         .collect();
     store.dirty.extend(all);
-    // Subscriptions are queued before the flag goes up (so before any
-    // replayed publish), and both happen under the store lock (see
-    // `Mqtt::subscribe`).
-    for filter in &store.subscriptions {
-        if let Err(error) = mqtt.client.try_subscribe(filter.clone()) {
-            warn!(%filter, %error, "MQTT subscribe failed");
-        }
-    }
+    // A new session: the pump subscribes first, then replays.
+    store.end_session();
     mqtt.shared.connected.send_replace(true);
     drop(store);
     info!(host = %mqtt.naming.base, "MQTT connected; replaying retained state");
     mqtt.shared.wake.notify_one();
 }
 
-/// Publishes dirty retained topics (in replay order) and queued events
-/// while connected.
+/// Hands subscriptions, events, replies and dirty retained topics to
+/// rumqttc while connected, as fast as it takes them.
 async fn pump(mqtt: Mqtt, mut stop: watch::Receiver<bool>) {
     let mut connected = mqtt.shared.connected.subscribe();
+    // A rendered retained payload rumqttc had no room for yet.
+    let mut held: Option<Held> = None;
     loop {
-        if mqtt.is_connected() {
-            while let Some((topic, payload, retain)) = next_message(&mqtt) {
-                if mqtt.client.publish(topic, retain, payload).await.is_err() {
-                    return;
-                }
-                mqtt.store().stats.publishes += 1;
-            }
+        while hand_over(&mqtt, &mut held) {
+            tokio::task::yield_now().await;
         }
         tokio::select! {
             _ = mqtt.shared.wake.notified() => {}
             _ = connected.changed() => {}
+            // Unanswered SUBSCRIBEs are sent again.
+            _ = tokio::time::sleep(SUBACK_TIMEOUT) => {}
             _ = stop.changed() => return,
         }
     }
 }
 
-/// The next message to send: events first (a trap should reach MQTT in
-/// milliseconds, and buffered ones go out oldest first), then dirty
-/// retained topics in replay order. A rendered payload is rendered after
-/// the store's lock is released.
-fn next_message(mqtt: &Mqtt) -> Option<(String, String, bool)> {
+/// Hands the next request to rumqttc; false when there is nothing to send,
+/// no connection, or no room in its channel (a wake follows when there is).
+///
+/// Runs under the store lock: `drive` ends a session under the same lock,
+/// so nothing handed over here can leak into the next session unnoticed.
+fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
     let mut store = mqtt.store();
-    if let Some((topic, payload)) = store.events.pop_front() {
-        return Some((topic, payload, false));
+    if !mqtt.is_connected() {
+        // The next session replays every kept topic; a clearing must be
+        // kept for it too (unless the topic was set again meanwhile).
+        if let Some(Held {
+            class,
+            topic,
+            payload,
+        }) = held.take()
+        {
+            if payload.is_empty() && !store.retained.contains_key(&topic) {
+                store
+                    .retained
+                    .insert(topic.clone(), (class, Payload::Text(String::new())));
+                store.dirty.insert((class, topic));
+            }
+        }
+        return false;
     }
+    let now = tokio::time::Instant::now();
+    let resubscribe = match store.subscribed {
+        Subscribed::Needed => true,
+        Subscribed::Sent(at) => now.duration_since(at) >= SUBACK_TIMEOUT,
+        Subscribed::Granted => false,
+    };
+    if resubscribe && !store.subscriptions.is_empty() {
+        if let Subscribed::Sent(_) = store.subscribed {
+            store.stats.subscribe_failures += 1;
+            warn!("no SUBACK from the MQTT broker; subscribing again");
+        }
+        if mqtt.client.try_subscribe_all(&store.subscriptions).is_err() {
+            return false;
+        }
+        store.subscribed = Subscribed::Sent(now);
+        return true;
+    }
+    let mut store_guard = store;
+    let store = &mut *store_guard;
+    if let Some(event) = store.events.iter_mut().find(|e| !e.sent) {
+        let payload = event.payload.clone().into_bytes();
+        if mqtt
+            .client
+            .try_publish(event.topic.clone(), false, payload)
+            .is_err()
+        {
+            return false;
+        }
+        event.sent = true;
+        store.handed.push_back(Some(event.id));
+        store.stats.publishes += 1;
+        return true;
+    }
+    if let Some(reply) = store.replies.pop_front() {
+        let (kind, topic) = (reply.kind, reply.topic);
+        match mqtt
+            .client
+            .try_publish(topic.clone(), false, reply.payload.into_bytes())
+        {
+            Ok(()) => {
+                store.handed.push_back(None);
+                store.stats.publishes += 1;
+                return true;
+            }
+            Err(Full(payload)) => {
+                let payload = String::from_utf8(payload).unwrap_or_default();
+                store.replies.push_front(Queued {
+                    kind,
+                    topic,
+                    payload,
+                });
+                return false;
+            }
+        }
+    }
+    let next = match held.take() {
+        Some(held) => held,
+        None => {
+            // Rendered outside the store's lock (a discovery message is
+            // ~150 kB of JSON), then handed over under it.
+            let Some((class, topic, payload)) = next_retained(store) else {
+                return false;
+            };
+            drop(store_guard);
+            let payload = match payload {
+                Some(Payload::Text(text)) => text,
+                Some(Payload::Rendered(render)) => render(),
+                None => String::new(),
+            };
+            debug!(?class, %topic, "publish retained");
+            *held = Some(Held {
+                class,
+                topic,
+                payload: payload.into_bytes(),
+            });
+            // Handed over on the next call, under the lock again.
+            return true;
+        }
+    };
+    let Held {
+        class,
+        topic,
+        payload,
+    } = next;
+    match mqtt.client.try_publish(topic.clone(), true, payload) {
+        Ok(()) => {
+            store.handed.push_back(None);
+            store.stats.publishes += 1;
+            true
+        }
+        Err(Full(payload)) => {
+            *held = Some(Held {
+                class,
+                topic,
+                payload,
+            });
+            false
+        }
+    }
+}
+
+/// A retained publish taken from the store that rumqttc had no room for.
+struct Held {
+    class: Class,
+    topic: String,
+    payload: Vec<u8>,
+}
+
+/// The next dirty retained topic (in replay order) and its payload, to be
+/// rendered (`None`, or cleared: an empty payload clears it at the broker).
+fn next_retained(store: &mut Store) -> Option<(Class, String, Option<Payload>)> {
     let (class, topic) = store.dirty.pop_first()?;
     let payload = store.retained.get(&topic).map(|(_, p)| p.clone());
     if payload.as_ref().is_none_or(Payload::is_cleared) {
         store.retained.remove(&topic);
     }
-    drop(store);
-    let payload = match payload {
-        Some(Payload::Text(text)) => text,
-        Some(Payload::Rendered(render)) => render(),
-        None => String::new(),
-    };
-    debug!(?class, %topic, "publish retained");
-    Some((topic, payload, true))
+    Some((class, topic, payload))
 }

@@ -416,7 +416,7 @@ pub struct TrapStats {
     pub not_a_trap: AtomicU64,
     pub unknown_source: AtomicU64,
     pub bad_community: AtomicU64,
-    /// Deliveries lost because the gateway's queue was full.
+    /// Deliveries lost because the gateway was no longer taking them.
     pub overflow: AtomicU64,
     /// SNMPv3 drops.
     pub unknown_user: AtomicU64,
@@ -530,7 +530,13 @@ pub async fn listen(
                     }
                 }
                 let delivery = deliver(route, &trap, source, SystemTime::now());
-                if out.try_send(delivery).is_ok() {
+                // A burst waits here (the socket's receive buffer holds the
+                // datagrams behind it) rather than losing events.
+                let sent = tokio::select! {
+                    sent = out.send(delivery) => sent.is_ok(),
+                    _ = stop.changed() => return,
+                };
+                if sent {
                     stats.delivered.fetch_add(1, Ordering::Relaxed);
                 } else {
                     stats.overflow.fetch_add(1, Ordering::Relaxed);

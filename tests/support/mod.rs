@@ -928,8 +928,13 @@ impl Subscriber {
     /// Subscribe to `topic_filter` (MQTT wildcards allowed) on `127.0.0.1:port`; waits up to
     /// 10 s for the SUBACK.
     pub fn start(port: u16, topic_filter: &str) -> Subscriber {
+        Subscriber::start_with(port, topic_filter, &[])
+    }
+
+    /// Like [`Subscriber::start`], with more `mosquitto_sub` arguments (e.g. `-q 1`).
+    pub fn start_with(port: u16, topic_filter: &str, extra: &[&str]) -> Subscriber {
         let sub = Subscriber {
-            proc_: SubProcess::spawn(port, topic_filter, &[]),
+            proc_: SubProcess::spawn(port, topic_filter, extra),
             port,
             topic_filter: topic_filter.to_string(),
             cursor: Mutex::new(0),

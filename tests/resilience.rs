@@ -1,0 +1,503 @@
+//! A hostile or flapping broker and hostile clients against `ups2mqtt run`
+//! (real mosquitto): the gateway never goes deaf, never loses a trap event,
+//! answers or counts every command, and reconnects promptly.
+//!
+//! Each test prints the figures it measured (`cargo test --test resilience
+//! -- --nocapture`).
+
+mod support;
+
+use serde_json::Value as Json;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::gateway::{Gateway, json, ups_toml, wait_retained};
+use support::{Mosquitto, Snmpsim, Subscriber, free_udp_port};
+
+// ------------------------------------------------------------ small helpers
+
+/// BER: tag, definite length, content.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn ber_int(value: i64) -> Vec<u8> {
+    let bytes = value.to_be_bytes();
+    let mut start = 0;
+    while start < 7
+        && ((bytes[start] == 0 && bytes[start + 1] & 0x80 == 0)
+            || (bytes[start] == 0xff && bytes[start + 1] & 0x80 != 0))
+    {
+        start += 1;
+    }
+    tlv(0x02, &bytes[start..])
+}
+
+fn ber_oid(text: &str) -> Vec<u8> {
+    let arcs: Vec<u64> = text.split('.').map(|a| a.parse().unwrap()).collect();
+    let mut content = vec![(arcs[0] * 40 + arcs[1]) as u8];
+    for &arc in &arcs[2..] {
+        let mut groups = vec![(arc & 0x7f) as u8];
+        let mut rest = arc >> 7;
+        while rest > 0 {
+            groups.push(0x80 | (rest & 0x7f) as u8);
+            rest >>= 7;
+        }
+        content.extend(groups.into_iter().rev());
+    }
+    tlv(0x06, &content)
+}
+
+fn varbind(oid: &str, value: Vec<u8>) -> Vec<u8> {
+    tlv(0x30, &[ber_oid(oid), value].concat())
+}
+
+/// `upsTrapOnBattery` (RFC 1628 upsTraps.1).
+const ON_BATTERY: &str = "1.3.6.1.2.1.33.2.1";
+/// An object no MIB of ours knows, to carry a marker in the event.
+const MARKER: &str = "1.3.6.1.4.1.99999.1.0";
+
+/// An SNMPv2c trap: sysUpTime.0, snmpTrapOID.0, then a marker string.
+fn v2c_trap(community: &str, request_id: i64, trap_oid: &str, marker: &str) -> Vec<u8> {
+    let varbinds = [
+        varbind("1.3.6.1.2.1.1.3.0", tlv(0x43, &[100])),
+        varbind("1.3.6.1.6.3.1.1.4.1.0", ber_oid(trap_oid)),
+        varbind(MARKER, tlv(0x04, marker.as_bytes())),
+    ]
+    .concat();
+    let pdu = tlv(
+        0xa7,
+        &[
+            ber_int(request_id),
+            ber_int(0),
+            ber_int(0),
+            tlv(0x30, &varbinds),
+        ]
+        .concat(),
+    );
+    tlv(
+        0x30,
+        &[ber_int(1), tlv(0x04, community.as_bytes()), pdu].concat(),
+    )
+}
+
+/// The marker string an event carries (see [`v2c_trap`]).
+fn marker_of(payload: &str) -> Option<String> {
+    let event: Json = serde_json::from_str(payload).ok()?;
+    event["varbinds"]
+        .as_array()?
+        .iter()
+        .find(|v| v["oid"] == MARKER)
+        .and_then(|v| v["value"].as_str().map(str::to_string))
+}
+
+/// Publishes one message with `mosquitto_pub` (payload from stdin: `-s`).
+fn publish(broker: &Mosquitto, topic: &str, payload: &[u8], retain: bool) {
+    let mut args = vec![
+        "-h".to_string(),
+        "127.0.0.1".to_string(),
+        "-p".to_string(),
+        broker.port().to_string(),
+        "-q".to_string(),
+        "1".to_string(),
+        "-t".to_string(),
+        topic.to_string(),
+    ];
+    args.push(if payload.is_empty() { "-n" } else { "-s" }.to_string());
+    if retain {
+        args.push("-r".to_string());
+    }
+    let mut child = Command::new("mosquitto_pub")
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto_pub");
+    child.stdin.take().unwrap().write_all(payload).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "mosquitto_pub {topic} failed");
+}
+
+fn bridge_health(broker: &Mosquitto, gateway: &Gateway, ok: impl Fn(&Json) -> bool) -> Json {
+    json(&wait_retained(
+        broker,
+        "ups2mqtt/bridge/health",
+        |p| ok(&json(p)),
+        gateway,
+    ))
+}
+
+/// A small xorshift generator seeded from the clock (the seed is printed).
+struct Random(u64);
+
+impl Random {
+    fn new() -> Random {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1;
+        eprintln!("random seed {seed}");
+        Random(seed)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Lines of the broker log saying the gateway connected.
+fn gateway_connects(broker: &Mosquitto) -> usize {
+    broker
+        .log()
+        .lines()
+        .filter(|l| l.contains("New client connected") && l.contains("ups2mqtt-gwtest"))
+        .count()
+}
+
+/// Sends commands until one is answered on `response` (the gateway may
+/// still be reconnecting); the time it took, or `None` after `limit`.
+fn answered_within(broker: &Mosquitto, ups: &str, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    let responses = Subscriber::start(broker.port(), &format!("ups2mqtt/{ups}/response"));
+    while start.elapsed() < limit {
+        publish(
+            broker,
+            &format!("ups2mqtt/{ups}/command"),
+            b"no.such.command",
+            false,
+        );
+        if responses
+            .wait_message(|_| true, Duration::from_millis(500))
+            .is_some()
+        {
+            return Some(start.elapsed());
+        }
+    }
+    None
+}
+
+// ------------------------------------------------------------------ tests
+
+/// Issue 17, 1: a broker killed at random points of the gateway's replay
+/// of its retained state (20 rounds); every round ends with commands
+/// answered.
+#[test]
+fn a_broker_flapping_during_replay_never_leaves_the_gateway_deaf() {
+    let mut broker = Mosquitto::start();
+    let sim = Snmpsim::start("eaton-mgeups_9pxle");
+    let gateway = Gateway::start(&broker, &[("rack1", &sim)]);
+    wait_retained(
+        &broker,
+        "homeassistant/device/gwtest_rack1/config",
+        |_| true,
+        &gateway,
+    );
+    let mut random = Random::new();
+    let (mut answered, mut slowest) = (0, Duration::ZERO);
+    let started = Instant::now();
+    for round in 0..20 {
+        let connects = gateway_connects(&broker);
+        broker.restart();
+        // The gateway reconnects and replays (~200 kB): kill the broker
+        // somewhere in there.
+        let deadline = Instant::now() + Duration::from_secs(4);
+        while gateway_connects(&broker) == connects && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(random.below(40)));
+        broker.restart();
+        match answered_within(&broker, "rack1", Duration::from_secs(4)) {
+            Some(took) => {
+                answered += 1;
+                slowest = slowest.max(took);
+            }
+            None => eprintln!("round {round}: no answer within 4 s"),
+        }
+    }
+    eprintln!(
+        "flapping broker: {answered}/20 rounds answered, slowest answer {slowest:?}, total {:?}",
+        started.elapsed()
+    );
+    assert_eq!(answered, 20, "gateway log:\n{}", gateway.log());
+    assert!(
+        !gateway.log().contains("subscribe failed"),
+        "{}",
+        gateway.log()
+    );
+}
+
+/// Issue 17, 2: oversize messages on command topics are read, discarded,
+/// counted and answered; the session never drops (retained or not), and
+/// no response echoes more than a short prefix.
+#[test]
+fn oversize_messages_are_discarded_answered_and_never_drop_the_session() {
+    let broker = Mosquitto::start();
+    let toml = ups_toml("rack1", "127.0.0.1", free_udp_port(), "");
+    let gateway = Gateway::start_with(&broker, &toml, "");
+    wait_retained(
+        &broker,
+        "ups2mqtt/bridge/state",
+        |p| p.contains("online"),
+        &gateway,
+    );
+    let responses = Subscriber::start(broker.port(), "ups2mqtt/rack1/response");
+    let huge = vec![b'x'; 1_500_000];
+    publish(&broker, "ups2mqtt/rack1/command", &huge, false);
+    let first = responses.wait_message(|_| true, Duration::from_secs(5));
+    // 200 kB that the old code echoed escaped (x6) into its error.
+    let quotes = format!("{{\"command\":\"{}\"}}", "\\u0001".repeat(200_000 / 6));
+    publish(&broker, "ups2mqtt/rack1/request", quotes.as_bytes(), false);
+    let second = responses.wait_message(|_| true, Duration::from_secs(5));
+    publish(&broker, "ups2mqtt/rack1/command", &huge, true);
+    std::thread::sleep(Duration::from_secs(3));
+    let connects = gateway_connects(&broker);
+    let answered = answered_within(&broker, "rack1", Duration::from_secs(10));
+    publish(&broker, "ups2mqtt/rack1/command", b"", true);
+    let sizes: Vec<Option<usize>> = [&first, &second]
+        .iter()
+        .map(|m| m.as_ref().map(|m| m.payload.len()))
+        .collect();
+    eprintln!(
+        "oversize: responses {sizes:?} bytes, gateway connects {connects}, valid command answered after {answered:?}"
+    );
+    let health = bridge_health(&broker, &gateway, |h| {
+        h["mqtt"]["incoming_oversize"].as_u64() >= Some(2)
+    });
+    eprintln!("bridge health: {}", health["mqtt"]);
+    assert_eq!(connects, 1, "session dropped:\n{}", gateway.log());
+    assert!(answered.is_some(), "deaf:\n{}", gateway.log());
+    for (message, size) in [(&first, 1_500_000), (&second, quotes.len())] {
+        let message = message.as_ref().expect("an oversize command is answered");
+        assert!(
+            message.payload.len() < 1024,
+            "{size}-byte input answered with {} bytes",
+            message.payload.len()
+        );
+        let response = json(&message.payload);
+        assert_eq!(response["status"], "error", "{response}");
+    }
+    assert_eq!(json(&first.unwrap().payload)["kind"], "too_large");
+}
+
+/// Issue 17, 3: 300 traps in one burst publish 300 events; a burst of 2,000
+/// requests gets an answer or a `busy` count for each and loses no trap
+/// event sent meanwhile.
+#[test]
+fn bursts_of_traps_and_requests_lose_no_event_and_answer_every_request() {
+    let broker = Mosquitto::start();
+    let toml = ups_toml("rack1", "127.0.0.1", free_udp_port(), "");
+    let gateway = Gateway::start_with(&broker, &toml, "");
+    wait_retained(
+        &broker,
+        "ups2mqtt/bridge/state",
+        |p| p.contains("online"),
+        &gateway,
+    );
+    let events = Subscriber::start_with(broker.port(), "ups2mqtt/rack1/event", &["-q", "1"]);
+    let responses = Subscriber::start_with(broker.port(), "ups2mqtt/rack1/response", &["-q", "1"]);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = ("127.0.0.1", gateway.trap_port);
+    let sent = Instant::now();
+    for i in 0..300 {
+        let trap = v2c_trap("public", i, ON_BATTERY, &format!("burst-{i}"));
+        socket.send_to(&trap, target).unwrap();
+    }
+    let burst_took = sent.elapsed();
+    let markers = |prefix: &str| -> BTreeSet<String> {
+        events
+            .messages()
+            .iter()
+            .filter_map(|m| marker_of(&m.payload))
+            .filter(|m| m.starts_with(prefix))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while markers("burst-").len() < 300 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let burst_events = markers("burst-").len();
+    eprintln!("300 traps in {burst_took:?}: {burst_events} events published");
+
+    let requests: Vec<String> = (0..2000)
+        .map(|i| format!("{{\"transaction\":{i},\"command\":\"no.such.command\"}}"))
+        .collect();
+    let publisher = {
+        let port = broker.port();
+        std::thread::spawn(move || {
+            let broker_port = port;
+            let mut child = Command::new("mosquitto_pub")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &broker_port.to_string(),
+                    "-q",
+                    "1",
+                    "-t",
+                    "ups2mqtt/rack1/request",
+                    "-l",
+                ])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("mosquitto_pub");
+            let mut stdin = child.stdin.take().unwrap();
+            for line in &requests {
+                writeln!(stdin, "{line}").unwrap();
+            }
+            drop(stdin);
+            child.wait().unwrap();
+        })
+    };
+    for i in 0..10 {
+        std::thread::sleep(Duration::from_millis(20));
+        let trap = v2c_trap("public", 1000 + i, ON_BATTERY, &format!("during-{i}"));
+        socket.send_to(&trap, target).unwrap();
+    }
+    publisher.join().unwrap();
+    let transactions = || -> BTreeSet<i64> {
+        responses
+            .messages()
+            .iter()
+            .filter_map(|m| serde_json::from_str::<Json>(&m.payload).ok())
+            .filter_map(|r| r["transaction"].as_i64())
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let health = loop {
+        let health = bridge_health(&broker, &gateway, |_| true);
+        let shed = health["mqtt"]["commands_shed"].as_u64().unwrap_or(0) as usize;
+        let done = transactions().len() + shed >= 2000 && markers("during-").len() == 10;
+        if done || Instant::now() > deadline {
+            break health;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let answered = transactions().len();
+    let busy = responses
+        .messages()
+        .iter()
+        .filter(|m| m.payload.contains("\"kind\":\"busy\""))
+        .count();
+    let during = markers("during-").len();
+    eprintln!(
+        "2000 requests: {answered} answered ({busy} of them busy), bridge health mqtt {}; {during}/10 trap events during the burst",
+        health["mqtt"]
+    );
+    assert_eq!(burst_events, 300, "gateway log:\n{}", gateway.log());
+    let shed = health["mqtt"]["commands_shed"].as_u64().unwrap_or(0) as usize;
+    assert!(
+        answered + shed >= 2000,
+        "{answered} answered + {shed} shed < 2000"
+    );
+    assert_eq!(during, 10);
+    assert_eq!(health["mqtt"]["events_dropped"], 0, "{health}");
+}
+
+/// Sizes of the event PUBLISHes the broker received from the gateway, in
+/// its log (across restarts).
+fn event_sizes_received(broker: &Mosquitto) -> BTreeSet<usize> {
+    broker
+        .log()
+        .lines()
+        .filter(|l| {
+            l.contains("Received PUBLISH from ups2mqtt-gwtest")
+                && l.contains("'ups2mqtt/rack1/event'")
+        })
+        .filter_map(|l| {
+            let (_, tail) = l.rsplit_once("... (")?;
+            tail.strip_suffix(" bytes))")?.parse().ok()
+        })
+        .collect()
+}
+
+/// Issue 17, 4: 80 traps sent across a broker crash all reach the broker
+/// (kept until PUBACK, sent again after the reconnect), and the gateway is
+/// back within a second of the broker. Trap `i` carries a marker of `i + 1`
+/// bytes, so the broker's log tells by the event sizes which arrived.
+#[test]
+fn no_event_is_lost_across_a_broker_crash_and_reconnect_is_prompt() {
+    let mut broker = Mosquitto::start();
+    let toml = ups_toml("rack1", "127.0.0.1", free_udp_port(), "");
+    let gateway = Gateway::start_with(&broker, &toml, "");
+    wait_retained(
+        &broker,
+        "ups2mqtt/bridge/state",
+        |p| p.contains("online"),
+        &gateway,
+    );
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = ("127.0.0.1", gateway.trap_port);
+    let send = |i: usize| {
+        let trap = v2c_trap("public", i as i64, ON_BATTERY, &"c".repeat(i + 1));
+        socket.send_to(&trap, target).unwrap();
+    };
+    for i in 0..40 {
+        send(i);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Crash right in the middle of the stream: some events are in flight.
+    broker.stop();
+    for i in 40..80 {
+        send(i);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Down long enough for a naive backoff to grow.
+    std::thread::sleep(Duration::from_secs(4));
+    let connects_before = gateway_connects(&broker);
+    broker.restart();
+    let up = Instant::now();
+    let reconnect = loop {
+        if gateway_connects(&broker) > connects_before {
+            break Some(up.elapsed());
+        }
+        if up.elapsed() > Duration::from_secs(20) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sizes = loop {
+        let sizes = event_sizes_received(&broker);
+        if sizes.len() >= 80 || Instant::now() > deadline {
+            break sizes;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let smallest = sizes.first().copied().unwrap_or(0);
+    let missing: Vec<usize> = (0..80)
+        .filter(|i| !sizes.contains(&(smallest + i)))
+        .collect();
+    eprintln!(
+        "broker crash: {}/80 events reached the broker (missing traps {missing:?}); reconnect {reconnect:?} after the broker was back",
+        80 - missing.len()
+    );
+    let reconnect = reconnect.expect("the gateway never reconnected");
+    assert!(
+        reconnect < Duration::from_secs(3),
+        "reconnect took {reconnect:?}"
+    );
+    assert!(missing.is_empty(), "gateway log:\n{}", gateway.log());
+}
