@@ -281,6 +281,11 @@ fn oversize_messages_are_discarded_answered_and_never_drop_the_session() {
     eprintln!(
         "oversize: responses {sizes:?} bytes, gateway connects {connects}, valid command answered after {answered:?}"
     );
+    if answered.is_none() {
+        let log = broker.log();
+        let tail: Vec<&str> = log.lines().rev().take(80).collect();
+        eprintln!("broker log tail (newest first):\n{}", tail.join("\n"));
+    }
     let health = bridge_health(&broker, &gateway, |h| {
         h["mqtt"]["incoming_oversize"].as_u64() >= Some(2)
     });
