@@ -673,10 +673,20 @@ impl EventLoop {
     /// Forgets the network and moves every request still in rumqttc's
     /// channel into its pending list, which the next clean session clears:
     /// after this, nothing of the old session is sent in the new one.
+    ///
+    /// rumqttc also keeps the events it read but did not yield yet and
+    /// yields them after the next CONNACK: a SUBACK or PUBACK of the old
+    /// session would be taken for one of the new. They are dropped too.
     fn clean(&mut self) {
         match self {
-            EventLoop::V4(l) => l.clean(),
-            EventLoop::V5(l) => l.clean(),
+            EventLoop::V4(l) => {
+                l.clean();
+                l.state.events.clear();
+            }
+            EventLoop::V5(l) => {
+                l.clean();
+                l.state.events.clear();
+            }
         }
     }
 }
@@ -857,19 +867,25 @@ fn on_message(mqtt: &Mqtt, incoming: &mpsc::Sender<Incoming>, mut message: Incom
     }
 }
 
-/// The broker answered the session's SUBSCRIBE.
+/// The broker answered a SUBSCRIBE of this session. While a filter added
+/// since waits to be sent (`Needed`), an answer changes nothing; a refusal
+/// is sent again once [`SUBACK_TIMEOUT`] has passed.
 fn on_suback(mqtt: &Mqtt, granted: bool) {
     let mut store = mqtt.store();
-    if granted {
-        store.subscribed = Subscribed::Granted;
-        debug!(
-            filters = store.subscriptions.len(),
-            "MQTT subscriptions granted"
-        );
-    } else {
-        // Sent again once SUBACK_TIMEOUT has passed.
-        store.stats.subscribe_failures += 1;
-        warn!("MQTT broker refused a subscription; retrying");
+    match (store.subscribed, granted) {
+        (Subscribed::Needed, _) | (Subscribed::Granted, true) => {}
+        (Subscribed::Sent(_), true) => {
+            store.subscribed = Subscribed::Granted;
+            debug!(
+                filters = store.subscriptions.len(),
+                "MQTT subscriptions granted"
+            );
+        }
+        (_, false) => {
+            store.subscribed = Subscribed::Sent(tokio::time::Instant::now());
+            store.stats.subscribe_failures += 1;
+            warn!("MQTT broker refused a subscription; retrying");
+        }
     }
 }
 
