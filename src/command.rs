@@ -432,7 +432,9 @@ fn coerce(path: &str, field: &Field, source: &Source, value: &Json) -> Result<Js
             }
             Json::String(text)
         }
-        Decode::Alarm | Decode::ObjectId => return Err(invalid(format!("{path}: not writable"))),
+        Decode::Alarm | Decode::ObjectId | Decode::Vendor => {
+            return Err(invalid(format!("{path}: not writable")));
+        }
     };
     Ok(canonical)
 }

@@ -231,6 +231,13 @@ fn decode_value(
             None => Reading::Text(oid.to_string().into()),
         }),
         Decode::ObjectId => object_id(value, |oid| Reading::Text(oid.to_string().into())),
+        Decode::Vendor => match value {
+            Value::ObjectId(oid) => match mib::vendors::vendor_of(oid) {
+                Some(vendor) => Cell::Value(Reading::Label(vendor)),
+                None => Cell::Null,
+            },
+            _ => Cell::Null,
+        },
     }
 }
 
@@ -295,6 +302,11 @@ pub fn encode_value(source: &Source, value: &Json) -> Result<Value, EncodeError>
             };
             return Ok(Value::ObjectId(oid));
         }
+        (Decode::Vendor, Json::String(name)) => {
+            return mib::vendors::enterprise_of(name)
+                .map(Value::ObjectId)
+                .ok_or_else(|| error(format!("{name:?} is no known vendor")));
+        }
         (decode, other) => return Err(error(format!("{other} does not fit {}", expected(decode)))),
     };
     wire_integer(source, raw)
@@ -308,6 +320,7 @@ fn expected(decode: Decode) -> &'static str {
         Decode::Enum(_) => "one of the labels (a string)",
         Decode::Flag { .. } => "true or false",
         Decode::Alarm | Decode::ObjectId => "an OID string",
+        Decode::Vendor => "a vendor name",
     }
 }
 

@@ -40,6 +40,12 @@ impl Capabilities {
         Capabilities { mibs }
     }
 
+    /// Whether sources of `mib` are read from this agent: the served UPS
+    /// MIBs, and the system group of any agent that serves one of them.
+    pub fn reads(&self, mib: Mib) -> bool {
+        self.mibs.contains(&mib) || (mib == Mib::System && !self.mibs.is_empty())
+    }
+
     /// The minimal set of subtrees holding every point of `pages` that a
     /// served MIB can supply, in OID order.
     pub fn walk_roots(&self, pages: &[Page]) -> Vec<Oid> {
@@ -47,7 +53,7 @@ impl Capabilities {
             .iter()
             .filter(|f| pages.contains(&f.page))
             .flat_map(|f| f.sources.iter())
-            .filter(|s| self.mibs.contains(&s.mib))
+            .filter(|s| self.reads(s.mib))
             .filter_map(|s| s.object_oid().parent())
             .collect();
         fold_nested(candidates)
@@ -125,7 +131,16 @@ mod tests {
             mibs: BTreeSet::from([Mib::PowerNet]),
         };
         let roots = caps.walk_roots(&Page::ALL);
-        assert!(roots.iter().all(|r| r.starts_with(&oid("1.3.6.1.4.1.318"))));
-        assert!(!roots.is_empty());
+        // PowerNet's subtrees, and the system group (sysDescr, sysObjectID)
+        // that names the device when no vendor ident object does.
+        let system = oid("1.3.6.1.2.1.1");
+        assert!(
+            roots
+                .iter()
+                .all(|r| r.starts_with(&oid("1.3.6.1.4.1.318")) || *r == system),
+            "{roots:?}"
+        );
+        assert!(roots.contains(&system));
+        assert!(Capabilities::default().walk_roots(&Page::ALL).is_empty());
     }
 }

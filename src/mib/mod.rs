@@ -19,6 +19,7 @@ pub mod events;
 pub mod points;
 pub mod reference;
 pub mod traps;
+pub mod vendors;
 
 use crate::oid::Oid;
 
@@ -129,6 +130,13 @@ pub enum Mib {
     Mge,
     /// PowerNet-MIB, enterprise 318.
     PowerNet,
+    /// SNMPv2-MIB's system group (`sysDescr`, `sysObjectID`): every agent
+    /// has it, so it is read from any UPS whose card serves one of the UPS
+    /// MIBs, but it never counts as serving a UPS MIB (it is not in
+    /// [`Mib::ALL`], detection and `mibs` in the config ignore it). It
+    /// names the device when the vendor ident objects are missing.
+    #[serde(skip)]
+    System,
 }
 
 impl Mib {
@@ -140,6 +148,7 @@ impl Mib {
             Mib::Rfc1628 => "1.3.6.1.2.1.33.1",
             Mib::Mge => "1.3.6.1.4.1.705.1",
             Mib::PowerNet => "1.3.6.1.4.1.318.1.1.1",
+            Mib::System => "1.3.6.1.2.1.1",
         }
     }
 
@@ -149,6 +158,7 @@ impl Mib {
             Mib::Rfc1628 => "1.3.6.1.2.1.33",
             Mib::Mge => "1.3.6.1.4.1.705",
             Mib::PowerNet => "1.3.6.1.4.1.318",
+            Mib::System => "1.3.6.1.2.1.1",
         }
     }
 
@@ -157,6 +167,7 @@ impl Mib {
             Mib::Rfc1628 => "rfc1628",
             Mib::Mge => "mge",
             Mib::PowerNet => "powernet",
+            Mib::System => "system",
         }
     }
 
@@ -227,6 +238,10 @@ pub enum Decode {
     Alarm,
     /// OBJECT IDENTIFIER → dotted string; `0.0` → null.
     ObjectId,
+    /// `sysObjectID` → the vendor owning its enterprise arc
+    /// (`1.3.6.1.4.1.<n>…`, [`vendors::VENDORS`]); null for an unknown
+    /// enterprise or an OID outside `enterprises`.
+    Vendor,
 }
 
 /// Yes(1)/no(2), the MGE boolean (quirk Q5).
@@ -398,7 +413,7 @@ pub const fn src(mib: Mib, object: &'static str, oid: &'static str, decode: Deco
         decode,
         syntax: match decode {
             Decode::Text => Syntax::OctetString,
-            Decode::Alarm | Decode::ObjectId => Syntax::ObjectId,
+            Decode::Alarm | Decode::ObjectId | Decode::Vendor => Syntax::ObjectId,
             _ => Syntax::Integer,
         },
         access: Access::ReadOnly,

@@ -17,7 +17,7 @@
 use super::Component::{
     BinarySensor, Button, Number as NumberEntity, Select, Sensor, Switch, Text as TextEntity,
 };
-use super::Mib::{Mge, PowerNet, Rfc1628};
+use super::Mib::{Mge, PowerNet, Rfc1628, System};
 use super::Unit::*;
 use super::{CutsPower, Decode, Field, Ha, Legal, Page, Source, Table, Unit, YES_NO, src};
 
@@ -165,11 +165,13 @@ pub static FIELDS: &[Field] = &[
     // ================================================================ general
     scalar(General, "manufacturer", "Manufacturer", None, INFO, &[
         src(Rfc1628, "upsIdentManufacturer", "1.3.6.1.2.1.33.1.1.1", TEXT),
+        src(System, "sysObjectID", "1.3.6.1.2.1.1.2", Decode::Vendor).note("the vendor of the card's enterprise number, when the UPS MIBs name none"),
     ]),
     scalar(General, "model", "Model", None, INFO, &[
         src(Rfc1628, "upsIdentModel", "1.3.6.1.2.1.33.1.1.2", TEXT),
         src(PowerNet, "upsBasicIdentModel", "1.3.6.1.4.1.318.1.1.1.1.1.1", TEXT),
         src(Mge, "upsmgIdentFamilyName", "1.3.6.1.4.1.705.1.1.1", TEXT).note("family only, e.g. \"Eaton 9PX\"; the rest is model_name"),
+        src(System, "sysDescr", "1.3.6.1.2.1.1.1", TEXT).note("the card's own description (\"Mini-SNMP\", \"Netman 204\") when no UPS MIB names the model"),
     ]),
     scalar(General, "model_name", "Model name", None, INFO, &[
         src(Mge, "upsmgIdentModelName", "1.3.6.1.4.1.705.1.1.2", TEXT),

@@ -19,6 +19,7 @@ fn every_oid_parses_and_lies_under_its_mib() {
             Mib::Rfc1628 => "1.3.6.1.2.1.33.1",
             Mib::Mge => "1.3.6.1.4.1.705.1",
             Mib::PowerNet => "1.3.6.1.4.1.318.1.1",
+            Mib::System => "1.3.6.1.2.1.1",
         };
         assert!(
             oid.starts_with(&Oid::parse(enterprise).unwrap()),

@@ -110,6 +110,7 @@ pub fn builtin_json(field: &Field, source: &Source, row: u32) -> Json {
     let path = field.path();
     let group = row.saturating_sub(1);
     match (path.as_str(), source.mib) {
+        ("general.manufacturer", Mib::System) => json!("APC"),
         ("general.manufacturer", _) => json!("Schneider Electric"),
         ("general.model", Mib::Rfc1628) => json!("Simulated UPS 3000 RT"),
         ("general.model", Mib::PowerNet) => json!("Simulated UPS 3000"),
@@ -241,6 +242,7 @@ pub fn generic_json(field: &Field, source: &Source) -> Json {
         }
         Decode::Flag { .. } => json!(false),
         Decode::Alarm | Decode::ObjectId => json!("0.0"),
+        Decode::Vendor => json!("APC"),
         Decode::Number { .. } => {
             let typical: f64 = match field.unit {
                 Some(Unit::Volt) => 230.0,

@@ -344,6 +344,7 @@ impl UpsState {
                 Outcome::Failed => "done_error",
                 Outcome::Aborted => "aborted",
             },
+            (Mib::System, _) => "none",
         }
     }
 
