@@ -301,3 +301,262 @@ fn a_wrong_community_times_out_naming_the_agent() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains(&sim.addr().to_string()));
 }
+
+/// Every walk in tests/fixtures/walks, by file stem.
+fn all_walks() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/walks");
+    let mut walks: Vec<String> = std::fs::read_dir(dir)
+        .expect("fixture dir")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".snmprec").map(str::to_string)
+        })
+        .collect();
+    walks.sort();
+    walks
+}
+
+/// Numbers no reading may be published as: what cards send for "not
+/// available", seen raw or after the usual scales (tenths, hundredths,
+/// TimeTicks).
+const SENTINELS: &[f64] = &[
+    -1.0,
+    -0.1,
+    -0.01,
+    65_535.0,
+    6_553.5,
+    4_294_967_295.0,
+    42_949_672.95,
+    429_496_729.5,
+    2_147_483_647.0,
+    -2_147_483_648.0,
+    -1_999.0,
+    -199.9,
+];
+
+/// Every number of a page tree with its path.
+fn numbers<'a>(path: String, json: &'a Json, out: &mut Vec<(String, &'a Json)>) {
+    match json {
+        Json::Number(_) => out.push((path, json)),
+        Json::Object(map) => map
+            .iter()
+            .for_each(|(k, v)| numbers(format!("{path}.{k}"), v, out)),
+        Json::Array(rows) => rows
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| numbers(format!("{path}[{i}]"), v, out)),
+        _ => {}
+    }
+}
+
+/// Issue 14: every real walk is checked for no sentinel published as a
+/// number, no negative reading where the quantity cannot be negative, and a
+/// device with a manufacturer and a model.
+#[test]
+fn every_real_walk_names_its_device_and_publishes_no_sentinel() {
+    let walks = all_walks();
+    assert!(walks.len() >= 12, "{walks:?}");
+    for walk in walks {
+        let sim = Snmpsim::start(&walk);
+        let pages = probe(&sim, &[]);
+        for key in ["manufacturer", "model"] {
+            let value = pages["general"][key].as_str().unwrap_or("");
+            assert!(!value.is_empty(), "{walk}: general.{key} is {value:?}");
+        }
+        // No line beyond the line count the card states.
+        for (page, table, count) in [
+            ("input", "lines", "num_lines"),
+            ("input", "bypass_lines", "bypass_num_lines"),
+            ("output", "lines", "num_lines"),
+        ] {
+            let (Some(rows), Some(stated)) =
+                (pages[page][table].as_array(), pages[page][count].as_u64())
+            else {
+                continue;
+            };
+            assert!(
+                rows.iter().all(|r| r["index"].as_u64().unwrap() <= stated),
+                "{walk}: {page}.{table} has a row beyond {count} = {stated}"
+            );
+        }
+        let mut found = Vec::new();
+        numbers(String::new(), &pages, &mut found);
+        for (path, value) in found {
+            let x = value.as_f64().unwrap();
+            assert!(
+                !SENTINELS.contains(&x),
+                "{walk}: {path} = {x} is a sentinel published as a number"
+            );
+            // Signed by nature: temperatures and battery currents/power.
+            let signed = path.contains("temperature")
+                || path.starts_with(".battery.current")
+                || path.starts_with(".battery.power");
+            assert!(
+                signed || x >= 0.0,
+                "{walk}: {path} = {x} cannot be negative"
+            );
+        }
+    }
+}
+
+/// APC Galaxy VS 40 kW (centreon-plugins test data): PowerNet only, three
+/// phases in upsPhase tables indexed input feed (1 main, 2 bypass) then
+/// phase, as the MIB's INDEX says.
+#[test]
+fn apc_galaxy_vs_three_phase_powernet() {
+    let sim = Snmpsim::start("apc_galaxy-vs-40kw");
+    let pages = probe(&sim, &[]);
+    let general = &pages["general"];
+    // sysObjectID 1.3.6.1.4.1.318.1.3.28.75: enterprise 318 is APC.
+    assert_eq!(general["manufacturer"], "APC");
+    assert_eq!(general["model"], "Galaxy VS 40kW"); // upsBasicIdentModel
+    assert_eq!(general["family"], "Galaxy VS"); // upsBasicIdentFamilyName
+    assert_eq!(general["phase_configuration"], "three_phase_in_out"); // upsAdvIdentUpsPhaseConfigType = 2
+    let input = &pages["input"];
+    assert_eq!(input["num_lines"], 3); // upsPhaseNumInputPhases.1 = 3
+    assert_eq!(input["bypass_num_lines"], 3); // upsPhaseNumInputPhases.2 = 3
+    assert_eq!(input["num_feeds"], 2); // upsPhaseNumInputs = 2
+    // upsPhaseInputFrequency.1 = -1 ("-1 if unsupported"): the card's whole
+    // Hz upsAdvInputFrequency = 50 answers instead.
+    assert_eq!(input["frequency"], 50);
+    assert_eq!(input["bypass_frequency"], Json::Null); // upsPhaseInputFrequency.2 = -1
+    let line1 = &input["lines"][0];
+    assert_eq!(line1["voltage"], 389); // upsPhaseInputVoltage.1.1 = 389 VAC
+    assert_eq!(line1["voltage_phase_to_neutral"], 223); // upsPhaseInputVoltagePN.1.1 = 223 VAC
+    assert_eq!(line1["current"], 10.2); // upsPhaseInputCurrent.1.1 = 102 (0.1 A)
+    assert_eq!(line1["power"], 2318); // upsPhaseInputPower.1.1 = 2318 W
+    assert_eq!(line1["apparent_power"], 2000); // upsPhaseInputApparentPower.1.1 = 2 kVA
+    assert_eq!(line1["power_factor"], 1.0); // upsPhaseInputPowerFactor.1.1 = 100 (hundredths)
+    assert_eq!(line1["voltage_max"], Json::Null); // upsPhaseInputMaxVoltage.1.1 = -1
+    assert_eq!(input["lines"].as_array().unwrap().len(), 3);
+    assert_eq!(input["lines"][2]["power_factor"], 0.99); // upsPhaseInputPowerFactor.1.3 = 99
+    assert_eq!(input["bypass_lines"][1]["voltage"], 389); // upsPhaseInputVoltage.2.2 = 389 VAC
+    assert_eq!(input["power"], 7000); // upsAdvInputTotalActivePower = 7 kW
+    let output = &pages["output"];
+    assert_eq!(output["num_lines"], 3); // upsPhaseNumOutputPhases.1 = 3
+    assert_eq!(output["frequency"], 50.0); // upsPhaseOutputFrequency.1 = 500 (0.1 Hz)
+    assert_eq!(output["power"], 6632); // upsAdvOutputActivePower = 6632 W
+    assert_eq!(output["apparent_power"], 7768); // upsAdvOutputApparentPower = 7768 VA
+    let out3 = &output["lines"][2];
+    assert_eq!(out3["voltage"], 399); // upsPhaseOutputVoltage.1.3 = 399 VAC
+    assert_eq!(out3["voltage_phase_to_neutral"], 230); // upsPhaseOutputVoltagePN.1.3 = 230 VAC
+    assert_eq!(out3["current"], 9.2); // upsPhaseOutputCurrent.1.3 = 92 (0.1 A)
+    assert_eq!(out3["apparent_power"], 2137); // upsPhaseOutputLoad.1.3 = 2137 VA
+    assert_eq!(out3["power"], 1773); // upsPhaseOutputPower.1.3 = 1773 W
+    assert_eq!(out3["power_factor"], 0.82); // upsPhaseOutputPowerFactor.1.3 = 82 (hundredths)
+    assert_eq!(out3["load"], Json::Null); // upsPhaseOutputPercentLoad.1.3 = -1
+    assert_eq!(out3["energy"], Json::Null); // upsPhaseOutputEnergyUsage.1.3 = 4294967295
+    assert_eq!(out3["inverter_voltage"], Json::Null); // upsPhaseOutputInverterVoltage.1.3 = -1
+    let battery = &pages["battery"];
+    assert_eq!(battery["runtime"], 6108.0); // upsAdvBatteryRunTimeRemaining = 610800 ticks
+    assert_eq!(battery["voltage"], 542); // upsAdvBatteryActualVoltage = 542 V
+    assert_eq!(battery["nominal_voltage"], 480); // upsAdvBatteryNominalVoltage = 480 V
+    assert_eq!(battery["charger_status"], "float_charging"); // upsAdvBatteryChargerStatus = 4
+    assert_eq!(battery["total_capacity"], 36); // upsAdvBatteryTotalCapacity = 36 Ah
+    let cabinet = &battery["cabinets"][0];
+    assert_eq!(cabinet["voltage"], Json::Null); // upsBatteryCabinetVoltagePolarity1.1 = -1
+    assert_eq!(cabinet["temperature"], 28.0); // upsBatteryCabinetTemperature.1 = 280 (0.1 °C)
+    assert_eq!(cabinet["strings"], 4); // upsBatteryCabinetNumberOfStrings.1 = 4
+    assert_eq!(battery["strings"][3]["current"], Json::Null); // upsBatteryCabStringCurrent.4 = -1
+    let config = &pages["config"];
+    assert_eq!(config["output_nominal_voltage"], 400); // upsAdvConfigRatedOutputVoltage = 400 VAC
+    assert_eq!(config["low_battery_runtime"], 240.0); // upsAdvConfigLowBatteryRunTime = 24000 ticks
+    assert_eq!(config["ac_wiring"], "four_wire"); // upsAdvConfigACWiringSetting = 2
+    assert_eq!(config["output_frequency_range"], "50_var10"); // upsAdvConfigOutputFreqRange = 8
+    assert_eq!(config["out_of_sync_bypass_transfer_delay"], 0.01); // 10 ms
+    assert_eq!(config["nominal_apparent_power"], 40_000); // upsAdvOutputKVACapacity = 40 kVA
+    // upsDiagnosticTemperatureAmbientTemperature = 210 (0.1 °C)
+    assert_eq!(pages["environment"]["ambient_temperature"], 21.0);
+    assert_eq!(pages["test"]["schedule"], "four_weeks"); // upsAdvTestDiagnosticSchedule = 6
+}
+
+/// APC Smart-UPS X 750 on an NMC2 (LibreNMS): PowerNet only, no RFC 1628
+/// ident: the manufacturer comes from sysObjectID.
+#[test]
+fn apc_smart_ups_powernet_only() {
+    let sim = Snmpsim::start("apc_smt750x-nmc2");
+    let pages = probe(&sim, &[]);
+    // sysObjectID 1.3.6.1.4.1.318.1.3.27: enterprise 318 is APC.
+    assert_eq!(pages["general"]["manufacturer"], "APC");
+    assert_eq!(pages["general"]["model"], "Smart-UPS X 750"); // upsBasicIdentModel
+    assert_eq!(pages["general"]["serial_number"], "AS1907242163"); // upsAdvIdentSerialNumber
+    assert_eq!(pages["input"]["voltage"], 119.1); // upsHighPrecInputLineVoltage = 1191 (0.1 VAC)
+    assert_eq!(pages["input"]["frequency"], 60.0); // upsHighPrecInputFrequency = 600 (0.1 Hz)
+    assert_eq!(pages["battery"]["temperature"], 23.4); // upsHighPrecBatteryTemperature = 234 (0.1 °C)
+    assert_eq!(pages["battery"]["runtime"], 109_762.0); // upsAdvBatteryRunTimeRemaining ticks / 100
+    assert!(pages["input"].get("lines").is_none(), "no phase table");
+}
+
+/// MGE Galaxy 7000 (LibreNMS): MGE MIB with three RFC 1628 objects, no
+/// RFC ident: manufacturer from sysObjectID 1.3.6.1.4.1.705.1.2.
+#[test]
+fn mge_galaxy_7000() {
+    let sim = Snmpsim::start("apc-mgeups_galaxy7000");
+    let pages = probe(&sim, &[]);
+    assert_eq!(pages["general"]["manufacturer"], "MGE UPS Systems");
+    assert_eq!(pages["general"]["model"], "Galaxy 7000"); // upsmgIdentFamilyName
+    assert_eq!(pages["general"]["serial_number"], "2Q1L200001"); // upsmgIdentSerialNumber
+    assert_eq!(pages["battery"]["voltage"], 594.0); // upsmgBatteryVoltage = 5940 (0.1 V)
+    assert_eq!(pages["battery"]["runtime"], 7260); // upsmgBatteryRemainingTime = 7260 s
+    // mginputCurrent.n.0 = 370/370/380 (0.1 A, quirk Q1 trailing .0)
+    let currents: Vec<&Json> = pages["input"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["current"])
+        .collect();
+    assert_eq!(currents, [37.0, 37.0, 38.0]);
+}
+
+/// Eaton 5PX 3000 (LibreNMS): single phase; its MGE tables carry
+/// placeholder cells without a row index (`column.0`), which are no line.
+#[test]
+fn eaton_5px_cells_without_row_index_are_no_line() {
+    let sim = Snmpsim::start("eaton-mgeups_5px");
+    let pages = probe(&sim, &[]);
+    assert_eq!(pages["general"]["manufacturer"], "EATON"); // upsIdentManufacturer
+    assert_eq!(pages["general"]["model"], "Eaton 5PX"); // upsmgIdentFamilyName
+    let line1 = &pages["input"]["lines"][0];
+    assert_eq!(line1["voltage"], 229); // upsInputVoltage.1 = 229 V
+    // mginputMinimumVoltage.0 / mginputMaximumVoltage.0 have no row index.
+    assert!(line1.get("voltage_min").is_none(), "{line1}");
+    assert!(line1.get("voltage_max").is_none(), "{line1}");
+    assert_eq!(pages["output"]["lines"][0]["current"], 7.8); // upsOutputCurrent.1 = 78 (0.1 A)
+    assert_eq!(pages["battery"]["temperature"], Json::Null); // upsBatteryTemperature = 0: no sensor
+}
+
+/// Delta UPS on a Mini-SNMP card (LibreNMS): RFC 1628 only, in tenths, and
+/// no ident at all: named from sysObjectID (2254) and sysDescr.
+#[test]
+fn delta_mini_snmp_named_from_the_system_group() {
+    let sim = Snmpsim::start("deltaups_rfc1628string");
+    let pages = probe(&sim, &[]);
+    assert_eq!(pages["general"]["manufacturer"], "Delta Electronics");
+    assert_eq!(pages["general"]["model"], "Mini-SNMP"); // sysDescr
+    assert_eq!(pages["output"]["lines"][0]["power"], 122); // upsOutputPower.1 = 122 W
+    assert_eq!(pages["battery"]["voltage"], 55.4); // upsBatteryVoltage = 554 (0.1 V)
+}
+
+/// Riello NetMan 204 (LibreNMS): RFC 1628 with the manufacturer and the
+/// card's sysDescr as model (upsIdentModel is empty).
+#[test]
+fn riello_netman_204() {
+    let sim = Snmpsim::start("netmanplus_204");
+    let pages = probe(&sim, &[]);
+    assert_eq!(pages["general"]["manufacturer"], "RPS SpA"); // upsIdentManufacturer
+    assert_eq!(pages["general"]["model"], "Netman 204"); // sysDescr
+    assert_eq!(pages["input"]["lines"][0]["voltage"], 242); // upsInputVoltage.1 = 242 V
+    assert_eq!(pages["input"]["lines"][0]["current"], Json::Null); // upsInputCurrent.1 = -1
+    assert_eq!(pages["battery"]["current"], Json::Null); // upsBatteryCurrent = -1
+    assert_eq!(pages["battery"]["voltage"], 122.5); // upsBatteryVoltage = 1225 (0.1 V)
+}
+
+#[test]
+#[ignore = "prints every walk's pages"]
+fn dump_all_walks() {
+    for walk in all_walks() {
+        let sim = Snmpsim::start(&walk);
+        let pages = probe(&sim, &[]);
+        println!("=== {walk}\n{}", serde_json::to_string(&pages).unwrap());
+    }
+}

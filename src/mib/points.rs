@@ -265,7 +265,7 @@ pub static FIELDS: &[Field] = &[
     scalar(Input, "num_lines", "Input lines", None, INFO, &[
         src(Rfc1628, "upsInputNumLines", "1.3.6.1.2.1.33.1.3.2", INT),
         src(Mge, "upsmgInputPhaseNum", "1.3.6.1.4.1.705.1.6.1", INT),
-        src(PowerNet, "upsPhaseNumInputPhases", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.2", INT).at_row(1).note("phases of input feed 1 (main)"),
+        src(PowerNet, "upsPhaseNumInputPhases", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.2", INT).null_when(&[-1]).at_row(1).note("phases of input feed 1 (main)"),
         src(PowerNet, "upsBasicInputPhase", "1.3.6.1.4.1.318.1.1.1.3.1.1", INT),
     ]),
     scalar(Input, "line_bads", "Input out of tolerance count", None, Ha::new(Sensor).total().diagnostic(), &[
@@ -331,7 +331,7 @@ pub static FIELDS: &[Field] = &[
     ]),
     scalar(Input, "bypass_num_lines", "Bypass lines", None, INFO, &[
         src(Rfc1628, "upsBypassNumLines", "1.3.6.1.2.1.33.1.5.2", INT),
-        src(PowerNet, "upsPhaseNumInputPhases", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.2", INT).at_row(2).note("phases of input feed 2 (bypass)"),
+        src(PowerNet, "upsPhaseNumInputPhases", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.2", INT).null_when(&[-1]).at_row(2).note("phases of input feed 2 (bypass)"),
     ]),
     column(Input, "bypass_lines", "voltage", "Bypass voltage", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Rfc1628, "upsBypassVoltage", "1.3.6.1.2.1.33.1.5.3.1.2", INT).non_negative().tenths_above(LINE_VOLTS_MAX),
@@ -347,7 +347,7 @@ pub static FIELDS: &[Field] = &[
     ]),
 
     scalar(Input, "num_feeds", "Input feeds", None, INFO, &[
-        src(PowerNet, "upsPhaseNumInputs", "1.3.6.1.4.1.318.1.1.1.9.2.1", INT).note("feed 1 is the main input, feed 2 the bypass"),
+        src(PowerNet, "upsPhaseNumInputs", "1.3.6.1.4.1.318.1.1.1.9.2.1", INT).null_when(&[-1]).note("feed 1 is the main input, feed 2 the bypass"),
     ]),
     scalar(Input, "voltage_orientation", "Input voltage orientation", None, STATE.diagnostic(), &[
         src(PowerNet, "upsPhaseInputVoltageOrientation", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.3", labels(&[(1, "unknown"), (2, "single_phase"), (3, "split_phase"), (4, "three_phase_phase_to_neutral"), (5, "three_phase_phase_to_phase")])).at_row(1).note("says what lines[].voltage measures"),
@@ -410,10 +410,10 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsPhaseInputMinPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.11", INT).feed(1).null_when(&[-1]),
     ]),
     column(Input, "lines", "apparent_power", "Input apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
-        src(PowerNet, "upsPhaseInputApparentPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.12", KILO).feed(1).note("kVA"),
+        src(PowerNet, "upsPhaseInputApparentPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.12", KILO).null_when(&[-1]).feed(1).note("kVA"),
     ]),
     column(Input, "lines", "power_factor", "Input power factor", None, POWER_FACTOR.diagnostic(), &[
-        src(PowerNet, "upsPhaseInputPowerFactor", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.13", HUNDREDTHS).feed(1),
+        src(PowerNet, "upsPhaseInputPowerFactor", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.13", HUNDREDTHS).null_when(&[-1]).feed(1),
     ]),
     column(Input, "bypass_lines", "voltage_phase_to_neutral", "Bypass voltage phase to neutral", Some(Volt), VOLTAGE.diagnostic(), &[
         src(PowerNet, "upsPhaseInputVoltagePN", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.14", INT).feed(2).null_when(&[-1]),
@@ -431,10 +431,10 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsPhaseInputMinPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.11", INT).feed(2).null_when(&[-1]),
     ]),
     column(Input, "bypass_lines", "apparent_power", "Bypass apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
-        src(PowerNet, "upsPhaseInputApparentPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.12", KILO).feed(2).note("kVA"),
+        src(PowerNet, "upsPhaseInputApparentPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.12", KILO).null_when(&[-1]).feed(2).note("kVA"),
     ]),
     column(Input, "bypass_lines", "power_factor", "Bypass power factor", None, POWER_FACTOR.diagnostic(), &[
-        src(PowerNet, "upsPhaseInputPowerFactor", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.13", HUNDREDTHS).feed(2),
+        src(PowerNet, "upsPhaseInputPowerFactor", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.13", HUNDREDTHS).null_when(&[-1]).feed(2),
     ]),
     column(Input, "bypass_lines", "voltage_max", "Bypass voltage maximum", Some(Volt), VOLTAGE.diagnostic(), &[
         src(PowerNet, "upsPhaseInputMaxVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.4", INT).feed(2).null_when(&[-1]),
@@ -462,7 +462,7 @@ pub static FIELDS: &[Field] = &[
     scalar(Output, "num_lines", "Output lines", None, INFO, &[
         src(Rfc1628, "upsOutputNumLines", "1.3.6.1.2.1.33.1.4.3", INT),
         src(Mge, "upsmgOutputPhaseNum", "1.3.6.1.4.1.705.1.7.1", INT),
-        src(PowerNet, "upsPhaseNumOutputPhases", "1.3.6.1.4.1.318.1.1.1.9.3.2.1.2", INT).at_row(1),
+        src(PowerNet, "upsPhaseNumOutputPhases", "1.3.6.1.4.1.318.1.1.1.9.3.2.1.2", INT).null_when(&[-1]).at_row(1),
         src(PowerNet, "upsBasicOutputPhase", "1.3.6.1.4.1.318.1.1.1.4.1.2", INT),
     ]),
     scalar(Output, "frequency", "Output frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
@@ -541,7 +541,7 @@ pub static FIELDS: &[Field] = &[
     ]),
 
     scalar(Output, "num_feeds", "Output feeds", None, INFO, &[
-        src(PowerNet, "upsPhaseNumOutputs", "1.3.6.1.4.1.318.1.1.1.9.3.1", INT),
+        src(PowerNet, "upsPhaseNumOutputs", "1.3.6.1.4.1.318.1.1.1.9.3.1", INT).null_when(&[-1]),
     ]),
     scalar(Output, "voltage_orientation", "Output voltage orientation", None, STATE.diagnostic(), &[
         src(PowerNet, "upsPhaseOutputVoltageOrientation", "1.3.6.1.4.1.318.1.1.1.9.3.2.1.3", labels(&[(1, "unknown"), (2, "single_phase"), (3, "split_phase"), (4, "three_phase_phase_to_neutral"), (5, "three_phase_phase_to_phase")])).at_row(1).note("says what lines[].voltage measures"),
@@ -645,7 +645,7 @@ pub static FIELDS: &[Field] = &[
     ]),
     column(Output, "lines", "apparent_power", "Output apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
         src(PowerNet, "upsPhaseOutputLoad", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.7", INT).feed(1).null_when(&[-1]).note("\"load\" in VA"),
-        src(PowerNet, "upsPhaseOutputApparentPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.20", KILO).feed(1).note("kVA"),
+        src(PowerNet, "upsPhaseOutputApparentPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.20", KILO).null_when(&[-1]).feed(1).note("kVA"),
     ]),
     column(Output, "lines", "apparent_power_max", "Output apparent power maximum", Some(VoltAmpere), APPARENT.diagnostic(), &[
         src(PowerNet, "upsPhaseOutputMaxLoad", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.8", INT).feed(1).null_when(&[-1]),
@@ -675,10 +675,10 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsPhaseOutputMinPercentPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.18", INT).feed(1).null_when(&[-1]),
     ]),
     column(Output, "lines", "power_factor", "Output power factor", None, POWER_FACTOR.diagnostic(), &[
-        src(PowerNet, "upsPhaseOutputPowerFactor", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.19", HUNDREDTHS).feed(1),
+        src(PowerNet, "upsPhaseOutputPowerFactor", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.19", HUNDREDTHS).null_when(&[-1]).feed(1),
     ]),
     column(Output, "lines", "inverter_voltage", "Inverter voltage", Some(Volt), VOLTAGE.diagnostic(), &[
-        src(PowerNet, "upsPhaseOutputInverterVoltage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.21", INT).feed(1),
+        src(PowerNet, "upsPhaseOutputInverterVoltage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.21", INT).null_when(&[-1]).feed(1),
     ]),
     column(Output, "lines", "energy", "Output energy", Some(KiloWattHour), ENERGY.diagnostic(), &[
         src(PowerNet, "upsPhaseOutputEnergyUsage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.23", HUNDREDTHS).gauge().null_when(&[4_294_967_295]).feed(1).note("hundredths of kWh"),
@@ -708,7 +708,7 @@ pub static FIELDS: &[Field] = &[
     ]),
     scalar(Battery, "current", "Battery current", Some(Ampere), CURRENT.diagnostic(), &[
         src(PowerNet, "upsHighPrecBatteryCurrent", "1.3.6.1.4.1.318.1.1.1.2.3.5", TENTHS).null_when(&[-1]),
-        src(Rfc1628, "upsBatteryCurrent", "1.3.6.1.2.1.33.1.2.6", TENTHS).note("signed: negative while discharging"),
+        src(Rfc1628, "upsBatteryCurrent", "1.3.6.1.2.1.33.1.2.6", TENTHS).null_when(&[-1]).note("signed: negative while discharging; -1 (-0.1 A) is what cards without the sensor send (NetMan 204 on line at 100 %)"),
         src(Mge, "upsmgBatteryCurrent", "1.3.6.1.4.1.705.1.5.6", TENTHS),
         src(PowerNet, "upsAdvBatteryCurrent", "1.3.6.1.4.1.318.1.1.1.2.2.9", INT).null_when(&[-1]),
     ]),
@@ -858,34 +858,34 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsHighPrecBatteryPackOnlySKU", "1.3.6.1.4.1.318.1.1.1.2.3.10.4.1.10", TEXT).note("MIB says read-write; not offered"),
     ]),
     column(Battery, "cabinets", "number", "Cabinet number", None, INFO, &[
-        src(PowerNet, "upsBatteryCabinetLocalIndex", "1.3.6.1.4.1.318.1.1.1.2.5.1.2", INT).note("0 = internal batteries"),
+        src(PowerNet, "upsBatteryCabinetLocalIndex", "1.3.6.1.4.1.318.1.1.1.2.5.1.2", INT).null_when(&[-1]).note("0 = internal batteries"),
     ]),
     column(Battery, "cabinets", "wiring", "Wiring", None, STATE.diagnostic(), &[
         src(PowerNet, "upsBatteryCabinetWiringConfiguration", "1.3.6.1.4.1.318.1.1.1.2.5.1.3", labels(&[(1, "two_wire"), (2, "three_wire")])),
     ]),
     column(Battery, "cabinets", "voltage", "Voltage", Some(Volt), VOLTAGE.diagnostic(), &[
-        src(PowerNet, "upsBatteryCabinetVoltagePolarity1", "1.3.6.1.4.1.318.1.1.1.2.5.1.4", INT),
+        src(PowerNet, "upsBatteryCabinetVoltagePolarity1", "1.3.6.1.4.1.318.1.1.1.2.5.1.4", INT).null_when(&[-1]),
     ]),
     column(Battery, "cabinets", "voltage_2", "Voltage (second half)", Some(Volt), VOLTAGE.diagnostic(), &[
         src(PowerNet, "upsBatteryCabinetVoltagePolarity2", "1.3.6.1.4.1.318.1.1.1.2.5.1.5", INT).null_when(&[-1]).note("-1 = not a split battery"),
     ]),
     column(Battery, "cabinets", "current", "Current", Some(Ampere), CURRENT.diagnostic(), &[
-        src(PowerNet, "upsBatteryCabinetCurrentPolarity1", "1.3.6.1.4.1.318.1.1.1.2.5.1.6", INT),
+        src(PowerNet, "upsBatteryCabinetCurrentPolarity1", "1.3.6.1.4.1.318.1.1.1.2.5.1.6", INT).null_when(&[-1]),
     ]),
     column(Battery, "cabinets", "current_2", "Current (second half)", Some(Ampere), CURRENT.diagnostic(), &[
         src(PowerNet, "upsBatteryCabinetCurrentPolarity2", "1.3.6.1.4.1.318.1.1.1.2.5.1.7", INT).null_when(&[-1]),
     ]),
     column(Battery, "cabinets", "temperature", "Temperature", Some(Celsius), TEMPERATURE.diagnostic(), &[
-        src(PowerNet, "upsBatteryCabinetTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.8", TENTHS),
+        src(PowerNet, "upsBatteryCabinetTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.8", TENTHS).null_when(&[-1]),
     ]),
     column(Battery, "cabinets", "temperature_max", "Temperature maximum", Some(Celsius), TEMPERATURE.diagnostic(), &[
-        src(PowerNet, "upsBatteryCabinetMaxTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.9", TENTHS),
+        src(PowerNet, "upsBatteryCabinetMaxTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.9", TENTHS).null_when(&[-1]),
     ]),
     column(Battery, "cabinets", "temperature_min", "Temperature minimum", Some(Celsius), TEMPERATURE.diagnostic(), &[
-        src(PowerNet, "upsBatteryCabinetMinTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.10", TENTHS),
+        src(PowerNet, "upsBatteryCabinetMinTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.10", TENTHS).null_when(&[-1]),
     ]),
     column(Battery, "cabinets", "temperature_average", "Temperature average", Some(Celsius), TEMPERATURE.diagnostic(), &[
-        src(PowerNet, "upsBatteryCabinetAverageTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.11", TENTHS),
+        src(PowerNet, "upsBatteryCabinetAverageTemperature", "1.3.6.1.4.1.318.1.1.1.2.5.1.11", TENTHS).null_when(&[-1]),
     ]),
     column(Battery, "cabinets", "fuse", "Fuse", None, STATE.diagnostic(), &[
         src(PowerNet, "upsBatteryCabinetFuse", "1.3.6.1.4.1.318.1.1.1.2.5.1.12", labels(&[(1, "fuse_open"), (2, "fuse_ok"), (3, "not_present")])),
@@ -894,31 +894,31 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsBatteryCabinetBreaker", "1.3.6.1.4.1.318.1.1.1.2.5.1.13", labels(&[(1, "no_breaker"), (2, "unknown"), (3, "breaker_open"), (4, "breaker_closed")])),
     ]),
     column(Battery, "cabinets", "strings", "Battery strings", None, INFO, &[
-        src(PowerNet, "upsBatteryCabinetNumberOfStrings", "1.3.6.1.4.1.318.1.1.1.2.5.1.14", INT),
+        src(PowerNet, "upsBatteryCabinetNumberOfStrings", "1.3.6.1.4.1.318.1.1.1.2.5.1.14", INT).null_when(&[-1]),
     ]),
     column(Battery, "strings", "cabinet", "Cabinet", None, INFO, &[
-        src(PowerNet, "upsBatteryCabStringCabReference", "1.3.6.1.4.1.318.1.1.1.2.6.1.2", INT).note("row of the cabinets table"),
+        src(PowerNet, "upsBatteryCabStringCabReference", "1.3.6.1.4.1.318.1.1.1.2.6.1.2", INT).null_when(&[-1]).note("row of the cabinets table"),
     ]),
     column(Battery, "strings", "number", "String number in its cabinet", None, INFO, &[
-        src(PowerNet, "upsBatteryCabStringLocalIndex", "1.3.6.1.4.1.318.1.1.1.2.6.1.3", INT),
+        src(PowerNet, "upsBatteryCabStringLocalIndex", "1.3.6.1.4.1.318.1.1.1.2.6.1.3", INT).null_when(&[-1]),
     ]),
     column(Battery, "strings", "current", "Current", Some(Ampere), CURRENT.diagnostic(), &[
-        src(PowerNet, "upsBatteryCabStringCurrent", "1.3.6.1.4.1.318.1.1.1.2.6.1.4", TENTHS),
+        src(PowerNet, "upsBatteryCabStringCurrent", "1.3.6.1.4.1.318.1.1.1.2.6.1.4", TENTHS).null_when(&[-1]),
     ]),
     column(Battery, "strings", "temperature_average", "Temperature average", Some(Celsius), TEMPERATURE.diagnostic(), &[
         src(PowerNet, "upsBatteryCabStringAverageTemperature", "1.3.6.1.4.1.318.1.1.1.2.6.1.5", TENTHS).null_when(&[-1]),
     ]),
     column(Battery, "strings", "temperature_max", "Temperature maximum", Some(Celsius), TEMPERATURE.diagnostic(), &[
-        src(PowerNet, "upsBatteryCabStringMaxTemperature", "1.3.6.1.4.1.318.1.1.1.2.6.1.6", TENTHS),
+        src(PowerNet, "upsBatteryCabStringMaxTemperature", "1.3.6.1.4.1.318.1.1.1.2.6.1.6", TENTHS).null_when(&[-1]),
     ]),
     column(Battery, "strings", "temperature_min", "Temperature minimum", Some(Celsius), TEMPERATURE.diagnostic(), &[
-        src(PowerNet, "upsBatteryCabStringMinTemperature", "1.3.6.1.4.1.318.1.1.1.2.6.1.7", TENTHS),
+        src(PowerNet, "upsBatteryCabStringMinTemperature", "1.3.6.1.4.1.318.1.1.1.2.6.1.7", TENTHS).null_when(&[-1]),
     ]),
     column(Battery, "strings", "fuse", "Fuse", None, STATE.diagnostic(), &[
         src(PowerNet, "upsBatteryCabStringFuseStatus", "1.3.6.1.4.1.318.1.1.1.2.6.1.8", labels(&[(1, "fuse_open"), (2, "fuse_ok"), (3, "not_present")])),
     ]),
     column(Battery, "strings", "blocks", "Battery blocks", None, INFO, &[
-        src(PowerNet, "upsBatteryCabStringNumberOfBlocks", "1.3.6.1.4.1.318.1.1.1.2.6.1.9", INT),
+        src(PowerNet, "upsBatteryCabStringNumberOfBlocks", "1.3.6.1.4.1.318.1.1.1.2.6.1.9", INT).null_when(&[-1]),
     ]),
 
     // ================================================================= config
