@@ -393,9 +393,8 @@ impl MqttSink {
 }
 
 impl UpsSink for MqttSink {
-    fn page(&mut self, page: Page, json: &Map<String, Json>, force: bool) {
+    fn page(&mut self, page: Page, text: String, force: bool) {
         let topic = self.naming().page(&self.ups_id, page);
-        let text = serde_json::to_string(json).expect("a JSON map serializes");
         self.mqtt.set_retained(Class::State, &topic, text);
         if force {
             self.mqtt.touch(&topic);

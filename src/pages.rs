@@ -122,6 +122,22 @@ impl Reading {
         }
     }
 
+    /// The reading's JSON as a serde value (page texts serialize readings
+    /// straight, see [`crate::model::page::PageText`]).
+    fn serialize_json<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::Serialize;
+        match self {
+            Reading::Null => serializer.serialize_unit(),
+            Reading::Bool(b) => serializer.serialize_bool(*b),
+            Reading::Number { value, decimals: 0 } => (value.round() as i64).serialize(serializer),
+            Reading::Number { .. } | Reading::UnlistedLabel(_) => {
+                self.to_json().serialize(serializer)
+            }
+            Reading::Label(label) => serializer.serialize_str(label),
+            Reading::Text(text) => serializer.serialize_str(text),
+        }
+    }
+
     /// A number reading, rounded to `decimals` places.
     pub fn number(value: f64, decimals: u32) -> Reading {
         let factor = 10f64.powi(decimals as i32);
@@ -134,6 +150,12 @@ impl Reading {
             value,
             decimals: decimals.min(9) as u8,
         }
+    }
+}
+
+impl serde::Serialize for Reading {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_json(serializer)
     }
 }
 

@@ -685,9 +685,13 @@ pub fn fields_of(page: Page) -> impl Iterator<Item = &'static Field> {
     FIELDS.iter().filter(move |f| f.page == page)
 }
 
-/// Looks up a field by its path (`battery.charge`, `input.lines.voltage`).
+/// Looks up a field by its path (`battery.charge`, `input.lines.voltage`):
+/// a hash lookup in an index of the point table built once per process
+/// (status, trap effects and commands look fields up on every poll).
 pub fn field_by_path(path: &str) -> Option<&'static Field> {
-    FIELDS.iter().find(|f| f.path() == path)
+    static BY_PATH: std::sync::LazyLock<std::collections::HashMap<String, &'static Field>> =
+        std::sync::LazyLock::new(|| FIELDS.iter().map(|f| (f.path(), f)).collect());
+    BY_PATH.get(path).copied()
 }
 
 #[cfg(test)]

@@ -200,6 +200,21 @@ impl Model {
         Some(json)
     }
 
+    /// A page's JSON text as published (the output page with the NUT-style
+    /// status), serialized straight from the readings.
+    pub fn page_text(&self, page: Page) -> Option<String> {
+        let data = self.pages.get(&page)?;
+        let status = self.status.join(" ");
+        let text = crate::status::text(&self.status);
+        let extra: &[(&str, &str)] = if page == Page::Output {
+            &[(STATUS_KEY, &status), (STATUS_TEXT_KEY, &text)]
+        } else {
+            &[]
+        };
+        let view = page::PageText { page: data, extra };
+        Some(serde_json::to_string(&view).expect("a page serializes"))
+    }
+
     /// Every page's JSON, in page order.
     pub fn pages_json(&self) -> BTreeMap<Page, Map<String, Json>> {
         self.pages

@@ -222,6 +222,61 @@ impl PageData {
     }
 }
 
+/// A page serialized straight from its readings (the poll path: no JSON
+/// tree is built), the same text as `serde_json::to_string(&to_json())`.
+pub struct PageText<'a> {
+    pub page: &'a PageData,
+    /// Extra string keys after the page's own (the NUT-style status).
+    pub extra: &'a [(&'static str, &'a str)],
+}
+
+impl serde::Serialize for PageText<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let page = self.page;
+        let mut map = serializer.serialize_map(None)?;
+        for scalar in &page.scalars {
+            map.serialize_entry(scalar.field.key, &scalar.value)?;
+        }
+        for table in &page.tables {
+            map.serialize_entry(table.table.key, &Rows(table))?;
+        }
+        for (key, value) in self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A table's rows, serialized as `[{"index": n, <column>: value, ...}]`.
+struct Rows<'a>(&'a TableData);
+
+impl serde::Serialize for Rows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        let table = self.0;
+        let mut seq = serializer.serialize_seq(Some(table.rows.len()))?;
+        for (at, &index) in table.rows.iter().enumerate() {
+            struct Row<'a>(&'a TableData, usize, u32);
+            impl serde::Serialize for Row<'_> {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    let Row(table, at, index) = *self;
+                    let mut map = s.serialize_map(None)?;
+                    map.serialize_entry("index", &index)?;
+                    for column in &table.columns {
+                        if let Some(cell) = &column.cells[at] {
+                            map.serialize_entry(column.field.key, cell)?;
+                        }
+                    }
+                    map.end()
+                }
+            }
+            seq.serialize_element(&Row(table, at, index))?;
+        }
+        seq.end()
+    }
+}
+
 fn table_json(table: &TableData) -> Vec<Json> {
     table
         .rows

@@ -8,7 +8,7 @@
 //! any lock, and command planning resolves named commands and outlets
 //! through it. It is rebuilt only when the layout or identity changes.
 
-use super::{Model, PageData};
+use super::{Model, PageData, TableData};
 use crate::mib::commands::{self, Arg, COMMANDS, NamedCommand, OUTLET_KINDS, OutletKind, Way};
 use crate::mib::{self, Field, Mib, Page, Source, Table};
 use std::collections::BTreeSet;
@@ -192,9 +192,34 @@ fn page_shape(page: &PageData) -> PageShape {
 }
 
 /// Whether two decodes of a page have the same fields, sources, rows and
-/// cells (readings aside): what discovery and commands depend on.
+/// cells (readings aside): what discovery and commands depend on. Checked
+/// on every poll, so without building shapes.
 pub fn same_layout(a: &PageData, b: &PageData) -> bool {
-    page_shape(a) == page_shape(b)
+    let same_slot = |f1: &Field, s1: &Source, f2: &Field, s2: &Source| {
+        std::ptr::eq(f1, f2) && std::ptr::eq(s1, s2)
+    };
+    let same_table = |x: &TableData, y: &TableData| {
+        std::ptr::eq(x.table, y.table)
+            && x.rows == y.rows
+            && x.columns.len() == y.columns.len()
+            && x.columns.iter().zip(&y.columns).all(|(c, d)| {
+                same_slot(c.field, c.source, d.field, d.source)
+                    && c.cells
+                        .iter()
+                        .map(Option::is_some)
+                        .eq(d.cells.iter().map(Option::is_some))
+            })
+    };
+    a.scalars.len() == b.scalars.len()
+        && a.scalars
+            .iter()
+            .zip(&b.scalars)
+            .all(|(x, y)| same_slot(x.field, x.source, y.field, y.source))
+        && a.tables.len() == b.tables.len()
+        && a.tables
+            .iter()
+            .zip(&b.tables)
+            .all(|(x, y)| same_table(x, y))
 }
 
 fn identity(model: &Model) -> Identity {

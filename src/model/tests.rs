@@ -196,3 +196,31 @@ fn commands_and_outlets_resolve_to_the_source_in_use() {
     assert_eq!(outlets, [1, 2]);
     assert_eq!(shape.outlets[0].kind.control, "outlet_groups");
 }
+
+#[test]
+fn page_texts_are_the_page_json() {
+    // Every field of the point table answers (first source; rows 1 and 2),
+    // with numbers of every precision, texts, labels and flags.
+    let mut data = Snapshot::new();
+    for field in crate::mib::FIELDS {
+        let source = &field.sources[0];
+        let value = match source.decode {
+            crate::mib::Decode::Text => Value::OctetString(b"x \"y\"".to_vec()),
+            crate::mib::Decode::Number { .. } => Value::Integer(1234),
+            crate::mib::Decode::Enum(labels) => Value::Integer(labels[0].0 + 100),
+            crate::mib::Decode::Flag { on, .. } => Value::Integer(on),
+            _ => Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
+        };
+        let rows: &[u32] = if field.table.is_some() { &[1, 2] } else { &[0] };
+        for &row in rows {
+            data.insert(source.instance(row), value.clone());
+        }
+    }
+    let m = Model::from_snapshot(Mib::ALL.into(), &data, &ScaleOverrides::new());
+    assert!(m.pages().count() >= 10);
+    for page in m.pages() {
+        let json = serde_json::Value::Object(m.page_json(page.page).unwrap());
+        let text = m.page_text(page.page).unwrap();
+        assert_eq!(text, json.to_string(), "{}", page.page);
+    }
+}

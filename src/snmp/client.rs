@@ -512,6 +512,11 @@ impl Client {
     /// never returned (GETNEXT starts after it): walk `sysDescr`, not
     /// `sysDescr.0`. Roots inside other roots are walked once.
     pub async fn walk(&mut self, roots: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
+        Ok(self.walk_map(roots).await?.into_iter().collect())
+    }
+
+    /// [`Client::walk`], as a map by OID (what a page decode looks up).
+    pub async fn walk_map(&mut self, roots: &[Oid]) -> Result<BTreeMap<Oid, Value>, SnmpError> {
         let mut walks: Vec<RootWalk> = distinct_roots(roots)
             .into_iter()
             .map(RootWalk::new)
@@ -540,7 +545,7 @@ impl Client {
                 });
             }
         }
-        Ok(found.into_iter().collect())
+        Ok(found)
     }
 
     /// Sends one SET with `community` (SNMPv3: as the write user, else the

@@ -15,10 +15,12 @@ pub use task::{UpsRequest, UpsSink, UpsTask, poll_phase};
 use crate::config::UpsConfig;
 use crate::mib::{Mib, Page};
 use crate::model::Model;
+use crate::oid::Oid;
 use crate::pages::{ScaleOverrides, Snapshot};
 use crate::probe::{self, Capabilities};
 use crate::snmp::{Client, ClientOptions, SnmpError};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a UPS could not be read.
@@ -46,6 +48,9 @@ pub struct Ups {
     client: Client,
     capabilities: Capabilities,
     overrides: ScaleOverrides,
+    /// The walk roots of each set of pages read so far (a UPS reads two or
+    /// three sets: the fast pages, all pages, a trap's pages), by page mask.
+    roots: Vec<(u16, Arc<[Oid]>)>,
 }
 
 impl Ups {
@@ -65,6 +70,7 @@ impl Ups {
             client,
             capabilities,
             overrides: config.scale.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            roots: Vec::new(),
         })
     }
 
@@ -86,8 +92,19 @@ impl Ups {
 
     /// Walks the subtrees of `pages` once and returns the raw snapshot.
     pub async fn snapshot(&mut self, pages: &[Page]) -> Result<Snapshot, SnmpError> {
-        let roots = self.capabilities.walk_roots(pages);
-        Ok(self.client.walk(&roots).await?.into_iter().collect())
+        let roots = self.walk_roots(pages);
+        self.client.walk_map(&roots).await
+    }
+
+    /// The walk roots of `pages`, derived from the point table once per set.
+    fn walk_roots(&mut self, pages: &[Page]) -> Arc<[Oid]> {
+        let mask = pages.iter().fold(0u16, |m, &p| m | 1 << p as u16);
+        if let Some((_, roots)) = self.roots.iter().find(|(m, _)| *m == mask) {
+            return roots.clone();
+        }
+        let roots: Arc<[Oid]> = self.capabilities.walk_roots(pages).into();
+        self.roots.push((mask, roots.clone()));
+        roots
     }
 
     /// Reads `pages` into a new model of this UPS.

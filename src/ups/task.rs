@@ -14,7 +14,6 @@ use crate::messages::{Audit, Health, Response};
 use crate::mib::{Field, Page};
 use crate::model::{Model, Shape, Update};
 use crate::pages::{Reading, Snapshot};
-use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,8 +24,9 @@ use tracing::Instrument;
 /// Where a UPS task's results go (the gateway maps them to MQTT topics;
 /// tests record them). Calls are cheap and never block on the network.
 pub trait UpsSink: Send + 'static {
-    /// A page's latest JSON; `force` re-publishes it even if unchanged.
-    fn page(&mut self, page: Page, json: &Map<String, Json>, force: bool);
+    /// A page's latest JSON text; `force` re-publishes it even if
+    /// unchanged.
+    fn page(&mut self, page: Page, text: String, force: bool);
     /// A page the UPS no longer has.
     fn page_gone(&mut self, page: Page);
     /// What the UPS has and can do changed: announce it (discovery).
@@ -212,8 +212,8 @@ impl<S: UpsSink> UpsTask<S> {
     /// Publishes the JSON of `pages` (those the UPS has).
     pub(super) fn publish(&mut self, pages: BTreeSet<Page>, force: bool) {
         for page in pages {
-            if let Some(json) = self.model.page_json(page) {
-                self.sink.page(page, &json, force);
+            if let Some(text) = self.model.page_text(page) {
+                self.sink.page(page, text, force);
             }
         }
     }
