@@ -663,7 +663,12 @@ mod tests {
 
     #[test]
     fn values_are_validated_and_scaled_back_to_the_mib() {
-        let policy = CommandsConfig::default();
+        // The low-battery runtime decides when the load is cut: a dangerous
+        // write, allowed here so that validation and scaling are tested.
+        let policy = CommandsConfig {
+            dangerous: true,
+            ..CommandsConfig::default()
+        };
         let plan = plan_of(set("config.low_battery_runtime", json!("240")), &policy).unwrap();
         assert_eq!(plan.writes[0].oid.to_string(), "1.3.6.1.2.1.33.1.9.7.0");
         assert_eq!(
@@ -671,7 +676,7 @@ mod tests {
             Value::Integer(4),
             "240 s = 4 minutes on RFC 1628"
         );
-        assert!(!plan.cuts_power);
+        assert!(plan.cuts_power);
         let errors = [
             (
                 set("config.low_battery_runtime", json!("abc")),
@@ -751,7 +756,21 @@ mod tests {
             allow: vec!["config".into()],
             ..CommandsConfig::default()
         };
-        assert!(plan_of(set("config.low_battery_runtime", json!(60)), &by_page).is_ok());
+        assert!(plan_of(set("config.beeper", json!("muted")), &by_page).is_ok());
+        // Issue 17: a setting that changes when the load is cut is refused
+        // without the dangerous switch, even where its page is allowed.
+        assert!(plan_of(set("config.low_battery_runtime", json!(60)), &by_page).is_err());
+        let dangerous_config = CommandsConfig {
+            dangerous: true,
+            ..by_page
+        };
+        assert!(
+            plan_of(
+                set("config.low_battery_runtime", json!(60)),
+                &dangerous_config
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -155,13 +155,15 @@ fn raw_payload(value: &Json) -> String {
     }
 }
 
-/// Fields the round trip covers: writable, not a command trigger, not
-/// power-cutting.
+/// Fields the round trip covers: writable settings, not a command trigger;
+/// settings that change when or how the load is powered (every value
+/// dangerous) are written with `dangerous = true`, commands and countdowns
+/// that cut power for some values are not.
 fn round_trip_fields() -> impl Iterator<Item = &'static Field> {
     mib::FIELDS.iter().filter(|f| {
         f.sources.iter().any(|s| {
             matches!(s.access, Access::ReadWrite(l) if !matches!(l, Legal::Labels(_)))
-                && s.cuts_power == CutsPower::Never
+                && matches!(s.cuts_power, CutsPower::Never | CutsPower::AllBut([]))
         }) && f
             .sources
             .iter()
@@ -172,7 +174,7 @@ fn round_trip_fields() -> impl Iterator<Item = &'static Field> {
 
 #[test]
 fn every_writable_field_round_trips_through_mqtt() {
-    let rig = Rig::start(&["--phases", "3"], "", "");
+    let rig = Rig::start(&["--phases", "3"], "", "[commands]\ndangerous = true\n");
     let mut tested = Vec::new();
     for field in round_trip_fields() {
         let page = rig.page(field.page.name());
@@ -334,7 +336,8 @@ fn a_wrong_write_community_is_an_error_with_a_hint() {
 
 #[test]
 fn a_json_request_sets_several_fields_in_one_pdu() {
-    let rig = Rig::start(&[], "", "");
+    // The low-battery level decides when the load is cut: dangerous.
+    let rig = Rig::start(&[], "", "[commands]\ndangerous = true\n");
     let response = rig.command(
         "ups2mqtt/rack1/request",
         r#"{"transaction": 7, "who": "test", "set": {"config.low_battery_level": 30, "config.beeper": "disabled"}}"#,
@@ -440,4 +443,24 @@ fn read_only_mode_and_allow_lists() {
         refused["error"].as_str().unwrap().contains("read-only"),
         "{refused}"
     );
+}
+
+/// Issue 17 item 5: the writes that were accepted with the default policy
+/// although they change whether, when or at what voltage the load is
+/// powered are refused, and the card keeps its settings.
+#[test]
+fn power_affecting_settings_are_refused_by_default() {
+    let rig = Rig::start(&[], "", "");
+    let config = rig.page("config");
+    for (topic, payload) in [
+        ("ups2mqtt/rack1/control/day_off/set", "monday"),
+        ("ups2mqtt/rack1/config/output_nominal_voltage/set", "100"),
+        ("ups2mqtt/rack1/config/low_battery_level/set", "100"),
+        ("ups2mqtt/rack1/control/receptacles/2/off_delay/set", "0"),
+    ] {
+        let response = rig.command(topic, payload);
+        assert_eq!(response["status"], "error", "{topic}: {response}");
+        assert_eq!(response["kind"], "refused", "{topic}: {response}");
+    }
+    assert_eq!(rig.page("config"), config, "nothing changed");
 }

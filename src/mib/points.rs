@@ -923,15 +923,15 @@ pub static FIELDS: &[Field] = &[
 
     // ================================================================= config
     scalar(Config, "low_battery_runtime", "Low battery runtime", Some(Second), SET_NUMBER, &[
-        src(PowerNet, "upsAdvConfigLowBatteryRunTime", "1.3.6.1.4.1.318.1.1.1.5.2.8", TICKS).ticks().rw(Legal::Range { min: 0.0, max: 3_600.0 }).note("TimeTicks although described as seconds (Q7); the card rounds up"),
-        src(Mge, "upsmgConfigLowBatteryTime", "1.3.6.1.4.1.705.1.4.7", INT).rw(Legal::Range { min: 0.0, max: 3_600.0 }),
-        src(Rfc1628, "upsConfigLowBattTime", "1.3.6.1.2.1.33.1.9.7", MINUTES).rw(Legal::Range { min: 0.0, max: 3_600.0 }).note("minutes"),
+        src(PowerNet, "upsAdvConfigLowBatteryRunTime", "1.3.6.1.4.1.318.1.1.1.5.2.8", TICKS).ticks().rw(Legal::Range { min: 0.0, max: 3_600.0 }).cuts_power(POWER_AFFECTING).note("TimeTicks although described as seconds (Q7); the card rounds up"),
+        src(Mge, "upsmgConfigLowBatteryTime", "1.3.6.1.4.1.705.1.4.7", INT).rw(Legal::Range { min: 0.0, max: 3_600.0 }).cuts_power(POWER_AFFECTING),
+        src(Rfc1628, "upsConfigLowBattTime", "1.3.6.1.2.1.33.1.9.7", MINUTES).rw(Legal::Range { min: 0.0, max: 3_600.0 }).cuts_power(POWER_AFFECTING).note("minutes"),
     ]),
     scalar(Config, "low_battery_level", "Low battery level", Some(Percent), SET_NUMBER, &[
-        src(Mge, "upsmgConfigLowBatteryLevel", "1.3.6.1.4.1.705.1.4.8", INT).rw(PERCENT_RANGE),
+        src(Mge, "upsmgConfigLowBatteryLevel", "1.3.6.1.4.1.705.1.4.8", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "deep_discharge_protection", "Deep discharge protection", None, SET_SELECT, &[
-        src(PowerNet, "upsAdvConfigDeepDischargeProtection", "1.3.6.1.4.1.318.1.1.1.5.2.56", labels(ENABLED_DISABLED)).rw(Legal::AnyLabel),
+        src(PowerNet, "upsAdvConfigDeepDischargeProtection", "1.3.6.1.4.1.318.1.1.1.5.2.56", labels(ENABLED_DISABLED)).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "mains_setting", "Mains setting", None, STATE.diagnostic(), &[
         src(PowerNet, "upsAdvConfigMainsSetting", "1.3.6.1.4.1.318.1.1.1.5.2.35", labels(&[(1, "single_input"), (2, "dual_input")])).note("read-only despite \"Configure\" in its description"),
@@ -940,20 +940,20 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvConfigACWiringSetting", "1.3.6.1.4.1.318.1.1.1.5.2.36", labels(&[(1, "three_wire"), (2, "four_wire"), (3, "four_wire_hrg")])),
     ]),
     scalar(Config, "automatic_restart", "Automatic restart", None, SET_SELECT, &[
-        src(PowerNet, "upsAdvConfigAutomaticRestart", "1.3.6.1.4.1.318.1.1.1.5.2.55", labels(ENABLED_DISABLED)).rw(Legal::AnyLabel),
-        src(Mge, "upsmgConfigAutoRestart", "1.3.6.1.4.1.705.1.4.9", labels(&[(1, "always"), (2, "never"), (3, "on_mains")])).rw(Legal::AnyLabel),
-        src(Rfc1628, "upsAutoRestart", "1.3.6.1.2.1.33.1.8.5", labels(&[(1, "on"), (2, "off")])).rw(Legal::AnyLabel),
+        src(PowerNet, "upsAdvConfigAutomaticRestart", "1.3.6.1.4.1.318.1.1.1.5.2.55", labels(ENABLED_DISABLED)).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+        src(Mge, "upsmgConfigAutoRestart", "1.3.6.1.4.1.705.1.4.9", labels(&[(1, "always"), (2, "never"), (3, "on_mains")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
+        src(Rfc1628, "upsAutoRestart", "1.3.6.1.2.1.33.1.8.5", labels(&[(1, "on"), (2, "off")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "shutoff_delay", "Shutoff delay", Some(Second), SET_NUMBER, &[
-        src(PowerNet, "upsAdvConfigShutoffDelay", "1.3.6.1.4.1.318.1.1.1.5.2.10", TICKS).ticks().rw(DELAY_RANGE),
-        src(Mge, "upsmgConfigShutdownTimer", "1.3.6.1.4.1.705.1.4.10", INT).rw(DELAY_RANGE),
+        src(PowerNet, "upsAdvConfigShutoffDelay", "1.3.6.1.4.1.318.1.1.1.5.2.10", TICKS).ticks().rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
+        src(Mge, "upsmgConfigShutdownTimer", "1.3.6.1.4.1.705.1.4.10", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "return_delay", "Return delay", Some(Second), SET_NUMBER, &[
-        src(PowerNet, "upsAdvConfigReturnDelay", "1.3.6.1.4.1.318.1.1.1.5.2.9", TICKS).ticks().rw(DELAY_RANGE),
+        src(PowerNet, "upsAdvConfigReturnDelay", "1.3.6.1.4.1.318.1.1.1.5.2.9", TICKS).ticks().rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "min_return_capacity", "Minimum return capacity", Some(Percent), SET_NUMBER, &[
-        src(PowerNet, "upsAdvConfigMinReturnCapacity", "1.3.6.1.4.1.318.1.1.1.5.2.6", INT).rw(PERCENT_RANGE),
-        src(Mge, "upsmgConfigMinRechargeLevel", "1.3.6.1.4.1.705.1.4.5", INT).rw(PERCENT_RANGE),
+        src(PowerNet, "upsAdvConfigMinReturnCapacity", "1.3.6.1.4.1.318.1.1.1.5.2.6", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING),
+        src(Mge, "upsmgConfigMinRechargeLevel", "1.3.6.1.4.1.705.1.4.5", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "alarm_mode", "Audible alarm mode", None, SET_SELECT, &[
         src(PowerNet, "upsAdvConfigAlarm", "1.3.6.1.4.1.318.1.1.1.5.2.4", labels(&[(1, "timed"), (2, "at_low_battery"), (3, "never"), (4, "mute")])).rw(Legal::AnyLabel),
@@ -984,7 +984,7 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "upsmgConfigMaxRechargeTime", "1.3.6.1.4.1.705.1.4.6", INT),
     ]),
     scalar(Config, "shutdown_duration", "System shutdown duration", Some(Second), SET_NUMBER.disabled(), &[
-        src(Mge, "upsmgConfigSysShutDuration", "1.3.6.1.4.1.705.1.4.11", INT).rw(DELAY_RANGE),
+        src(Mge, "upsmgConfigSysShutDuration", "1.3.6.1.4.1.705.1.4.11", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "nominal_apparent_power", "Nominal apparent power", Some(VoltAmpere), APPARENT.diagnostic(), &[
         src(Mge, "upsmgConfigVARating", "1.3.6.1.4.1.705.1.4.12", INT),
@@ -996,30 +996,30 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsConfigOutputPower", "1.3.6.1.2.1.33.1.9.6", INT),
     ]),
     scalar(Config, "low_transfer_voltage", "Low transfer voltage", Some(Volt), SET_NUMBER, &[
-        src(Rfc1628, "upsConfigLowVoltageTransferPoint", "1.3.6.1.2.1.33.1.9.9", INT).rw(VOLT_RANGE).null_when(&[0]).note("0 = not supported (Eaton NMC)"),
-        src(Mge, "upsmgConfigLowTransfer", "1.3.6.1.4.1.705.1.4.13", INT).rw(VOLT_RANGE),
+        src(Rfc1628, "upsConfigLowVoltageTransferPoint", "1.3.6.1.2.1.33.1.9.9", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING).null_when(&[0]).note("0 = not supported (Eaton NMC)"),
+        src(Mge, "upsmgConfigLowTransfer", "1.3.6.1.4.1.705.1.4.13", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
         src(PowerNet, "upsAdvConfigLowTransferVolt", "1.3.6.1.4.1.318.1.1.1.5.2.3", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "high_transfer_voltage", "High transfer voltage", Some(Volt), SET_NUMBER, &[
-        src(Rfc1628, "upsConfigHighVoltageTransferPoint", "1.3.6.1.2.1.33.1.9.10", INT).rw(VOLT_RANGE).null_when(&[0]).note("0 = not supported (Eaton NMC)"),
-        src(Mge, "upsmgConfigHighTransfer", "1.3.6.1.4.1.705.1.4.14", INT).rw(VOLT_RANGE),
+        src(Rfc1628, "upsConfigHighVoltageTransferPoint", "1.3.6.1.2.1.33.1.9.10", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING).null_when(&[0]).note("0 = not supported (Eaton NMC)"),
+        src(Mge, "upsmgConfigHighTransfer", "1.3.6.1.4.1.705.1.4.14", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
         src(PowerNet, "upsAdvConfigHighTransferVolt", "1.3.6.1.4.1.318.1.1.1.5.2.2", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "input_nominal_voltage", "Input nominal voltage", Some(Volt), SET_NUMBER.disabled(), &[
-        src(Rfc1628, "upsConfigInputVoltage", "1.3.6.1.2.1.33.1.9.1", INT).rw(VOLT_RANGE),
+        src(Rfc1628, "upsConfigInputVoltage", "1.3.6.1.2.1.33.1.9.1", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
         src(PowerNet, "upsAdvInputNominalVoltage", "1.3.6.1.4.1.318.1.1.1.3.2.7", INT),
     ]),
     scalar(Config, "input_nominal_frequency", "Input nominal frequency", Some(Hertz), SET_NUMBER.disabled(), &[
-        src(Rfc1628, "upsConfigInputFreq", "1.3.6.1.2.1.33.1.9.2", TENTHS).rw(HZ_RANGE),
+        src(Rfc1628, "upsConfigInputFreq", "1.3.6.1.2.1.33.1.9.2", TENTHS).rw(HZ_RANGE).cuts_power(POWER_AFFECTING),
         src(PowerNet, "upsAdvInputNominalFrequency", "1.3.6.1.4.1.318.1.1.1.3.2.6", INT),
     ]),
     scalar(Config, "output_nominal_voltage", "Output nominal voltage", Some(Volt), SET_NUMBER.disabled(), &[
-        src(Rfc1628, "upsConfigOutputVoltage", "1.3.6.1.2.1.33.1.9.3", INT).rw(VOLT_RANGE),
-        src(Mge, "upsmgConfigOutputNominalVoltage", "1.3.6.1.4.1.705.1.4.15", INT).rw(VOLT_RANGE),
+        src(Rfc1628, "upsConfigOutputVoltage", "1.3.6.1.2.1.33.1.9.3", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
+        src(Mge, "upsmgConfigOutputNominalVoltage", "1.3.6.1.4.1.705.1.4.15", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
         src(PowerNet, "upsAdvConfigRatedOutputVoltage", "1.3.6.1.4.1.318.1.1.1.5.2.1", INT).rw(VOLT_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "output_nominal_frequency", "Output nominal frequency", Some(Hertz), SET_NUMBER.disabled(), &[
-        src(Rfc1628, "upsConfigOutputFreq", "1.3.6.1.2.1.33.1.9.4", TENTHS).rw(HZ_RANGE),
+        src(Rfc1628, "upsConfigOutputFreq", "1.3.6.1.2.1.33.1.9.4", TENTHS).rw(HZ_RANGE).cuts_power(POWER_AFFECTING),
         src(PowerNet, "upsAdvOutputNominalFrequency", "1.3.6.1.4.1.318.1.1.1.4.2.7", INT),
     ]),
     scalar(Config, "output_nominal_current", "Output nominal current", Some(Ampere), CURRENT.diagnostic(), &[
@@ -1029,13 +1029,13 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "upsmgConfigByPassType", "1.3.6.1.4.1.705.1.4.18", labels(&[(1, "none"), (2, "relay"), (3, "static")])),
     ]),
     scalar(Config, "emergency_on_test_fail", "Emergency on test failure", None, SET_SWITCH.disabled(), &[
-        src(Mge, "upsmgConfigEmergencyTestFail", "1.3.6.1.4.1.705.1.4.26", YES_NO).rw(Legal::Bool),
+        src(Mge, "upsmgConfigEmergencyTestFail", "1.3.6.1.4.1.705.1.4.26", YES_NO).rw(Legal::Bool).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "emergency_on_bypass", "Emergency on bypass", None, SET_SWITCH.disabled(), &[
-        src(Mge, "upsmgConfigEmergencyOnByPass", "1.3.6.1.4.1.705.1.4.27", YES_NO).rw(Legal::Bool),
+        src(Mge, "upsmgConfigEmergencyOnByPass", "1.3.6.1.4.1.705.1.4.27", YES_NO).rw(Legal::Bool).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "emergency_on_overload", "Emergency on overload", None, SET_SWITCH.disabled(), &[
-        src(Mge, "upsmgConfigEmergencyOverload", "1.3.6.1.4.1.705.1.4.28", YES_NO).rw(Legal::Bool),
+        src(Mge, "upsmgConfigEmergencyOverload", "1.3.6.1.4.1.705.1.4.28", YES_NO).rw(Legal::Bool).cuts_power(POWER_AFFECTING),
     ]),
 
     scalar(Config, "sensitivity", "Line sensitivity", None, SET_SELECT, &[
@@ -1048,7 +1048,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvConfigBattExhaustThresh", "1.3.6.1.4.1.318.1.1.1.5.2.14", TICKS).ticks().rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "battery_capacity_setting", "Configured battery capacity", Some(AmpereHour), SET_NUMBER.disabled(), &[
-        src(PowerNet, "upsAdvConfigBattCabAmpHour", "1.3.6.1.4.1.318.1.1.1.5.2.17", INT).rw(Legal::Range { min: 0.0, max: 100_000.0 }),
+        src(PowerNet, "upsAdvConfigBattCabAmpHour", "1.3.6.1.4.1.318.1.1.1.5.2.17", INT).rw(Legal::Range { min: 0.0, max: 100_000.0 }).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "position", "Mounting position", None, SET_SELECT.disabled(), &[
         src(PowerNet, "upsAdvConfigPositionSelector", "1.3.6.1.4.1.318.1.1.1.5.2.18", labels(&[(1, "unknown"), (2, "rack"), (3, "tower")])).rw(Legal::Labels(&[2, 3])),
@@ -1072,7 +1072,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvConfigVoutReporting", "1.3.6.1.4.1.318.1.1.1.5.2.24", labels(&[(1, "unknown"), (2, "a_uto"), (3, "208"), (4, "240")])).rw(Legal::Labels(&[2, 3, 4])),
     ]),
     scalar(Config, "external_batteries", "External batteries", None, SET_NUMBER.disabled(), &[
-        src(PowerNet, "upsAdvConfigNumExternalBatteries", "1.3.6.1.4.1.318.1.1.1.5.2.25", INT).rw(Legal::Range { min: 0.0, max: 100.0 }),
+        src(PowerNet, "upsAdvConfigNumExternalBatteries", "1.3.6.1.4.1.318.1.1.1.5.2.25", INT).rw(Legal::Range { min: 0.0, max: 100.0 }).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "simple_signal_shutdowns", "Simple signal shutdowns", None, SET_SELECT.disabled(), &[
         src(PowerNet, "upsAdvConfigSimpleSignalShutdowns", "1.3.6.1.4.1.318.1.1.1.5.2.26", labels(&[(1, "unknown"), (2, "disabled"), (3, "enabled")])).rw(Legal::Labels(&[2, 3])).cuts_power(POWER_AFFECTING),
@@ -1090,7 +1090,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvConfigBypassPhaseLockRequired", "1.3.6.1.4.1.318.1.1.1.5.2.31", labels(&[(1, "unknown"), (2, "disabled"), (3, "enabled"), (4, "always_acceptable"), (5, "never_acceptable")])).rw(Legal::Labels(&[2, 3, 4, 5])).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Config, "output_frequency_slew_rate", "Output frequency slew rate", None, SET_SELECT.disabled(), &[
-        src(PowerNet, "upsAdvConfigOutputFreqSlewRate", "1.3.6.1.4.1.318.1.1.1.5.2.32", labels(&[(1, "unknown"), (2, "quarter_hz_per_sec"), (3, "half_hz_per_sec"), (4, "1_hz_per_sec"), (5, "2_hz_per_sec"), (6, "4_hz_per_sec"), (7, "6_hz_per_sec")])).rw(Legal::Labels(&[2, 3, 4, 5, 6, 7])).cuts_power(POWER_AFFECTING),
+        src(PowerNet, "upsAdvConfigOutputFreqSlewRate", "1.3.6.1.4.1.318.1.1.1.5.2.32", labels(&[(1, "unknown"), (2, "quarter_hz_per_sec"), (3, "half_hz_per_sec"), (4, "1_hz_per_sec"), (5, "2_hz_per_sec"), (6, "4_hz_per_sec"), (7, "6_hz_per_sec")])).rw(Legal::Labels(&[2, 3, 4, 5, 6, 7])),
     ]),
     scalar(Config, "charger_level", "Charger level", None, SET_SELECT.disabled(), &[
         src(PowerNet, "upsAdvConfigChargerLevel", "1.3.6.1.4.1.318.1.1.1.5.2.33", labels(&[(1, "unknown"), (2, "low"), (3, "high")])).rw(Legal::Labels(&[2, 3])),
@@ -1267,25 +1267,25 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "mgreceptacleAutonomy", "1.3.6.1.4.1.705.1.3.2.1.9", INT),
     ]),
     column(Receptacles, "receptacles", "on_power_up", "State at power up", None, SET_SELECT.disabled(), &[
-        src(Mge, "mgreceptacleStateTurnOn", "1.3.6.1.4.1.705.1.4.23.1.2", labels(RECEPTACLE_POLICY)).rw(Legal::AnyLabel),
+        src(Mge, "mgreceptacleStateTurnOn", "1.3.6.1.4.1.705.1.4.23.1.2", labels(RECEPTACLE_POLICY)).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
     ]),
     column(Receptacles, "receptacles", "on_mains_return", "State at mains return", None, SET_SELECT.disabled(), &[
-        src(Mge, "mgreceptacleStateMainReturn", "1.3.6.1.4.1.705.1.4.23.1.3", labels(RECEPTACLE_POLICY)).rw(Legal::AnyLabel),
+        src(Mge, "mgreceptacleStateMainReturn", "1.3.6.1.4.1.705.1.4.23.1.3", labels(RECEPTACLE_POLICY)).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
     ]),
     column(Receptacles, "receptacles", "on_discharge", "State on battery discharge", None, SET_SELECT.disabled(), &[
-        src(Mge, "mgreceptacleStateDischarge", "1.3.6.1.4.1.705.1.4.23.1.4", labels(RECEPTACLE_POLICY)).rw(Legal::AnyLabel),
+        src(Mge, "mgreceptacleStateDischarge", "1.3.6.1.4.1.705.1.4.23.1.4", labels(RECEPTACLE_POLICY)).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
     ]),
     column(Receptacles, "receptacles", "shutoff_level", "Shutoff battery level", Some(Percent), SET_NUMBER.disabled(), &[
-        src(Mge, "mgreceptacleShutoffLevel", "1.3.6.1.4.1.705.1.4.23.1.5", INT).rw(PERCENT_RANGE),
+        src(Mge, "mgreceptacleShutoffLevel", "1.3.6.1.4.1.705.1.4.23.1.5", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     column(Receptacles, "receptacles", "shutoff_timer", "Shutoff timer", Some(Second), SET_NUMBER.disabled(), &[
-        src(Mge, "mgreceptacleShutoffTimer", "1.3.6.1.4.1.705.1.4.23.1.6", INT).rw(DELAY_RANGE),
+        src(Mge, "mgreceptacleShutoffTimer", "1.3.6.1.4.1.705.1.4.23.1.6", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     column(Receptacles, "receptacles", "restart_level", "Restart battery level", Some(Percent), SET_NUMBER.disabled(), &[
-        src(Mge, "mgreceptacleRestartLevel", "1.3.6.1.4.1.705.1.4.23.1.7", INT).rw(PERCENT_RANGE),
+        src(Mge, "mgreceptacleRestartLevel", "1.3.6.1.4.1.705.1.4.23.1.7", INT).rw(PERCENT_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     column(Receptacles, "receptacles", "restart_delay", "Restart delay", Some(Second), SET_NUMBER.disabled(), &[
-        src(Mge, "mgreceptacleRestartDelay", "1.3.6.1.4.1.705.1.4.23.1.8", INT).rw(DELAY_RANGE),
+        src(Mge, "mgreceptacleRestartDelay", "1.3.6.1.4.1.705.1.4.23.1.8", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     column(Receptacles, "receptacles", "shutdown_duration", "Shutdown duration", Some(Second), DURATION.diagnostic(), &[
         src(Mge, "mgreceptacleShutdownDuration", "1.3.6.1.4.1.705.1.4.23.1.9", INT),
@@ -1310,22 +1310,22 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsOutletGroupStatusGroupFullState", "1.3.6.1.4.1.318.1.1.1.12.1.2.1.6", TEXT),
     ]),
     column(Receptacles, "outlet_groups", "power_on_delay", "Power on delay", Some(Second), SET_NUMBER.disabled(), &[
-        src(PowerNet, "upsOutletGroupConfigPowerOnDelay", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.3", INT).rw(TIMER_RANGE).null_when(&[-1]).note("-1 = never"),
+        src(PowerNet, "upsOutletGroupConfigPowerOnDelay", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.3", INT).rw(TIMER_RANGE).cuts_power(POWER_AFFECTING).null_when(&[-1]).note("-1 = never"),
     ]),
     column(Receptacles, "outlet_groups", "power_off_delay", "Power off delay", Some(Second), SET_NUMBER.disabled(), &[
-        src(PowerNet, "upsOutletGroupConfigPowerOffDelay", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.4", INT).rw(TIMER_RANGE).null_when(&[-1]).note("-1 = never"),
+        src(PowerNet, "upsOutletGroupConfigPowerOffDelay", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.4", INT).rw(TIMER_RANGE).cuts_power(POWER_AFFECTING).null_when(&[-1]).note("-1 = never"),
     ]),
     column(Receptacles, "outlet_groups", "reboot_duration", "Reboot duration", Some(Second), SET_NUMBER.disabled(), &[
-        src(PowerNet, "upsOutletGroupConfigRebootDuration", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.5", INT).rw(DELAY_RANGE),
+        src(PowerNet, "upsOutletGroupConfigRebootDuration", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.5", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     column(Receptacles, "outlet_groups", "min_return_runtime", "Minimum return runtime", Some(Second), SET_NUMBER.disabled(), &[
-        src(PowerNet, "upsOutletGroupConfigMinReturnRuntime", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.6", INT).rw(DELAY_RANGE),
+        src(PowerNet, "upsOutletGroupConfigMinReturnRuntime", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.6", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     column(Receptacles, "outlet_groups", "load_shed_on_battery_time", "Load shed after time on battery", Some(Second), SET_NUMBER.disabled(), &[
-        src(PowerNet, "upsOutletGroupConfigLoadShedTimeOnBattery", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.13", INT).rw(DELAY_RANGE),
+        src(PowerNet, "upsOutletGroupConfigLoadShedTimeOnBattery", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.13", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     column(Receptacles, "outlet_groups", "load_shed_runtime_remaining", "Load shed at runtime remaining", Some(Second), SET_NUMBER.disabled(), &[
-        src(PowerNet, "upsOutletGroupConfigLoadShedRuntimeRemaining", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.14", INT).rw(DELAY_RANGE),
+        src(PowerNet, "upsOutletGroupConfigLoadShedRuntimeRemaining", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.14", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
 
     column(Receptacles, "outlet_groups", "load_shed_skip_off_delay", "Load shed skips off delay", None, SET_SELECT.disabled(), &[
@@ -1454,7 +1454,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsOutletGroupControlOutletType", "1.3.6.1.4.1.318.1.1.1.12.3.2.1.4", labels(OUTLET_TYPE)),
     ]),
     column(Control, "receptacles", "on_delay", "On delay", Some(Second), SET_NUMBER.disabled(), &[
-        src(Mge, "mgreceptacleOnDelay", "1.3.6.1.4.1.705.1.9.1.1.2", INT).rw(TIMER_RANGE).null_when(&[-1]),
+        src(Mge, "mgreceptacleOnDelay", "1.3.6.1.4.1.705.1.9.1.1.2", INT).rw(TIMER_RANGE).cuts_power(CutsPower::AllBut(&[-1])).null_when(&[-1]),
     ]),
     column(Control, "receptacles", "on", "Switch on", None, COMMAND, &[
         src(Mge, "mgreceptacleOnCtrl", "1.3.6.1.4.1.705.1.9.1.1.3", labels(CTRL)).rw(Legal::Labels(&[2, 3])),
@@ -1463,7 +1463,7 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "mgreceptacleOnStatus", "1.3.6.1.4.1.705.1.9.1.1.4", labels(CTRL_STATUS)),
     ]),
     column(Control, "receptacles", "off_delay", "Off delay", Some(Second), SET_NUMBER.disabled(), &[
-        src(Mge, "mgreceptacleOffDelay", "1.3.6.1.4.1.705.1.9.1.1.5", INT).rw(TIMER_RANGE).null_when(&[-1]),
+        src(Mge, "mgreceptacleOffDelay", "1.3.6.1.4.1.705.1.9.1.1.5", INT).rw(TIMER_RANGE).cuts_power(CutsPower::AllBut(&[-1])).null_when(&[-1]),
     ]),
     column(Control, "receptacles", "off", "Switch off", None, COMMAND, &[
         src(Mge, "mgreceptacleOffCtrl", "1.3.6.1.4.1.705.1.9.1.1.6", labels(CTRL)).rw(Legal::Labels(&[2, 3])).note("index 1 is the whole UPS output on single-receptacle models (Q9)").cuts_power(CutsPower::Values(&[2])),
@@ -1472,7 +1472,7 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "mgreceptacleOffStatus", "1.3.6.1.4.1.705.1.9.1.1.7", labels(CTRL_STATUS)),
     ]),
     column(Control, "receptacles", "toggle_delay", "Toggle delay", Some(Second), SET_NUMBER.disabled(), &[
-        src(Mge, "mgreceptacleToggleDelay", "1.3.6.1.4.1.705.1.9.1.1.8", INT).rw(TIMER_RANGE).null_when(&[-1]),
+        src(Mge, "mgreceptacleToggleDelay", "1.3.6.1.4.1.705.1.9.1.1.8", INT).rw(TIMER_RANGE).cuts_power(CutsPower::AllBut(&[-1])).null_when(&[-1]),
     ]),
     column(Control, "receptacles", "toggle", "Toggle (off/on)", None, COMMAND, &[
         src(Mge, "mgreceptacleToggleCtrl", "1.3.6.1.4.1.705.1.9.1.1.9", labels(CTRL)).rw(Legal::Labels(&[2, 3])).cuts_power(CutsPower::Values(&[2])),
@@ -1481,22 +1481,22 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "mgreceptacleToggleStatus", "1.3.6.1.4.1.705.1.9.1.1.10", labels(CTRL_STATUS)),
     ]),
     column(Control, "receptacles", "toggle_duration", "Toggle duration", Some(Second), SET_NUMBER.disabled(), &[
-        src(Mge, "mgreceptacleToggleDuration", "1.3.6.1.4.1.705.1.9.1.1.11", INT).rw(DELAY_RANGE),
+        src(Mge, "mgreceptacleToggleDuration", "1.3.6.1.4.1.705.1.9.1.1.11", INT).rw(DELAY_RANGE).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Control, "day_off", "Scheduled off day", None, SET_SELECT.disabled(), &[
-        src(Mge, "upsmgControlDayOff", "1.3.6.1.4.1.705.1.9.2", labels(MGE_DAYS)).rw(Legal::AnyLabel),
+        src(Mge, "upsmgControlDayOff", "1.3.6.1.4.1.705.1.9.2", labels(MGE_DAYS)).rw(Legal::AnyLabel).cuts_power(CutsPower::AllBut(&[8])),
     ]),
     scalar(Control, "day_on", "Scheduled on day", None, SET_SELECT.disabled(), &[
-        src(Mge, "upsmgControlDayOn", "1.3.6.1.4.1.705.1.9.3", labels(MGE_DAYS)).rw(Legal::AnyLabel),
+        src(Mge, "upsmgControlDayOn", "1.3.6.1.4.1.705.1.9.3", labels(MGE_DAYS)).rw(Legal::AnyLabel).cuts_power(CutsPower::AllBut(&[8])),
     ]),
     scalar(Control, "shutdown_type", "Shutdown type", None, SET_SELECT.disabled(), &[
-        src(Rfc1628, "upsShutdownType", "1.3.6.1.2.1.33.1.8.1", labels(&[(1, "output"), (2, "system")])).rw(Legal::AnyLabel),
+        src(Rfc1628, "upsShutdownType", "1.3.6.1.2.1.33.1.8.1", labels(&[(1, "output"), (2, "system")])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Control, "shutdown_after_delay", "Shutdown after delay", Some(Second), SET_NUMBER.disabled(), &[
         src(Rfc1628, "upsShutdownAfterDelay", "1.3.6.1.2.1.33.1.8.2", INT).rw(TIMER_RANGE).null_when(&[-1]).note("-1 = no countdown / abort, 0 = now").cuts_power(CutsPower::AllBut(&[-1])),
     ]),
     scalar(Control, "startup_after_delay", "Startup after delay", Some(Second), SET_NUMBER.disabled(), &[
-        src(Rfc1628, "upsStartupAfterDelay", "1.3.6.1.2.1.33.1.8.3", INT).rw(TIMER_RANGE).null_when(&[-1]),
+        src(Rfc1628, "upsStartupAfterDelay", "1.3.6.1.2.1.33.1.8.3", INT).rw(TIMER_RANGE).cuts_power(CutsPower::AllBut(&[-1])).null_when(&[-1]),
     ]),
     scalar(Control, "reboot_with_duration", "Reboot with duration", Some(Second), SET_NUMBER.disabled(), &[
         src(Rfc1628, "upsRebootWithDuration", "1.3.6.1.2.1.33.1.8.4", INT).rw(Legal::Range { min: -1.0, max: 300.0 }).null_when(&[-1]).cuts_power(CutsPower::AllBut(&[-1])),
@@ -1553,21 +1553,21 @@ pub static FIELDS: &[Field] = &[
 
     // =================================================================== test
     scalar(Test, "diagnostic_time", "Battery test time", None, SET_TEXT.disabled(), &[
-        src(PowerNet, "upsAdvTestDiagnosticTime", "1.3.6.1.4.1.318.1.1.1.7.2.8", TEXT).rw(Legal::Text { max_len: 5 }).note("\"hh:mm\", 24 h"),
+        src(PowerNet, "upsAdvTestDiagnosticTime", "1.3.6.1.4.1.318.1.1.1.7.2.8", TEXT).rw(Legal::Text { max_len: 5 }).cuts_power(POWER_AFFECTING).note("\"hh:mm\", 24 h"),
     ]),
     scalar(Test, "diagnostic_day", "Battery test day", None, SET_SELECT.disabled(), &[
         src(PowerNet, "upsAdvTestDiagnosticDay", "1.3.6.1.4.1.318.1.1.1.7.2.9", labels(&[
             (1, "monday"), (2, "tuesday"), (3, "wednesday"), (4, "thursday"), (5, "friday"), (6, "saturday"), (7, "sunday"),
-        ])).rw(Legal::AnyLabel),
+        ])).rw(Legal::AnyLabel).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Test, "schedule", "Automatic battery test interval", None, SET_SELECT, &[
         src(PowerNet, "upsAdvTestDiagnosticSchedule", "1.3.6.1.4.1.318.1.1.1.7.2.1", labels(&[
             (1, "unknown"), (2, "biweekly"), (3, "weekly"), (4, "at_turn_on"), (5, "never"), (6, "four_weeks"), (7, "twelve_weeks"),
             (8, "biweekly_since_last_test"), (9, "weekly_since_last_test"), (10, "eight_weeks"), (11, "twentysix_weeks"), (12, "fiftytwo_weeks"),
-        ])).rw(Legal::Labels(&[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])),
+        ])).rw(Legal::Labels(&[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])).cuts_power(POWER_AFFECTING),
         src(Mge, "upsmgTestBatterySchedule", "1.3.6.1.4.1.705.1.10.1", labels(&[
             (1, "unknown"), (2, "weekly"), (3, "monthly"), (4, "at_turn_on"), (5, "none"), (6, "daily"),
-        ])).rw(Legal::Labels(&[2, 3, 4, 5, 6])),
+        ])).rw(Legal::Labels(&[2, 3, 4, 5, 6])).cuts_power(POWER_AFFECTING),
     ]),
     scalar(Test, "battery_interval", "Battery test interval (text)", None, INFO, &[
         src(PowerNet, "upsAdvTestBatteryInterval", "1.3.6.1.4.1.318.1.1.1.7.2.10", TEXT).note("free text, e.g. \"weekly\""),
@@ -1614,7 +1614,7 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsTestElapsedTime", "1.3.6.1.2.1.33.1.7.6", TICKS),
     ]),
     scalar(Test, "calibration", "Runtime calibration", None, COMMAND, &[
-        src(PowerNet, "upsAdvTestRuntimeCalibration", "1.3.6.1.4.1.318.1.1.1.7.2.5", labels(&[(1, "no_calibration"), (2, "perform_calibration"), (3, "cancel_calibration")])).rw(Legal::Labels(&[2, 3])),
+        src(PowerNet, "upsAdvTestRuntimeCalibration", "1.3.6.1.4.1.318.1.1.1.7.2.5", labels(&[(1, "no_calibration"), (2, "perform_calibration"), (3, "cancel_calibration")])).rw(Legal::Labels(&[2, 3])).cuts_power(CutsPower::Values(&[2])),
     ]),
     scalar(Test, "calibration_result", "Calibration result", None, STATE.diagnostic(), &[
         src(PowerNet, "upsAdvTestCalibrationResults", "1.3.6.1.4.1.318.1.1.1.7.2.6", labels(&[

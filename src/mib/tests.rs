@@ -404,3 +404,230 @@ fn well_known_alarms_resolve() {
     assert!(alarms::well_known_alarm(&Oid::parse("1.3.6.1.2.1.33.1.6.3.99").unwrap()).is_none());
     assert_eq!(alarms::WELL_KNOWN_ALARMS.len(), 24);
 }
+
+/// How a written value of a source is classed by the safety policy.
+fn safety_class(source: &Source) -> String {
+    let names = |raws: &[i64]| {
+        raws.iter()
+            .map(|r| {
+                source
+                    .decode
+                    .label(*r)
+                    .map_or(r.to_string(), str::to_string)
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match source.cuts_power {
+        CutsPower::Never => "safe".to_string(),
+        CutsPower::AllBut([]) => "dangerous".to_string(),
+        CutsPower::AllBut(safe) => format!("dangerous except {}", names(safe)),
+        CutsPower::Values(values) => format!("dangerous: {}", names(values)),
+    }
+}
+
+/// Every writable field and its safety class (issue 17 item 5): whatever
+/// can change whether, when or at what voltage the load is powered is
+/// dangerous (schedules, delays, nominal and transfer voltages, low-battery
+/// thresholds, restart and shutdown conditions, outlet policies, battery
+/// test scheduling and calibration). A new writable field fails this test
+/// until its class is decided here.
+fn writable_classes() -> Vec<(String, String)> {
+    FIELDS
+        .iter()
+        .filter(|f| f.is_writable())
+        .map(|f| {
+            let mut classes: Vec<String> = f
+                .sources
+                .iter()
+                .filter(|s| s.is_writable())
+                .map(safety_class)
+                .collect();
+            classes.dedup();
+            (f.path(), classes.join(" | "))
+        })
+        .collect()
+}
+
+#[test]
+fn every_writable_field_has_a_visible_safety_class() {
+    let actual = writable_classes();
+    let listed: Vec<(String, String)> = WRITABLE_CLASSES
+        .iter()
+        .map(|(p, c)| (p.to_string(), c.to_string()))
+        .collect();
+    let text = |rows: &[(String, String)]| {
+        rows.iter()
+            .map(|(p, c)| format!("    (\"{p}\", \"{c}\"),"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        actual == listed,
+        "the safety classes changed; review and update WRITABLE_CLASSES:\n{}",
+        text(&actual)
+    );
+    // The policy's floor: these facts are never writable without the
+    // dangerous switch.
+    for path in [
+        "control.day_off",
+        "control.day_on",
+        "config.output_nominal_voltage",
+        "config.low_battery_level",
+        "config.low_transfer_voltage",
+        "config.high_transfer_voltage",
+        "config.sensitivity",
+        "control.receptacles.off_delay",
+        "control.shutdown_after_delay",
+    ] {
+        let (_, class) = actual.iter().find(|(p, _)| p == path).unwrap();
+        assert!(class.starts_with("dangerous"), "{path}: {class}");
+    }
+}
+/// The decided class of every writable field, in point-table order
+/// ("dangerous" = every written value; "dangerous: a,b" = these values;
+/// "dangerous except x" = every value but x). Notes: a battery test
+/// (test.start) is classed safe here; refusing it while the UPS is on
+/// battery is a state-dependent rule of the command policy.
+#[rustfmt::skip]
+static WRITABLE_CLASSES: &[(&str, &str)] = &[
+    ("general.name", "safe"),
+    ("general.attached_devices", "safe"),
+    ("general.user_id", "safe"),
+    ("general.installation_date", "safe"),
+    ("config.low_battery_runtime", "dangerous"),
+    ("config.low_battery_level", "dangerous"),
+    ("config.deep_discharge_protection", "dangerous"),
+    ("config.automatic_restart", "dangerous"),
+    ("config.shutoff_delay", "dangerous"),
+    ("config.return_delay", "dangerous"),
+    ("config.min_return_capacity", "dangerous"),
+    ("config.alarm_mode", "safe"),
+    ("config.beeper", "safe"),
+    ("config.alarm_audible", "safe"),
+    ("config.alarm_time_delay", "safe"),
+    ("config.shutdown_duration", "dangerous"),
+    ("config.low_transfer_voltage", "dangerous"),
+    ("config.high_transfer_voltage", "dangerous"),
+    ("config.input_nominal_voltage", "dangerous"),
+    ("config.input_nominal_frequency", "dangerous"),
+    ("config.output_nominal_voltage", "dangerous"),
+    ("config.output_nominal_frequency", "dangerous"),
+    ("config.emergency_on_test_fail", "dangerous"),
+    ("config.emergency_on_bypass", "dangerous"),
+    ("config.emergency_on_overload", "dangerous"),
+    ("config.sensitivity", "dangerous"),
+    ("config.sleep_time", "dangerous"),
+    ("config.battery_exhaust_threshold", "dangerous"),
+    ("config.battery_capacity_setting", "dangerous"),
+    ("config.position", "safe"),
+    ("config.output_frequency_range", "dangerous"),
+    ("config.ups_fail_action", "dangerous"),
+    ("config.alarm_redundancy", "safe"),
+    ("config.alarm_load_over", "safe"),
+    ("config.alarm_runtime_under", "safe"),
+    ("config.vout_reporting", "safe"),
+    ("config.external_batteries", "dangerous"),
+    ("config.simple_signal_shutdowns", "dangerous"),
+    ("config.max_shutdown_time", "dangerous"),
+    ("config.min_return_runtime", "dangerous"),
+    ("config.low_battery_signal_duration", "dangerous"),
+    ("config.bypass_phase_lock", "dangerous"),
+    ("config.output_frequency_slew_rate", "safe"),
+    ("config.charger_level", "safe"),
+    ("config.bypass_tolerance", "dangerous"),
+    ("config.output_voltage_tolerance_upper", "dangerous"),
+    ("config.output_voltage_tolerance_lower", "dangerous"),
+    ("config.bypass_voltage_tolerance_upper", "dangerous"),
+    ("config.bypass_voltage_tolerance_lower", "dangerous"),
+    ("config.out_of_sync_bypass_transfer_delay", "dangerous"),
+    ("config.warning_alarm_delay", "safe"),
+    ("config.informational_alarm_delay", "safe"),
+    ("config.green_mode", "dangerous"),
+    ("config.lcd_language", "safe"),
+    ("config.lcd_lockout", "safe"),
+    ("config.charger_rate", "safe"),
+    ("config.battery_type", "safe"),
+    ("config.battery_health_alarm_warning_time", "safe"),
+    ("config.battery_health_alarm_sleep_time", "safe"),
+    ("config.signal_flash_voltage", "safe"),
+    ("config.battery_temperature_compensation", "safe"),
+    ("config.bypass_frequency_tolerance", "dangerous"),
+    ("config.ac_qualification_time", "dangerous"),
+    ("config.reboot_duration", "dangerous"),
+    ("config.auto_shutdown_skip_off_delay", "dangerous"),
+    ("config.auto_shutdown_restart", "dangerous"),
+    ("config.auto_shutdown_on_time_on_battery", "dangerous"),
+    ("config.auto_shutdown_on_runtime", "dangerous"),
+    ("config.auto_shutdown_time_on_battery", "dangerous"),
+    ("config.auto_shutdown_runtime", "dangerous"),
+    ("config.high_transfer_voltage_phase_to_phase", "dangerous"),
+    ("config.low_transfer_voltage_phase_to_phase", "dangerous"),
+    ("config.bypass_high_transfer_voltage", "dangerous"),
+    ("config.bypass_low_transfer_voltage", "dangerous"),
+    ("config.bypass_high_transfer_voltage_phase_to_phase", "dangerous"),
+    ("config.bypass_low_transfer_voltage_phase_to_phase", "dangerous"),
+    ("config.auto_shutdown_on_battery_capacity", "dangerous"),
+    ("config.auto_shutdown_battery_capacity", "dangerous"),
+    ("config.auto_shutdown_on_load_percent", "dangerous"),
+    ("config.auto_shutdown_load_percent", "dangerous"),
+    ("config.bypass_frequency_min", "dangerous"),
+    ("config.bypass_frequency_max", "dangerous"),
+    ("config.eco_voltage_min", "dangerous"),
+    ("config.eco_voltage_max", "dangerous"),
+    ("receptacles.receptacles.on_power_up", "dangerous"),
+    ("receptacles.receptacles.on_mains_return", "dangerous"),
+    ("receptacles.receptacles.on_discharge", "dangerous"),
+    ("receptacles.receptacles.shutoff_level", "dangerous"),
+    ("receptacles.receptacles.shutoff_timer", "dangerous"),
+    ("receptacles.receptacles.restart_level", "dangerous"),
+    ("receptacles.receptacles.restart_delay", "dangerous"),
+    ("receptacles.outlet_groups.name", "safe"),
+    ("receptacles.outlet_groups.power_on_delay", "dangerous"),
+    ("receptacles.outlet_groups.power_off_delay", "dangerous"),
+    ("receptacles.outlet_groups.reboot_duration", "dangerous"),
+    ("receptacles.outlet_groups.min_return_runtime", "dangerous"),
+    ("receptacles.outlet_groups.load_shed_on_battery_time", "dangerous"),
+    ("receptacles.outlet_groups.load_shed_runtime_remaining", "dangerous"),
+    ("receptacles.outlet_groups.load_shed_skip_off_delay", "dangerous"),
+    ("receptacles.outlet_groups.load_shed_restart", "dangerous"),
+    ("receptacles.outlet_groups.load_shed_on_time_on_battery", "dangerous"),
+    ("receptacles.outlet_groups.load_shed_on_runtime", "dangerous"),
+    ("receptacles.outlet_groups.load_shed_in_overload", "dangerous"),
+    ("environment.sensors.temperature_low_threshold", "safe"),
+    ("environment.sensors.temperature_high_threshold", "safe"),
+    ("environment.sensors.humidity_low_threshold", "safe"),
+    ("environment.sensors.humidity_high_threshold", "safe"),
+    ("control.outlet_groups.command", "dangerous: immediate_off,immediate_reboot,delayed_off,delayed_reboot,immediate_reboot_shutdown,delayed_reboot_shutdown"),
+    ("control.receptacles.on_delay", "dangerous except -1"),
+    ("control.receptacles.on", "safe"),
+    ("control.receptacles.off_delay", "dangerous except -1"),
+    ("control.receptacles.off", "dangerous: start"),
+    ("control.receptacles.toggle_delay", "dangerous except -1"),
+    ("control.receptacles.toggle", "dangerous: start"),
+    ("control.receptacles.toggle_duration", "dangerous"),
+    ("control.day_off", "dangerous except none"),
+    ("control.day_on", "dangerous except none"),
+    ("control.shutdown_type", "dangerous"),
+    ("control.shutdown_after_delay", "dangerous except -1"),
+    ("control.startup_after_delay", "dangerous except -1"),
+    ("control.reboot_with_duration", "dangerous except -1"),
+    ("control.ups_off", "dangerous: turn_ups_off,turn_ups_off_gracefully"),
+    ("control.reboot", "dangerous: reboot_shutdown_ups,reboot_shutdown_ups_gracefully"),
+    ("control.ups_on", "safe"),
+    ("control.bypass_switch", "dangerous: switch_to_bypass"),
+    ("control.conserve_battery", "dangerous: turn_off_ups_to_conserve_battery"),
+    ("control.sleep", "dangerous: put_ups_to_sleep,put_ups_to_sleep_gracefully"),
+    ("control.simulate_power_failure", "dangerous: simulate_power_failure"),
+    ("control.flash_and_beep", "safe"),
+    ("control.reboot_with_or_without_ac", "dangerous: reboot_ups_immediately_with_or_without_ac,reboot_ups_delayed_with_or_without_ac"),
+    ("control.reset_min_max", "safe"),
+    ("control.server_shutdown", "dangerous: server_shutdown_off,server_shutdown_reboot"),
+    ("control.reset_to_defaults", "dangerous: set_eeprom_defaults"),
+    ("test.diagnostic_time", "dangerous"),
+    ("test.diagnostic_day", "dangerous"),
+    ("test.schedule", "dangerous"),
+    ("test.start", "safe"),
+    ("test.start_diagnostics", "safe"),
+    ("test.calibration", "dangerous: perform_calibration"),
+];
