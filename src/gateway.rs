@@ -29,7 +29,7 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// A running gateway.
 pub struct Gateway {
@@ -62,6 +62,13 @@ impl Gateway {
         let refresh = Duration::from_secs(config.mqtt.refresh);
         let mut hub = HubBuilder::default();
         for ups in &config.ups {
+            // Which gateway publishes this UPS: ghost removal by another
+            // gateway on the same broker leaves it alone.
+            mqtt.set_retained(
+                Class::State,
+                &naming.owner(&ups.id),
+                naming.gateway_id.clone(),
+            );
             let (tx, rx) = mpsc::channel(16);
             let sink = MqttSink::new(mqtt.clone(), &config, ups);
             let policy = ups.command_policy(&config.commands);
@@ -634,13 +641,14 @@ fn on_incoming(mqtt: &Mqtt, known: &KnownIds, topic: &Topic, message: &Incoming)
     if let Some(device_id) = ghost_device(naming, known, topic, &message.payload) {
         warn!(%device_id, "removing discovery of a device this gateway no longer has");
         mqtt.clear_retained(Class::Discovery, &message.topic);
-    } else if let Some(ups_id) = ghost_ups(known, topic) {
+    } else if let Some(ups_id) = ghost_ups(known, topic, &message.payload) {
         warn!(%ups_id, "removing retained state of a UPS no longer configured");
         for page in Page::ALL {
             mqtt.clear_retained(Class::State, &naming.page(ups_id, page));
         }
         mqtt.clear_retained(Class::State, &naming.health(ups_id));
         mqtt.clear_retained(Class::State, &naming.availability(ups_id));
+        mqtt.clear_retained(Class::State, &naming.owner(ups_id));
     }
 }
 
@@ -664,12 +672,24 @@ fn ghost_device<'a>(
     (via.as_str() == Some(naming.bridge_device_id().as_str())).then_some(device_id.as_str())
 }
 
-/// A retained `<base>/<ups>/availability` of a UPS not configured here.
-fn ghost_ups<'a>(known: &KnownIds, topic: &'a Topic) -> Option<&'a str> {
-    let Topic::Availability { ups } = topic else {
+/// A UPS this gateway published (its retained `<base>/<ups>/gateway` says
+/// so) that is no longer configured. Another gateway's UPSes on the same
+/// broker are never ghosts; one of ours published by another gateway too
+/// is an error in the configurations.
+fn ghost_ups<'a>(known: &KnownIds, topic: &'a Topic, payload: &[u8]) -> Option<&'a str> {
+    let Topic::Owner { ups } = topic else {
         return None;
     };
-    (ups != BRIDGE && !known.ups_ids.contains(ups)).then_some(ups.as_str())
+    let ours = payload == known.naming.gateway_id.as_bytes();
+    match (ours, known.ups_ids.contains(ups)) {
+        (true, false) => Some(ups.as_str()),
+        (false, true) => {
+            let other = String::from_utf8_lossy(payload);
+            error!(ups = %ups, gateway = %other, "this UPS id is also published by another gateway on this broker: UPS ids must differ across gateways sharing a base topic");
+            None
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

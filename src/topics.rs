@@ -36,6 +36,9 @@ pub enum Topic {
     Availability { ups: String },
     /// `<base>/<ups>/health`: retained SNMP diagnostics JSON.
     Health { ups: String },
+    /// `<base>/<ups>/gateway`: retained id of the gateway that publishes
+    /// this UPS (ghost removal only touches its own).
+    Owner { ups: String },
     /// `<base>/<ups>/event`: non-retained trap events.
     Event { ups: String },
     /// `<base>/<ups>/response`: the answer to every command (not retained).
@@ -101,6 +104,7 @@ impl Naming {
             Topic::Page { ups, page } => format!("{base}/{ups}/{page}"),
             Topic::Availability { ups } => format!("{base}/{ups}/availability"),
             Topic::Health { ups } => format!("{base}/{ups}/health"),
+            Topic::Owner { ups } => format!("{base}/{ups}/gateway"),
             Topic::Event { ups } => format!("{base}/{ups}/event"),
             Topic::Response { ups } => format!("{base}/{ups}/response"),
             Topic::Audit { ups } => format!("{base}/{ups}/audit"),
@@ -140,6 +144,7 @@ impl Naming {
             [BRIDGE, "health"] => Ok(Topic::BridgeHealth),
             [_, "availability"] => Ok(Topic::Availability { ups }),
             [_, "health"] => Ok(Topic::Health { ups }),
+            [_, "gateway"] => Ok(Topic::Owner { ups }),
             [_, "event"] => Ok(Topic::Event { ups }),
             [_, "response"] => Ok(Topic::Response { ups }),
             [_, "audit"] => Ok(Topic::Audit { ups }),
@@ -194,7 +199,7 @@ impl Naming {
 
     /// The filters the gateway subscribes to: Home Assistant's status and
     /// discovery (to find ghosts) when `discovery` is on, every UPS's
-    /// availability (ghosts again) and every command topic.
+    /// owner (ghosts again) and every command topic.
     pub fn subscriptions(&self, discovery: bool) -> Vec<String> {
         let any = || WILDCARD.to_string();
         let mut filters = Vec::new();
@@ -202,7 +207,7 @@ impl Naming {
             filters.push(self.topic(&Topic::HaStatus));
             filters.push(self.topic(&Topic::Discovery { device_id: any() }));
         }
-        filters.push(self.topic(&Topic::Availability { ups: any() }));
+        filters.push(self.topic(&Topic::Owner { ups: any() }));
         filters.push(self.topic(&Topic::Command { ups: any() }));
         filters.push(self.topic(&Topic::Request { ups: any() }));
         // `.../set` topics: the page level is a wildcard too.
@@ -221,6 +226,13 @@ impl Naming {
         self.topic(&Topic::Page {
             ups: ups_id.to_string(),
             page,
+        })
+    }
+
+    /// `<base>/<ups>/gateway`.
+    pub fn owner(&self, ups_id: &str) -> String {
+        self.topic(&Topic::Owner {
+            ups: ups_id.to_string(),
         })
     }
 
@@ -346,6 +358,7 @@ mod tests {
         assert_eq!(n.bridge_state(), "ups2mqtt/bridge/state");
         assert_eq!(n.page("rack-1", Page::Battery), "ups2mqtt/rack-1/battery");
         assert_eq!(n.availability("rack-1"), "ups2mqtt/rack-1/availability");
+        assert_eq!(n.owner("rack-1"), "ups2mqtt/rack-1/gateway");
         assert_eq!(n.health("rack-1"), "ups2mqtt/rack-1/health");
         assert_eq!(n.event("rack-1"), "ups2mqtt/rack-1/event");
         assert_eq!(
@@ -398,6 +411,7 @@ mod tests {
                 "command",
                 "request",
                 "availability",
+                "gateway",
                 "0",
                 "rack-1",
                 "rack_1",
@@ -423,7 +437,7 @@ mod tests {
 
         fn topic(&mut self) -> Topic {
             let ups = self.ups();
-            match self.below(14) {
+            match self.below(15) {
                 0 => Topic::BridgeState,
                 1 => Topic::BridgeHealth,
                 2 => Topic::Page {
@@ -450,6 +464,7 @@ mod tests {
                     key: self.level(),
                 },
                 12 => Topic::HaStatus,
+                13 => Topic::Owner { ups },
                 _ => Topic::Discovery {
                     device_id: self.level(),
                 },
@@ -539,7 +554,7 @@ mod tests {
                 let heard = |filters: &[String]| filters.iter().any(|f| matches(f, &text));
                 let inbound = matches!(
                     topic,
-                    Topic::Availability { .. }
+                    Topic::Owner { .. }
                         | Topic::Command { .. }
                         | Topic::Request { .. }
                         | Topic::Set { .. }

@@ -506,3 +506,84 @@ fn no_event_is_lost_across_a_broker_crash_and_reconnect_is_prompt() {
     );
     assert!(missing.is_empty(), "gateway log:\n{}", gateway.log());
 }
+
+/// Retained topics of one UPS published by `gateway` (its state and its
+/// Home Assistant device).
+fn ups_topics(broker: &Mosquitto, gateway: &str, ups: &str) -> BTreeSet<String> {
+    support::retained(broker.port(), "#", Duration::from_secs(2))
+        .into_iter()
+        .map(|(topic, _)| topic)
+        .filter(|t| {
+            t.starts_with(&format!("ups2mqtt/{ups}/"))
+                || *t == format!("homeassistant/device/{gateway}_{ups}/config")
+        })
+        .collect()
+}
+
+/// Issue 17, 7: two gateways on one broker, same base topic, distinct UPS
+/// ids; each is restarted twice and nothing the other published goes away.
+#[test]
+fn two_gateways_on_one_broker_never_remove_each_others_upses() {
+    let broker = Mosquitto::start();
+    let sim = Snmpsim::start("eaton-mgeups_9pxle");
+    let start = |id: &str, ups: &str| {
+        let toml = ups_toml(ups, "127.0.0.1", sim.port(), "");
+        let gateway = Gateway::start_named(&broker, id, &toml);
+        wait_retained(
+            &broker,
+            &format!("homeassistant/device/{id}_{ups}/config"),
+            |_| true,
+            &gateway,
+        );
+        wait_retained(
+            &broker,
+            &format!("ups2mqtt/{ups}/battery"),
+            |_| true,
+            &gateway,
+        );
+        gateway
+    };
+    let mut alpha = start("alpha", "a1");
+    let alpha_topics = ups_topics(&broker, "alpha", "a1");
+    assert!(alpha_topics.len() > 5, "{alpha_topics:?}");
+    let mut beta = start("beta", "b1");
+    std::thread::sleep(Duration::from_secs(2));
+    let beta_topics = ups_topics(&broker, "beta", "b1");
+    let gone: Vec<String> = alpha_topics
+        .difference(&ups_topics(&broker, "alpha", "a1"))
+        .cloned()
+        .collect();
+    eprintln!(
+        "beta start: {} of alpha's {} topics gone {gone:?}",
+        gone.len(),
+        alpha_topics.len()
+    );
+    let mut lost = gone;
+    for (restarted, round) in [("beta", 1), ("beta", 2), ("alpha", 1), ("alpha", 2)] {
+        let (other, other_ups, other_topics) = if restarted == "beta" {
+            beta.terminate();
+            beta = start("beta", "b1");
+            ("alpha", "a1", &alpha_topics)
+        } else {
+            alpha.terminate();
+            alpha = start("alpha", "a1");
+            ("beta", "b1", &beta_topics)
+        };
+        // Give ghost removal (on the retained messages at subscribe) time.
+        std::thread::sleep(Duration::from_secs(2));
+        let now = ups_topics(&broker, other, other_ups);
+        let gone: Vec<&String> = other_topics.difference(&now).collect();
+        eprintln!(
+            "{restarted} restart {round}: {} of {other}'s {} topics gone {gone:?}",
+            gone.len(),
+            other_topics.len()
+        );
+        lost.extend(gone.into_iter().cloned());
+    }
+    assert!(
+        lost.is_empty(),
+        "lost {lost:?}\nalpha:\n{}\nbeta:\n{}",
+        alpha.log(),
+        beta.log()
+    );
+}

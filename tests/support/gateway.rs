@@ -45,7 +45,23 @@ impl Gateway {
         Gateway::start_full(broker, ups_toml, "", mqtt)
     }
 
+    /// Starts with gateway id `id` instead of `gwtest` (several gateways
+    /// on one broker).
+    pub fn start_named(broker: &Mosquitto, id: &str, ups_toml: &str) -> Gateway {
+        Gateway::start_full_as(broker, id, ups_toml, "", "")
+    }
+
     fn start_full(broker: &Mosquitto, ups_toml: &str, extra: &str, mqtt: &str) -> Gateway {
+        Gateway::start_full_as(broker, "gwtest", ups_toml, extra, mqtt)
+    }
+
+    fn start_full_as(
+        broker: &Mosquitto,
+        id: &str,
+        ups_toml: &str,
+        extra: &str,
+        mqtt: &str,
+    ) -> Gateway {
         let dir = std::env::temp_dir().join(format!(
             "ups2mqtt-gw-{}-{}",
             std::process::id(),
@@ -64,7 +80,7 @@ impl Gateway {
             format!("[traps]\nlisten = [\"127.0.0.1:{trap_port}\"]\n")
         };
         let toml = format!(
-            "[gateway]\nid = \"gwtest\"\n[mqtt]\n{host}port = {}\nrefresh = 3\nkeep_alive = 5\n{mqtt}\n{traps}{extra}\n{ups_toml}",
+            "[gateway]\nid = \"{id}\"\n[mqtt]\n{host}port = {}\nrefresh = 3\nkeep_alive = 5\n{mqtt}\n{traps}{extra}\n{ups_toml}",
             broker.port()
         );
         let config = dir.join("config.toml");
