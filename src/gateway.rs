@@ -17,7 +17,7 @@ use crate::mib::{Field, Page};
 use crate::model::Shape;
 use crate::mqtt::{Class, Incoming, IncomingRx, Mqtt, Reply};
 use crate::pages::Reading;
-use crate::topics::{BRIDGE, Naming, Topic};
+use crate::topics::{Naming, Topic};
 use crate::trap::{self, Delivery, Router, TrapStats};
 use crate::ups::{UpsRequest, UpsSink, UpsTask};
 use serde_json::{Map, Value as Json};

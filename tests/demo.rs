@@ -121,8 +121,14 @@ impl Demo {
 
     /// SIGINT, like Ctrl-C; returns once it exited, asserting success.
     fn interrupt(&mut self) {
+        self.signal("INT");
+    }
+
+    /// Sends `signal` (`INT`, `HUP`, ...); returns once the demo exited,
+    /// asserting success and that nothing it started is left running.
+    fn signal(&mut self, signal: &str) {
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
@@ -131,7 +137,11 @@ impl Demo {
             if let Some(status) = self.child.try_wait().unwrap() {
                 break status;
             }
-            assert!(Instant::now() < deadline, "ignored SIGINT:\n{}", self.all());
+            assert!(
+                Instant::now() < deadline,
+                "ignored SIG{signal}:\n{}",
+                self.all()
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
         // The reader thread sees EOF once the process is gone.
@@ -256,6 +266,18 @@ fn demo_publishes_pages_and_discovery_moves_and_stops_on_sigint() {
         demo.all()
     );
     demo.interrupt();
+}
+
+/// Issue 17, 8: a closed terminal (SIGHUP) stops the demo like Ctrl-C:
+/// no broker or simulator left behind, and a clean stop logs no
+/// "connection lost" warning.
+#[test]
+fn a_closed_terminal_stops_the_demo_and_everything_it_started() {
+    let mut demo = Demo::start(&["--scenario-secs", "600"]);
+    demo.wait_for_pages();
+    demo.signal("HUP");
+    let log = demo.all();
+    assert!(!log.contains("MQTT connection lost"), "{log}");
 }
 
 /// The requests of examples/node-red-flow.json, as (payload, transaction).

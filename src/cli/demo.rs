@@ -558,17 +558,21 @@ async fn control(addr: SocketAddr, line: &str) -> anyhow::Result<String> {
         .context("no reply within 5 s")?
 }
 
+/// Ctrl-C, SIGTERM, or SIGHUP (its terminal closed): all stop the demo
+/// the same way, so the broker and the simulator never outlive it.
 async fn wait_for_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hangup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
     };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+        _ = hangup.recv() => {}
     }
 }
 
