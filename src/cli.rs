@@ -243,6 +243,14 @@ fn stderr_is_journal() -> bool {
 
 fn check_config(args: RunArgs) -> anyhow::Result<()> {
     let config = crate::config::Config::load(args.config.as_deref())?;
+    let ambiguities = config.trap_ambiguities();
+    if !ambiguities.is_empty() {
+        let lines: Vec<String> = ambiguities
+            .iter()
+            .map(|p| format!("  {}: {}", p.key, p.reason))
+            .collect();
+        anyhow::bail!("invalid configuration:\n{}", lines.join("\n"));
+    }
     print_stdout(&serde_json::to_string_pretty(&config.masked())?)?;
     if config.ups.is_empty() {
         let hint = if args.config.is_none() {

@@ -11,7 +11,7 @@ use crate::snmp::usm::{AuthProtocol, MIN_PASSWORD_LEN, PrivProtocol, UsmUser};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -1104,7 +1104,71 @@ impl Config {
     }
 }
 
+/// IPv4-mapped IPv6 compares as IPv4 (as the trap listener sees it).
+fn canonical_ip(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
+    }
+}
+
 impl Config {
+    /// Pairs of UPSes whose traps the listener cannot tell apart: they
+    /// share an address (host or `trap_sources`), carry the same community
+    /// (v1/v2c) or user (v3), and do not both list an address of their own
+    /// in `trap_sources` (what a v1 agent-addr or snmpTrapAddress.0 names).
+    /// `check-config` refuses them; `run` warns and drops such traps
+    /// (counted `ambiguous`) rather than crediting the wrong UPS. Host
+    /// names are compared as written (not resolved).
+    pub fn trap_ambiguities(&self) -> Vec<Problem> {
+        if !self.traps.enabled {
+            return Vec::new();
+        }
+        let addresses = |ups: &UpsConfig| -> BTreeSet<String> {
+            let host = ups.host.trim_matches(['[', ']']);
+            let host = host
+                .parse::<std::net::IpAddr>()
+                .map_or_else(|_| host.to_lowercase(), |ip| canonical_ip(ip).to_string());
+            std::iter::once(host)
+                .chain(
+                    ups.trap_sources
+                        .iter()
+                        .map(|ip| canonical_ip(*ip).to_string()),
+                )
+                .collect()
+        };
+        let credential = |ups: &UpsConfig| {
+            let user = (ups.version == SnmpVersion::V3).then(|| ups.user.clone());
+            (ups.trap_community().map(str::to_string), user)
+        };
+        let own_source = |ups: &UpsConfig, other: &BTreeSet<String>| {
+            ups.trap_sources
+                .iter()
+                .any(|ip| !other.contains(&canonical_ip(*ip).to_string()))
+        };
+        let mut problems = Vec::new();
+        for (j, b) in self.ups.iter().enumerate() {
+            for (i, a) in self.ups.iter().enumerate().take(j) {
+                let (at_a, at_b) = (addresses(a), addresses(b));
+                let Some(shared) = at_a.intersection(&at_b).next() else {
+                    continue;
+                };
+                if credential(a) != credential(b) || (own_source(a, &at_b) && own_source(b, &at_a))
+                {
+                    continue;
+                }
+                problems.push(Problem {
+                    key: format!("ups[{j}].trap_sources"),
+                    reason: format!(
+                        "traps from {shared} cannot be told apart between {:?} (ups[{i}]) and {:?} (ups[{j}]): give one its own trap_community, or both trap_sources with the card's own address (its v1 agent-addr)",
+                        a.id, b.id
+                    ),
+                });
+            }
+        }
+        problems
+    }
+
     fn validate_mqtt(&self, problem: &mut impl FnMut(String, String)) {
         let mqtt = &self.mqtt;
         if mqtt.host.trim().is_empty() {

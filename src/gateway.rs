@@ -93,6 +93,9 @@ impl Gateway {
         ));
         let trap_stats = Arc::new(TrapStats::default());
         if config.traps.enabled {
+            for problem in config.trap_ambiguities() {
+                warn!(key = %problem.key, "{} (such traps are dropped, counted as ambiguous)", problem.reason);
+            }
             let (tx, rx) = mpsc::channel(TRAP_QUEUE);
             let router = Arc::new(Router::resolve(&config.ups).await.with_v3_from(&config));
             for address in &config.traps.listen {

@@ -77,6 +77,10 @@ pub enum Rejected {
     UnknownSource(IpAddr),
     #[error("wrong community from {0}")]
     BadCommunity(IpAddr),
+    /// Several UPSes share the source and the trap names none of them
+    /// apart (see `check-config`).
+    #[error("from {from}: cannot tell which of {upses} sent it")]
+    Ambiguous { from: IpAddr, upses: String },
     #[error("SNMPv3: unknown user {0:?}")]
     UnknownUser(String),
     #[error("SNMPv3: user {user:?} is not configured for {level}")]
@@ -192,13 +196,25 @@ pub struct Route {
     pub ups_id: String,
     /// The community v1/v2c traps must carry; `None`: refused (a v3 UPS).
     pub community: Option<String>,
+    /// The SNMPv3 user of a version 3 UPS (its traps are signed by it).
+    pub user: Option<String>,
+    /// `trap_sources`: the card's own addresses, as a v1 agent-addr or
+    /// snmpTrapAddress.0 carries them behind NAT or a proxy.
+    pub sources: Vec<IpAddr>,
     pub ack: bool,
 }
 
 /// Source address → UPS, and the SNMPv3 receiver.
+///
+/// Several UPSes may share an address (NAT, a multi-card proxy, one host
+/// with cards on several ports): a trap from it goes to the one its own
+/// content names, by agent-addr (in that UPS's `trap_sources`), community
+/// or SNMPv3 user. If that still leaves several, it is dropped and counted
+/// as `ambiguous`, never credited to the wrong UPS (`check-config` refuses
+/// such a configuration, see [`crate::config::Config::trap_ambiguities`]).
 #[derive(Debug, Clone, Default)]
 pub struct Router {
-    by_addr: HashMap<IpAddr, usize>,
+    by_addr: HashMap<IpAddr, Vec<usize>>,
     routes: Vec<Route>,
     v3: Option<Arc<V3Receiver>>,
 }
@@ -253,16 +269,24 @@ impl Router {
         self.routes.push(Route {
             ups_id: ups.id.clone(),
             community: ups.trap_community().map(str::to_string),
+            user: (ups.version == SnmpVersion::V3)
+                .then(|| ups.user.clone())
+                .flatten(),
+            sources: ups.trap_sources.iter().copied().map(canonical).collect(),
             ack: ups.trap_ack,
         });
         for addr in addrs {
-            self.by_addr.insert(canonical(*addr), index);
+            let routes = self.by_addr.entry(canonical(*addr)).or_default();
+            if !routes.contains(&index) {
+                routes.push(index);
+            }
         }
     }
 
-    /// The UPS a trap belongs to: by source, else by agent-addr (NAT).
+    /// The UPS a trap belongs to: by source, else by agent-addr (NAT);
+    /// among UPSes sharing that address, by what the trap carries.
     pub fn route(&self, source: IpAddr, trap: &ReceivedTrap) -> Result<&Route, Rejected> {
-        let index = self
+        let candidates = self
             .by_addr
             .get(&canonical(source))
             .or_else(|| {
@@ -270,7 +294,11 @@ impl Router {
                     .and_then(|a| self.by_addr.get(&canonical(a)))
             })
             .ok_or(Rejected::UnknownSource(source))?;
-        let route = &self.routes[*index];
+        let index = match candidates.as_slice() {
+            [only] => *only,
+            several => self.attribute(several, source, trap)?,
+        };
+        let route = &self.routes[index];
         // A v3 trap was authenticated by its user already.
         if trap.version != SnmpVersion::V3
             && route.community.as_deref().map(str::as_bytes) != Some(trap.community.as_slice())
@@ -278,6 +306,53 @@ impl Router {
             return Err(Rejected::BadCommunity(source));
         }
         Ok(route)
+    }
+}
+
+impl Router {
+    /// The one of several UPSes sharing an address that the trap names:
+    /// its agent-addr among a UPS's `trap_sources`, then its community
+    /// (v1/v2c) or its user (v3).
+    fn attribute(
+        &self,
+        candidates: &[usize],
+        source: IpAddr,
+        trap: &ReceivedTrap,
+    ) -> Result<usize, Rejected> {
+        let mut left: Vec<usize> = candidates.to_vec();
+        let narrow = |left: &mut Vec<usize>, keep: &dyn Fn(&Route) -> bool| {
+            let kept: Vec<usize> = left
+                .iter()
+                .copied()
+                .filter(|&i| keep(&self.routes[i]))
+                .collect();
+            if !kept.is_empty() {
+                *left = kept;
+            }
+        };
+        if let Some(agent) = trap.agent_addr.map(canonical) {
+            narrow(&mut left, &|route| route.sources.contains(&agent));
+        }
+        if trap.version == SnmpVersion::V3 {
+            narrow(&mut left, &|route| {
+                route.user.is_some() && route.user == trap.user
+            });
+        } else {
+            narrow(&mut left, &|route| {
+                route.community.as_deref().map(str::as_bytes) == Some(trap.community.as_slice())
+            });
+        }
+        match left.as_slice() {
+            [only] => Ok(*only),
+            several => Err(Rejected::Ambiguous {
+                from: source,
+                upses: several
+                    .iter()
+                    .map(|&i| self.routes[i].ups_id.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
     }
 }
 
@@ -416,6 +491,8 @@ pub struct TrapStats {
     pub not_a_trap: AtomicU64,
     pub unknown_source: AtomicU64,
     pub bad_community: AtomicU64,
+    /// From an address several UPSes share, naming none of them apart.
+    pub ambiguous: AtomicU64,
     /// Deliveries lost because the gateway was no longer taking them.
     pub overflow: AtomicU64,
     /// SNMPv3 drops.
@@ -442,6 +519,7 @@ impl TrapStats {
                 "not_a_trap": get(&self.not_a_trap),
                 "unknown_source": get(&self.unknown_source),
                 "bad_community": get(&self.bad_community),
+                "ambiguous": get(&self.ambiguous),
                 "overflow": get(&self.overflow),
                 "unknown_user": get(&self.unknown_user),
                 "unsupported_security_level": get(&self.unsupported_security_level),
@@ -463,6 +541,7 @@ impl TrapStats {
             Rejected::NotATrap(_) => &self.not_a_trap,
             Rejected::UnknownSource(_) => &self.unknown_source,
             Rejected::BadCommunity(_) => &self.bad_community,
+            Rejected::Ambiguous { .. } => &self.ambiguous,
             Rejected::UnknownUser(_) => &self.unknown_user,
             Rejected::UnsupportedSecLevel { .. } => &self.unsupported_security_level,
             Rejected::WrongDigest(_) => &self.wrong_digest,

@@ -97,6 +97,28 @@ fn v2c_trap(community: &str, request_id: i64, trap_oid: &str, marker: &str) -> V
     )
 }
 
+/// An SNMPv1 trap carrying `agent_addr`: RFC 1628 `upsTraps` enterprise,
+/// specific trap 1 (on battery), and a marker string.
+fn v1_trap(community: &str, agent_addr: [u8; 4], marker: &str) -> Vec<u8> {
+    let varbinds = varbind(MARKER, tlv(0x04, marker.as_bytes()));
+    let pdu = tlv(
+        0xa4,
+        &[
+            ber_oid("1.3.6.1.2.1.33.2"),
+            tlv(0x40, &agent_addr),
+            ber_int(6),
+            ber_int(1),
+            tlv(0x43, &[100]),
+            tlv(0x30, &varbinds),
+        ]
+        .concat(),
+    );
+    tlv(
+        0x30,
+        &[ber_int(0), tlv(0x04, community.as_bytes()), pdu].concat(),
+    )
+}
+
 /// The marker string an event carries (see [`v2c_trap`]).
 fn marker_of(payload: &str) -> Option<String> {
     let event: Json = serde_json::from_str(payload).ok()?;
@@ -592,4 +614,123 @@ fn two_gateways_on_one_broker_never_remove_each_others_upses() {
         alpha.log(),
         beta.log()
     );
+}
+
+/// Issue 17, 6: UPSes sharing an address (NAT, a proxy, cards on one host)
+/// get the traps that name them: by v1 agent-addr in `trap_sources`, by
+/// community; a trap naming none of them apart is dropped and counted,
+/// never credited to the wrong UPS.
+#[test]
+fn traps_on_a_shared_address_go_to_the_ups_they_name() {
+    let broker = Mosquitto::start();
+    let dead = || free_udp_port();
+    let toml = [
+        ups_toml(
+            "a1",
+            "127.0.0.1",
+            dead(),
+            "trap_community = \"ca\"\ntrap_sources = [\"10.0.0.1\"]",
+        ),
+        ups_toml(
+            "b1",
+            "127.0.0.1",
+            dead(),
+            "trap_community = \"ca\"\ntrap_sources = [\"10.0.0.2\"]",
+        ),
+        ups_toml("c1", "127.0.0.1", dead(), "trap_community = \"cc\""),
+        ups_toml("d1", "127.0.0.1", dead(), "trap_community = \"cd\""),
+    ]
+    .concat();
+    let gateway = Gateway::start_with(&broker, &toml, "");
+    wait_retained(
+        &broker,
+        "ups2mqtt/bridge/state",
+        |p| p.contains("online"),
+        &gateway,
+    );
+    let events = Subscriber::start_with(broker.port(), "ups2mqtt/+/event", &["-q", "1"]);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = ("127.0.0.1", gateway.trap_port);
+    for trap in [
+        v1_trap("ca", [10, 0, 0, 2], "to-b1"),
+        v1_trap("ca", [10, 0, 0, 1], "to-a1"),
+        v2c_trap("cd", 1, ON_BATTERY, "to-d1"),
+        v2c_trap("cc", 2, ON_BATTERY, "to-c1"),
+        // Community "ca" alone names a1 and b1 both.
+        v2c_trap("ca", 3, ON_BATTERY, "to-nobody"),
+    ] {
+        socket.send_to(&trap, target).unwrap();
+    }
+    let health = bridge_health(&broker, &gateway, |h| {
+        h["traps"]["received"].as_u64() >= Some(5)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let credited: BTreeSet<(String, String)> = events
+        .messages()
+        .iter()
+        .filter_map(|m| {
+            let ups = m.topic.strip_prefix("ups2mqtt/")?.strip_suffix("/event")?;
+            Some((ups.to_string(), marker_of(&m.payload)?))
+        })
+        .collect();
+    eprintln!(
+        "shared address: events {credited:?}; dropped {}",
+        health["traps"]["dropped"]
+    );
+    let expected: BTreeSet<(String, String)> = [
+        ("a1", "to-a1"),
+        ("b1", "to-b1"),
+        ("c1", "to-c1"),
+        ("d1", "to-d1"),
+    ]
+    .iter()
+    .map(|(u, m)| (u.to_string(), m.to_string()))
+    .collect();
+    assert_eq!(credited, expected, "{}", gateway.log());
+    assert_eq!(health["traps"]["dropped"]["ambiguous"], 1, "{health}");
+}
+
+/// Issue 17, 6: `check-config` refuses UPSes whose traps cannot be told
+/// apart, naming both; a trap community or own `trap_sources` fixes it.
+#[test]
+fn check_config_refuses_upses_whose_traps_cannot_be_told_apart() {
+    let dir = std::env::temp_dir().join(format!("ups2mqtt-ambiguous-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let check = |extra_a: &str, extra_b: &str| {
+        let toml = format!(
+            "[[ups]]\nid = \"left\"\nhost = \"192.0.2.7\"\nport = 161\n{extra_a}\n[[ups]]\nid = \"right\"\nhost = \"192.0.2.7\"\nport = 1161\n{extra_b}\n"
+        );
+        let path = dir.join("config.toml");
+        std::fs::write(&path, toml).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_ups2mqtt"))
+            .args(["check-config", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap()
+    };
+    let refused = check("", "");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("\"left\"") && stderr.contains("\"right\"") && stderr.contains("192.0.2.7"),
+        "{stderr}"
+    );
+    for (a, b) in [
+        ("trap_community = \"l\"", ""),
+        (
+            "trap_sources = [\"10.1.0.1\"]",
+            "trap_sources = [\"10.1.0.2\"]",
+        ),
+    ] {
+        let fixed = check(a, b);
+        assert!(
+            fixed.status.success(),
+            "{a} / {b}: {}",
+            String::from_utf8_lossy(&fixed.stderr)
+        );
+    }
+    // One own address is not enough: the other card's traps name no one.
+    let half = check("trap_sources = [\"10.1.0.1\"]", "");
+    assert!(!half.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
 }
