@@ -685,6 +685,41 @@ pub fn fields_of(page: Page) -> impl Iterator<Item = &'static Field> {
     FIELDS.iter().filter(move |f| f.page == page)
 }
 
+/// The point table of one page, indexed once per process (every poll
+/// decodes pages through it).
+#[derive(Debug)]
+pub struct PageIndex {
+    /// Page-level fields, in table order.
+    pub scalars: Vec<&'static Field>,
+    /// The page's tables in [`TABLES`] order, each with its columns in
+    /// table order.
+    pub tables: Vec<(&'static Table, Vec<&'static Field>)>,
+}
+
+/// The [`PageIndex`] of a page.
+pub fn page_index(page: Page) -> &'static PageIndex {
+    static INDEX: std::sync::LazyLock<Vec<PageIndex>> = std::sync::LazyLock::new(|| {
+        Page::ALL
+            .iter()
+            .map(|&page| PageIndex {
+                scalars: fields_of(page).filter(|f| f.table.is_none()).collect(),
+                tables: TABLES
+                    .iter()
+                    .filter(|t| t.page == page)
+                    .map(|t| {
+                        let columns = fields_of(page).filter(|f| f.table == Some(t.key));
+                        (t, columns.collect())
+                    })
+                    .collect(),
+            })
+            .collect()
+    });
+    &INDEX[Page::ALL
+        .iter()
+        .position(|&p| p == page)
+        .expect("every page")]
+}
+
 /// Looks up a field by its path (`battery.charge`, `input.lines.voltage`):
 /// a hash lookup in an index of the point table built once per process
 /// (status, trap effects and commands look fields up on every poll).

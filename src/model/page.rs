@@ -112,14 +112,18 @@ impl PageData {
         notes: &mut Vec<String>,
     ) -> Option<PageData> {
         let choices = Choices { previous };
-        let scalars: Vec<Scalar> = mib::fields_of(page)
-            .filter(|f| f.table.is_none())
+        let index = mib::page_index(page);
+        let scalars: Vec<Scalar> = index
+            .scalars
+            .iter()
             .filter_map(|field| decode_scalar(field, data, overrides, &choices, notes))
             .collect();
-        let tables = mib::TABLES
+        let tables = index
+            .tables
             .iter()
-            .filter(|t| t.page == page)
-            .filter_map(|table| decode_table(table, data, overrides, &scalars, &choices, notes))
+            .filter_map(|(table, columns)| {
+                decode_table(table, columns, data, overrides, &scalars, &choices, notes)
+            })
             .collect();
         let page = PageData {
             page,
@@ -389,20 +393,20 @@ fn choose_column(
 
 fn decode_table(
     table: &'static Table,
+    columns: &[&'static Field],
     data: &Snapshot,
     overrides: &ScaleOverrides,
     scalars: &[Scalar],
     choices: &Choices,
     notes: &mut Vec<String>,
 ) -> Option<TableData> {
-    let columns: Vec<(&'static Field, &'static Source, BTreeMap<u32, Reading>)> =
-        mib::fields_of(table.page)
-            .filter(|f| f.table == Some(table.key))
-            .filter_map(|field| {
-                let (source, cells) = choose_column(field, data, overrides, choices, notes)?;
-                Some((field, source, cells))
-            })
-            .collect();
+    let columns: Vec<(&'static Field, &'static Source, BTreeMap<u32, Reading>)> = columns
+        .iter()
+        .filter_map(|&field| {
+            let (source, cells) = choose_column(field, data, overrides, choices, notes)?;
+            Some((field, source, cells))
+        })
+        .collect();
     let all_rows: BTreeSet<u32> = columns
         .iter()
         .flat_map(|(_, _, cells)| cells.keys().copied())
