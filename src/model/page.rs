@@ -13,7 +13,7 @@ use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A page-level field this UPS has, with the source that serves it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Scalar {
     pub field: &'static Field,
     pub source: &'static Source,
@@ -21,7 +21,7 @@ pub struct Scalar {
 }
 
 /// A table column this UPS has: one source for all its rows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Column {
     pub field: &'static Field,
     pub source: &'static Source,
@@ -31,11 +31,38 @@ pub struct Column {
 }
 
 /// A table this UPS has: its rows (SNMP indexes, ascending) and columns.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct TableData {
     pub table: &'static Table,
     pub rows: Vec<u32>,
     pub columns: Vec<Column>,
+}
+
+// Point-table entries compare by identity: one field, one source, one
+// table each (comparing their contents on every poll would be wasted work).
+
+impl PartialEq for Scalar {
+    fn eq(&self, other: &Scalar) -> bool {
+        std::ptr::eq(self.field, other.field)
+            && std::ptr::eq(self.source, other.source)
+            && self.value == other.value
+    }
+}
+
+impl PartialEq for Column {
+    fn eq(&self, other: &Column) -> bool {
+        std::ptr::eq(self.field, other.field)
+            && std::ptr::eq(self.source, other.source)
+            && self.cells == other.cells
+    }
+}
+
+impl PartialEq for TableData {
+    fn eq(&self, other: &TableData) -> bool {
+        std::ptr::eq(self.table, other.table)
+            && self.rows == other.rows
+            && self.columns == other.columns
+    }
 }
 
 impl TableData {

@@ -158,18 +158,24 @@ pub fn check_oid(oid: &Oid) -> Result<(), EncodeError> {
 
 /// Decodes OBJECT IDENTIFIER content bytes (without tag and length).
 pub fn decode_oid(content: &[u8]) -> Result<Oid, OidDecodeError> {
-    let subids = subidentifiers(content)?;
-    let (&first, rest) = subids.split_first().ok_or(OidDecodeError::Empty)?;
-    let (a, b) = match first {
-        0..40 => (0, first),
-        40..80 => (1, first - 40),
-        _ => (2, first - 80),
-    };
-    let mut arcs = Vec::with_capacity(subids.len() + 1);
-    arcs.push(a);
-    arcs.push(arc_u32(b)?);
-    for &subid in rest {
-        arcs.push(arc_u32(subid)?);
+    // One allocation: the arcs (content bytes bound the subidentifiers).
+    let mut arcs = Vec::with_capacity(content.len() + 1);
+    for_each_subidentifier(content, |subid| {
+        if arcs.is_empty() {
+            let (a, b) = match subid {
+                0..40 => (0, subid),
+                40..80 => (1, subid - 40),
+                _ => (2, subid - 80),
+            };
+            arcs.push(a);
+            arcs.push(arc_u32(b)?);
+        } else {
+            arcs.push(arc_u32(subid)?);
+        }
+        Ok(())
+    })?;
+    if arcs.is_empty() {
+        return Err(OidDecodeError::Empty);
     }
     Ok(Oid::from_arcs(arcs))
 }
@@ -178,9 +184,11 @@ fn arc_u32(value: u64) -> Result<u32, OidDecodeError> {
     u32::try_from(value).map_err(|_| OidDecodeError::ArcTooLarge)
 }
 
-/// Splits OID content into base-128 subidentifiers.
-fn subidentifiers(content: &[u8]) -> Result<Vec<u64>, OidDecodeError> {
-    let mut subids = Vec::new();
+/// Reads OID content as base-128 subidentifiers, handing each to `each`.
+fn for_each_subidentifier(
+    content: &[u8],
+    mut each: impl FnMut(u64) -> Result<(), OidDecodeError>,
+) -> Result<(), OidDecodeError> {
     let mut current: u64 = 0;
     let mut in_subid = false;
     for &byte in content {
@@ -193,14 +201,14 @@ fn subidentifiers(content: &[u8]) -> Result<Vec<u64>, OidDecodeError> {
         current = (current << 7) | u64::from(byte & 0x7f);
         in_subid = byte & 0x80 != 0;
         if !in_subid {
-            subids.push(current);
+            each(current)?;
             current = 0;
         }
     }
     if in_subid {
         return Err(OidDecodeError::Truncated);
     }
-    Ok(subids)
+    Ok(())
 }
 
 /// OID content: first two arcs combined, every subidentifier base-128.
