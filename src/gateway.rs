@@ -543,7 +543,7 @@ fn route_command(inbound: &Inbound, request: command::Request) {
         warn!(%ups_id, topic = %request.origin, "command for an unknown UPS ignored");
         return;
     };
-    if let Err(error) = tx.try_send(UpsRequest::Command(request)) {
+    if let Err(error) = tx.try_send(UpsRequest::Command(Box::new(request))) {
         let UpsRequest::Command(request) = error.into_inner() else {
             return;
         };

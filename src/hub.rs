@@ -123,7 +123,10 @@ impl Hub {
             .get(&request.ups_id)
             .ok_or_else(|| HandOver::UnknownUps(request.ups_id.clone()))?;
         let (reply, outcome) = oneshot::channel();
-        match entry.requests.try_send(UpsRequest::Ask { request, reply }) {
+        match entry.requests.try_send(UpsRequest::Ask {
+            request: Box::new(request),
+            reply,
+        }) {
             Ok(()) => outcome.await.map_err(|_| HandOver::Stopped),
             Err(mpsc::error::TrySendError::Full(_)) => Ok(Outcome::failed(
                 FailureKind::Busy,

@@ -152,11 +152,14 @@ impl PageData {
                 decode_table(table, columns, data, overrides, &scalars, &choices, notes)
             })
             .collect();
-        let page = PageData {
+        let mut page = PageData {
             page,
             scalars,
             tables,
         };
+        // Kept until the next poll, for every UPS: no spare capacity.
+        page.scalars.shrink_to_fit();
+        page.tables.shrink_to_fit();
         page.has_data().then_some(page)
     }
 
@@ -457,11 +460,14 @@ fn decode_table(
         .filter(|column| column.cells.iter().any(Option::is_some))
         .collect();
     let columns = void_invalid_cells(columns);
-    Some(TableData {
+    let mut table = TableData {
         table,
         rows,
         columns,
-    })
+    };
+    table.rows.shrink_to_fit();
+    table.columns.shrink_to_fit();
+    Some(table)
 }
 
 /// Cells the card itself marks invalid (the point table's

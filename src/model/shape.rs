@@ -30,7 +30,24 @@ impl PartialEq for Slot {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnShape {
     pub slot: Slot,
-    pub rows: Vec<u32>,
+    pub rows: RowSet,
+}
+
+/// The rows of a table a column has cells in: usually all of them (kept
+/// without a list: 500 UPSes hold their shapes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowSet {
+    All,
+    Only(Vec<u32>),
+}
+
+impl RowSet {
+    pub fn contains(&self, index: u32) -> bool {
+        match self {
+            RowSet::All => true,
+            RowSet::Only(rows) => rows.contains(&index),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,13 +60,13 @@ pub struct TableShape {
 impl TableShape {
     /// The columns row `index` has a cell in, in point-table order.
     pub fn columns_of(&self, index: u32) -> impl Iterator<Item = &ColumnShape> {
-        self.columns.iter().filter(move |c| c.rows.contains(&index))
+        self.columns.iter().filter(move |c| c.rows.contains(index))
     }
 
     pub fn has_cell(&self, key: &str, index: u32) -> bool {
         self.columns
             .iter()
-            .any(|c| c.slot.field.key == key && c.rows.contains(&index))
+            .any(|c| c.slot.field.key == key && c.rows.contains(index))
     }
 }
 
@@ -177,13 +194,18 @@ fn page_shape(page: &PageData) -> PageShape {
                             field: c.field,
                             source: c.source,
                         },
-                        rows: t
-                            .rows
-                            .iter()
-                            .zip(&c.cells)
-                            .filter(|(_, cell)| cell.is_some())
-                            .map(|(&index, _)| index)
-                            .collect(),
+                        rows: if c.cells.iter().all(Option::is_some) {
+                            RowSet::All
+                        } else {
+                            RowSet::Only(
+                                t.rows
+                                    .iter()
+                                    .zip(&c.cells)
+                                    .filter(|(_, cell)| cell.is_some())
+                                    .map(|(&index, _)| index)
+                                    .collect(),
+                            )
+                        },
                     })
                     .collect(),
             })

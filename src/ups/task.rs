@@ -52,11 +52,13 @@ pub enum UpsRequest {
         ack: Option<i64>,
     },
     /// A command from MQTT: validate, SET, read back, answer, audit.
-    Command(crate::command::Request),
+    /// (Boxed, as in `Ask`: every inbox slot is as large as the largest
+    /// request, and 500 UPSes keep an inbox each.)
+    Command(Box<crate::command::Request>),
     /// The same, for a caller that waits for the outcome (the NUT server,
     /// through [`crate::hub::Hub::command`]).
     Ask {
-        request: crate::command::Request,
+        request: Box<crate::command::Request>,
         reply: tokio::sync::oneshot::Sender<crate::command::Outcome>,
     },
 }
@@ -162,8 +164,10 @@ impl<S: UpsSink> UpsTask<S> {
                     .unwrap_or_else(Instant::now);
                 tokio::select! {
                     _ = tokio::time::sleep_until(wake) => {}
+                    // The request's and the poll's futures are boxed: the
+                    // task's own future (resident for every UPS) stays small.
                     request = requests.recv() => match request {
-                        Some(request) => self.handle(request).await,
+                        Some(request) => Box::pin(self.handle(request)).await,
                         None => return,
                     },
                     _ = stop.changed() => return,
@@ -171,7 +175,7 @@ impl<S: UpsSink> UpsTask<S> {
                 continue;
             }
             tokio::select! {
-                _ = self.poll(&due) => {}
+                _ = Box::pin(self.poll(&due)) => {}
                 _ = stop.changed() => return,
             }
         }
@@ -188,10 +192,10 @@ impl<S: UpsSink> UpsTask<S> {
                 self.make_due(&pages);
             }
             UpsRequest::Command(request) => {
-                self.execute(request).await;
+                self.execute(*request).await;
             }
             UpsRequest::Ask { request, reply } => {
-                let outcome = self.execute(request).await;
+                let outcome = self.execute(*request).await;
                 let _ = reply.send(outcome);
             }
         }
