@@ -1012,12 +1012,16 @@ fn buttons_only_for_commands_the_ups_supports() {
         ("apc_smx750i", walk_pages("apc_smx750i"), vec![]),
         ("every-field", every_field_pages(), every.clone()),
     ];
+    // Dangerous by the safety class (a write that changes whether, when or
+    // at what voltage the load is powered): hidden until enabled.
     let cuts_power = [
         "load.off",
+        "load.on",
         "shutdown.return",
         "shutdown.stayoff",
         "shutdown.reboot",
         "bypass.start",
+        "calibrate.start",
     ];
     for (name, pages, want) in cases {
         let p = payload(&device(&naming, UPS, &pages));
