@@ -652,6 +652,11 @@ fn on_incoming(mqtt: &Mqtt, known: &KnownIds, topic: &Topic, message: &Incoming)
         mqtt.clear_retained(Class::State, &naming.health(ups_id));
         mqtt.clear_retained(Class::State, &naming.availability(ups_id));
         mqtt.clear_retained(Class::State, &naming.owner(ups_id));
+        // Its Home Assistant device too: this gateway published it (the
+        // owner record says so), and its discovery config may be too large
+        // to be read back for the device check above.
+        let device = naming.discovery(&naming.ups_device_id(ups_id));
+        mqtt.clear_retained(Class::Discovery, &device);
     }
 }
 

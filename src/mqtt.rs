@@ -28,7 +28,7 @@
 
 use crate::config::MqttProtocol;
 use crate::config::{Config, MqttConfig};
-use crate::topics::Naming;
+use crate::topics::{Naming, Topic};
 use rumqttc::{TlsConfiguration, Transport};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -844,10 +844,21 @@ async fn drive(
 fn on_message(mqtt: &Mqtt, incoming: &mpsc::Sender<Incoming>, mut message: Incoming, limit: usize) {
     if message.payload.len() > limit {
         let size = message.payload.len();
-        warn!(topic = %message.topic, size, limit, "incoming MQTT message over mqtt.max_incoming_bytes: discarded");
+        // Retained discovery configs are large by nature (ours among them,
+        // read back for the ghost check): not a misbehaving client.
+        let discovery = message.retain
+            && matches!(
+                mqtt.naming.parse(&message.topic),
+                Ok(Topic::Discovery { .. })
+            );
+        if discovery {
+            debug!(topic = %message.topic, size, limit, "retained discovery config over mqtt.max_incoming_bytes: not read");
+        } else {
+            warn!(topic = %message.topic, size, limit, "incoming MQTT message over mqtt.max_incoming_bytes: discarded");
+            mqtt.store().stats.incoming_oversize += 1;
+        }
         message.payload = Vec::new();
         message.oversize = Some(size);
-        mqtt.store().stats.incoming_oversize += 1;
     }
     use std::sync::atomic::Ordering::Relaxed;
     let size = message.payload.len();
