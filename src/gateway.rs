@@ -12,7 +12,7 @@ use crate::command;
 use crate::config::{Config, UpsConfig};
 use crate::discovery::{self, Bridge, DeviceOptions};
 use crate::hub::{Hub, HubBuilder};
-use crate::messages::{self, Audit, FailureKind, Health, Response};
+use crate::messages::{self, Audit, BridgeHealth, FailureKind, Health, MqttCounters, Response};
 use crate::mib::{Field, Page};
 use crate::model::Shape;
 use crate::mqtt::{Class, Incoming, IncomingRx, Mqtt, Reply};
@@ -309,22 +309,22 @@ async fn publish_bridge_health(
     let topic = mqtt.naming().bridge_health();
     loop {
         let stats = mqtt.stats();
-        let health = serde_json::json!({
-            "version": env!("CARGO_PKG_VERSION"),
-            "traps": traps.to_json(),
-            "mqtt": {
-                "connects": stats.connects,
-                "events_dropped": stats.events_dropped,
-                "events_resent": stats.events_resent,
-                "commands_shed": stats.commands_shed,
-                "audits_dropped": stats.audits_dropped,
-                "incoming_dropped": stats.incoming_dropped,
-                "incoming_oversize": stats.incoming_oversize,
-                "subscribe_failures": stats.subscribe_failures,
-                "commands_busy": counters.commands_busy.load(Ordering::Relaxed),
+        let health = BridgeHealth {
+            version: env!("CARGO_PKG_VERSION"),
+            traps: traps.counters(),
+            mqtt: MqttCounters {
+                connects: stats.connects,
+                events_dropped: stats.events_dropped,
+                events_resent: stats.events_resent,
+                commands_shed: stats.commands_shed,
+                audits_dropped: stats.audits_dropped,
+                incoming_dropped: stats.incoming_dropped,
+                incoming_oversize: stats.incoming_oversize,
+                subscribe_failures: stats.subscribe_failures,
+                commands_busy: counters.commands_busy.load(Ordering::Relaxed),
             },
-        });
-        mqtt.set_retained(Class::State, &topic, health.to_string());
+        };
+        mqtt.set_retained(Class::State, &topic, messages::text(&health));
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             _ = stop.changed() => return,

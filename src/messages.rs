@@ -2,6 +2,8 @@
 //! one place (pages are the model's JSON, see
 //! [`crate::model::Model::page_json`]).
 //!
+//! - [`BridgeState`] on `<base>/bridge/state` (retained; also the last will),
+//! - [`BridgeHealth`] on `<base>/bridge/health` (retained),
 //! - [`Event`] on `<base>/<ups>/event` (a trap, not retained),
 //! - [`Health`] on `<base>/<ups>/health` (retained),
 //! - [`Response`] on `<base>/<ups>/response` (every command gets one),
@@ -222,4 +224,69 @@ impl std::fmt::Display for Audit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&text(self))
     }
+}
+
+/// The gateway's own state: `online`, or `offline` (a clean stop and the
+/// MQTT last will).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BridgeState {
+    pub state: &'static str,
+}
+
+/// The gateway's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BridgeHealth {
+    pub version: &'static str,
+    pub traps: TrapCounters,
+    pub mqtt: MqttCounters,
+}
+
+/// The trap listener's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TrapCounters {
+    pub received: u64,
+    pub delivered: u64,
+    pub informs_answered: u64,
+    pub dropped: TrapDrops,
+    pub v3: TrapV3Counters,
+}
+
+/// Traps dropped, by reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TrapDrops {
+    pub malformed: u64,
+    pub not_a_trap: u64,
+    pub unknown_source: u64,
+    pub bad_community: u64,
+    /// The trap could belong to two configured UPSes.
+    pub ambiguous: u64,
+    pub overflow: u64,
+    pub unknown_user: u64,
+    pub unsupported_security_level: u64,
+    pub wrong_digest: u64,
+    pub decryption_error: u64,
+    pub not_in_time_window: u64,
+}
+
+/// SNMPv3 trap receiver counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TrapV3Counters {
+    /// Engine discovery probes answered (inform senders).
+    pub discoveries: u64,
+    pub reports_sent: u64,
+}
+
+/// The MQTT connection's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MqttCounters {
+    pub connects: u64,
+    pub events_dropped: u64,
+    pub events_resent: u64,
+    /// Commands answered `busy` or not queued at all.
+    pub commands_shed: u64,
+    pub audits_dropped: u64,
+    pub incoming_dropped: u64,
+    pub incoming_oversize: u64,
+    pub subscribe_failures: u64,
+    pub commands_busy: u64,
 }

@@ -505,8 +505,8 @@ impl IncomingRx {
 }
 
 /// `{"state":"online"}` / `{"state":"offline"}`.
-pub fn bridge_payload(state: &str) -> String {
-    serde_json::json!({ "state": state }).to_string()
+pub fn bridge_payload(state: &'static str) -> String {
+    crate::messages::text(&crate::messages::BridgeState { state })
 }
 
 /// MQTT 3.1.1 or 5, as configured: rumqttc has one client per protocol;

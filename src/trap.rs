@@ -17,7 +17,7 @@
 //! dropped and counted, never decoded further.
 
 use crate::config::{Config, UpsConfig};
-use crate::messages::{Event, EventVarbind};
+use crate::messages::{Event, EventVarbind, TrapCounters, TrapDrops, TrapV3Counters};
 use crate::mib::traps::{self, EventName, TrapDef};
 use crate::mib::{self, Field, Page, Source};
 use crate::oid::Oid;
@@ -25,7 +25,7 @@ use crate::pages::{self, Reading};
 use crate::snmp::usm::{LocalKeys, SecurityLevel, UsmUser};
 use crate::snmp::v3::{self, Incoming, ReportKind, ScopedPdu, UsmParams, V3Error};
 use crate::snmp::{CommonPdu, ErrorStatus, Message, Pdu, PduKind, SnmpVersion, Value, VarBind};
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -508,30 +508,31 @@ pub struct TrapStats {
 }
 
 impl TrapStats {
-    pub fn to_json(&self) -> Json {
+    /// The counters, as published on the bridge health topic.
+    pub fn counters(&self) -> TrapCounters {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        json!({
-            "received": get(&self.received),
-            "delivered": get(&self.delivered),
-            "informs_answered": get(&self.informs_answered),
-            "dropped": {
-                "malformed": get(&self.malformed),
-                "not_a_trap": get(&self.not_a_trap),
-                "unknown_source": get(&self.unknown_source),
-                "bad_community": get(&self.bad_community),
-                "ambiguous": get(&self.ambiguous),
-                "overflow": get(&self.overflow),
-                "unknown_user": get(&self.unknown_user),
-                "unsupported_security_level": get(&self.unsupported_security_level),
-                "wrong_digest": get(&self.wrong_digest),
-                "decryption_error": get(&self.decryption_error),
-                "not_in_time_window": get(&self.not_in_time_window),
+        TrapCounters {
+            received: get(&self.received),
+            delivered: get(&self.delivered),
+            informs_answered: get(&self.informs_answered),
+            dropped: TrapDrops {
+                malformed: get(&self.malformed),
+                not_a_trap: get(&self.not_a_trap),
+                unknown_source: get(&self.unknown_source),
+                bad_community: get(&self.bad_community),
+                ambiguous: get(&self.ambiguous),
+                overflow: get(&self.overflow),
+                unknown_user: get(&self.unknown_user),
+                unsupported_security_level: get(&self.unsupported_security_level),
+                wrong_digest: get(&self.wrong_digest),
+                decryption_error: get(&self.decryption_error),
+                not_in_time_window: get(&self.not_in_time_window),
             },
-            "v3": {
-                "discoveries": get(&self.discoveries),
-                "reports_sent": get(&self.reports_sent),
+            v3: TrapV3Counters {
+                discoveries: get(&self.discoveries),
+                reports_sent: get(&self.reports_sent),
             },
-        })
+        }
     }
 
     /// Counts a drop; logs the 1st, 10th, 100th... of each kind.
