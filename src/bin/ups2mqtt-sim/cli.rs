@@ -78,6 +78,43 @@ pub struct Args {
     /// Loopback TCP address for the control line protocol.
     #[arg(long)]
     pub control: Option<SocketAddr>,
+    /// A card shape of a real product (replaces --mibs, --phases,
+    /// --outlet-groups, --receptacles and --devices).
+    #[arg(long, value_enum)]
+    pub personality: Option<Personality>,
+}
+
+/// Card shapes of real products.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Personality {
+    /// An APC Galaxy VS-like 3-phase UPS: PowerNet-MIB only, upsPhase tables
+    /// with phase-to-phase and phase-to-neutral voltages, one outlet group.
+    GalaxyVs,
+    /// An APC Smart-UPS on an NMC: PowerNet-MIB only, single phase, three
+    /// outlet groups (main and two switched).
+    SmartUps,
+}
+
+impl Personality {
+    /// MIBs and layout of the personality.
+    pub fn shape(self) -> (BTreeSet<Mib>, Layout) {
+        let powernet = BTreeSet::from([Mib::PowerNet]);
+        let layout = match self {
+            Personality::GalaxyVs => Layout {
+                phases: 3,
+                receptacles: 1,
+                outlet_groups: 1,
+                devices: 0,
+            },
+            Personality::SmartUps => Layout {
+                phases: 1,
+                receptacles: 1,
+                outlet_groups: 3,
+                devices: 0,
+            },
+        };
+        (powernet, layout)
+    }
 }
 
 fn parse_phases(text: &str) -> Result<u32, String> {
@@ -100,14 +137,21 @@ impl Args {
         let start_unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
+        let (mibs, layout) = match self.personality {
+            Some(personality) => personality.shape(),
+            None => (
+                self.mibs.iter().copied().collect::<BTreeSet<_>>(),
+                Layout {
+                    phases: self.phases,
+                    receptacles: self.receptacles,
+                    outlet_groups: self.outlet_groups,
+                    devices: self.devices,
+                },
+            ),
+        };
         Ok(CardOptions {
-            mibs: self.mibs.iter().copied().collect::<BTreeSet<_>>(),
-            layout: Layout {
-                phases: self.phases,
-                receptacles: self.receptacles,
-                outlet_groups: self.outlet_groups,
-                devices: self.devices,
-            },
+            mibs,
+            layout,
             quirks: self.quirks,
             walk,
             seed: self.seed,

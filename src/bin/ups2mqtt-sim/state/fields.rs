@@ -23,7 +23,7 @@ impl UpsState {
             "general" => self.general(rest),
             "alarms" => (rest == "present").then(|| json!(self.alarms.len())),
             "input" => self.input(rest, source.mib, i),
-            "output" => self.output(rest, i),
+            "output" => self.output(rest, source.mib, i),
             "battery" => self.battery(rest, source.mib),
             "receptacles" => self.receptacle(rest, source.mib, i),
             "devices" => (rest == "count").then(|| json!(self.settings.layout.devices)),
@@ -54,7 +54,12 @@ impl UpsState {
             "line_bads" => json!(self.line_bads),
             "bad" => json!(!self.mains),
             "transfer_reason" => json!(self.transfer_label(mib)),
-            "voltage" | "lines.voltage" | "bypass_lines.voltage" => json!(round_to(volts, 1)),
+            "voltage" => json!(round_to(volts, 1)),
+            "lines.voltage" | "bypass_lines.voltage" => json!(self.line_volts(volts, mib)),
+            "lines.voltage_phase_to_neutral" | "bypass_lines.voltage_phase_to_neutral" => {
+                json!(volts.round())
+            }
+            "voltage_orientation" | "bypass_voltage_orientation" => json!(self.orientation()),
             "voltage_max" | "lines.voltage_max" => {
                 json!(round_to(if volts > 0.0 { volts + 3.0 } else { 0.0 }, 1))
             }
@@ -88,7 +93,27 @@ impl UpsState {
         }
     }
 
-    fn output(&self, key: &str, i: usize) -> Option<Json> {
+    /// A line voltage as the MIB reports it: PowerNet's upsPhase tables of
+    /// a 3-phase card carry phase-to-phase volts (as a Galaxy VS does),
+    /// every other source phase-to-neutral.
+    fn line_volts(&self, phase_to_neutral: f64, mib: Mib) -> f64 {
+        if mib == Mib::PowerNet && self.phases() == 3 {
+            (phase_to_neutral * 3f64.sqrt()).round()
+        } else {
+            round_to(phase_to_neutral, 1)
+        }
+    }
+
+    /// upsPhase*VoltageOrientation of this card.
+    fn orientation(&self) -> &'static str {
+        if self.phases() == 3 {
+            "three_phase_phase_to_phase"
+        } else {
+            "single_phase"
+        }
+    }
+
+    fn output(&self, key: &str, mib: Mib, i: usize) -> Option<Json> {
         let source = self.output_source();
         Some(match key {
             "source" => json!(match source {
@@ -105,7 +130,10 @@ impl UpsState {
             }),
             "num_lines" => json!(self.phases()),
             "frequency" | "lines.frequency" => json!(self.output_frequency()),
-            "voltage" | "lines.voltage" => json!(round_to(self.output_voltage(i), 1)),
+            "voltage" => json!(round_to(self.output_voltage(i), 1)),
+            "lines.voltage" => json!(self.line_volts(self.output_voltage(i), mib)),
+            "lines.voltage_phase_to_neutral" => json!(self.output_voltage(i).round()),
+            "voltage_orientation" => json!(self.orientation()),
             "current" | "lines.current" => json!(round_to(self.output_current(i), 1)),
             "load" => json!(round_to(self.total_load(), 1)),
             "lines.load" => json!(self.load(i).round()),
