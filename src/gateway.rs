@@ -308,19 +308,11 @@ async fn publish_bridge_health(
 ) {
     let topic = mqtt.naming().bridge_health();
     loop {
-        let stats = mqtt.stats();
         let health = BridgeHealth {
             version: env!("CARGO_PKG_VERSION"),
             traps: traps.counters(),
             mqtt: MqttCounters {
-                connects: stats.connects,
-                events_dropped: stats.events_dropped,
-                events_resent: stats.events_resent,
-                commands_shed: stats.commands_shed,
-                audits_dropped: stats.audits_dropped,
-                incoming_dropped: stats.incoming_dropped,
-                incoming_oversize: stats.incoming_oversize,
-                subscribe_failures: stats.subscribe_failures,
+                connection: mqtt.stats(),
                 commands_busy: counters.commands_busy.load(Ordering::Relaxed),
             },
         };

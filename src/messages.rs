@@ -276,17 +276,11 @@ pub struct TrapV3Counters {
     pub reports_sent: u64,
 }
 
-/// The MQTT connection's counters.
+/// The MQTT counters: the connection's, and commands a full UPS inbox
+/// answered `busy`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MqttCounters {
-    pub connects: u64,
-    pub events_dropped: u64,
-    pub events_resent: u64,
-    /// Commands answered `busy` or not queued at all.
-    pub commands_shed: u64,
-    pub audits_dropped: u64,
-    pub incoming_dropped: u64,
-    pub incoming_oversize: u64,
-    pub subscribe_failures: u64,
+    #[serde(flatten)]
+    pub connection: crate::mqtt::MqttStats,
     pub commands_busy: u64,
 }

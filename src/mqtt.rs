@@ -102,10 +102,12 @@ struct Queued {
     payload: String,
 }
 
-/// Counters for the health topic and tests.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Counters for the health topic (`mqtt` in [`crate::messages::BridgeHealth`])
+/// and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MqttStats {
     pub connects: u64,
+    #[serde(skip)]
     pub publishes: u64,
     /// Trap events dropped from a full ring (the broker away too long).
     pub events_dropped: u64,
