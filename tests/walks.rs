@@ -523,6 +523,18 @@ fn eaton_5px_cells_without_row_index_are_no_line() {
     assert!(line1.get("voltage_max").is_none(), "{line1}");
     assert_eq!(pages["output"]["lines"][0]["current"], 7.8); // upsOutputCurrent.1 = 78 (0.1 A)
     assert_eq!(pages["battery"]["temperature"], Json::Null); // upsBatteryTemperature = 0: no sensor
+    // A 3 kVA single-phase UPS: no line count anywhere, and its MGE output
+    // table repeats the frequency on rows 2 and 3. One line each way.
+    assert_eq!(
+        pages["input"]["lines"].as_array().unwrap().len(),
+        1,
+        "{pages}"
+    );
+    assert_eq!(
+        pages["output"]["lines"].as_array().unwrap().len(),
+        1,
+        "{pages}"
+    );
 }
 
 /// Delta UPS on a Mini-SNMP card (LibreNMS): RFC 1628 only, in tenths, and

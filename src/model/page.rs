@@ -500,8 +500,9 @@ fn void_invalid_cells(mut columns: Vec<Column>) -> Vec<Column> {
 
 /// The number of rows a line table really has: the card's own line count
 /// (the page-level field the table names) when it states one; otherwise
-/// the last row that ever carried real data (a reading that is neither
-/// null nor zero: cards pad line tables with rows of zeros), at least one
+/// the last row that ever carried real data (a voltage, current, power or
+/// load that is neither null nor zero: cards pad line tables with rows of
+/// zeros, and repeat the frequency on every row), at least one
 /// line, and never fewer than the previous decode kept (a UPS whose output
 /// is off reads zeros on every line). Tables without a line count keep
 /// all their rows.
@@ -525,8 +526,13 @@ fn row_limit(
         Reading::Number { value, .. } => *value != 0.0,
         _ => true,
     };
+    // A line's frequency is the system's, repeated on every row a card
+    // pads (a single-phase 5PX reports 50 Hz on lines 2 and 3): it proves
+    // no line. Voltage, current, power and load do.
+    let proves_a_line = |field: &Field| field.unit != Some(crate::mib::Unit::Hertz);
     columns
         .iter()
+        .filter(|(field, _, _)| proves_a_line(field))
         .flat_map(|(_, _, cells)| cells.iter())
         .filter(|(_, reading)| real(reading))
         .map(|(index, _)| *index)

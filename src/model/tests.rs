@@ -117,6 +117,16 @@ fn single_phase_cards_without_a_line_count_get_one_line() {
     ]);
     let lines = m.page(Page::Output).unwrap().table("lines").unwrap();
     assert_eq!(lines.rows, [1]);
+    // A 5PX-like card: mgoutputFrequency (tenths of Hz) 50.0 on three
+    // rows, mgoutputVoltage (tenths of V) on line 1 only.
+    let padded = model(&[
+        ("1.3.6.1.4.1.705.1.7.2.1.2.1", Value::Integer(2300)),
+        ("1.3.6.1.4.1.705.1.7.2.1.3.1", Value::Integer(500)),
+        ("1.3.6.1.4.1.705.1.7.2.1.3.2", Value::Integer(500)),
+        ("1.3.6.1.4.1.705.1.7.2.1.3.3", Value::Integer(500)),
+    ]);
+    let lines = padded.page(Page::Output).unwrap().table("lines").unwrap();
+    assert_eq!(lines.rows, [1], "a repeated frequency proves no line");
     // The stated count wins over the data: upsOutputNumLines = 1 with 3 rows.
     let stated = model(&[
         ("1.3.6.1.2.1.33.1.4.3.0", Value::Integer(1)),
