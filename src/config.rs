@@ -29,7 +29,36 @@ pub struct Config {
     #[serde(default)]
     pub commands: CommandsConfig,
     #[serde(default)]
+    pub metrics: MetricsConfig,
+    #[serde(default)]
     pub ups: Vec<UpsConfig>,
+}
+
+/// The Prometheus endpoint (`GET /metrics`, `GET /healthz`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// TCP address of the HTTP listener.
+    pub listen: std::net::SocketAddr,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+}
+
+/// The metrics port. Prometheus' "default port allocations" (its wiki) has
+/// given out every port of 9100-9999 (9199 is NUT's exporter, 9162
+/// apcupsd's), so ups2mqtt stays out of that range, on a port no
+/// well-known service or exporter uses.
+pub const METRICS_PORT: u16 = 16280;
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: false,
+            listen: std::net::SocketAddr::from(([0, 0, 0, 0], METRICS_PORT)),
+            max_connections: 16,
+        }
+    }
 }
 
 /// The safety policy for commands (MQTT → SNMP SET).
@@ -1003,6 +1032,15 @@ impl Config {
         for (i, user) in self.traps.users.iter().enumerate() {
             user.validate(&format!("traps.users[{i}]."), &mut problem);
         }
+        if self.metrics.listen.port() == 0 {
+            problem("metrics.listen".into(), "needs a port (1-65535)".into());
+        }
+        if !(1..=1024).contains(&self.metrics.max_connections) {
+            problem(
+                "metrics.max_connections".into(),
+                format!("{} is outside 1..=1024", self.metrics.max_connections),
+            );
+        }
         // Home Assistant device id slug → the first UPS id that has it.
         let mut slugs: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
         for (i, ups) in self.ups.iter().enumerate() {
@@ -1303,6 +1341,27 @@ mod tests {
         Config::from_figment(
             Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)),
         )
+    }
+
+    #[test]
+    fn metrics_are_off_by_default_and_validated() {
+        let config = parse("[[ups]]\nid = \"rack1\"\nhost = \"10.0.0.5\"\n").unwrap();
+        assert!(!config.metrics.enabled);
+        assert_eq!(config.metrics.listen.port(), METRICS_PORT);
+        let config = parse("[metrics]\nenabled = true\nlisten = \"127.0.0.1:9999\"\n").unwrap();
+        assert_eq!(config.metrics.listen, "127.0.0.1:9999".parse().unwrap());
+        let err = parse("[metrics]\nlisten = \"127.0.0.1:0\"\nmax_connections = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("metrics.listen: needs a port"), "{err}");
+        assert!(
+            err.contains("metrics.max_connections: 0 is outside"),
+            "{err}"
+        );
+        let err = parse("[metrics]\nlisten = \"nowhere\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("metrics") && err.contains("listen"), "{err}");
     }
 
     #[test]

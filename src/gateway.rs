@@ -121,6 +121,21 @@ impl Gateway {
             }
             tasks.spawn(deliver_traps(mqtt.clone(), rx, inboxes, stop_rx.clone()));
         }
+        if config.metrics.enabled {
+            let listener = crate::metrics::http::bind(config.metrics.listen).await?;
+            let endpoint = crate::metrics::http::Endpoint {
+                hub: hub.clone(),
+                mqtt: mqtt.clone(),
+                traps: config.traps.enabled.then(|| trap_stats.clone()),
+            };
+            let max = config.metrics.max_connections;
+            tasks.spawn(crate::metrics::http::serve(
+                listener,
+                endpoint,
+                max,
+                stop_rx.clone(),
+            ));
+        }
         tasks.spawn(publish_bridge_health(
             mqtt.clone(),
             trap_stats,

@@ -15,6 +15,7 @@
 //! - [`mqtt`]: the one broker connection, retained store and replay.
 //! - [`gateway`]: MQTT + one task per UPS, HA birth, ghosts, shutdown.
 //! - [`hub`]: every UPS's latest state and a command hand-over, for the NUT server and metrics.
+//! - [`metrics`]: Prometheus metrics rendered from the hub and the gateway's counters, over HTTP.
 //! - [`notify`]: systemd readiness, watchdog and stopping notifications.
 //! - [`topics`]: every MQTT topic and Home Assistant id.
 //! - [`discovery`]: Home Assistant discovery payloads from the point table.
@@ -30,6 +31,7 @@ pub mod discovery;
 pub mod gateway;
 pub mod hub;
 pub mod messages;
+pub mod metrics;
 pub mod mib;
 pub mod model;
 pub mod mqtt;

@@ -68,6 +68,8 @@ pub struct Health {
     /// Unix seconds.
     pub last_good_poll: Option<u64>,
     pub polls: u64,
+    /// Polls that failed, since the gateway started.
+    pub poll_failures: u64,
     /// The last round trip, in milliseconds (0.1 ms resolution).
     pub rtt_ms: Option<f64>,
     pub requests: Option<u64>,

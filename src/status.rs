@@ -253,30 +253,33 @@ fn charging(model: &Model) -> bool {
         .is_some_and(|charge| charge < 99.5)
 }
 
+/// Every flag [`flags`] can produce, with its words for people (`None`:
+/// said by another flag), in NUT's order.
+pub const FLAGS: &[(&str, Option<&str>)] = &[
+    ("OL", Some("online")),
+    ("OB", Some("on battery")),
+    ("OFF", Some("output off")),
+    ("BYPASS", Some("on bypass")),
+    ("LB", Some("low battery")),
+    ("HB", Some("high battery")),
+    ("RB", Some("replace battery")),
+    ("CHRG", Some("charging")),
+    ("DISCHRG", None),
+    ("CAL", Some("calibrating")),
+    ("OVER", Some("overload")),
+    ("TRIM", Some("trimming voltage")),
+    ("BOOST", Some("boosting voltage")),
+    ("FSD", Some("forced shutdown")),
+    ("ALARM", Some("alarm")),
+    ("TEST", Some("testing")),
+];
+
 /// A sentence for people, e.g. "Online, charging" or "On battery, low
 /// battery, replace battery".
 pub fn text(flags: &[&str]) -> String {
     let words: Vec<&str> = flags
         .iter()
-        .filter_map(|f| match *f {
-            "OL" => Some("online"),
-            "OB" => Some("on battery"),
-            "OFF" => Some("output off"),
-            "BYPASS" => Some("on bypass"),
-            "LB" => Some("low battery"),
-            "HB" => Some("high battery"),
-            "RB" => Some("replace battery"),
-            "CHRG" => Some("charging"),
-            "DISCHRG" => None,
-            "CAL" => Some("calibrating"),
-            "OVER" => Some("overload"),
-            "TRIM" => Some("trimming voltage"),
-            "BOOST" => Some("boosting voltage"),
-            "FSD" => Some("forced shutdown"),
-            "ALARM" => Some("alarm"),
-            "TEST" => Some("testing"),
-            _ => None,
-        })
+        .filter_map(|f| FLAGS.iter().find(|(flag, _)| flag == f)?.1)
         .collect();
     let mut sentence = words.join(", ");
     if let Some(first) = sentence.get(..1) {

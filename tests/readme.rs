@@ -1,5 +1,5 @@
 //! The README's page and field reference is generated from the point table,
-//! its event list from the trap table; these tests fail when they drift. Regenerate with
+//! its event list from the trap table, its metric list from src/metrics; these tests fail when they drift. Regenerate with
 //! `UPS2MQTT_BLESS=1 cargo test --test readme`.
 
 use std::path::Path;
@@ -9,6 +9,14 @@ const END: &str = "<!-- reference:end -->";
 
 const EVENTS_START: &str = "<!-- events:start (generated from src/mib/traps.rs: UPS2MQTT_BLESS=1 cargo test --test readme) -->\n";
 const EVENTS_END: &str = "<!-- events:end -->";
+
+const METRICS_START: &str = "<!-- metrics:start (generated from src/metrics: UPS2MQTT_BLESS=1 cargo test --test readme) -->\n";
+const METRICS_END: &str = "<!-- metrics:end -->";
+
+#[test]
+fn readme_metric_list_matches_the_metrics() {
+    check_section(METRICS_START, METRICS_END, &ups2mqtt::metrics::markdown());
+}
 
 #[test]
 fn readme_reference_matches_the_point_table() {

@@ -9,7 +9,7 @@
 //! The children run in their own process group, so a terminal's Ctrl-C
 //! reaches only this process, which then shuts them down in order.
 
-use crate::config::{self, Config, MqttConfig, PollConfig, TrapsConfig, UpsConfig};
+use crate::config::{self, Config, MetricsConfig, MqttConfig, PollConfig, TrapsConfig, UpsConfig};
 use crate::gateway::Gateway;
 use anyhow::{Context, bail};
 use clap::ValueEnum;
@@ -70,7 +70,9 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let trap_port = free_port(false)?;
     let sim = Sim::start(&sim_path, trap_port)?;
     let broker = Broker::start(args.broker, args.port)?;
-    let config = demo_config(broker.port, sim.agent, trap_port)?;
+    // A free port, like the others: several demos may run at once.
+    let metrics_port = free_port(true)?;
+    let config = demo_config(broker.port, sim.agent, trap_port, metrics_port)?;
     let gateway = Gateway::start(config).await?;
     if tokio::time::timeout(Duration::from_secs(10), gateway.mqtt().connected())
         .await
@@ -81,7 +83,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
             "the gateway has not reached the broker yet"
         );
     }
-    say(&banner(&sim, &broker, args.scenario_secs));
+    say(&banner(&sim, &broker, args.scenario_secs, metrics_port));
     let watcher = args.watch.then(|| tokio::spawn(watch(broker.port)));
     let scenario = Scenario::new(sim.control, args.scenario_secs);
     tokio::select! {
@@ -107,7 +109,7 @@ fn say(text: &str) {
     let _ = out.flush();
 }
 
-fn banner(sim: &Sim, broker: &Broker, scenario_secs: u64) -> String {
+fn banner(sim: &Sim, broker: &Broker, scenario_secs: u64, metrics_port: u16) -> String {
     let port = broker.port;
     let control = sim.control;
     let scenario = if scenario_secs > 0 {
@@ -129,6 +131,8 @@ fn banner(sim: &Sim, broker: &Broker, scenario_secs: u64) -> String {
          \n  mosquitto_sub -h 127.0.0.1 -p {port} -t ups2mqtt/{UPS_ID}/response -C 1 -v\
          \nDrive the UPS (mains off|on, battery low, overload on|off, test start):\
          \n  ups2mqtt-sim's control port: exec 3<>/dev/tcp/127.0.0.1/{control_port}; echo 'mains off' >&3; head -1 <&3\n\
+         \nPrometheus metrics:\
+         \n  curl -s http://127.0.0.1:{metrics_port}/metrics | grep ups2mqtt_battery\n\
          {scenario}",
         agent = sim.agent,
         kind = broker.kind,
@@ -152,7 +156,12 @@ fn sibling_sim() -> anyhow::Result<PathBuf> {
 }
 
 /// The gateway's configuration: one UPS, the broker, traps from the card.
-fn demo_config(broker_port: u16, agent: SocketAddr, trap_port: u16) -> anyhow::Result<Config> {
+fn demo_config(
+    broker_port: u16,
+    agent: SocketAddr,
+    trap_port: u16,
+    metrics_port: u16,
+) -> anyhow::Result<Config> {
     let mut ups = UpsConfig::new(UPS_ID, &agent.ip().to_string(), agent.port());
     ups.timeout_ms = 500;
     ups.retries = 1;
@@ -175,6 +184,11 @@ fn demo_config(broker_port: u16, agent: SocketAddr, trap_port: u16) -> anyhow::R
             enabled: true,
             listen: vec![SocketAddr::from((LOCALHOST, trap_port))],
             ..TrapsConfig::default()
+        },
+        metrics: MetricsConfig {
+            enabled: true,
+            listen: SocketAddr::from((LOCALHOST, metrics_port)),
+            ..MetricsConfig::default()
         },
         ups: vec![ups],
         ..Config::default()
@@ -582,7 +596,7 @@ mod tests {
 
     #[test]
     fn the_demo_configuration_is_valid() {
-        let config = demo_config(1883, "127.0.0.1:1161".parse().unwrap(), 1162).unwrap();
+        let config = demo_config(1883, "127.0.0.1:1161".parse().unwrap(), 1162, 16280).unwrap();
         assert_eq!(config.ups[0].id, UPS_ID);
         assert_eq!(config.gateway.id, GATEWAY_ID);
         assert_eq!(config.traps.listen, ["127.0.0.1:1162".parse().unwrap()]);

@@ -672,6 +672,16 @@ pub struct Table {
     pub row_limit: Option<&'static str>,
     /// A row without a value for this column is dropped (empty alarm rows).
     pub required: Option<&'static str>,
+    /// What one row is (`phase`, `outlet_group`, `sensor`): the label that
+    /// carries the row's index in Prometheus metrics.
+    pub row: &'static str,
+}
+
+impl Table {
+    pub const fn row(mut self, row: &'static str) -> Table {
+        self.row = row;
+        self
+    }
 }
 
 /// The table a column belongs to.

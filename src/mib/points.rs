@@ -100,7 +100,7 @@ const fn column(page: Page, table: &'static str, key: &'static str, label: &'sta
 
 #[rustfmt::skip]
 const fn table(page: Page, key: &'static str, label: &'static str, row_limit: Option<&'static str>, required: Option<&'static str>) -> Table {
-    Table { page, key, label, row_limit, required }
+    Table { page, key, label, row_limit, required, row: "row" }
 }
 
 const TIMER_RANGE: Legal = Legal::Range {
@@ -143,21 +143,21 @@ use Page::*;
 
 #[rustfmt::skip]
 pub static TABLES: &[Table] = &[
-    table(Alarms, "active", "Active alarms", None, Some("alarm")),
-    table(Input, "lines", "Input lines", Some("num_lines"), None),
-    table(Input, "bypass_lines", "Bypass lines", Some("bypass_num_lines"), None),
-    table(Output, "lines", "Output lines", Some("num_lines"), None),
-    table(Battery, "packs", "Battery packs", None, None),
-    table(Battery, "cabinets", "Battery cabinets", Some("num_cabinets"), None),
-    table(Battery, "strings", "Battery strings", None, None),
-    table(Config, "dip_switches", "DIP switches", None, None),
-    table(Receptacles, "receptacles", "Receptacles", None, None),
-    table(Receptacles, "outlet_groups", "Outlet groups", None, None),
-    table(Devices, "devices", "Connected devices", None, None),
-    table(Environment, "sensors", "Environment sensors", None, None),
-    table(Environment, "probes", "Temperature probes", None, None),
-    table(Control, "outlet_groups", "Outlet group control", None, None),
-    table(Control, "receptacles", "Receptacle control", None, None),
+    table(Alarms, "active", "Active alarms", None, Some("alarm")).row("entry"),
+    table(Input, "lines", "Input lines", Some("num_lines"), None).row("phase"),
+    table(Input, "bypass_lines", "Bypass lines", Some("bypass_num_lines"), None).row("phase"),
+    table(Output, "lines", "Output lines", Some("num_lines"), None).row("phase"),
+    table(Battery, "packs", "Battery packs", None, None).row("pack"),
+    table(Battery, "cabinets", "Battery cabinets", Some("num_cabinets"), None).row("cabinet"),
+    table(Battery, "strings", "Battery strings", None, None).row("string"),
+    table(Config, "dip_switches", "DIP switches", None, None).row("switch"),
+    table(Receptacles, "receptacles", "Receptacles", None, None).row("receptacle"),
+    table(Receptacles, "outlet_groups", "Outlet groups", None, None).row("outlet_group"),
+    table(Devices, "devices", "Connected devices", None, None).row("device"),
+    table(Environment, "sensors", "Environment sensors", None, None).row("sensor"),
+    table(Environment, "probes", "Temperature probes", None, None).row("probe"),
+    table(Control, "outlet_groups", "Outlet group control", None, None).row("outlet_group"),
+    table(Control, "receptacles", "Receptacle control", None, None).row("receptacle"),
 ];
 
 #[rustfmt::skip]

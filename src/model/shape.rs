@@ -245,16 +245,28 @@ pub fn same_layout(a: &PageData, b: &PageData) -> bool {
 }
 
 fn identity(model: &Model) -> Identity {
-    let text = |key: &str| {
-        let field = mib::field_by_path(&format!("general.{key}"))?;
-        let value = model.reading(field, None)?.as_str()?.trim();
-        (!value.is_empty()).then(|| value.to_string())
-    };
-    Identity {
-        manufacturer: text("manufacturer"),
-        model: text("model"),
-        serial_number: text("serial_number"),
-        firmware: text("firmware_version"),
+    Identity::of(model)
+}
+
+impl Identity {
+    /// Who the UPS says it is, from its general page (also read at every
+    /// metrics scrape: the fields are looked up once per process).
+    pub fn of(model: &Model) -> Identity {
+        static FIELDS: std::sync::LazyLock<[Option<&'static Field>; 4]> =
+            std::sync::LazyLock::new(|| {
+                ["manufacturer", "model", "serial_number", "firmware_version"]
+                    .map(|key| mib::field_by_path(&format!("general.{key}")))
+            });
+        let text = |at: usize| {
+            let value = model.reading(FIELDS[at]?, None)?.as_str()?.trim();
+            (!value.is_empty()).then(|| value.to_string())
+        };
+        Identity {
+            manufacturer: text(0),
+            model: text(1),
+            serial_number: text(2),
+            firmware: text(3),
+        }
     }
 }
 

@@ -71,6 +71,7 @@ struct HealthState {
     last_good_poll: Option<u64>,
     last_error: Option<String>,
     polls: u64,
+    poll_failures: u64,
     notes: Vec<String>,
 }
 
@@ -331,6 +332,7 @@ impl<S: UpsSink> UpsTask<S> {
 
     fn on_failure(&mut self, error: UpsError) {
         self.health.failures += 1;
+        self.health.poll_failures += 1;
         tracing::warn!(failures = self.health.failures, %error, "poll failed");
         self.health.last_error = Some(error.to_string());
         if self.health.failures >= self.config.offline_after && self.health.online != Some(false) {
@@ -361,6 +363,7 @@ impl<S: UpsSink> UpsTask<S> {
             last_error: self.health.last_error.clone(),
             last_good_poll: self.health.last_good_poll,
             polls: self.health.polls,
+            poll_failures: self.health.poll_failures,
             rtt_ms: stats
                 .as_ref()
                 .and_then(|s| s.last_rtt)
