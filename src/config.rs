@@ -31,6 +31,8 @@ pub struct Config {
     #[serde(default)]
     pub metrics: MetricsConfig,
     #[serde(default)]
+    pub nut: NutConfig,
+    #[serde(default)]
     pub ups: Vec<UpsConfig>,
 }
 
@@ -135,6 +137,112 @@ pub struct TrapUserConfig {
     /// default: from any engine (keys are localised per sender engine).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine_id: Option<String>,
+}
+
+/// The NUT network protocol server (`[nut]`): NUT clients (upsmon, a
+/// Synology, TrueNAS, Home Assistant's NUT integration) read every UPS of
+/// the gateway as a NUT UPS named by its id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NutConfig {
+    pub enabled: bool,
+    /// TCP addresses to listen on (NUT's port is 3493).
+    pub listen: Vec<std::net::SocketAddr>,
+    /// Connections served at once; more are closed at accept.
+    pub max_connections: usize,
+    /// Seconds a connection may stay silent before it is closed (upsmon
+    /// asks every few seconds).
+    pub idle_timeout: u64,
+    /// Users as in upsd.users: without one, a client can only read.
+    pub users: Vec<NutUserConfig>,
+}
+
+impl Default for NutConfig {
+    fn default() -> Self {
+        NutConfig {
+            enabled: false,
+            listen: vec![std::net::SocketAddr::from(([127, 0, 0, 1], 3493))],
+            max_connections: 64,
+            idle_timeout: 300,
+            users: Vec::new(),
+        }
+    }
+}
+
+/// One NUT user (`[[nut.users]]`), as in upsd.users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NutUserConfig {
+    pub name: String,
+    pub password: Secret,
+    /// `SET` (SET VAR) and `FSD`.
+    #[serde(default)]
+    pub actions: Vec<NutAction>,
+    /// Instant commands this user may run (`test.battery.start`,
+    /// `outlet.2.load.off`), or `all`.
+    #[serde(default)]
+    pub instcmds: Vec<String>,
+    /// `primary` or `secondary`: may LOGIN as upsmon (a primary also
+    /// PRIMARY and FSD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upsmon: Option<UpsmonRole>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum NutAction {
+    Set,
+    Fsd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpsmonRole {
+    Primary,
+    Secondary,
+}
+
+impl NutConfig {
+    fn validate(&self, problem: &mut dyn FnMut(String, String)) {
+        if self.enabled && self.listen.is_empty() {
+            problem(
+                "nut.listen".into(),
+                "needs at least one address when nut.enabled".into(),
+            );
+        }
+        if !(1..=4096).contains(&self.max_connections) {
+            problem("nut.max_connections".into(), "must be 1-4096".into());
+        }
+        if !(1..=86_400).contains(&self.idle_timeout) {
+            problem("nut.idle_timeout".into(), "must be 1-86400 s".into());
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, user) in self.users.iter().enumerate() {
+            let key = |k: &str| format!("nut.users[{i}].{k}");
+            if !crate::nut::line::is_bare(&user.name) || user.name.len() > 64 {
+                problem(
+                    key("name"),
+                    format!(
+                        "{:?} must be 1-64 characters without spaces or quotes",
+                        user.name
+                    ),
+                );
+            } else if !names.insert(user.name.as_str()) {
+                problem(key("name"), format!("{:?} is given twice", user.name));
+            }
+            if user.password.text().is_some_and(str::is_empty) {
+                problem(key("password"), "must not be empty".into());
+            }
+            for command in &user.instcmds {
+                if command != "all" && !crate::nut::vars::is_instcmd_name(command) {
+                    problem(
+                        key("instcmds"),
+                        format!("{command:?} is no instant command (or \"all\")"),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The MQTT broker connection and topic roots.
@@ -981,6 +1089,14 @@ impl Config {
                 resolve(format!("traps.users[{i}].{key}"), secret);
             }
         }
+        for (i, user) in self.nut.users.iter_mut().enumerate() {
+            if let Err(reason) = user.password.resolve() {
+                problems.push(Problem {
+                    key: format!("nut.users[{i}].password"),
+                    reason,
+                });
+            }
+        }
         problems
     }
 
@@ -1041,6 +1157,7 @@ impl Config {
                 format!("{} is outside 1..=1024", self.metrics.max_connections),
             );
         }
+        self.nut.validate(&mut problem);
         // Home Assistant device id slug → the first UPS id that has it.
         let mut slugs: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
         for (i, ups) in self.ups.iter().enumerate() {
@@ -1290,6 +1407,9 @@ impl Config {
                 mask(secret);
             }
         }
+        for user in &mut copy.nut.users {
+            user.password = user.password.masked();
+        }
         serde_json::to_value(copy).unwrap_or(serde_json::Value::Null)
     }
 
@@ -1362,6 +1482,60 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("metrics") && err.contains("listen"), "{err}");
+    }
+
+    #[test]
+    fn nut_users_are_checked_and_their_passwords_masked() {
+        let config = parse(
+            r#"
+            [nut]
+            enabled = true
+            [[nut.users]]
+            name = "upsmon"
+            password = "hunter22"
+            upsmon = "primary"
+            actions = ["SET", "FSD"]
+            instcmds = ["test.battery.start", "outlet.2.load.off", "all"]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.nut.users[0].upsmon, Some(UpsmonRole::Primary));
+        assert!(!config.masked().to_string().contains("hunter22"));
+        let err = parse(
+            r#"
+            [nut]
+            enabled = true
+            listen = []
+            max_connections = 0
+            [[nut.users]]
+            name = "a b"
+            password = ""
+            instcmds = ["rm.everything"]
+            [[nut.users]]
+            name = "x"
+            password = { env = "UPS2MQTT_TEST_NO_SUCH_VARIABLE" }
+            [[nut.users]]
+            name = "x"
+            password = "p"
+            "#,
+        )
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "nut.listen",
+            "nut.max_connections",
+            "nut.users[0].name",
+            "nut.users[0].password",
+            "nut.users[0].instcmds",
+            "nut.users[1].password",
+            "nut.users[2].name",
+        ] {
+            assert!(err.contains(key), "{key} missing in {err}");
+        }
+        let err = parse("[[nut.users]]\nname = \"u\"\npassword = \"p\"\nactions = [\"LOGIN\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("LOGIN"), "{err}");
     }
 
     #[test]

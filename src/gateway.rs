@@ -16,6 +16,7 @@ use crate::messages::{self, Audit, BridgeHealth, FailureKind, Health, MqttCounte
 use crate::mib::{Field, Page};
 use crate::model::Shape;
 use crate::mqtt::{Class, Incoming, IncomingRx, Mqtt, Reply};
+use crate::nut::{NutServer, NutStats};
 use crate::pages::Reading;
 use crate::topics::{Naming, Topic};
 use crate::trap::{self, Delivery, Router, TrapStats};
@@ -136,10 +137,17 @@ impl Gateway {
                 stop_rx.clone(),
             ));
         }
+        let nut_stats = match config.nut.enabled {
+            true => {
+                Some(NutServer::start(&config.nut, hub.clone(), stop_rx.clone(), &mut tasks).await?)
+            }
+            false => None,
+        };
         tasks.spawn(publish_bridge_health(
             mqtt.clone(),
             trap_stats,
             counters,
+            nut_stats,
             stop_rx,
         ));
         info!(upses = config.ups.len(), "gateway started");
@@ -319,6 +327,7 @@ async fn publish_bridge_health(
     mqtt: Mqtt,
     traps: Arc<TrapStats>,
     counters: Arc<Counters>,
+    nut: Option<Arc<NutStats>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let topic = mqtt.naming().bridge_health();
@@ -330,6 +339,7 @@ async fn publish_bridge_health(
                 connection: mqtt.stats(),
                 commands_busy: counters.commands_busy.load(Ordering::Relaxed),
             },
+            nut: nut.as_ref().map(|n| n.counters()),
         };
         mqtt.set_retained(Class::State, &topic, messages::text(&health));
         tokio::select! {

@@ -36,6 +36,7 @@ pub mod mib;
 pub mod model;
 pub mod mqtt;
 pub mod notify;
+pub mod nut;
 pub mod oid;
 pub mod pages;
 pub mod probe;

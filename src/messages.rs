@@ -241,6 +241,22 @@ pub struct BridgeHealth {
     pub version: &'static str,
     pub traps: TrapCounters,
     pub mqtt: MqttCounters,
+    /// The NUT server's counters, when `[nut]` is enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nut: Option<NutCounters>,
+}
+
+/// The NUT server's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NutCounters {
+    pub connections: u64,
+    /// Connections closed at accept: `nut.max_connections` reached.
+    pub refused: u64,
+    /// Requests that were no known command or could not be parsed.
+    pub bad_requests: u64,
+    /// Access checks failed on an unknown user or a wrong password.
+    pub failed_logins: u64,
+    pub commands: u64,
 }
 
 /// The trap listener's counters.

@@ -114,7 +114,7 @@ fn label<'a>(model: &'a Model, path: &str) -> Option<&'a str> {
     get(model, path).and_then(Reading::as_str)
 }
 
-fn active_alarms(model: &Model) -> Vec<&str> {
+pub fn active_alarms(model: &Model) -> Vec<&str> {
     let field = field(ALARM);
     let Some(table) = model.page(field.page).and_then(|p| p.table("active")) else {
         return Vec::new();

@@ -1,5 +1,5 @@
 //! The README's page and field reference is generated from the point table,
-//! its event list from the trap table, its metric list from src/metrics; these tests fail when they drift. Regenerate with
+//! its event list from the trap table, its metric list from src/metrics, its NUT variable list from the NUT table; these tests fail when they drift. Regenerate with
 //! `UPS2MQTT_BLESS=1 cargo test --test readme`.
 
 use std::path::Path;
@@ -16,6 +16,14 @@ const METRICS_END: &str = "<!-- metrics:end -->";
 #[test]
 fn readme_metric_list_matches_the_metrics() {
     check_section(METRICS_START, METRICS_END, &ups2mqtt::metrics::markdown());
+}
+
+const NUT_START: &str = "<!-- nutvars:start (generated from src/nut/vars.rs: UPS2MQTT_BLESS=1 cargo test --test readme) -->\n";
+const NUT_END: &str = "<!-- nutvars:end -->";
+
+#[test]
+fn readme_nut_variables_match_the_nut_table() {
+    check_section(NUT_START, NUT_END, &ups2mqtt::nut::vars::markdown());
 }
 
 #[test]

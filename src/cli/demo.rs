@@ -9,7 +9,10 @@
 //! The children run in their own process group, so a terminal's Ctrl-C
 //! reaches only this process, which then shuts them down in order.
 
-use crate::config::{self, Config, MetricsConfig, MqttConfig, PollConfig, TrapsConfig, UpsConfig};
+use crate::config::{
+    self, Config, MetricsConfig, MqttConfig, NutAction, NutConfig, NutUserConfig, PollConfig,
+    TrapsConfig, UpsConfig, UpsmonRole,
+};
 use crate::gateway::Gateway;
 use anyhow::{Context, bail};
 use clap::ValueEnum;
@@ -72,7 +75,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let broker = Broker::start(args.broker, args.port)?;
     // A free port, like the others: several demos may run at once.
     let metrics_port = free_port(true)?;
-    let config = demo_config(broker.port, sim.agent, trap_port, metrics_port)?;
+    let nut_port = nut_port()?;
+    let config = demo_config(broker.port, sim.agent, trap_port, metrics_port, nut_port)?;
     let gateway = Gateway::start(config).await?;
     if tokio::time::timeout(Duration::from_secs(10), gateway.mqtt().connected())
         .await
@@ -84,6 +88,9 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     say(&banner(&sim, &broker, args.scenario_secs, metrics_port));
+    say(&format!(
+        "NUT clients: upsc {UPS_ID}@127.0.0.1:{nut_port}; upscmd/upsrw/upsmon as user {NUT_USER:?}, password {NUT_USER:?}"
+    ));
     let watcher = args.watch.then(|| tokio::spawn(watch(broker.port)));
     let scenario = Scenario::new(sim.control, args.scenario_secs);
     tokio::select! {
@@ -155,12 +162,23 @@ fn sibling_sim() -> anyhow::Result<PathBuf> {
     Ok(sim)
 }
 
-/// The gateway's configuration: one UPS, the broker, traps from the card.
+/// The demo's NUT user (password alike): upsmon primary, every command.
+const NUT_USER: &str = "demo";
+
+/// A free loopback port for the NUT server (not NUT's 3493, which a local
+/// upsd or a second demo may hold; the banner prints it).
+fn nut_port() -> anyhow::Result<u16> {
+    free_port(true)
+}
+
+/// The gateway's configuration: one UPS, the broker, traps from the card,
+/// the NUT server.
 fn demo_config(
     broker_port: u16,
     agent: SocketAddr,
     trap_port: u16,
     metrics_port: u16,
+    nut_port: u16,
 ) -> anyhow::Result<Config> {
     let mut ups = UpsConfig::new(UPS_ID, &agent.ip().to_string(), agent.port());
     ups.timeout_ms = 500;
@@ -189,6 +207,18 @@ fn demo_config(
             enabled: true,
             listen: SocketAddr::from((LOCALHOST, metrics_port)),
             ..MetricsConfig::default()
+        },
+        nut: NutConfig {
+            enabled: true,
+            listen: vec![SocketAddr::from((LOCALHOST, nut_port))],
+            users: vec![NutUserConfig {
+                name: NUT_USER.to_string(),
+                password: NUT_USER.into(),
+                actions: vec![NutAction::Set, NutAction::Fsd],
+                instcmds: vec!["all".to_string()],
+                upsmon: Some(UpsmonRole::Primary),
+            }],
+            ..NutConfig::default()
         },
         ups: vec![ups],
         ..Config::default()
@@ -596,10 +626,12 @@ mod tests {
 
     #[test]
     fn the_demo_configuration_is_valid() {
-        let config = demo_config(1883, "127.0.0.1:1161".parse().unwrap(), 1162, 16280).unwrap();
+        let config =
+            demo_config(1883, "127.0.0.1:1161".parse().unwrap(), 1162, 16280, 3493).unwrap();
         assert_eq!(config.ups[0].id, UPS_ID);
         assert_eq!(config.gateway.id, GATEWAY_ID);
         assert_eq!(config.traps.listen, ["127.0.0.1:1162".parse().unwrap()]);
+        assert!(config.nut.enabled);
     }
 
     #[test]
