@@ -348,6 +348,16 @@ pub struct UpsConfig {
     pub id: String,
     /// Agent host name or address.
     pub host: String,
+    /// Display name of the Home Assistant device; default: the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Home Assistant area suggested for the device (`suggested_area`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
+    /// The card's web interface, linked from the Home Assistant device:
+    /// a URL, or `false` for none; default `http://<host>/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_url: Option<ConfigurationUrl>,
     #[serde(default = "default_port")]
     pub port: u16,
     /// `"1"`, `"2c"` or `"3"` (SNMPv3: `user` and the keys below).
@@ -431,6 +441,15 @@ pub struct UpsConfig {
     pub commands: CommandsOverride,
 }
 
+/// `configuration_url`: a URL, or `true` / `false` for the default link or
+/// none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ConfigurationUrl {
+    Enabled(bool),
+    Url(String),
+}
+
 /// Poll intervals in seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -504,6 +523,9 @@ impl UpsConfig {
         UpsConfig {
             id: id.to_string(),
             host: host.to_string(),
+            name: None,
+            area: None,
+            configuration_url: None,
             port,
             version: default_version(),
             community: default_community(),
@@ -531,6 +553,28 @@ impl UpsConfig {
             trap_sources: Vec::new(),
             trap_ack: false,
             commands: CommandsOverride::default(),
+        }
+    }
+
+    /// The Home Assistant device name: `name`, else the id.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    /// The link to the card's web interface: the configured URL, none when
+    /// turned off, else `http://<host>/` (IPv6 literals in brackets).
+    pub fn device_url(&self) -> Option<String> {
+        match &self.configuration_url {
+            Some(ConfigurationUrl::Url(url)) => Some(url.clone()),
+            Some(ConfigurationUrl::Enabled(false)) => None,
+            Some(ConfigurationUrl::Enabled(true)) | None => {
+                let host = self.host.trim();
+                Some(if host.contains(':') {
+                    format!("http://[{host}]/")
+                } else {
+                    format!("http://{host}/")
+                })
+            }
         }
     }
 
@@ -618,6 +662,33 @@ impl UpsConfig {
     }
 
     /// The problems of the v3 keys of a `version = "3"` entry.
+    /// The Home Assistant device keys: what Home Assistant would refuse.
+    fn validate_device(
+        &self,
+        key: &dyn Fn(&str) -> String,
+        problem: &mut dyn FnMut(String, String),
+    ) {
+        for (name, value) in [("name", &self.name), ("area", &self.area)] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                problem(
+                    key(name),
+                    "must not be empty (leave it out for the default)".into(),
+                );
+            }
+        }
+        if let Some(ConfigurationUrl::Url(url)) = &self.configuration_url {
+            let scheme_ok = ["http://", "https://"]
+                .iter()
+                .any(|s| url.strip_prefix(s).is_some_and(|rest| !rest.is_empty()));
+            if !scheme_ok || url.chars().any(char::is_whitespace) {
+                problem(
+                    key("configuration_url"),
+                    format!("{url:?} is no http:// or https:// URL (or false for none)"),
+                );
+            }
+        }
+    }
+
     fn validate_v3(&self, key: &dyn Fn(&str) -> String, problem: &mut dyn FnMut(String, String)) {
         if self.version != SnmpVersion::V3 {
             for set in self.v3_keys_set() {
@@ -1189,6 +1260,7 @@ impl Config {
             if ups.host.trim().is_empty() {
                 problem(key("host"), "must not be empty".into());
             }
+            ups.validate_device(&key, &mut problem);
             if ups.port == 0 {
                 problem(key("port"), "must be 1-65535".into());
             }
@@ -1550,6 +1622,41 @@ mod tests {
         assert_eq!(ups.poll.interval(Page::Battery), Duration::from_secs(5));
         assert_eq!(ups.poll.interval(Page::General), Duration::from_secs(300));
         assert_eq!(config.gateway.id, "ups2mqtt");
+    }
+
+    #[test]
+    fn device_name_area_and_link() {
+        let config = parse(
+            "[[ups]]\nid = \"a\"\nhost = \"10.0.0.5\"\n\
+             [[ups]]\nid = \"b\"\nhost = \"fe80::1\"\nname = \"Rack B\"\narea = \"Server room\"\n\
+             [[ups]]\nid = \"c\"\nhost = \"h\"\nconfiguration_url = false\n\
+             [[ups]]\nid = \"d\"\nhost = \"h\"\nconfiguration_url = \"https://card.example/ui\"\n",
+        )
+        .unwrap();
+        let [a, b, c, d] = &config.ups[..] else {
+            panic!("four UPSes")
+        };
+        assert_eq!((a.display_name(), a.area.as_deref()), ("a", None));
+        assert_eq!(a.device_url().as_deref(), Some("http://10.0.0.5/"));
+        assert_eq!(
+            (b.display_name(), b.area.as_deref()),
+            ("Rack B", Some("Server room"))
+        );
+        assert_eq!(b.device_url().as_deref(), Some("http://[fe80::1]/"));
+        assert_eq!(c.device_url(), None);
+        assert_eq!(d.device_url().as_deref(), Some("https://card.example/ui"));
+        let err = parse(
+            "[[ups]]\nid = \"a\"\nhost = \"h\"\nname = \" \"\narea = \"\"\nconfiguration_url = \"ftp://x\"\n",
+        )
+        .unwrap_err();
+        let ConfigError::Invalid(problems) = err else {
+            panic!("{err}")
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["ups[0].name", "ups[0].area", "ups[0].configuration_url"]
+        );
     }
 
     #[test]

@@ -72,9 +72,11 @@
 //!   category; `expire_after` goes on sensors of fast pages only.
 
 use crate::mib::commands::{self, Arg, COMMANDS, NamedCommand, OUTLET_KINDS, Way};
+use crate::mib::events::EventName;
 use crate::mib::{
     self, Access, Category, Component, Decode, Field, Legal, Page, Source, StateClass, Table, Unit,
 };
+use crate::model::energy;
 use crate::model::shape::Slot;
 use crate::model::{Identity, Outlet, Shape};
 use crate::topics::Naming;
@@ -101,6 +103,12 @@ pub struct DeviceOptions {
     /// Seconds; set on fields of fast pages ([`Page::is_fast`]) so stale
     /// values expire.
     pub expire_after: Option<u64>,
+    /// The device's display name; default: the UPS id.
+    pub name: Option<String>,
+    /// `suggested_area`.
+    pub area: Option<String>,
+    /// The card's web interface.
+    pub configuration_url: Option<String>,
 }
 
 /// Tables whose rows are events rather than things, announced as one summary
@@ -175,7 +183,7 @@ pub fn ups_device(
         shape,
     };
     let payload = json!({
-        "device": ups_device_block(naming, ups_id, &shape.identity),
+        "device": ups_device_block(naming, ups_id, &shape.identity, options),
         "origin": origin(bridge),
         "availability": availability(naming, ups_id),
         "availability_mode": "all",
@@ -215,19 +223,38 @@ fn bridge_name(naming: &Naming) -> String {
     }
 }
 
-/// The device block. The name is the configured UPS id: chosen by the user,
-/// stable, and short enough to prefix every entity name (the card's own
-/// `general.name` is writable over SNMP, absent on many cards and on Eaton
-/// cards reads "ID: <serial>, Msg: <model>").
-fn ups_device_block(naming: &Naming, ups_id: &str, identity: &Identity) -> Json {
+/// The device block. The name is the configured display name, else the
+/// UPS id: chosen by the user, stable, and short enough to prefix every
+/// entity name (the card's own `general.name` is writable over SNMP,
+/// absent on many cards and on Eaton cards reads "ID: <serial>, Msg:
+/// <model>"). The model carries the rating ("Smart-UPS 3000 (3 kVA)").
+fn ups_device_block(
+    naming: &Naming,
+    ups_id: &str,
+    identity: &Identity,
+    options: &DeviceOptions,
+) -> Json {
     let mut device = Map::new();
     device.insert("identifiers".into(), json!([naming.ups_device_id(ups_id)]));
-    device.insert("name".into(), json!(ups_id));
+    device.insert(
+        "name".into(),
+        json!(options.name.as_deref().unwrap_or(ups_id)),
+    );
+    let model = match (&identity.model, identity.rating_va) {
+        (Some(model), Some(va)) => Some(format!("{model} ({})", rating_text(va))),
+        (Some(model), None) => Some(model.clone()),
+        (None, Some(va)) => Some(format!("UPS {}", rating_text(va))),
+        (None, None) => None,
+    };
     for (key, value) in [
         ("manufacturer", &identity.manufacturer),
-        ("model", &identity.model),
+        ("model", &model),
+        ("model_id", &identity.model_id),
         ("serial_number", &identity.serial_number),
         ("sw_version", &identity.firmware),
+        ("hw_version", &identity.hw_version),
+        ("suggested_area", &options.area),
+        ("configuration_url", &options.configuration_url),
     ] {
         if let Some(value) = value {
             device.insert(key.into(), json!(value));
@@ -235,6 +262,16 @@ fn ups_device_block(naming: &Naming, ups_id: &str, identity: &Identity) -> Json 
     }
     device.insert("via_device".into(), json!(naming.bridge_device_id()));
     Json::Object(device)
+}
+
+/// A rating as people write it: "800 VA", "3 kVA", "1.5 kVA", "20 kVA".
+pub fn rating_text(va: u64) -> String {
+    if va < 1000 {
+        return format!("{va} VA");
+    }
+    let kva = va as f64 / 1000.0;
+    let text = format!("{kva:.1}");
+    format!("{} kVA", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 /// The gateway must be up *and* the UPS's SNMP agent answering.
@@ -299,11 +336,98 @@ fn components(ups: &Ups) -> Map<String, Json> {
             }
         }
     }
+    if energy::integrated(ups.shape) {
+        let (id, component) = energy_component(ups);
+        out.insert(id, component);
+    }
     for resolved in &ups.shape.commands {
         let (id, component) = command_button(ups, resolved.command);
         out.insert(id, component);
     }
+    let (id, component) = event_component(ups);
+    out.insert(id, component);
+    for &event in TRIGGERS.iter().filter(|e| reports(ups.shape, **e)) {
+        let (id, component) = trigger_component(ups, event);
+        out.insert(id, component);
+    }
     out
+}
+
+/// The output energy the gateway integrates ([`energy`]) on
+/// `<base>/<ups>/energy`, for the Energy dashboard; the same component id
+/// as the card's own counter (`output.energy`) where a card has one.
+fn energy_component(ups: &Ups) -> (String, Json) {
+    let id = "output_energy".to_string();
+    let mut c = common_keys(ups, &id, Component::Sensor, "Output energy".into(), None);
+    c.insert("state_topic".into(), json!(ups.naming.energy(ups.ups_id)));
+    c.insert(
+        "value_template".into(),
+        json!("{{ (value_json | default({})).get('output_energy') }}"),
+    );
+    c.insert("device_class".into(), json!("energy"));
+    c.insert("state_class".into(), json!("total_increasing"));
+    c.insert(
+        "unit_of_measurement".into(),
+        json!(Unit::KiloWattHour.symbol()),
+    );
+    c.insert("suggested_display_precision".into(), json!(3));
+    (id, Json::Object(c))
+}
+
+// ------------------------------------------------------------ events
+
+/// The events a person automates on, announced as device triggers ("UPS
+/// rack1: On battery" in the automation editor) when a trap of a MIB the
+/// UPS serves reports them.
+pub const TRIGGERS: &[EventName] = &[
+    EventName::OnBattery,
+    EventName::PowerRestored,
+    EventName::BatteryLow,
+    EventName::Overload,
+    EventName::TestCompleted,
+    EventName::TestPassed,
+    EventName::TestFailed,
+    EventName::BatteryTestPassed,
+    EventName::BatteryTestFailed,
+    EventName::CommunicationLost,
+    EventName::CommunicationRestored,
+];
+
+/// Whether a trap of a MIB this UPS serves reports `event`.
+fn reports(shape: &Shape, event: EventName) -> bool {
+    mib::traps::TRAPS
+        .iter()
+        .any(|t| t.event == event && shape.mibs.contains(&t.mib))
+}
+
+/// The `event` entity: fired by every trap on `<base>/<ups>/event`, whose
+/// JSON carries `event_type` (one of the whole vocabulary) and the trap's
+/// details as the event's attributes.
+fn event_component(ups: &Ups) -> (String, Json) {
+    let id = "event".to_string();
+    let mut c = common_keys(ups, &id, Component::Event, "Last event".into(), None);
+    c.insert("state_topic".into(), json!(ups.naming.event(ups.ups_id)));
+    let types: Vec<&str> = EventName::ALL.iter().map(|e| e.as_str()).collect();
+    c.insert("event_types".into(), json!(types));
+    (id, Json::Object(c))
+}
+
+/// A device trigger for one event: the event topic, matched on `name`.
+fn trigger_component(ups: &Ups, event: EventName) -> (String, Json) {
+    let mut c = Map::new();
+    c.insert("platform".into(), json!("device_automation"));
+    c.insert("automation_type".into(), json!("trigger"));
+    c.insert("topic".into(), json!(ups.naming.event(ups.ups_id)));
+    c.insert("type".into(), json!(event_text(event)));
+    c.insert("subtype".into(), json!("UPS"));
+    c.insert("payload".into(), json!(event.as_str()));
+    c.insert("value_template".into(), json!("{{ value_json.name }}"));
+    (format!("trigger_{}", event.as_str()), Json::Object(c))
+}
+
+/// An event as a person reads it: "On battery", "Battery test failed".
+pub fn event_text(event: EventName) -> String {
+    sentence(event.as_str())
 }
 
 fn summary_of(table: &Table) -> Option<&'static (Page, &'static str, &'static str)> {
@@ -611,7 +735,7 @@ fn role_keys(c: &mut Map<String, Json>, field: &Field, role: &Role) {
     match role {
         Role::Read(Kind::Enum(labels)) => {
             c.insert("device_class".into(), json!("enum"));
-            c.insert("options".into(), json!(labels));
+            c.insert("options".into(), json!(option_texts(labels)));
         }
         Role::Read(Kind::Number) => numeric_sensor_keys(c, field, platform, class),
         Role::Read(_) | Role::Switch => {
@@ -952,7 +1076,11 @@ fn value_template(field: &Field, row: Option<u32>, role: &Role) -> String {
             jinja_str(SELECT_NONE),
             jinja_list(options)
         ),
-        Role::Read(Kind::Enum(options)) | Role::Select(options) => format!(
+        Role::Read(Kind::Enum(labels)) => format!(
+            "{{% set v = {raw} %}}{{{{ {}.get(v) }}}}",
+            jinja_dict(&readable_options(labels))
+        ),
+        Role::Select(options) => format!(
             "{{% set v = {raw} %}}{{{{ v if v in {} else None }}}}",
             jinja_list(options)
         ),
@@ -964,6 +1092,81 @@ fn value_template(field: &Field, row: Option<u32>, role: &Role) -> String {
             format!("{{% set v = {raw} %}}{{{{ '' if v is none else (v | string)[:{max}] }}}}")
         }
     }
+}
+
+/// An enum sensor's labels and the text a person reads for each, for
+/// every label but `unknown` (Home Assistant's own unknown). Two labels
+/// may read the same ("no" and "no_transfer": "No transfer").
+fn readable_options(labels: &[&'static str]) -> Vec<(&'static str, String)> {
+    labels
+        .iter()
+        .filter_map(|&label| Some((label, label_text(label)?)))
+        .collect()
+}
+
+/// The `options` of an enum sensor: each text once.
+fn option_texts(labels: &[&'static str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, text) in readable_options(labels) {
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
+}
+
+/// Labels the rule of [`label_text`] would spell badly.
+const LABEL_TEXTS: &[(&str, &str)] = &[
+    ("done_pass", "Done, passed"),
+    ("done_warning", "Done, with warnings"),
+    ("done_error", "Done, failed"),
+    ("no", "No transfer"),
+    // Home Assistant's MQTT sensor takes a rendered "None" for unknown.
+    ("none", "(none)"),
+    ("ok", "OK"),
+    ("on_line", "Online"),
+    ("a_uto", "Auto"),
+    ("vrla", "VRLA"),
+    ("vrla_or_wet_cells", "VRLA or wet cells"),
+    ("li_ion", "Li-ion"),
+    ("li_ion_batteries", "Li-ion batteries"),
+    ("nicd", "NiCd"),
+    ("ni_cd_batteries", "NiCd batteries"),
+];
+
+/// What an enum sensor shows for a label: a sentence-case phrase ("On
+/// battery", "Done, passed"), `None` for `unknown` (and the
+/// `unknown_<n>` of values outside the MIB's list): Home Assistant's own
+/// "unknown", never an option of that name. The JSON pages keep the
+/// label.
+pub fn label_text(label: &str) -> Option<String> {
+    if label == "unknown" || label.starts_with("unknown_") {
+        return None;
+    }
+    Some(match LABEL_TEXTS.iter().find(|(l, _)| *l == label) {
+        Some((_, text)) => text.to_string(),
+        None => sentence(label),
+    })
+}
+
+/// `snake_case` → "Snake case"; "On battery", never "None" (Home
+/// Assistant's MQTT sensor takes it for "unknown").
+fn sentence(snake: &str) -> String {
+    let words = snake.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A Jinja dict literal from (key, value) strings.
+fn jinja_dict(pairs: &[(&str, String)]) -> String {
+    let items: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}: {}", jinja_str(k), jinja_str(v)))
+        .collect();
+    format!("{{{}}}", items.join(", "))
 }
 
 /// A Jinja list of string literals.
@@ -1051,6 +1254,58 @@ mod tests {
         );
         assert_eq!(precision("battery.runtime"), Some(0));
         assert_eq!(precision("config.low_battery_level"), None, "whole %");
+    }
+
+    #[test]
+    fn enum_sensors_read_as_words() {
+        assert_eq!(label_text("done_pass").as_deref(), Some("Done, passed"));
+        assert_eq!(label_text("on_battery").as_deref(), Some("On battery"));
+        assert_eq!(label_text("normal").as_deref(), Some("Normal"));
+        assert_eq!(label_text("unknown"), None);
+        assert_eq!(label_text("unknown_7"), None);
+        // Every override names a real label, and no option reads "None"
+        // or "unknown" (Home Assistant's own words for no value).
+        let labels: Vec<&str> = mib::FIELDS
+            .iter()
+            .flat_map(|f| f.sources)
+            .filter_map(|s| match s.decode {
+                Decode::Enum(pairs) => Some(pairs.iter().map(|(_, l)| *l)),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        for (label, _) in LABEL_TEXTS {
+            assert!(labels.contains(label), "{label} is no label");
+        }
+        for label in labels {
+            if let Some(text) = label_text(label) {
+                assert!(
+                    !text.eq_ignore_ascii_case("none") && !text.eq_ignore_ascii_case("unknown"),
+                    "{label}"
+                );
+            }
+        }
+        let transfer = Kind::of(mib::field_by_path("input.transfer_reason").unwrap());
+        let Kind::Enum(labels) = transfer else {
+            panic!("an enum")
+        };
+        let options = option_texts(&labels);
+        assert!(options.contains(&"No transfer".to_string()));
+        assert_eq!(
+            options.len(),
+            options
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        );
+    }
+
+    #[test]
+    fn ratings_read_as_people_write_them() {
+        assert_eq!(rating_text(750), "750 VA");
+        assert_eq!(rating_text(1000), "1 kVA");
+        assert_eq!(rating_text(1500), "1.5 kVA");
+        assert_eq!(rating_text(20_000), "20 kVA");
     }
 
     #[test]

@@ -12,7 +12,9 @@ use crate::command;
 use crate::config::{Config, UpsConfig};
 use crate::discovery::{self, Bridge, DeviceOptions};
 use crate::hub::{Hub, HubBuilder};
-use crate::messages::{self, Audit, BridgeHealth, FailureKind, Health, MqttCounters, Response};
+use crate::messages::{
+    self, Audit, BridgeHealth, EnergyTotal, FailureKind, Health, MqttCounters, Response,
+};
 use crate::mib::{Field, Page};
 use crate::model::Shape;
 use crate::mqtt::{Class, Incoming, IncomingRx, Mqtt, Reply};
@@ -410,6 +412,9 @@ impl MqttSink {
             discovery: config.mqtt.discovery,
             device: DeviceOptions {
                 expire_after: Some(expire_after),
+                name: Some(ups.display_name().to_string()),
+                area: ups.area.clone(),
+                configuration_url: ups.device_url(),
             },
         }
     }
@@ -482,6 +487,12 @@ impl UpsSink for MqttSink {
         let topic = self.naming().audit(&self.ups_id);
         publish_reply(&self.mqtt, Reply::Audit, &topic, messages::json(record));
     }
+
+    fn energy(&mut self, total: &EnergyTotal) {
+        let topic = self.naming().energy(&self.ups_id);
+        self.mqtt
+            .set_retained(Class::State, &topic, messages::text(total));
+    }
 }
 
 /// The UPS ids and device ids this gateway publishes, to tell ghosts apart.
@@ -546,9 +557,37 @@ async fn handle_incoming(
             route_command(&inbound, request);
             continue;
         }
+        if let Ok(Topic::Energy { ups }) = &topic {
+            restore_energy(&inbound.requests, ups, &message);
+            continue;
+        }
         if let (Ok(topic), None) = (topic, message.oversize) {
             on_incoming(mqtt, &inbound.known, &topic, &message);
         }
+    }
+}
+
+/// A retained energy total (this gateway's own, from before it started)
+/// goes to its UPS task, which adds it once.
+fn restore_energy(
+    requests: &HashMap<String, mpsc::Sender<UpsRequest>>,
+    ups_id: &str,
+    message: &Incoming,
+) {
+    if !message.retain {
+        return;
+    }
+    let (Some(tx), Ok(total)) = (
+        requests.get(ups_id),
+        serde_json::from_slice::<EnergyTotal>(&message.payload),
+    ) else {
+        return;
+    };
+    if tx
+        .try_send(UpsRequest::RestoreEnergy(total.output_energy))
+        .is_err()
+    {
+        warn!(%ups_id, "UPS task busy: retained energy total not read back");
     }
 }
 
@@ -669,6 +708,7 @@ fn on_incoming(mqtt: &Mqtt, known: &KnownIds, topic: &Topic, message: &Incoming)
         mqtt.clear_retained(Class::State, &naming.health(ups_id));
         mqtt.clear_retained(Class::State, &naming.availability(ups_id));
         mqtt.clear_retained(Class::State, &naming.owner(ups_id));
+        mqtt.clear_retained(Class::State, &naming.energy(ups_id));
         // Its Home Assistant device too: this gateway published it (the
         // owner record says so), and its discovery config may be too large
         // to be read back for the device check above.

@@ -57,6 +57,13 @@ pub struct EventVarbind {
     pub value: Json,
 }
 
+/// `<base>/<ups>/energy`: the output energy the gateway integrates, kWh
+/// (retained, read back at start).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct EnergyTotal {
+    pub output_energy: f64,
+}
+
 /// SNMP diagnostics of one UPS.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Health {

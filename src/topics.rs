@@ -41,6 +41,9 @@ pub enum Topic {
     Owner { ups: String },
     /// `<base>/<ups>/event`: non-retained trap events.
     Event { ups: String },
+    /// `<base>/<ups>/energy`: retained output energy the gateway
+    /// integrates (`{"output_energy": kWh}`), read back at start.
+    Energy { ups: String },
     /// `<base>/<ups>/response`: the answer to every command (not retained).
     Response { ups: String },
     /// `<base>/<ups>/audit`: every command, accepted or refused.
@@ -106,6 +109,7 @@ impl Naming {
             Topic::Health { ups } => format!("{base}/{ups}/health"),
             Topic::Owner { ups } => format!("{base}/{ups}/gateway"),
             Topic::Event { ups } => format!("{base}/{ups}/event"),
+            Topic::Energy { ups } => format!("{base}/{ups}/energy"),
             Topic::Response { ups } => format!("{base}/{ups}/response"),
             Topic::Audit { ups } => format!("{base}/{ups}/audit"),
             Topic::Command { ups } => format!("{base}/{ups}/command"),
@@ -146,6 +150,7 @@ impl Naming {
             [_, "health"] => Ok(Topic::Health { ups }),
             [_, "gateway"] => Ok(Topic::Owner { ups }),
             [_, "event"] => Ok(Topic::Event { ups }),
+            [_, "energy"] => Ok(Topic::Energy { ups }),
             [_, "response"] => Ok(Topic::Response { ups }),
             [_, "audit"] => Ok(Topic::Audit { ups }),
             [_, "command"] => Ok(Topic::Command { ups }),
@@ -199,7 +204,8 @@ impl Naming {
 
     /// The filters the gateway subscribes to: Home Assistant's status and
     /// discovery (to find ghosts) when `discovery` is on, every UPS's
-    /// owner (ghosts again) and every command topic.
+    /// owner (ghosts again) and energy (read back at start), and every
+    /// command topic.
     pub fn subscriptions(&self, discovery: bool) -> Vec<String> {
         let any = || WILDCARD.to_string();
         let mut filters = Vec::new();
@@ -208,6 +214,7 @@ impl Naming {
             filters.push(self.topic(&Topic::Discovery { device_id: any() }));
         }
         filters.push(self.topic(&Topic::Owner { ups: any() }));
+        filters.push(self.topic(&Topic::Energy { ups: any() }));
         filters.push(self.topic(&Topic::Command { ups: any() }));
         filters.push(self.topic(&Topic::Request { ups: any() }));
         // `.../set` topics: the page level is a wildcard too.
@@ -253,6 +260,13 @@ impl Naming {
     /// `<base>/<ups>/event`.
     pub fn event(&self, ups_id: &str) -> String {
         self.topic(&Topic::Event {
+            ups: ups_id.to_string(),
+        })
+    }
+
+    /// `<base>/<ups>/energy`.
+    pub fn energy(&self, ups_id: &str) -> String {
+        self.topic(&Topic::Energy {
             ups: ups_id.to_string(),
         })
     }
@@ -437,7 +451,7 @@ mod tests {
 
         fn topic(&mut self) -> Topic {
             let ups = self.ups();
-            match self.below(15) {
+            match self.below(16) {
                 0 => Topic::BridgeState,
                 1 => Topic::BridgeHealth,
                 2 => Topic::Page {
@@ -465,6 +479,7 @@ mod tests {
                 },
                 12 => Topic::HaStatus,
                 13 => Topic::Owner { ups },
+                14 => Topic::Energy { ups },
                 _ => Topic::Discovery {
                     device_id: self.level(),
                 },
@@ -555,6 +570,7 @@ mod tests {
                 let inbound = matches!(
                     topic,
                     Topic::Owner { .. }
+                        | Topic::Energy { .. }
                         | Topic::Command { .. }
                         | Topic::Request { .. }
                         | Topic::Set { .. }

@@ -24,6 +24,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use ups2mqtt::discovery::{self, Bridge, DeviceOptions, Publication, SUMMARISED_TABLES};
 use ups2mqtt::mib::commands::{COMMANDS, command_by_name};
+use ups2mqtt::mib::events::EventName;
 use ups2mqtt::mib::{self, Access, Decode, Legal, Mib, Page};
 use ups2mqtt::model::Model;
 use ups2mqtt::oid::Oid;
@@ -54,6 +55,7 @@ fn naming() -> Naming {
 fn options() -> DeviceOptions {
     DeviceOptions {
         expire_after: Some(EXPIRE_AFTER),
+        ..DeviceOptions::default()
     }
 }
 
@@ -312,6 +314,17 @@ fn expected_ids(pages: &Pages) -> BTreeSet<String> {
             }
         }
     }
+    // Output energy integrated by the gateway: output real power and no
+    // counter of the card's own.
+    if let Some(output) = pages.get(&Page::Output) {
+        let line_power = output
+            .get("lines")
+            .and_then(Json::as_array)
+            .is_some_and(|rows| rows.iter().any(|r| r.get("power").is_some()));
+        if !output.contains_key("energy") && (output.contains_key("power") || line_power) {
+            ids.insert("output_energy".to_string());
+        }
+    }
     for (table, index, cycle) in expected_outlets(pages) {
         ids.insert(format!("receptacles_{table}_{index}_load"));
         if cycle {
@@ -471,8 +484,13 @@ fn check_component(naming: &Naming, ups_id: &str, id: &str, c: &Json, pages: &Pa
     let platform = c["platform"]
         .as_str()
         .unwrap_or_else(|| panic!("{at}: platform"));
+    if platform == "device_automation" {
+        check_trigger(naming, ups_id, &at, id, c, pages);
+        return;
+    }
     assert!(
-        matches!(platform, "sensor" | "binary_sensor" | "button") || WRITABLE.contains(&platform),
+        matches!(platform, "sensor" | "binary_sensor" | "button" | "event")
+            || WRITABLE.contains(&platform),
         "{at}: platform {platform}"
     );
     assert_eq!(
@@ -497,6 +515,22 @@ fn check_component(naming: &Naming, ups_id: &str, id: &str, c: &Json, pages: &Pa
     }
     if platform == "button" {
         check_button(naming, ups_id, &at, id, c);
+        return;
+    }
+    if c["state_topic"] == naming.energy(ups_id) {
+        assert_eq!(id, "output_energy", "{at}");
+        assert_eq!(c["device_class"], "energy", "{at}");
+        assert_eq!(c["state_class"], "total_increasing", "{at}");
+        assert_eq!(c["unit_of_measurement"], "kWh", "{at}");
+        assert!(c.get("enabled_by_default").is_none(), "{at}: enabled");
+        return;
+    }
+    if platform == "event" {
+        assert_eq!(id, "event", "{at}: one event entity");
+        assert_eq!(c["state_topic"], naming.event(ups_id), "{at}");
+        let all: Vec<&str> = EventName::ALL.iter().map(|e| e.as_str()).collect();
+        assert_eq!(c["event_types"], json!(all), "{at}: the whole vocabulary");
+        assert!(c.get("enabled_by_default").is_none(), "{at}: enabled");
         return;
     }
     let page = *pages
@@ -569,6 +603,30 @@ fn check_component(naming: &Naming, ups_id: &str, id: &str, c: &Json, pages: &Pa
             "{at}: precision on a text sensor"
         );
     }
+}
+
+/// A device trigger: the event topic, matched on the event's `name`, for
+/// an event a trap of a MIB the UPS serves reports (the trap table).
+fn check_trigger(naming: &Naming, ups_id: &str, at: &str, id: &str, c: &Json, pages: &Pages) {
+    assert_eq!(c["automation_type"], "trigger", "{at}");
+    assert_eq!(c["topic"], naming.event(ups_id), "{at}");
+    assert_eq!(c["value_template"], "{{ value_json.name }}", "{at}");
+    let name = c["payload"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{at}: payload"));
+    assert_eq!(id, format!("trigger_{name}"), "{at}");
+    let event = EventName::from_name(name).unwrap_or_else(|| panic!("{at}: {name}"));
+    assert!(
+        mib::traps::TRAPS
+            .iter()
+            .any(|t| t.event == event && pages.mibs.contains(&t.mib)),
+        "{at}: no trap of this UPS's MIBs reports {name}"
+    );
+    assert!(!c["type"].as_str().unwrap_or("").is_empty(), "{at}: type");
+    assert!(
+        !c["subtype"].as_str().unwrap_or("").is_empty(),
+        "{at}: subtype"
+    );
 }
 
 /// A button: a named command or an outlet's reboot, on the command topic.
@@ -759,7 +817,7 @@ fn check_device(naming: &Naming, ups_id: &str, publication: &Publication, pages:
     let components = components(&p);
     let ids: BTreeSet<String> = components
         .keys()
-        .filter(|id| !id.starts_with("command_"))
+        .filter(|id| !id.starts_with("command_") && !id.starts_with("trigger_") && *id != "event")
         .cloned()
         .collect();
     assert_eq!(
@@ -776,8 +834,15 @@ fn check_device(naming: &Naming, ups_id: &str, publication: &Publication, pages:
         .collect();
     assert_eq!(
         names.len(),
-        components.len(),
+        components
+            .values()
+            .filter(|c| c.get("name").is_some())
+            .count(),
         "{ups_id}: entity names unique in the device"
+    );
+    assert!(
+        components.contains_key("event"),
+        "{ups_id}: the event entity"
     );
 }
 
@@ -807,7 +872,10 @@ fn unique_ids_are_disjoint_across_upses_and_gateways() {
     for (naming, ups_id) in [(&gw1, "rack-1"), (&gw1, "rack-2"), (&gw2, "rack-1")] {
         let p = payload(&device(naming, ups_id, &pages));
         for c in components(&p).values() {
-            let id = c["unique_id"].as_str().unwrap().to_string();
+            let Some(id) = c["unique_id"].as_str().map(str::to_string) else {
+                assert_eq!(c["platform"], "device_automation");
+                continue;
+            };
             assert!(seen.insert(id.clone()), "{id} announced twice");
         }
         assert!(seen.insert(p["device"]["identifiers"][0].as_str().unwrap().to_string()));
@@ -853,24 +921,56 @@ fn nothing_is_announced_for_fields_a_ups_lacks() {
 fn device_block_comes_from_the_general_page() {
     let naming = naming();
     let p = payload(&device(&naming, UPS, &walk_pages("eaton-mgeups_9pxle")));
+    // The model with the rating of upsmgConfigVARating (1000 VA in the walk).
     assert_eq!(
         p["device"],
         json!({
             "identifiers": ["gw1_rack_1"],
             "name": "rack-1",
             "manufacturer": "EATON",
-            "model": "Eaton 9PX 1000i RT 2U",
+            "model": "Eaton 9PX 1000i RT 2U (1 kVA)",
             "serial_number": "GA10J05109",
             "sw_version": "01.16.4638",
             "via_device": "gw1_bridge",
         })
+    );
+    // A display name, an area and the card's web page, as configured.
+    let bridge_ = Bridge {
+        naming: &naming,
+        version: VERSION,
+    };
+    let named = DeviceOptions {
+        name: Some("Rack 1 UPS".into()),
+        area: Some("Server room".into()),
+        configuration_url: Some("http://192.0.2.7/".into()),
+        ..options()
+    };
+    let pages = sim_pages("sim-powernet");
+    let p = payload(&discovery::ups_device(
+        &bridge_,
+        UPS,
+        &pages.model().shape(),
+        &named,
+    ));
+    let block = &p["device"];
+    assert_eq!(block["name"], "Rack 1 UPS");
+    assert_eq!(block["suggested_area"], "Server room");
+    assert_eq!(block["configuration_url"], "http://192.0.2.7/");
+    let general = &pages[&Page::General];
+    assert!(general["sku"].is_string(), "{general:?}");
+    assert_eq!(block["model_id"], general["sku"], "{general:?}");
+    assert_eq!(block["hw_version"], general["hardware_revision"]);
+    assert_eq!(
+        components(&p)["output_power"].get("enabled_by_default"),
+        None
     );
     // No general page: identifiers, name and via_device only.
     let mut pages = walk_pages("eaton-mgeups_9pxle");
     pages.drop_page(Page::General);
     let p = payload(&device(&naming, UPS, &pages));
     let keys: Vec<&String> = p["device"].as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["identifiers", "name", "via_device"]);
+    assert_eq!(keys, ["identifiers", "name", "model", "via_device"]);
+    assert_eq!(p["device"]["model"], "UPS 1 kVA", "the rating alone");
 }
 
 #[test]
@@ -1556,7 +1656,11 @@ fn home_assistant_accepts_every_payload() {
     let mut entities = 1;
     for (n, (_, pages)) in all_upses().iter().enumerate() {
         let publication = device(&naming, &format!("ups-{n}"), pages);
-        entities += components(&payload(&publication)).len();
+        // Device triggers are no entities.
+        entities += components(&payload(&publication))
+            .values()
+            .filter(|c| c["platform"] != "device_automation")
+            .count();
         publications.push(publication);
     }
     // A custom prefix and base topic work the same way.
@@ -1692,6 +1796,11 @@ fn expected_state(c: &Json, value: Option<&Json>) -> String {
     match value {
         Json::Null => none(),
         Json::String(s) => match c.get("options").and_then(Json::as_array) {
+            // An enum sensor shows the label's words; `unknown` is unknown.
+            Some(options) if c["platform"] == "sensor" => match discovery::label_text(s) {
+                Some(text) if options.contains(&json!(text)) => text,
+                _ => none(),
+            },
             Some(options) if s == "none" && options.contains(&json!("(none)")) => "(none)".into(),
             Some(options) if !options.contains(value) => none(),
             _ => s.clone(),
@@ -1784,7 +1893,11 @@ fn value_templates_read_the_page_json() {
     for (_, pages) in &upses {
         let p = payload(&device(&naming, UPS, pages));
         for (id, c) in components(&p) {
-            if c["platform"] == "button" {
+            if matches!(
+                c["platform"].as_str(),
+                Some("button" | "event" | "device_automation")
+            ) || c["state_topic"] == naming.energy(UPS)
+            {
                 continue;
             }
             let page = pages
@@ -1847,7 +1960,20 @@ fn value_templates_read_the_page_json() {
     let cases: &[(&str, Page, PageEdit, &str)] = &[
         ("battery_charge", Page::Battery, &|_| {}, "91"),
         ("battery_voltage", Page::Battery, &|_| {}, "55.0"),
-        ("battery_status", Page::Battery, &|_| {}, "normal"),
+        // An enum sensor shows words; the label `unknown` is unknown.
+        ("battery_status", Page::Battery, &|_| {}, "Normal"),
+        (
+            "battery_status",
+            Page::Battery,
+            &|j| j["status"] = json!("unknown"),
+            "None",
+        ),
+        (
+            "battery_status",
+            Page::Battery,
+            &|j| j["status"] = json!("not_present"),
+            "Not present",
+        ),
         ("battery_low", Page::Battery, &|_| {}, "OFF"),
         (
             "battery_low",

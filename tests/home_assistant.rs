@@ -81,6 +81,9 @@ struct Rig {
     broker: Mosquitto,
     cards: Vec<Card>,
     gateway: Option<Gateway>,
+    /// The gateway's trap port, the same across restarts (a simulator
+    /// sends its traps there).
+    trap_port: u16,
 }
 
 impl Rig {
@@ -94,7 +97,8 @@ impl Rig {
 
     fn start_gateway(&mut self, ids: &[&str]) {
         let toml = self.gateway_toml(ids);
-        self.gateway = Some(Gateway::start_with(&self.broker, &toml, ""));
+        let traps = format!("[traps]\nlisten = [\"127.0.0.1:{}\"]\n", self.trap_port);
+        self.gateway = Some(Gateway::start_with(&self.broker, &toml, &traps));
     }
 
     fn stop_gateway(&mut self) {
@@ -133,7 +137,10 @@ impl Rig {
         .into_iter()
         .filter_map(|(topic, payload)| {
             let page = topic.rsplit('/').next()?.to_string();
-            Page::from_name(&page)?;
+            // The energy topic reads like a page here (`output_energy`).
+            if page != "energy" {
+                Page::from_name(&page)?;
+            }
             Some((page, serde_json::from_str(&payload).ok()?))
         })
         .collect()
@@ -156,7 +163,10 @@ impl Rig {
                 .unwrap_or_default()
                 .to_string();
             for (cid, component) in message["components"].as_object().into_iter().flatten() {
-                let uid = component["unique_id"].as_str().unwrap_or_default();
+                // Device triggers are no entities (no unique id).
+                let Some(uid) = component["unique_id"].as_str() else {
+                    continue;
+                };
                 out.insert(
                     uid.to_string(),
                     (device.clone(), cid.clone(), component.clone()),
@@ -181,14 +191,21 @@ enum Shows {
     AlarmSummary,
     Outlet(&'static str, u64),
     Button,
+    /// Output energy: the card's counter on the output page, else the
+    /// gateway's total on `<base>/<ups>/energy`.
+    Energy,
 }
 
 fn shows(cid: &str) -> Option<Shows> {
-    if cid.starts_with("command_") || cid.ends_with("_cycle") {
+    // The event entity's state is the time of the last trap.
+    if cid.starts_with("command_") || cid.ends_with("_cycle") || cid == "event" {
         return Some(Shows::Button);
     }
     if cid == "alarms_active" {
         return Some(Shows::AlarmSummary);
+    }
+    if cid == "output_energy" {
+        return Some(Shows::Energy);
     }
     for key in ["status_text", "ups_status"] {
         if cid == format!("output_{key}") {
@@ -273,6 +290,16 @@ fn expected(component: &Json, shows: &Shows, pages: &BTreeMap<String, Json>) -> 
     let platform = component["platform"].as_str().unwrap_or_default();
     Some(match shows {
         Shows::Button => return None,
+        Shows::Energy => {
+            let value = pages
+                .get("output")
+                .and_then(|o| o.get("energy"))
+                .or_else(|| pages.get("energy").and_then(|e| e.get("output_energy")));
+            match value.and_then(Json::as_f64) {
+                Some(kwh) => Expect::Number(kwh),
+                None => unknown(),
+            }
+        }
         Shows::Derived(key) => match pages.get("output").and_then(|o| o[key].as_str()) {
             Some(text) => Expect::Text(text.to_string()),
             None => unknown(),
@@ -329,6 +356,15 @@ fn expected(component: &Json, shows: &Shows, pages: &BTreeMap<String, Json>) -> 
                         Expect::Number(n)
                     } else {
                         unknown()
+                    }
+                }
+                // An enum sensor shows the label's words; `unknown` is unknown.
+                ("sensor", Json::String(s)) if options.is_some() => {
+                    match ups2mqtt::discovery::label_text(s) {
+                        Some(text) if options.as_ref().unwrap().contains(&text.as_str()) => {
+                            Expect::Text(text)
+                        }
+                        _ => unknown(),
                     }
                 }
                 (_, Json::String(s)) => match &options {
@@ -431,22 +467,38 @@ fn home_assistant_shows_and_drives_every_page() {
     let test_ms = TEST_MS.to_string();
     let sim_args = ["--phases", "3", "--test-duration-ms", test_ms.as_str()];
     let broker = Mosquitto::start();
+    let trap_port = support::free_udp_port();
+    let trap_sink = format!("127.0.0.1:{trap_port},v2c");
     let cards = vec![
         Card {
             id: "rack1",
             sim: Sim::start(&sim_args),
-            extra: "commands = { dangerous = true }",
+            extra: "commands = { dangerous = true }\nname = \"Rack 1 UPS\"\narea = \"Server room\"",
         },
         Card {
             id: "rack2",
             sim: Sim::start(&[&sim_args[..], &["--seed", "2"]].concat()),
             extra: "",
         },
+        // RFC 1628 only: no energy counter of its own (the gateway
+        // integrates its output power); its traps go to the gateway.
+        Card {
+            id: "rack3",
+            sim: Sim::start(
+                &[
+                    &sim_args[..],
+                    &["--seed", "3", "--trap-sink", trap_sink.as_str()],
+                ]
+                .concat(),
+            ),
+            extra: "mibs = [\"rfc1628\"]",
+        },
     ];
     let mut rig = Rig {
         broker,
         cards,
         gateway: None,
+        trap_port,
     };
     rig.start_gateway(&["rack1", "rack2"]);
     for ups in ["rack1", "rack2"] {
@@ -524,11 +576,27 @@ fn home_assistant_shows_and_drives_every_page() {
                 .as_str()
                 .is_some_and(|v| !v.is_empty() && general[field].as_str() == Some(v))
         };
+        // rack1 has a display name and an area; both link to the card.
+        let (name, area) = match ups {
+            "rack1" => ("Rack 1 UPS", Some("server_room")),
+            _ => (ups, None),
+        };
+        let model_ok = device["model"].as_str().is_some_and(|m| {
+            general["model"]
+                .as_str()
+                .is_some_and(|g| !g.is_empty() && m.starts_with(g))
+        });
         checks.check(
-            &format!("{ups}: one device with manufacturer, model, serial and firmware of the card, via the bridge"),
-            device["name"] == ups
-                && same("manufacturer", "manufacturer")
-                && same("model", "model")
+            &format!("{ups}: device {name:?}, area {area:?}, link to http://127.0.0.1/"),
+            device["name"] == name
+                && device["area_id"].as_str() == area
+                && device["configuration_url"] == "http://127.0.0.1/",
+            format!("device {device}"),
+        );
+        checks.check(
+            &format!("{ups}: one device with manufacturer, model (and rating), serial and firmware of the card, via the bridge"),
+            same("manufacturer", "manufacturer")
+                && model_ok
                 && same("serial_number", "serial_number")
                 && same("sw_version", "firmware_version")
                 && device["via_device"] == json!([format!("{GATEWAY}_bridge")])
@@ -577,6 +645,25 @@ fn home_assistant_shows_and_drives_every_page() {
         &announced,
         "enabled entities",
         false,
+    );
+    // No entity enabled by default is unknown on a healthy UPS (the event
+    // entity waits for its first trap; buttons have no state).
+    let dump = ha.dump();
+    let unknown_ones: Vec<&str> = dump
+        .entities()
+        .iter()
+        .filter(|e| e["state"] == "unknown")
+        .filter_map(|e| e["unique_id"].as_str())
+        .filter(|u| {
+            announced
+                .get(*u)
+                .is_some_and(|(_, cid, c)| cid != "event" && c["platform"] != "button")
+        })
+        .collect();
+    checks.check(
+        "no entity enabled by default is unknown on the healthy simulated UPSes",
+        unknown_ones.is_empty(),
+        format!("{unknown_ones:?}"),
     );
 
     // ------------------------------------------------------ service calls
@@ -694,6 +781,7 @@ fn home_assistant_shows_and_drives_every_page() {
         gone.is_some() && rack1_left == rack1_announced,
         format!("rack1 entities {rack1_left} of {rack1_announced}"),
     );
+    check_energy_and_events(&mut checks, &mut rig, &ha);
     check_logs(&mut checks, &ha, "at the end");
 
     // ------------------------------------------------------------ figures
@@ -735,6 +823,84 @@ fn home_assistant_shows_and_drives_every_page() {
         checks.failed.len()
     );
     assert!(checks.failed.is_empty(), "failed: {:?}", checks.failed);
+}
+
+/// The output energy of a card without a counter of its own (rack3, RFC
+/// 1628 only: 3 lines of simulated output power) grows in Home Assistant as
+/// an Energy-dashboard sensor and keeps its value across a gateway
+/// restart; a simulator trap fires the UPS's event entity.
+fn check_energy_and_events(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistant) {
+    rig.stop_gateway();
+    rig.start_gateway(&["rack1", "rack3"]);
+    let energy_uid = uid("rack3", "output_energy");
+    let reading =
+        |ha: &HomeAssistant| -> Option<f64> { ha.dump().state(&energy_uid)?.parse().ok() };
+    let first = wait_for(Duration::from_secs(60), || reading(ha).filter(|v| *v > 0.0));
+    let grown = first.and_then(|first| {
+        wait_for(Duration::from_secs(20), || {
+            reading(ha).filter(|v| *v > first)
+        })
+    });
+    let dump = ha.dump();
+    let attributes = dump
+        .entity(&energy_uid)
+        .map(|e| e["attributes"].clone())
+        .unwrap_or(Json::Null);
+    checks.check(
+        "rack3 (no energy counter): output energy grows in Home Assistant, kWh, energy, total_increasing (what the Energy dashboard takes)",
+        grown.is_some()
+            && attributes["unit_of_measurement"] == "kWh"
+            && attributes["device_class"] == "energy"
+            && attributes["state_class"] == "total_increasing",
+        format!("first {first:?}, then {grown:?}; attributes {attributes}"),
+    );
+    // A gateway restart: the total continues from the retained value.
+    let before = reading(ha).unwrap_or(0.0);
+    rig.stop_gateway();
+    rig.start_gateway(&["rack1", "rack3"]);
+    let mut seen = Vec::new();
+    let continued = wait_for(Duration::from_secs(60), || {
+        let retained = retained(
+            rig.broker.port(),
+            "ups2mqtt/rack3/energy",
+            Duration::from_secs(1),
+        );
+        let value = retained
+            .first()
+            .and_then(|(_, p)| serde_json::from_str::<Json>(p).ok())
+            .and_then(|j| j["output_energy"].as_f64());
+        let shown = reading(ha);
+        seen.push((value, shown));
+        (value.is_some_and(|v| v > before) && shown.is_some_and(|v| v > before)).then_some(())
+    });
+    let dropped = seen
+        .iter()
+        .any(|(v, s)| v.is_some_and(|v| v < before) || s.is_some_and(|s| s < before));
+    checks.check(
+        &format!(
+            "rack3: output energy keeps its {before} kWh across a gateway restart and grows on"
+        ),
+        continued.is_some() && !dropped,
+        format!("retained / shown after the restart: {seen:?}"),
+    );
+    // A simulator trap fires the event entity, with its details.
+    let event_uid = uid("rack3", "event");
+    let before = ha.dump().state(&event_uid).map(str::to_string);
+    let reply = rig.sim("rack3").control("trap upsTrapOnBattery");
+    let fired = wait_for(Duration::from_secs(20), || {
+        let dump = ha.dump();
+        let entity = dump.entity(&event_uid)?;
+        (entity["state"].as_str() != before.as_deref()
+            && entity["attributes"]["event_type"] == "on_battery")
+            .then(|| entity["attributes"].clone())
+    });
+    checks.check(
+        "a simulator trap (upsTrapOnBattery) fires rack3's event entity: event_type on_battery, severity, description",
+        fired.as_ref().is_some_and(|a| {
+            a["severity"] == "critical" && a["description"].as_str().is_some_and(|d| !d.is_empty())
+        }),
+        format!("sim: {reply}; attributes {fired:?}"),
+    );
 }
 
 /// Home Assistant logged no warning or error from its MQTT integration or
@@ -1062,8 +1228,10 @@ fn check_battery_test(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistant) {
     let running = wait_for(Duration::from_secs(10), || {
         (rig.sim_state("rack1")["test"]["phase"] == "in_progress").then_some(())
     });
+    // The result sensor shows the label `in_progress` as words.
+    let in_progress_text = ups2mqtt::discovery::label_text("in_progress").unwrap();
     let in_progress = wait_for(Duration::from_millis(TEST_MS), || {
-        (ha.dump().state(&result_uid) == Some("in_progress")).then_some(())
+        (ha.dump().state(&result_uid) == Some(in_progress_text.as_str())).then_some(())
     });
     let done = wait_for(Duration::from_secs(20), || {
         let sim = rig.sim_state("rack1");
@@ -1071,7 +1239,7 @@ fn check_battery_test(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistant) {
         (sim["test"]["phase"] == "done"
             && shown
                 .as_deref()
-                .is_some_and(|s| s != "in_progress" && s != "unknown"))
+                .is_some_and(|s| s != in_progress_text && s != "unknown"))
         .then_some((sim["test"]["result"].clone(), shown))
     });
     checks.check(

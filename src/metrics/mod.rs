@@ -266,6 +266,7 @@ fn render_gateway(out: &mut String, states: &[(&str, Arc<UpsState>)], counters: 
             model,
             serial_number,
             firmware,
+            ..
         } = Identity::of(&state.model);
         let text = |t: &Option<String>| t.clone().unwrap_or_default();
         let labels = [

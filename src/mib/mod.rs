@@ -537,6 +537,8 @@ pub enum Component {
     Switch,
     Text,
     Button,
+    /// A stream of events (traps), not a state.
+    Event,
 }
 
 impl Component {
@@ -549,6 +551,7 @@ impl Component {
             Component::Switch => "switch",
             Component::Text => "text",
             Component::Button => "button",
+            Component::Event => "event",
         }
     }
 }

@@ -484,7 +484,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvOutputLoad", "1.3.6.1.4.1.318.1.1.1.4.2.3", INT).gauge(),
         src(PowerNet, "upsAdvOutputPercentLoad", "1.3.6.1.4.1.318.1.1.1.4.2.18", INT).null_when(&[-1]).note("% of rated kVA"),
     ]),
-    scalar(Output, "power", "Output power", Some(Watt), POWER.diagnostic(), &[
+    scalar(Output, "power", "Output power", Some(Watt), POWER, &[
         src(PowerNet, "upsAdvOutputActivePower", "1.3.6.1.4.1.318.1.1.1.4.2.8", INT),
     ]),
     scalar(Output, "on_battery", "On battery", None, FLAG, &[

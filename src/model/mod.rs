@@ -13,6 +13,7 @@
 //! snapshots, trap facts and read-backs, and hands it (or its immutable
 //! [`Shape`]) to the renderers.
 
+pub mod energy;
 pub mod page;
 pub mod shape;
 

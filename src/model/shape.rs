@@ -94,6 +94,11 @@ pub struct Identity {
     pub model: Option<String>,
     pub serial_number: Option<String>,
     pub firmware: Option<String>,
+    /// The card's model identifier (PowerNet SKU).
+    pub model_id: Option<String>,
+    pub hw_version: Option<String>,
+    /// The rating in VA (`config.nominal_apparent_power`).
+    pub rating_va: Option<u64>,
 }
 
 /// How this UPS carries a named command out.
@@ -249,13 +254,22 @@ fn identity(model: &Model) -> Identity {
 }
 
 impl Identity {
-    /// Who the UPS says it is, from its general page (also read at every
-    /// metrics scrape: the fields are looked up once per process).
+    /// Who the UPS says it is, from its general page and its rating (also
+    /// read at every metrics scrape: the fields are looked up once per
+    /// process).
     pub fn of(model: &Model) -> Identity {
-        static FIELDS: std::sync::LazyLock<[Option<&'static Field>; 4]> =
+        static FIELDS: std::sync::LazyLock<[Option<&'static Field>; 7]> =
             std::sync::LazyLock::new(|| {
-                ["manufacturer", "model", "serial_number", "firmware_version"]
-                    .map(|key| mib::field_by_path(&format!("general.{key}")))
+                [
+                    "general.manufacturer",
+                    "general.model",
+                    "general.serial_number",
+                    "general.firmware_version",
+                    "general.sku",
+                    "general.hardware_revision",
+                    "config.nominal_apparent_power",
+                ]
+                .map(mib::field_by_path)
             });
         let text = |at: usize| {
             let value = model.reading(FIELDS[at]?, None)?.as_str()?.trim();
@@ -266,6 +280,12 @@ impl Identity {
             model: text(1),
             serial_number: text(2),
             firmware: text(3),
+            model_id: text(4),
+            hw_version: text(5),
+            rating_va: FIELDS[6]
+                .and_then(|field| model.reading(field, None)?.as_f64())
+                .filter(|va| *va > 0.0)
+                .map(|va| va.round() as u64),
         }
     }
 }

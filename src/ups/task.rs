@@ -10,8 +10,9 @@
 use super::{Ups, UpsError};
 use crate::config::{CommandsConfig, UpsConfig};
 use crate::hub::{Publisher, UpsState};
-use crate::messages::{Audit, Health, Response};
+use crate::messages::{Audit, EnergyTotal, Health, Response};
 use crate::mib::{Field, Page};
+use crate::model::energy::{self, EnergyMeter};
 use crate::model::{Model, Shape, Update};
 use crate::pages::{Reading, Snapshot};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -37,6 +38,8 @@ pub trait UpsSink: Send + 'static {
     fn response(&mut self, response: &Response);
     /// The audit record of a command, accepted or refused (not retained).
     fn audit(&mut self, record: &Audit);
+    /// The integrated output energy (retained).
+    fn energy(&mut self, total: &EnergyTotal);
 }
 
 /// What can be asked of a running UPS task.
@@ -55,6 +58,9 @@ pub enum UpsRequest {
     /// (Boxed, as in `Ask`: every inbox slot is as large as the largest
     /// request, and 500 UPSes keep an inbox each.)
     Command(Box<crate::command::Request>),
+    /// The output energy this gateway published before it started (its
+    /// retained message, read back from the broker).
+    RestoreEnergy(f64),
     /// The same, for a caller that waits for the outcome (the NUT server,
     /// through [`crate::hub::Hub::command`]).
     Ask {
@@ -93,7 +99,17 @@ pub struct UpsTask<S: UpsSink> {
     phased: bool,
     /// Where the state goes for the NUT server and metrics, if anywhere.
     publisher: Option<Publisher>,
+    /// Output energy, where the card has no counter ([`energy`]).
+    energy: EnergyMeter,
+    started: Instant,
 }
+
+/// How long a task waits for its retained energy total before it
+/// publishes one of its own.
+const ENERGY_READ_BACK: Duration = Duration::from_secs(10);
+/// Power readings further apart than this many fast polls are not
+/// integrated.
+const ENERGY_MAX_GAP_POLLS: u32 = 3;
 
 impl<S: UpsSink> UpsTask<S> {
     /// `refresh`: how often every page is re-published even if unchanged.
@@ -104,6 +120,8 @@ impl<S: UpsSink> UpsTask<S> {
         policy: CommandsConfig,
     ) -> UpsTask<S> {
         let now = Instant::now();
+        let energy_gap = Duration::from_secs(config.poll.fast) * ENERGY_MAX_GAP_POLLS
+            + Duration::from_millis(500);
         UpsTask {
             config,
             sink,
@@ -117,6 +135,8 @@ impl<S: UpsSink> UpsTask<S> {
             armed: HashMap::new(),
             phased: false,
             publisher: None,
+            energy: EnergyMeter::new(energy_gap),
+            started: now,
         }
     }
 
@@ -185,6 +205,11 @@ impl<S: UpsSink> UpsTask<S> {
     async fn handle(&mut self, request: UpsRequest) {
         match request {
             UpsRequest::PollNow(pages) => self.make_due(&pages),
+            UpsRequest::RestoreEnergy(kwh) => {
+                if self.energy.restore(kwh) {
+                    tracing::info!(kwh, "output energy read back");
+                }
+            }
             UpsRequest::Trap { facts, pages, ack } => {
                 self.apply_facts(facts);
                 if let Some(specific) = ack {
@@ -305,6 +330,11 @@ impl<S: UpsSink> UpsTask<S> {
         };
         self.publish(publish, refresh);
         self.announce_shape_if_changed();
+        if due.contains(&Page::Output) {
+            self.energy
+                .sample(Instant::now(), energy::output_watts(&self.model));
+            self.publish_energy();
+        }
         self.health.failures = 0;
         self.health.last_error = None;
         self.health.polls += 1;
@@ -316,6 +346,20 @@ impl<S: UpsSink> UpsTask<S> {
             self.health.online = Some(true);
             self.sink.availability(true);
         }
+    }
+
+    /// The integrated output energy, once the previous total was read back
+    /// (or none came in time), on UPSes without their own counter.
+    fn publish_energy(&mut self) {
+        if !self.model.is_complete() || !energy::integrated(&self.model.shape()) {
+            return;
+        }
+        if !self.energy.is_restored() && self.started.elapsed() < ENERGY_READ_BACK {
+            return;
+        }
+        self.sink.energy(&EnergyTotal {
+            output_energy: self.energy.kwh(),
+        });
     }
 
     /// Discovery follows what the UPS really has: announced once every

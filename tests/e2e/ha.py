@@ -196,6 +196,8 @@ async def collect(ha: HA) -> dict:
         "name": d["name"], "manufacturer": d["manufacturer"], "model": d["model"],
         "sw_version": d["sw_version"], "serial_number": d.get("serial_number"),
         "via_device": ident(d["via_device_id"]) if d["via_device_id"] else None,
+        "area_id": d.get("area_id"), "configuration_url": d.get("configuration_url"),
+        "model_id": d.get("model_id"), "hw_version": d.get("hw_version"),
     } for d in devs]
     out_ents = []
     for e in sorted(ents, key=lambda e: e["entity_id"]):

@@ -51,12 +51,15 @@ impl Sensor {
     }
 }
 
-/// Enabled here although the NUT integration hides them: the runtime, and
+/// Enabled here although the NUT integration hides them: the runtime, the
+/// output real power (the Energy dashboard's power sensor), and
 /// the per-line voltages and loads, the only input/output voltage and load
 /// of RFC 1628 and MGE cards (NUT reads line 1 into `input.voltage` and
 /// `ups.load` there).
 pub const ENABLED_TOO: &[&str] = &[
     "battery.runtime",
+    "ups.realpower",
+    "output.realpower",
     "input.L{n}-N.voltage",
     "output.L{n}-N.voltage",
     "output.L{n}.power.percent",

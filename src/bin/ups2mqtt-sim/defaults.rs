@@ -236,8 +236,15 @@ pub fn builtin_json(field: &Field, source: &Source, row: u32) -> Json {
 pub fn generic_json(field: &Field, source: &Source) -> Json {
     match source.decode {
         Decode::Text => json!(field.label),
+        // A healthy card knows its states: value 1, unless that is the
+        // MIB's `unknown`.
         Decode::Enum(labels) => {
-            let label = source.decode.label(1).or(labels.first().map(|(_, l)| *l));
+            let known = |l: &&str| *l != "unknown";
+            let label = source
+                .decode
+                .label(1)
+                .filter(known)
+                .or(labels.iter().map(|(_, l)| *l).find(known));
             label.map_or(Json::Null, |l| json!(l))
         }
         Decode::Flag { .. } => json!(false),
