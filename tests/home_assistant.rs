@@ -488,10 +488,12 @@ fn home_assistant_shows_and_drives_every_page() {
                 &[
                     &sim_args[..],
                     &["--seed", "3", "--trap-sink", trap_sink.as_str()],
+                    &["--trap-community", "rack3"],
                 ]
                 .concat(),
             ),
-            extra: "mibs = [\"rfc1628\"]",
+            // Its own trap community: rack1 shares its address.
+            extra: "mibs = [\"rfc1628\"]\ntrap_community = \"rack3\"",
         },
     ];
     let mut rig = Rig {
