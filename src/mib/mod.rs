@@ -698,6 +698,54 @@ pub fn fields_of(page: Page) -> impl Iterator<Item = &'static Field> {
     FIELDS.iter().filter(move |f| f.page == page)
 }
 
+/// How a whole-UPS value follows from its lines when the card states no
+/// total of its own (on a single-phase UPS every rule gives line 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Combine {
+    /// The mean of the lines (phase voltages).
+    Mean,
+    /// The highest line (load: the phase that trips first).
+    Max,
+    /// The sum of the lines (power).
+    Sum,
+}
+
+/// A whole-UPS field a person automates on, and the line column it follows
+/// from where the card has no total.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WholeUps {
+    /// `page.key` of the page-level field.
+    pub total: &'static str,
+    /// `page.table.key` of the line column.
+    pub lines: &'static str,
+    pub combine: Combine,
+}
+
+/// The whole-UPS fields: the card's own total when it serves one,
+/// otherwise combined from its lines by the rule here.
+pub static WHOLE_UPS: &[WholeUps] = &[
+    WholeUps {
+        total: "input.voltage",
+        lines: "input.lines.voltage",
+        combine: Combine::Mean,
+    },
+    WholeUps {
+        total: "output.voltage",
+        lines: "output.lines.voltage",
+        combine: Combine::Mean,
+    },
+    WholeUps {
+        total: "output.load",
+        lines: "output.lines.load",
+        combine: Combine::Max,
+    },
+    WholeUps {
+        total: "output.power",
+        lines: "output.lines.power",
+        combine: Combine::Sum,
+    },
+];
+
 /// The point table of one page, indexed once per process (every poll
 /// decodes pages through it).
 #[derive(Debug)]

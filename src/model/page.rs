@@ -100,6 +100,8 @@ struct Choices<'a> {
 }
 
 impl Choices<'_> {
+    /// The source chosen before, if it is one of the field's own (a
+    /// whole-UPS value combined from lines names the line column's).
     fn scalar(&self, field: &Field) -> Option<&'static Source> {
         let previous = self.previous?;
         previous
@@ -107,6 +109,7 @@ impl Choices<'_> {
             .iter()
             .find(|s| std::ptr::eq(s.field, field))
             .map(|s| s.source)
+            .filter(|source| field.sources.iter().any(|own| std::ptr::eq(own, *source)))
     }
 
     /// The rows an earlier decode kept in `table`.
@@ -157,10 +160,54 @@ impl PageData {
             scalars,
             tables,
         };
+        page.add_whole_ups_values();
         // Kept until the next poll, for every UPS: no spare capacity.
         page.scalars.shrink_to_fit();
         page.tables.shrink_to_fit();
         page.has_data().then_some(page)
+    }
+
+    /// The whole-UPS fields ([`mib::WHOLE_UPS`]) the card states no total
+    /// for, combined from its lines; served by the line column's source
+    /// (the provenance says so).
+    fn add_whole_ups_values(&mut self) {
+        for rule in mib::WHOLE_UPS {
+            let (Some(total), Some(lines)) = (
+                mib::field_by_path(rule.total),
+                mib::field_by_path(rule.lines),
+            ) else {
+                continue;
+            };
+            if total.page != self.page || self.scalar(total).is_some() {
+                continue;
+            }
+            let Some(table) = lines.table.and_then(|key| self.table(key)) else {
+                continue;
+            };
+            let Some(column) = table.columns.iter().find(|c| std::ptr::eq(c.field, lines)) else {
+                continue;
+            };
+            let Some(value) = combine(rule.combine, column.cells.iter().flatten()) else {
+                continue;
+            };
+            let scalar = Scalar {
+                field: total,
+                source: column.source,
+                value,
+            };
+            let order = |field: &Field| {
+                mib::page_index(self.page)
+                    .scalars
+                    .iter()
+                    .position(|f| std::ptr::eq(*f, field))
+            };
+            let at = self
+                .scalars
+                .iter()
+                .position(|s| order(s.field) > order(total))
+                .unwrap_or(self.scalars.len());
+            self.scalars.insert(at, scalar);
+        }
     }
 
     fn has_data(&self) -> bool {
@@ -309,6 +356,25 @@ impl serde::Serialize for Rows<'_> {
         }
         seq.end()
     }
+}
+
+/// Lines combined into a whole-UPS value; `None` without a number.
+fn combine<'a>(how: mib::Combine, cells: impl Iterator<Item = &'a Reading>) -> Option<Reading> {
+    let mut values = Vec::new();
+    let mut decimals = 0;
+    for cell in cells {
+        if let Reading::Number { value, decimals: d } = cell {
+            values.push(*value);
+            decimals = decimals.max(u32::from(*d));
+        }
+    }
+    let first = *values.first()?;
+    let value = match how {
+        mib::Combine::Mean => values.iter().sum::<f64>() / values.len() as f64,
+        mib::Combine::Max => values.iter().copied().fold(first, f64::max),
+        mib::Combine::Sum => values.iter().sum(),
+    };
+    Some(Reading::number(value, decimals))
 }
 
 fn table_json(table: &TableData) -> Vec<Json> {

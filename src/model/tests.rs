@@ -234,3 +234,48 @@ fn page_texts_are_the_page_json() {
         assert_eq!(text, json.to_string(), "{}", page.page);
     }
 }
+
+#[test]
+fn whole_ups_values_follow_from_the_lines_without_a_card_total() {
+    // RFC 1628 only, 3 phases: upsOutputVoltage 230/232/234 V,
+    // upsOutputPercentLoad 40/55/47 %, upsOutputPower 900/1200/1000 W.
+    let rows = [(1, 230, 40, 900), (2, 232, 55, 1200), (3, 234, 47, 1000)];
+    let mut data = vec![("1.3.6.1.2.1.33.1.4.3.0".to_string(), Value::Integer(3))];
+    for (line, volts, load, watts) in rows {
+        data.push((
+            format!("1.3.6.1.2.1.33.1.4.4.1.2.{line}"),
+            Value::Integer(volts),
+        ));
+        data.push((
+            format!("1.3.6.1.2.1.33.1.4.4.1.5.{line}"),
+            Value::Integer(load),
+        ));
+        data.push((
+            format!("1.3.6.1.2.1.33.1.4.4.1.4.{line}"),
+            Value::Integer(watts),
+        ));
+    }
+    let rows: Vec<(&str, Value)> = data.iter().map(|(o, v)| (o.as_str(), v.clone())).collect();
+    let m = model(&rows);
+    let number = |path: &str| m.reading(field(path), None).and_then(Reading::as_f64);
+    assert_eq!(number("output.voltage"), Some(232.0), "mean of the phases");
+    assert_eq!(number("output.load"), Some(55.0), "the highest phase");
+    assert_eq!(
+        number("output.power"),
+        Some(3100.0),
+        "the sum of the phases"
+    );
+    assert_eq!(
+        m.source_of(field("output.voltage")).unwrap().object,
+        "upsOutputVoltage"
+    );
+    // A card with its own total keeps it: upsHighPrecOutputVoltage 229.5 V.
+    let mut own = rows.clone();
+    own.push(("1.3.6.1.4.1.318.1.1.1.4.3.1.0", Value::Gauge32(2295)));
+    let m = model(&own);
+    assert_eq!(
+        m.reading(field("output.voltage"), None)
+            .and_then(Reading::as_f64),
+        Some(229.5)
+    );
+}
