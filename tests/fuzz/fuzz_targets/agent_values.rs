@@ -5,10 +5,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ups2mqtt::discovery::{self, Bridge, DeviceOptions, Pages};
-use ups2mqtt::mib::{FIELDS, Page};
+use ups2mqtt::discovery::{self, Bridge, DeviceOptions};
+use ups2mqtt::mib::{FIELDS, Mib, Page};
 use ups2mqtt::oid::Oid;
-use ups2mqtt::pages::{ScaleOverrides, Snapshot, decode_all};
+use ups2mqtt::pages::{ScaleOverrides, Snapshot};
 use ups2mqtt::snmp::Value;
 use ups2mqtt::topics::Naming;
 
@@ -84,17 +84,18 @@ fuzz_target!(|bytes: &[u8]| {
         };
         data.insert(instance, input.value());
     }
-    let mut pages: Pages = decode_all(&Page::ALL, &data, &overrides)
-        .into_iter()
-        .map(|(page, outcome)| (page, outcome.json))
-        .collect();
-    ups2mqtt::status::annotate(&mut pages);
+    let mut model = ups2mqtt::model::Model::from_snapshot(Mib::ALL.into(), &data, &overrides);
+    for page in Page::ALL {
+        if let (Some(json), Some(text)) = (model.page_json(page), model.page_text(page)) {
+            assert_eq!(serde_json::Value::Object(json).to_string(), text, "{page}");
+        }
+    }
     let naming = Naming::new("fuzz", "ups2mqtt", "homeassistant");
     let bridge = Bridge {
         naming: &naming,
         version: "fuzz",
     };
-    let device = discovery::ups_device(&bridge, "ups", &pages, &DeviceOptions::default());
+    let device = discovery::ups_device(&bridge, "ups", &model.shape(), &DeviceOptions::default());
     if let Err(e) = serde_json::from_str::<serde_json::Value>(&device.payload) {
         panic!("discovery is not JSON ({e}): {}", device.payload);
     }

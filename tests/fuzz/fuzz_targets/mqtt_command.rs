@@ -6,19 +6,19 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 use ups2mqtt::command::{self, UpsView};
 use ups2mqtt::config::CommandsConfig;
-use ups2mqtt::mib::{Decode, FIELDS, Mib, Page};
+use ups2mqtt::mib::{Decode, FIELDS, Mib};
+use ups2mqtt::model::{Model, Shape};
 use ups2mqtt::oid::Oid;
-use ups2mqtt::pages::{PageOutcome, ScaleOverrides, Snapshot, decode_all};
+use ups2mqtt::pages::{ScaleOverrides, Snapshot};
 use ups2mqtt::snmp::Value;
 use ups2mqtt::topics::Naming;
 
 /// A card that answers every point of every MIB, tables with three rows.
-fn full_card() -> &'static BTreeMap<Page, PageOutcome> {
-    static CARD: OnceLock<BTreeMap<Page, PageOutcome>> = OnceLock::new();
+fn full_card() -> &'static (Model, std::sync::Arc<Shape>) {
+    static CARD: OnceLock<(Model, std::sync::Arc<Shape>)> = OnceLock::new();
     CARD.get_or_init(|| {
         let mut data = Snapshot::new();
         for field in FIELDS {
@@ -30,18 +30,19 @@ fn full_card() -> &'static BTreeMap<Page, PageOutcome> {
                     }
                     _ => Value::Integer(1),
                 };
-                let object = source.object_oid();
                 let rows: &[u32] = if field.table.is_some() {
                     &[1, 2, 3]
                 } else {
                     &[0]
                 };
                 for &row in rows {
-                    data.insert(object.child(row), value.clone());
+                    data.insert(source.instance(row), value.clone());
                 }
             }
         }
-        decode_all(&Page::ALL, &data, &ScaleOverrides::new())
+        let mut model = Model::from_snapshot(Mib::ALL.into(), &data, &ScaleOverrides::new());
+        let shape = model.shape();
+        (model, shape)
     })
 }
 
@@ -78,18 +79,8 @@ fuzz_target!(|input: &[u8]| {
     let Ok(action) = &request.action else {
         return;
     };
-    let card = full_card();
-    let pages = card.iter().map(|(p, o)| (*p, o.json.clone())).collect();
-    let provenance = card
-        .iter()
-        .map(|(p, o)| (*p, o.provenance.clone()))
-        .collect();
-    let mibs: BTreeSet<Mib> = Mib::ALL.into_iter().collect();
-    let view = UpsView {
-        pages: &pages,
-        provenance: &provenance,
-        mibs: &mibs,
-    };
+    let (model, shape) = full_card();
+    let view = UpsView { model, shape };
     for dangerous in [false, true] {
         let policy = CommandsConfig {
             dangerous,
