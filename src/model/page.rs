@@ -73,6 +73,16 @@ impl TableData {
         column.cells[row].as_ref()
     }
 
+    /// Whether row `index` has a cell in the column `key`.
+    pub fn has_cell(&self, key: &str, index: u32) -> bool {
+        let Some(row) = self.rows.iter().position(|&r| r == index) else {
+            return false;
+        };
+        self.columns
+            .iter()
+            .any(|c| c.field.key == key && c.cells[row].is_some())
+    }
+
     fn cell_mut(&mut self, field: &Field, index: u32) -> Option<&mut Reading> {
         let row = self.rows.iter().position(|&r| r == index)?;
         let column = self

@@ -330,11 +330,9 @@ fn outlets(model: &Model) -> Vec<Outlet> {
         else {
             continue;
         };
-        let control = page_shape_table(control);
         let status = model
             .page(Page::Receptacles)
-            .and_then(|p| p.table(kind.table))
-            .map(page_shape_table);
+            .and_then(|p| p.table(kind.table));
         for &index in &control.rows {
             let driven = control.has_cell(kind.on.0, index) && control.has_cell(kind.off.0, index);
             if driven && !claimed.contains(&index) {
@@ -354,13 +352,4 @@ fn outlets(model: &Model) -> Vec<Outlet> {
         );
     }
     out
-}
-
-fn page_shape_table(table: &super::TableData) -> TableShape {
-    let page = PageData {
-        page: table.table.page,
-        scalars: Vec::new(),
-        tables: vec![table.clone()],
-    };
-    page_shape(&page).tables.remove(0)
 }
