@@ -432,6 +432,11 @@ pub struct UpsConfig {
     /// address); the v1 agent-addr field is matched as well.
     #[serde(default)]
     pub trap_sources: Vec<std::net::IpAddr>,
+    /// The card's own SNMPv3 engine ID (hex, 5-32 octets), as its v3 traps
+    /// carry it (msgAuthoritativeEngineID) and its informs name it
+    /// (contextEngineID): tells apart UPSes that share an address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trap_engine_id: Option<String>,
     /// Acknowledge MGE traps (SET upsmgAgentTrapAck) for cards configured to
     /// resend until acknowledged.
     #[serde(default)]
@@ -551,6 +556,7 @@ impl UpsConfig {
             offline_after: default_offline_after(),
             trap_community: None,
             trap_sources: Vec::new(),
+            trap_engine_id: None,
             trap_ack: false,
             commands: CommandsOverride::default(),
         }
@@ -597,6 +603,14 @@ impl UpsConfig {
             (None, SnmpVersion::V3) => None,
             (None, _) => Some(&self.community),
         }
+    }
+
+    /// `trap_engine_id` as octets (`None` when absent or invalid: the
+    /// configuration check reports the latter).
+    pub fn trap_engine(&self) -> Option<Vec<u8>> {
+        self.trap_engine_id
+            .as_deref()
+            .and_then(|e| crate::snmp::v3::parse_engine_id(e).ok())
     }
 
     /// The SNMPv3 read and write users (master keys derived here, cached
@@ -1268,6 +1282,13 @@ impl Config {
                 problem(key("community"), "must not be empty".into());
             }
             ups.validate_v3(&key, &mut problem);
+            if let Some(Err(reason)) = ups
+                .trap_engine_id
+                .as_deref()
+                .map(crate::snmp::v3::parse_engine_id)
+            {
+                problem(key("trap_engine_id"), reason);
+            }
             if !(10..=60_000).contains(&ups.timeout_ms) {
                 problem(
                     key("timeout_ms"),
@@ -1331,6 +1352,24 @@ impl Config {
     }
 }
 
+/// Both accept v1/v2c traps with the same community.
+fn community_traps_clash(a: &UpsConfig, b: &UpsConfig) -> bool {
+    a.trap_community().is_some() && a.trap_community() == b.trap_community()
+}
+
+/// Both are version 3 UPSes whose traps are signed by the same user and
+/// whose engine IDs do not tell them apart (both set and different).
+fn v3_traps_clash(a: &UpsConfig, b: &UpsConfig) -> bool {
+    fn v3_user(ups: &UpsConfig) -> Option<&Option<String>> {
+        (ups.version == SnmpVersion::V3).then_some(&ups.user)
+    }
+    let distinct_engines = matches!(
+        (a.trap_engine(), b.trap_engine()),
+        (Some(x), Some(y)) if x != y
+    );
+    v3_user(a).is_some() && v3_user(a) == v3_user(b) && !distinct_engines
+}
+
 /// IPv4-mapped IPv6 compares as IPv4 (as the trap listener sees it).
 fn canonical_ip(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip {
@@ -1341,12 +1380,14 @@ fn canonical_ip(ip: std::net::IpAddr) -> std::net::IpAddr {
 
 impl Config {
     /// Pairs of UPSes whose traps the listener cannot tell apart: they
-    /// share an address (host or `trap_sources`), carry the same community
-    /// (v1/v2c) or user (v3), and do not both list an address of their own
-    /// in `trap_sources` (what a v1 agent-addr or snmpTrapAddress.0 names).
-    /// `check-config` refuses them; `run` warns and drops such traps
-    /// (counted `ambiguous`) rather than crediting the wrong UPS. Host
-    /// names are compared as written (not resolved).
+    /// share an address (host or `trap_sources`), accept the same traps
+    /// (v1/v2c: the same community; SNMPv3: two version 3 UPSes with the
+    /// same user and not both a `trap_engine_id` of their own), and do not
+    /// both list an address of their own in `trap_sources` (what a v1
+    /// agent-addr or snmpTrapAddress.0 names). `check-config` refuses
+    /// them; `run` warns and drops such traps (counted `ambiguous`) rather
+    /// than crediting the wrong UPS. Host names are compared as written
+    /// (not resolved).
     pub fn trap_ambiguities(&self) -> Vec<Problem> {
         if !self.traps.enabled {
             return Vec::new();
@@ -1364,10 +1405,6 @@ impl Config {
                 )
                 .collect()
         };
-        let credential = |ups: &UpsConfig| {
-            let user = (ups.version == SnmpVersion::V3).then(|| ups.user.clone());
-            (ups.trap_community().map(str::to_string), user)
-        };
         let own_source = |ups: &UpsConfig, other: &BTreeSet<String>| {
             ups.trap_sources
                 .iter()
@@ -1380,14 +1417,26 @@ impl Config {
                 let Some(shared) = at_a.intersection(&at_b).next() else {
                     continue;
                 };
-                if credential(a) != credential(b) || (own_source(a, &at_b) && own_source(b, &at_a))
-                {
+                if own_source(a, &at_b) && own_source(b, &at_a) {
                     continue;
                 }
+                let (key, fix) = if community_traps_clash(a, b) {
+                    (
+                        "trap_sources",
+                        "give one its own trap_community, or both trap_sources with the card's own address (its v1 agent-addr)",
+                    )
+                } else if v3_traps_clash(a, b) {
+                    (
+                        "trap_engine_id",
+                        "give both their card's trap_engine_id (the engine ID its SNMPv3 traps carry), or one another user",
+                    )
+                } else {
+                    continue;
+                };
                 problems.push(Problem {
-                    key: format!("ups[{j}].trap_sources"),
+                    key: format!("ups[{j}].{key}"),
                     reason: format!(
-                        "traps from {shared} cannot be told apart between {:?} (ups[{i}]) and {:?} (ups[{j}]): give one its own trap_community, or both trap_sources with the card's own address (its v1 agent-addr)",
+                        "traps from {shared} cannot be told apart between {:?} (ups[{i}]) and {:?} (ups[{j}]): {fix}",
                         a.id, b.id
                     ),
                 });
@@ -1533,6 +1582,51 @@ mod tests {
         Config::from_figment(
             Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)),
         )
+    }
+
+    /// Two SNMPv3 cards behind one address, signing with the same user:
+    /// only both engine IDs (different) tell their traps apart.
+    #[test]
+    fn v3_upses_on_one_address_need_their_engine_ids() {
+        let pair = |a: &str, b: &str| {
+            let ups = |id: &str, port: u16, extra: &str| {
+                format!(
+                    "[[ups]]\nid = \"{id}\"\nhost = \"192.0.2.9\"\nport = {port}\nversion = \"3\"\nuser = \"card\"\n{extra}\n"
+                )
+            };
+            let config = parse(&(ups("left", 161, a) + &ups("right", 1161, b))).unwrap();
+            config.trap_ambiguities()
+        };
+        let engine = |hex: &str| format!("trap_engine_id = \"{hex}\"");
+        let refused = pair("", "");
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].key, "ups[1].trap_engine_id");
+        assert!(refused[0].reason.contains("\"left\"") && refused[0].reason.contains("\"right\""));
+        assert_eq!(
+            pair(&engine("0x8000000004aa"), "").len(),
+            1,
+            "one is not enough"
+        );
+        assert_eq!(
+            pair(&engine("0x8000000004aa"), &engine("80:00:00:00:04:aa")).len(),
+            1,
+            "the same engine"
+        );
+        assert!(pair(&engine("0x8000000004aa"), &engine("0x8000000004bb")).is_empty());
+        // A community both accept still clashes, whatever the engines.
+        let both = "trap_community = \"shared\"";
+        assert_eq!(
+            pair(
+                &format!("{both}\n{}", engine("0x8000000004aa")),
+                &format!("{both}\n{}", engine("0x8000000004bb"))
+            )[0]
+            .key,
+            "ups[1].trap_sources"
+        );
+        let err = parse("[[ups]]\nid = \"x\"\nhost = \"h\"\ntrap_engine_id = \"0x12\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ups[0].trap_engine_id"), "{err}");
     }
 
     #[test]

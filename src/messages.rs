@@ -43,6 +43,9 @@ pub struct Event {
     /// The SNMPv3 user it came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// The sending SNMPv3 engine's ID in hex (what `trap_engine_id` takes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_id: Option<String>,
 }
 
 /// One varbind of a trap, decoded where the point table knows it.

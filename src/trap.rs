@@ -52,6 +52,9 @@ pub struct ReceivedTrap {
     pub community: Vec<u8>,
     /// The SNMPv3 user that authenticated it.
     pub user: Option<String>,
+    /// The sending SNMPv3 engine: a trap's msgAuthoritativeEngineID, an
+    /// inform's contextEngineID (its authoritative engine is the listener).
+    pub engine_id: Option<Vec<u8>>,
     /// The notification OID (v1 traps translated per RFC 3584).
     pub oid: Oid,
     /// v1 agent-addr, or v2 snmpTrapAddress.0.
@@ -120,6 +123,7 @@ pub fn decode_trap(bytes: &[u8]) -> Result<ReceivedTrap, Rejected> {
                 version: message.version.into(),
                 community: message.community,
                 user: None,
+                engine_id: None,
                 mge_specific: (trap.enterprise == mge).then_some(trap.specific_trap),
                 oid,
                 agent_addr: Some(IpAddr::from(trap.agent_addr)),
@@ -167,6 +171,7 @@ fn decode_v2(
         version,
         community,
         user: None,
+        engine_id: None,
         oid,
         agent_addr,
         uptime,
@@ -198,6 +203,8 @@ pub struct Route {
     pub community: Option<String>,
     /// The SNMPv3 user of a version 3 UPS (its traps are signed by it).
     pub user: Option<String>,
+    /// `trap_engine_id`: the card's own SNMPv3 engine ID.
+    pub engine: Option<Vec<u8>>,
     /// `trap_sources`: the card's own addresses, as a v1 agent-addr or
     /// snmpTrapAddress.0 carries them behind NAT or a proxy.
     pub sources: Vec<IpAddr>,
@@ -208,13 +215,16 @@ pub struct Route {
 ///
 /// Several UPSes may share an address (NAT, a multi-card proxy, one host
 /// with cards on several ports): a trap from it goes to the one its own
-/// content names, by agent-addr (in that UPS's `trap_sources`), community
-/// or SNMPv3 user. If that still leaves several, it is dropped and counted
+/// content names, by agent-addr (in that UPS's `trap_sources`), community,
+/// SNMPv3 engine ID (`trap_engine_id`) or SNMPv3 user. If that still
+/// leaves several, it is dropped and counted
 /// as `ambiguous`, never credited to the wrong UPS (`check-config` refuses
 /// such a configuration, see [`crate::config::Config::trap_ambiguities`]).
 #[derive(Debug, Clone, Default)]
 pub struct Router {
     by_addr: HashMap<IpAddr, Vec<usize>>,
+    /// `trap_engine_id` → UPSes: v3 traps from an address no UPS has.
+    by_engine: HashMap<Vec<u8>, Vec<usize>>,
     routes: Vec<Route>,
     v3: Option<Arc<V3Receiver>>,
 }
@@ -272,9 +282,13 @@ impl Router {
             user: (ups.version == SnmpVersion::V3)
                 .then(|| ups.user.clone())
                 .flatten(),
+            engine: ups.trap_engine(),
             sources: ups.trap_sources.iter().copied().map(canonical).collect(),
             ack: ups.trap_ack,
         });
+        if let Some(engine) = ups.trap_engine() {
+            self.by_engine.entry(engine).or_default().push(index);
+        }
         for addr in addrs {
             let routes = self.by_addr.entry(canonical(*addr)).or_default();
             if !routes.contains(&index) {
@@ -283,8 +297,9 @@ impl Router {
         }
     }
 
-    /// The UPS a trap belongs to: by source, else by agent-addr (NAT);
-    /// among UPSes sharing that address, by what the trap carries.
+    /// The UPS a trap belongs to: by source, else by agent-addr (NAT),
+    /// else by SNMPv3 engine ID; among UPSes sharing that address, by what
+    /// the trap carries.
     pub fn route(&self, source: IpAddr, trap: &ReceivedTrap) -> Result<&Route, Rejected> {
         let candidates = self
             .by_addr
@@ -293,6 +308,7 @@ impl Router {
                 trap.agent_addr
                     .and_then(|a| self.by_addr.get(&canonical(a)))
             })
+            .or_else(|| trap.engine_id.as_ref().and_then(|e| self.by_engine.get(e)))
             .ok_or(Rejected::UnknownSource(source))?;
         let index = match candidates.as_slice() {
             [only] => *only,
@@ -312,7 +328,8 @@ impl Router {
 impl Router {
     /// The one of several UPSes sharing an address that the trap names:
     /// its agent-addr among a UPS's `trap_sources`, then its community
-    /// (v1/v2c) or its user (v3).
+    /// (v1/v2c), or (v3) its engine ID (a UPS with that `trap_engine_id`,
+    /// else none with another one) and its user.
     fn attribute(
         &self,
         candidates: &[usize],
@@ -334,6 +351,12 @@ impl Router {
             narrow(&mut left, &|route| route.sources.contains(&agent));
         }
         if trap.version == SnmpVersion::V3 {
+            if let Some(engine) = &trap.engine_id {
+                narrow(&mut left, &|route| route.engine.as_ref() == Some(engine));
+                narrow(&mut left, &|route| {
+                    route.engine.as_ref().is_none_or(|e| e == engine)
+                });
+            }
             narrow(&mut left, &|route| {
                 route.user.is_some() && route.user == trap.user
             });
@@ -404,6 +427,7 @@ pub fn deliver(
         uptime: trap.uptime.map(|t| f64::from(t) / 100.0),
         varbinds: trap.varbinds.iter().map(varbind_event).collect(),
         user: trap.user.clone(),
+        engine_id: trap.engine_id.as_deref().map(v3::hex),
     };
     Delivery {
         ups_id: route.ups_id.clone(),
@@ -891,8 +915,16 @@ impl V3Receiver {
         })?;
         let request_id = scoped.pdu.request_id;
         let varbinds = scoped.pdu.varbinds.clone();
+        // An inform's authoritative engine is this listener: the sender
+        // names itself (if at all) as the contextEngineID.
+        let sender = match ours {
+            true if scoped.context_engine_id != self.engine_id => scoped.context_engine_id.clone(),
+            true => Vec::new(),
+            false => incoming.usm.engine_id.clone(),
+        };
         let mut trap = decode_v2(SnmpVersion::V3, Vec::new(), scoped.pdu)?;
         trap.user = Some(user_name);
+        trap.engine_id = (!sender.is_empty()).then_some(sender);
         let response = match trap.inform {
             Some(_) => {
                 let (boots, time) = self.engine_time();
@@ -1412,6 +1444,45 @@ mod tests {
                 report_kind(&received.report.unwrap()).0,
                 ReportKind::WrongDigest
             );
+        }
+
+        /// Two cards behind one address, one user: each trap goes to the
+        /// UPS whose `trap_engine_id` its engine ID is; an engine no UPS
+        /// names is ambiguous; a v3 trap from an unknown address still
+        /// finds its UPS by engine ID.
+        #[test]
+        fn shared_address_v3_traps_are_attributed_by_engine_id() {
+            let card_2 = b"\x80\x00\x00\x00\x04card-2".as_slice();
+            let mut router = Router::default();
+            for (id, port, engine) in [("left", 161, SENDER), ("right", 1161, card_2)] {
+                let mut ups = UpsConfig::new(id, "127.0.0.1", port);
+                ups.version = SnmpVersion::V3;
+                ups.user = Some("trapper".into());
+                ups.trap_engine_id = Some(v3::hex(engine));
+                router.add(&ups, &["127.0.0.1".parse().unwrap()]);
+            }
+            let router = router.with_v3(receiver(None));
+            let source: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+            let routed = |engine: &[u8], source: SocketAddr| {
+                let bytes = message(engine, 1, 1, &user("authpass123"), PduKind::TrapV2, false);
+                accept(&bytes, source, &router)
+                    .0
+                    .map(|(trap, route, _)| (route.ups_id.clone(), trap))
+            };
+            let (ups, trap) = routed(card_2, source).unwrap();
+            assert_eq!(ups, "right");
+            let delivery = deliver(&router.routes[1], &trap, source, SystemTime::UNIX_EPOCH);
+            assert_eq!(event_json(&delivery)["engine_id"], v3::hex(card_2));
+            assert_eq!(routed(SENDER, source).unwrap().0, "left");
+            assert!(matches!(
+                routed(b"\x80\x00\x00\x00\x04card-3", source),
+                Err(Rejected::Ambiguous { .. })
+            ));
+            let elsewhere: SocketAddr = "192.0.2.50:4000".parse().unwrap();
+            assert_eq!(routed(card_2, elsewhere).unwrap().0, "right");
+            // v1/v2c events carry no engine ID.
+            let v1 = decode_trap(&v1_trap("public", 11)).unwrap();
+            assert_eq!(v1.engine_id, None);
         }
 
         #[test]

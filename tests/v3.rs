@@ -661,3 +661,136 @@ fn v3_traps_and_informs_become_events_and_bad_keys_are_counted() {
     );
     let _ = std::fs::remove_dir_all(state);
 }
+
+/// Issue 17, 7: two SNMPv3 cards behind one address (NAT, a multi-card
+/// proxy), signing their traps with the same user: each trap is published
+/// as the event of the UPS whose `trap_engine_id` is the engine ID the
+/// trap carries (net-snmp's `snmptrap -e`); a trap from an engine neither
+/// names is dropped as ambiguous, never credited to the wrong UPS; and
+/// `check-config` refuses the pair until both engine IDs are given.
+#[test]
+fn v3_traps_on_a_shared_address_go_to_the_ups_of_their_engine_id() {
+    const CARD_A: &str = "0x80001f8803000c29aa0001";
+    const CARD_B: &str = "0x80001f8803000c29bb0002";
+    let broker = Mosquitto::start();
+    let dead = support::free_udp_port;
+    let card = |id: &str, engine: Option<&str>| {
+        let engine = engine.map_or(String::new(), |e| format!("trap_engine_id = \"{e}\"\n"));
+        ups_toml(
+            id,
+            "127.0.0.1",
+            dead(),
+            &format!(
+                "version = \"3\"\nuser = \"card\"\nauth_protocol = \"sha\"\nauth_password = \"{TRAP_AUTH}\"\npriv_protocol = \"aes\"\npriv_password = \"{TRAP_PRIV}\"\n{engine}"
+            ),
+        )
+    };
+    let check = |toml: &str| {
+        let dir = temp_dir("engine-check");
+        let path = dir.join("config.toml");
+        std::fs::write(&path, toml).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_ups2mqtt"))
+            .args(["check-config", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+        out
+    };
+    let refused = check(&(card("a1", Some(CARD_A)) + &card("b1", None)));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("\"a1\"") && stderr.contains("\"b1\"") && stderr.contains("trap_engine_id"),
+        "{stderr}"
+    );
+    let upses = card("a1", Some(CARD_A)) + &card("b1", Some(CARD_B));
+    let accepted = check(&upses);
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+
+    let gateway = Gateway::start_with(&broker, &upses, "");
+    wait_retained(
+        &broker,
+        "ups2mqtt/bridge/state",
+        |p| p.contains("online"),
+        &gateway,
+    );
+    let events = Subscriber::start(broker.port(), "ups2mqtt/+/event");
+    let state = temp_dir("net-snmp-state");
+    let target = format!("127.0.0.1:{}", gateway.trap_port);
+    // Both cards send from 127.0.0.1; each trap carries a marker string.
+    let send = |engine: &str, marker: &str| {
+        let mut trap = net_snmp_isolated("snmptrap", &state);
+        trap.args(["-v", "3", "-l", "authPriv", "-u", "card"])
+            .args(["-a", "SHA", "-A", TRAP_AUTH, "-x", "AES", "-X", TRAP_PRIV])
+            .args(["-e", engine, &target, "", "1.3.6.1.2.1.33.2.1"])
+            .args(["1.3.6.1.4.1.99999.1.0", "s", marker]);
+        run_ok(trap);
+    };
+    for round in 0..3 {
+        send(CARD_B, &format!("from-b-{round}"));
+        send(CARD_A, &format!("from-a-{round}"));
+    }
+    send("0x80001f8803000c29cc0003", "from-c");
+    let health = json(&wait_retained(
+        &broker,
+        "ups2mqtt/bridge/health",
+        |p| json(p)["traps"]["received"].as_u64() >= Some(7),
+        &gateway,
+    ));
+    let credited = |expected: usize| {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let got: Vec<(String, String, String)> = events
+                .messages()
+                .iter()
+                .map(|m| {
+                    let event = json(&m.payload);
+                    (
+                        m.topic.clone(),
+                        event["varbinds"][0]["value"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string(),
+                        event["engine_id"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect();
+            if got.len() >= expected || std::time::Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let got = credited(6);
+    eprintln!(
+        "shared address, SNMPv3: events {got:?}; dropped {}",
+        health["traps"]["dropped"]
+    );
+    assert_eq!(got.len(), 6, "{got:?}\n{}", gateway.log());
+    for (topic, marker, engine) in &got {
+        let (ups, card) = if marker.starts_with("from-a") {
+            ("a1", CARD_A)
+        } else {
+            ("b1", CARD_B)
+        };
+        assert_eq!(topic, &format!("ups2mqtt/{ups}/event"), "{marker}");
+        assert_eq!(
+            format!("0x{engine}"),
+            card.to_lowercase(),
+            "the event names the card's engine"
+        );
+    }
+    let health = json(&wait_retained(
+        &broker,
+        "ups2mqtt/bridge/health",
+        |p| json(p)["traps"]["dropped"]["ambiguous"] == 1,
+        &gateway,
+    ));
+    assert_eq!(health["traps"]["delivered"], 6, "{health}");
+    let _ = std::fs::remove_dir_all(state);
+}
