@@ -155,6 +155,20 @@ pub struct NutConfig {
     pub idle_timeout: u64,
     /// Users as in upsd.users: without one, a client can only read.
     pub users: Vec<NutUserConfig>,
+    /// TLS after `STARTTLS` (upsd's `CERTFILE`); absent = clients asking
+    /// for it get `ERR FEATURE-NOT-CONFIGURED` and stay in plain text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<NutTlsConfig>,
+}
+
+/// The NUT server's certificate and key (`[nut.tls]`), PEM files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NutTlsConfig {
+    /// The server certificate, then any intermediate certificates.
+    pub cert_file: PathBuf,
+    /// Its private key (PKCS#8, RSA or EC).
+    pub key_file: PathBuf,
 }
 
 impl Default for NutConfig {
@@ -165,6 +179,7 @@ impl Default for NutConfig {
             max_connections: 64,
             idle_timeout: 300,
             users: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -215,6 +230,9 @@ impl NutConfig {
         }
         if !(1..=86_400).contains(&self.idle_timeout) {
             problem("nut.idle_timeout".into(), "must be 1-86400 s".into());
+        }
+        if let Some(Err(error)) = self.tls.as_ref().map(crate::nut::tls::acceptor) {
+            problem(error.key().into(), error.to_string());
         }
         let mut names = std::collections::HashSet::new();
         for (i, user) in self.users.iter().enumerate() {
@@ -1683,11 +1701,15 @@ mod tests {
             [[nut.users]]
             name = "x"
             password = "p"
+            [nut.tls]
+            cert_file = "/nonexistent/ups2mqtt/cert.pem"
+            key_file = "/nonexistent/ups2mqtt/key.pem"
             "#,
         )
         .unwrap_err()
         .to_string();
         for key in [
+            "nut.tls.cert_file",
             "nut.listen",
             "nut.max_connections",
             "nut.users[0].name",

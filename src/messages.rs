@@ -267,6 +267,10 @@ pub struct NutCounters {
     /// Access checks failed on an unknown user or a wrong password.
     pub failed_logins: u64,
     pub commands: u64,
+    /// Connections switched to TLS by `STARTTLS`.
+    pub tls: u64,
+    /// TLS handshakes after `OK STARTTLS` that failed or timed out.
+    pub tls_failed: u64,
 }
 
 /// The trap listener's counters.

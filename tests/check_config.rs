@@ -1,6 +1,8 @@
 //! `ups2mqtt check-config` as a user runs it: the built binary, its exit
 //! status, stdout and stderr.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -79,6 +81,56 @@ fn config_errors_name_their_keys() {
         let output = check_config(&file);
         let text = stderr(&output);
         assert!(!output.status.success(), "{text}");
+        assert!(expected.iter().all(|e| text.contains(e)), "{text}");
+    }
+}
+
+#[test]
+fn nut_tls_files_are_read_and_checked() {
+    let pki = support::Pki::generate();
+    let dir = temp_dir("nut-tls");
+    let file = dir.join("config.toml");
+    let missing = dir.join("missing.pem").display().to_string();
+    for (cert, key, expected) in [
+        (
+            missing.as_str(),
+            "server.key",
+            &["nut.tls.cert_file", "missing.pem", "No such file"][..],
+        ),
+        (
+            "server.key",
+            "server.key",
+            &["nut.tls.cert_file", "no PEM certificate"],
+        ),
+        (
+            "server.pem",
+            "server.pem",
+            &["nut.tls.key_file", "no PEM private key"],
+        ),
+        // The CA's key with the server's certificate.
+        (
+            "server.pem",
+            "ca.key",
+            &["nut.tls:", "not the key of the certificate"],
+        ),
+        ("server.pem", "server.key", &[]),
+    ] {
+        let path = |name: &str| match name {
+            "server.key" | "server.pem" | "ca.key" => pki.path(name),
+            other => other.to_string(),
+        };
+        std::fs::write(
+            &file,
+            format!(
+                "[nut.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
+                path(cert),
+                path(key)
+            ),
+        )
+        .unwrap();
+        let output = check_config(&file);
+        let text = stderr(&output);
+        assert_eq!(output.status.success(), expected.is_empty(), "{text}");
         assert!(expected.iter().all(|e| text.contains(e)), "{text}");
     }
 }

@@ -3,11 +3,10 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use support::gateway::{Gateway, json, wait_retained};
-use support::{Mosquitto, Snmpsim, Subscriber};
+use support::{Mosquitto, Pki, Snmpsim, Subscriber};
 
 fn assert_pages_arrive(broker: &Mosquitto, gateway: &Gateway) {
     let battery = json(&wait_retained(
@@ -69,91 +68,10 @@ fn mqtt5_carries_pages_discovery_and_commands() {
     );
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn tls_to_the_broker_with_a_private_ca() {
-    let dir = std::env::temp_dir().join(format!(
-        "ups2mqtt-tls-{}-{}",
-        std::process::id(),
-        support::free_tcp_port()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    openssl(
-        &dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=ups2mqtt test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
-    );
-    openssl(
-        &dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-    );
-    std::fs::write(
-        dir.join("san.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
-    )
-    .unwrap();
-    openssl(
-        &dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
-    Command::new("chmod")
-        .args(["-R", "a+rX"])
-        .arg(&dir)
-        .status()
-        .unwrap();
-    let d = dir.display();
+    let pki = Pki::generate();
+    let d = pki.dir().display();
     let broker = Mosquitto::start_with(&format!(
         "cafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key"
     ));
@@ -189,5 +107,4 @@ fn tls_to_the_broker_with_a_private_ca() {
             gateway.log()
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,10 +9,14 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::gateway::{Gateway, WAIT, json, ups_toml, wait_retained};
 use support::sim::Sim;
-use support::{Mosquitto, free_tcp_port, free_udp_port};
+use support::{Mosquitto, Pki, free_tcp_port, free_udp_port};
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 const USERS: &str = r#"
 [[nut.users]]
@@ -115,9 +119,9 @@ impl Rig {
     }
 }
 
-/// A plain NUT protocol client.
-struct Client {
-    reader: BufReader<TcpStream>,
+/// A NUT protocol client, plain (`S` = `TcpStream`) or over TLS.
+struct Client<S = TcpStream> {
+    reader: BufReader<S>,
 }
 
 impl Client {
@@ -131,10 +135,34 @@ impl Client {
         }
     }
 
+    /// `STARTTLS`, then a TLS handshake that verifies the server's
+    /// certificate for `localhost` against the CA in `ca_file`.
+    fn start_tls(mut self, ca_file: &str) -> Client<TlsStream> {
+        assert_eq!(self.ask("STARTTLS"), "OK STARTTLS");
+        assert!(self.reader.buffer().is_empty());
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_file(ca_file).expect("the test CA"))
+            .unwrap();
+        let config = ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = ServerName::try_from("localhost").unwrap();
+        let connection = ClientConnection::new(Arc::new(config), name).unwrap();
+        Client {
+            reader: BufReader::new(StreamOwned::new(connection, self.reader.into_inner())),
+        }
+    }
+}
+
+type TlsStream = StreamOwned<ClientConnection, TcpStream>;
+
+impl<S: Read + Write> Client<S> {
     fn send(&mut self, line: &[u8]) {
         let stream = self.reader.get_mut();
         stream.write_all(line).unwrap();
         stream.write_all(b"\n").unwrap();
+        stream.flush().unwrap();
     }
 
     fn line(&mut self) -> String {
@@ -485,7 +513,7 @@ impl Upsmon {
     /// Each upsmon runs in its own mount namespace with a private
     /// /run/nut: upsmon refuses to start beside another (its PID file path
     /// is compiled in).
-    fn start(name: &str, monitor: &str) -> Upsmon {
+    fn start(name: &str, monitor: &str, extra: &str) -> Upsmon {
         let dir =
             std::env::temp_dir().join(format!("ups2mqtt-upsmon-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -509,7 +537,7 @@ impl Upsmon {
         std::fs::write(
             dir.join("upsmon.conf"),
             format!(
-                "MONITOR {monitor}\nMINSUPPLIES 1\nSHUTDOWNCMD \"/bin/sh -c 'echo shutdown >> {d}/shutdown'\"\nNOTIFYCMD {d}/notify.sh\n{flags}POLLFREQ 1\nPOLLFREQALERT 1\nHOSTSYNC 5\nDEADTIME 15\nFINALDELAY 0\nPOWERDOWNFLAG {d}/killpower\n"
+                "MONITOR {monitor}\nMINSUPPLIES 1\nSHUTDOWNCMD \"/bin/sh -c 'echo shutdown >> {d}/shutdown'\"\nNOTIFYCMD {d}/notify.sh\n{flags}POLLFREQ 1\nPOLLFREQALERT 1\nHOSTSYNC 5\nDEADTIME 15\nFINALDELAY 0\nPOWERDOWNFLAG {d}/killpower\n{extra}"
             ),
         )
         .unwrap();
@@ -578,8 +606,12 @@ fn upsmon_primary_and_secondary_follow_the_card_and_shut_down_on_low_battery() {
     }
     let mut rig = Rig::start(&["rack1"], &[], "");
     let ups = rig.ups("rack1");
-    let primary = Upsmon::start("primary", &format!("{ups} 1 admin s3cret primary"));
-    let secondary = Upsmon::start("secondary", &format!("{ups} 1 observer watching secondary"));
+    let primary = Upsmon::start("primary", &format!("{ups} 1 admin s3cret primary"), "");
+    let secondary = Upsmon::start(
+        "secondary",
+        &format!("{ups} 1 observer watching secondary"),
+        "",
+    );
     let mut client = rig.client();
     let deadline = Instant::now() + WAIT;
     while client.ask("GET NUMLOGINS rack1") != "NUMLOGINS rack1 2" {
@@ -719,4 +751,70 @@ fn a_client_that_never_reads_blocks_no_one_and_max_connections_holds() {
     drop(other);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(rig.client().ask("PROTVER"), "1.3");
+}
+
+#[test]
+fn starttls_serves_upsc_upsmon_and_a_verifying_rustls_client() {
+    let pki = Pki::generate();
+    let tls = format!(
+        "[nut.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
+        pki.path("server.pem"),
+        pki.path("server.key")
+    );
+    let mut rig = Rig::start(&["rack1"], &[], &tls);
+
+    // A client that verifies the certificate: the whole session over TLS.
+    let mut secure = rig.client().start_tls(&pki.path("ca.pem"));
+    assert_eq!(secure.list("UPS").len(), 1);
+    assert_eq!(secure.ask("STARTTLS"), "ERR ALREADY-SSL-MODE");
+    assert_eq!(secure.ask("USERNAME admin"), "OK");
+    assert_eq!(secure.ask("PASSWORD s3cret"), "OK");
+    assert_eq!(secure.ask("LOGIN rack1"), "OK");
+    assert_eq!(secure.ask("GET NUMLOGINS rack1"), "NUMLOGINS rack1 1");
+    rig.nut_health(|n| n["tls"] == 1);
+
+    // Plain clients still work beside it.
+    assert_eq!(
+        rig.client().ask("GET VAR rack1 device.type"),
+        "VAR rack1 device.type \"ups\""
+    );
+
+    // NUT's upsc (2.8.0, NSS) tries STARTTLS on every connection.
+    let status = upsc(&[&rig.ups("rack1"), "ups.status"]).unwrap();
+    assert_eq!(status.split(' ').next(), Some("OL"), "{status}");
+    rig.nut_health(|n| n["tls"] == 2);
+
+    // A client that answers OK STARTTLS with plain text is dropped alone.
+    let mut confused = rig.client();
+    assert_eq!(confused.ask("STARTTLS"), "OK STARTTLS");
+    confused.send(b"LIST UPS");
+    let mut rest = Vec::new();
+    let _ = confused.reader.read_to_end(&mut rest);
+    rig.nut_health(|n| n["tls_failed"] == 1);
+    assert_eq!(secure.ask("GET NUMLOGINS rack1"), "NUMLOGINS rack1 1");
+
+    // upsmon with FORCESSL 1 refuses a server without TLS, so its
+    // notifications prove the whole session ran over TLS.
+    if !is_root() || !Path::new("/lib/nut/upsmon").exists() {
+        eprintln!("upsmon part skipped: needs root and /lib/nut/upsmon");
+        return;
+    }
+    let ups = rig.ups("rack1");
+    let primary = Upsmon::start(
+        "tls",
+        &format!("{ups} 1 admin s3cret primary"),
+        "FORCESSL 1\nCERTVERIFY 0\n",
+    );
+    let deadline = Instant::now() + WAIT;
+    while secure.ask("GET NUMLOGINS rack1") != "NUMLOGINS rack1 2" {
+        assert!(Instant::now() < deadline, "{}", primary.file("upsmon.log"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    rig.sims[0].control("mains off");
+    primary.wait_file("events", "ONBATT", &rig);
+    assert!(
+        primary.file("upsmon.log").contains("in SSL"),
+        "{}",
+        primary.file("upsmon.log")
+    );
 }

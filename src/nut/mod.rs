@@ -10,6 +10,7 @@
 
 pub mod line;
 pub mod server;
+pub mod tls;
 pub mod vars;
 
 pub use server::{NutServer, NutStats};

@@ -23,10 +23,12 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 use tracing::{debug, info, warn};
 
 /// NUT's network protocol version spoken here.
@@ -35,6 +37,8 @@ pub const PROTOCOL_VERSION: &str = "1.3";
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `SET VAR` / `INSTCMD` without tracking wait for the outcome.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a client may take for its TLS handshake after `OK STARTTLS`.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Tracking results kept for `GET TRACKING <id>`, oldest dropped first.
 const TRACKING_KEPT: usize = 1024;
 
@@ -49,6 +53,10 @@ pub struct NutStats {
     /// Access checks failed on an unknown user or a wrong password.
     pub failed_logins: AtomicU64,
     pub commands: AtomicU64,
+    /// Connections switched to TLS by `STARTTLS`.
+    pub tls: AtomicU64,
+    /// TLS handshakes after `OK STARTTLS` that failed or timed out.
+    pub tls_failed: AtomicU64,
 }
 
 impl NutStats {
@@ -60,6 +68,8 @@ impl NutStats {
             bad_requests: get(&self.bad_requests),
             failed_logins: get(&self.failed_logins),
             commands: get(&self.commands),
+            tls: get(&self.tls),
+            tls_failed: get(&self.tls_failed),
         }
     }
 
@@ -81,6 +91,12 @@ impl NutServer {
         tasks: &mut JoinSet<()>,
     ) -> anyhow::Result<Arc<NutStats>> {
         let stats = Arc::new(NutStats::default());
+        let tls = match &config.tls {
+            Some(tls) => {
+                Some(super::tls::acceptor(tls).map_err(|e| anyhow::anyhow!("{}: {e}", e.key()))?)
+            }
+            None => None,
+        };
         let shared = Arc::new(Shared {
             hub,
             users: config.users.clone(),
@@ -88,6 +104,7 @@ impl NutServer {
             state: Mutex::new(ServerState::default()),
             tracking: TrackingTable::default(),
             stats: stats.clone(),
+            tls,
         });
         let slots = Arc::new(Semaphore::new(config.max_connections));
         for address in &config.listen {
@@ -116,6 +133,8 @@ struct Shared {
     state: Mutex<ServerState>,
     tracking: TrackingTable,
     stats: Arc<NutStats>,
+    /// Set when `[nut.tls]` is: `STARTTLS` is then answered.
+    tls: Option<TlsAcceptor>,
 }
 
 #[derive(Default)]
@@ -201,36 +220,102 @@ async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
     let id = {
         let mut state = shared.state();
         state.next_client += 1;
         state.next_client
     };
     let mut session = Session::new(id, address);
-    let mut buf = Vec::new();
     debug!(%address, "NUT client connected");
+    let mut plain = BufReader::new(stream);
+    let ended = converse(&mut plain, &mut session, shared, &mut stop).await;
+    if let (Ended::StartTls, Some(acceptor)) = (ended, &shared.tls) {
+        if let Some(tls) = start_tls(plain, acceptor, address, &shared.stats).await {
+            let mut secure = BufReader::new(tls);
+            converse(&mut secure, &mut session, shared, &mut stop).await;
+            let _ = tokio::time::timeout(WRITE_TIMEOUT, secure.get_mut().shutdown()).await;
+        }
+    }
+    shared.state().logins.remove(&id);
+    debug!(%address, "NUT client gone");
+}
+
+/// How a conversation on one transport ended.
+enum Ended {
+    Closed,
+    /// `OK STARTTLS` was sent: the client's TLS handshake comes next.
+    StartTls,
+}
+
+/// Answers request lines on `stream` until the client leaves, the server
+/// stops, or the client asks for TLS.
+async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut BufReader<S>,
+    session: &mut Session,
+    shared: &Shared,
+    stop: &mut watch::Receiver<bool>,
+) -> Ended {
+    let mut buf = Vec::new();
     loop {
         let read = tokio::select! {
-            read = tokio::time::timeout(shared.idle, read_line(&mut reader, &mut buf)) => read,
-            _ = stop.changed() => break,
+            read = tokio::time::timeout(shared.idle, read_line(stream, &mut buf)) => read,
+            _ = stop.changed() => return Ended::Closed,
         };
         let answer = match read {
-            Err(_) | Ok(Err(_)) | Ok(Ok(Read::Eof)) => break,
+            Err(_) | Ok(Err(_)) | Ok(Ok(Read::Eof)) => return Ended::Closed,
             Ok(Ok(Read::TooLong)) => {
                 NutStats::bump(&shared.stats.bad_requests);
                 err("INVALID-ARGUMENT")
             }
             Ok(Ok(Read::Line)) => session.answer(shared, &buf).await,
         };
-        let written = tokio::time::timeout(WRITE_TIMEOUT, write.write_all(answer.as_bytes())).await;
+        let write = async {
+            let stream = stream.get_mut();
+            stream.write_all(answer.as_bytes()).await?;
+            stream.flush().await
+        };
+        let written = tokio::time::timeout(WRITE_TIMEOUT, write).await;
         if !matches!(written, Ok(Ok(()))) || session.closing {
-            break;
+            return Ended::Closed;
+        }
+        if session.tls == TlsState::Starting {
+            session.tls = TlsState::On;
+            return Ended::StartTls;
         }
     }
-    shared.state().logins.remove(&id);
-    debug!(%address, "NUT client gone");
+}
+
+/// The TLS handshake after `OK STARTTLS`, on the same connection.
+async fn start_tls(
+    plain: BufReader<TcpStream>,
+    acceptor: &TlsAcceptor,
+    address: SocketAddr,
+    stats: &NutStats,
+) -> Option<TlsStream<TcpStream>> {
+    // The client speaks TLS only once it has read `OK STARTTLS`: bytes
+    // already buffered would be lost in the handshake.
+    if !plain.buffer().is_empty() {
+        NutStats::bump(&stats.tls_failed);
+        warn!(%address, "NUT client sent a request before its TLS handshake: closed");
+        return None;
+    }
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(plain.into_inner())).await {
+        Ok(Ok(tls)) => {
+            NutStats::bump(&stats.tls);
+            debug!(%address, "NUT client switched to TLS");
+            Some(tls)
+        }
+        Ok(Err(error)) => {
+            NutStats::bump(&stats.tls_failed);
+            warn!(%address, %error, "NUT TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            NutStats::bump(&stats.tls_failed);
+            warn!(%address, "NUT TLS handshake timed out");
+            None
+        }
+    }
 }
 
 enum Read {
@@ -290,6 +375,16 @@ struct Session {
     login: Option<String>,
     tracking: bool,
     closing: bool,
+    tls: TlsState,
+}
+
+/// Where a connection stands with TLS.
+#[derive(PartialEq)]
+enum TlsState {
+    Plain,
+    /// `OK STARTTLS` is being sent; the handshake follows.
+    Starting,
+    On,
 }
 
 /// What an access check found.
@@ -311,6 +406,7 @@ impl Session {
             login: None,
             tracking: false,
             closing: false,
+            tls: TlsState::Plain,
         }
     }
 
@@ -347,7 +443,7 @@ impl Session {
             "NETVER" | "PROTVER" if args.is_empty() => format!("{PROTOCOL_VERSION}\n"),
             "HELP" if args.is_empty() => "Commands: HELP VER PROTVER GET LIST SET INSTCMD LOGIN LOGOUT USERNAME PASSWORD STARTTLS\n".to_string(),
             "VER" | "NETVER" | "PROTVER" | "HELP" => err("INVALID-ARGUMENT"),
-            "STARTTLS" => err("FEATURE-NOT-CONFIGURED"),
+            "STARTTLS" => self.start_tls(shared),
             "USERNAME" => self.set_once(args, true),
             "PASSWORD" => self.set_once(args, false),
             "LOGOUT" if args.is_empty() => {
@@ -367,6 +463,18 @@ impl Session {
                 err("UNKNOWN-COMMAND")
             }
         }
+    }
+
+    /// upsd's `net_starttls`: arguments are ignored, as there.
+    fn start_tls(&mut self, shared: &Shared) -> String {
+        if self.tls != TlsState::Plain {
+            return err("ALREADY-SSL-MODE");
+        }
+        if shared.tls.is_none() {
+            return err("FEATURE-NOT-CONFIGURED");
+        }
+        self.tls = TlsState::Starting;
+        "OK STARTTLS\n".to_string()
     }
 
     fn set_once(&mut self, args: Vec<&str>, username: bool) -> String {

@@ -1081,3 +1081,84 @@ pub mod gateway;
 pub mod home_assistant;
 pub mod sim;
 pub mod snmpd;
+
+/// A private CA and a server certificate it signed for `localhost` and
+/// 127.0.0.1 (RSA, made with the openssl command line), in a temp dir
+/// removed on `Drop`: `ca.pem`, `server.pem`, `server.key`.
+pub struct Pki {
+    dir: PathBuf,
+}
+
+impl Pki {
+    pub fn generate() -> Pki {
+        let dir = unique_temp_dir("pki");
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .current_dir(&dir)
+                .args(args)
+                .output()
+                .expect("run openssl");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let new_key = ["-newkey", "rsa:2048", "-nodes"];
+        let ca_subject = ["-days", "2", "-subj", "/CN=ups2mqtt test CA"];
+        let ca_out = ["-keyout", "ca.key", "-out", "ca.pem"];
+        openssl(&[&["req", "-x509"][..], &new_key, &ca_subject, &ca_out].concat());
+        let server = [
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ];
+        openssl(&[&["req"][..], &new_key, &server].concat());
+        fs::write(
+            dir.join("san.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.pem",
+        ]);
+        // Readable by peers that drop privileges (mosquitto).
+        Command::new("chmod")
+            .args(["-R", "a+rX"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        Pki { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
