@@ -40,8 +40,10 @@
 //!   decoder and legality ([`Role`], the one place that decides the
 //!   platform): a number (`Legal::Range`: min, max, a step from the
 //!   source's resolution, unit, mode `box`), a select (enum; `options` are
-//!   the labels that may be written, `none` offered as `(none)`: Home
-//!   Assistant takes a select state `none` for "unknown"), a switch
+//!   the words a person reads ([`label_text`]) for the labels that may be
+//!   written, shown by the value template and turned back into the label
+//!   by a `command_template`, so the set topic and the pages keep the
+//!   machine label), a switch
 //!   (`Legal::Bool` flag, `ON` / `OFF`) or a text (`max` = the legal
 //!   length). Its `command_topic` is
 //!   `<base>/<ups>/<page>/<key>/set` or, for a table cell,
@@ -755,36 +757,26 @@ fn role_keys(c: &mut Map<String, Json>, field: &Field, role: &Role) {
                 c.insert("device_class".into(), json!(class));
             }
         }
-        Role::Select(options) => {
-            let shown: Vec<&str> = options.iter().map(|o| shown_option(o)).collect();
-            c.insert("options".into(), json!(shown));
-            if let Some(none) = options.iter().find(|o| shown_option(o) != **o) {
-                c.insert(
-                    "command_template".into(),
-                    json!(format!(
-                        "{{{{ {} if value == {} else value }}}}",
-                        jinja_str(none),
-                        jinja_str(SELECT_NONE)
-                    )),
-                );
-            }
+        Role::Select(labels) => {
+            let readable = readable_options(labels);
+            let texts: Vec<&str> = readable.iter().map(|(_, text)| text.as_str()).collect();
+            c.insert("options".into(), json!(texts));
+            let to_label: Vec<(&str, String)> = readable
+                .iter()
+                .map(|(label, text)| (text.as_str(), label.to_string()))
+                .collect();
+            c.insert(
+                "command_template".into(),
+                json!(format!(
+                    "{{{{ {}.get(value, value) }}}}",
+                    jinja_dict(&to_label)
+                )),
+            );
         }
         Role::Text { max } => {
             c.insert("max".into(), json!(max));
         }
     }
-}
-
-/// Home Assistant's MQTT select takes a state that lowercases to `none`
-/// for "no option selected" (unknown), so a label `none` (MGE days off and
-/// on, the MGE test schedule) is offered and shown as this instead, and
-/// sent back as the label by a `command_template`.
-const SELECT_NONE: &str = "(none)";
-
-/// A select option as Home Assistant shows it: the label, or
-/// [`SELECT_NONE`] for `none`.
-fn shown_option(label: &str) -> &str {
-    if label == "none" { SELECT_NONE } else { label }
 }
 
 /// The number device class a unit implies, where it is unambiguous and
@@ -1071,18 +1063,9 @@ fn value_template(field: &Field, row: Option<u32>, role: &Role) -> String {
         Role::Read(Kind::Flag) | Role::Switch => format!(
             "{{% set v = {raw} %}}{{{{ 'ON' if v is true else 'OFF' if v is false else None }}}}"
         ),
-        Role::Select(options) if options.iter().any(|o| shown_option(o) != *o) => format!(
-            "{{% set v = {raw} %}}{{{{ ({} if v == 'none' else v) if v in {} else None }}}}",
-            jinja_str(SELECT_NONE),
-            jinja_list(options)
-        ),
-        Role::Read(Kind::Enum(labels)) => format!(
+        Role::Read(Kind::Enum(labels)) | Role::Select(labels) => format!(
             "{{% set v = {raw} %}}{{{{ {}.get(v) }}}}",
             jinja_dict(&readable_options(labels))
-        ),
-        Role::Select(options) => format!(
-            "{{% set v = {raw} %}}{{{{ v if v in {} else None }}}}",
-            jinja_list(options)
         ),
         Role::Read(Kind::Number | Kind::Text) => format!("{{{{ {raw} }}}}"),
         Role::Number { min, max, .. } => format!(
@@ -1094,9 +1077,11 @@ fn value_template(field: &Field, row: Option<u32>, role: &Role) -> String {
     }
 }
 
-/// An enum sensor's labels and the text a person reads for each, for
-/// every label but `unknown` (Home Assistant's own unknown). Two labels
-/// may read the same ("no" and "no_transfer": "No transfer").
+/// An enum sensor's or a select's labels and the text a person reads for
+/// each, for every label but `unknown` (Home Assistant's own unknown). Two
+/// labels of a sensor may read the same ("no" and "no_transfer": "No
+/// transfer"); a select's never do (its command template maps each text
+/// back to one label).
 fn readable_options(labels: &[&'static str]) -> Vec<(&'static str, String)> {
     labels
         .iter()
@@ -1121,7 +1106,8 @@ const LABEL_TEXTS: &[(&str, &str)] = &[
     ("done_warning", "Done, with warnings"),
     ("done_error", "Done, failed"),
     ("no", "No transfer"),
-    // Home Assistant's MQTT sensor takes a rendered "None" for unknown.
+    // Home Assistant's MQTT sensor takes a rendered "None" for unknown, and
+    // its select a state `none`.
     ("none", "(none)"),
     ("ok", "OK"),
     ("on_line", "Online"),
@@ -1298,6 +1284,37 @@ mod tests {
                 .collect::<std::collections::BTreeSet<_>>()
                 .len()
         );
+    }
+
+    #[test]
+    fn selects_offer_words_that_map_back_to_one_label() {
+        let mut selects = 0;
+        for field in mib::FIELDS.iter() {
+            for source in field.sources {
+                let Some(Role::Select(labels)) = Role::of(field, source) else {
+                    continue;
+                };
+                selects += 1;
+                let readable = readable_options(&labels);
+                let texts: std::collections::BTreeSet<&str> =
+                    readable.iter().map(|(_, t)| t.as_str()).collect();
+                assert_eq!(
+                    texts.len(),
+                    readable.len(),
+                    "{}: {readable:?}",
+                    field.path()
+                );
+                assert!(!texts.is_empty(), "{}", field.path());
+                for text in texts {
+                    assert!(
+                        !text.eq_ignore_ascii_case("unknown") && !text.eq_ignore_ascii_case("none"),
+                        "{}: {text}",
+                        field.path()
+                    );
+                }
+            }
+        }
+        assert!(selects > 10, "{selects} selects");
     }
 
     #[test]

@@ -582,6 +582,12 @@ fn check_component(naming: &Naming, ups_id: &str, id: &str, c: &Json, pages: &Pa
         let unique: BTreeSet<&str> = options.iter().filter_map(Json::as_str).collect();
         assert_eq!(unique.len(), options.len(), "{at}: options unique strings");
         assert!(
+            unique
+                .iter()
+                .all(|o| !o.eq_ignore_ascii_case("unknown") && !o.eq_ignore_ascii_case("none")),
+            "{at}: Home Assistant's own words for no value as options: {options:?}"
+        );
+        assert!(
             c.get("state_class").is_none() && unit.is_none(),
             "{at}: options + state_class/unit"
         );
@@ -737,6 +743,13 @@ fn check_writable(naming: &Naming, ups_id: &str, at: &str, id: &str, c: &Json, p
                 .map(|o| o.as_str().unwrap())
                 .collect();
             assert!(!options.is_empty(), "{at}: empty options");
+            // Home Assistant's own words for no value are no option.
+            assert!(
+                options
+                    .iter()
+                    .all(|o| !o.eq_ignore_ascii_case("unknown") && !o.eq_ignore_ascii_case("none")),
+                "{at}: {options:?}"
+            );
             let unique: BTreeSet<&str> = options.iter().copied().collect();
             assert_eq!(unique.len(), options.len(), "{at}: options unique");
             let writable_labels = |decode: &Decode, legal: &Legal| -> Vec<&'static str> {
@@ -1241,12 +1254,12 @@ fn writable_entities_follow_the_source_in_use() {
     };
     // The published label says which MIB's select it is.
     for (pages, options) in [
-        (sim_pages("sim-3phase"), json!(["enabled", "disabled"])),
+        (sim_pages("sim-3phase"), json!(["Enabled", "Disabled"])),
         (
             walk_pages("eaton-mgeups_9pxle"),
-            json!(["always", "never", "on_mains"]),
+            json!(["Always", "Never", "On mains"]),
         ),
-        (walk_pages("eatonupsm2_9px+empg2"), json!(["on", "off"])),
+        (walk_pages("eatonupsm2_9px+empg2"), json!(["On", "Off"])),
     ] {
         let c = component(&pages, "config_automatic_restart");
         assert_eq!(c["platform"], "select");
@@ -1254,11 +1267,13 @@ fn writable_entities_follow_the_source_in_use() {
     }
     // Legal::Labels: "unknown" is read, never written.
     let schedule = component(&sim_pages("sim-powernet"), "test_schedule");
+    let options = schedule["options"].as_array().unwrap();
+    assert!(!options.is_empty());
     assert!(
-        !schedule["options"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("unknown"))
+        options
+            .iter()
+            .all(|o| !o.as_str().unwrap().eq_ignore_ascii_case("unknown")),
+        "{options:?}"
     );
     // A text's length is its source's: 63 (RFC 1628) or 8 (PowerNet).
     assert_eq!(
@@ -1796,33 +1811,57 @@ fn expected_state(c: &Json, value: Option<&Json>) -> String {
     match value {
         Json::Null => none(),
         Json::String(s) => match c.get("options").and_then(Json::as_array) {
-            // An enum sensor shows the label's words; `unknown` is unknown.
-            Some(options) if c["platform"] == "sensor" => match discovery::label_text(s) {
+            // An enum sensor or a select shows the label's words; `unknown`
+            // is unknown.
+            Some(options) => match discovery::label_text(s) {
                 Some(text) if options.contains(&json!(text)) => text,
                 _ => none(),
             },
-            Some(options) if s == "none" && options.contains(&json!("(none)")) => "(none)".into(),
-            Some(options) if !options.contains(value) => none(),
             _ => s.clone(),
         },
         other => other.to_string(),
     }
 }
 
-/// What Home Assistant sends for a select option: the option, or what the
-/// component's `command_template` makes of it (a label `none` is offered as
-/// `(none)`, which Home Assistant's select would take for "unknown").
+/// What Home Assistant sends for a select option: what the component's
+/// `command_template` (`{{ {'Words': 'label', ...}.get(value, value) }}`)
+/// makes of it, read from its dict literal here;
+/// `value_templates_read_the_page_json` renders every one with Jinja.
 fn sent_option(c: &Json, option: &str) -> String {
-    match c.get("command_template").and_then(Json::as_str) {
-        Some(template) => {
-            assert_eq!(
-                template, "{{ 'none' if value == '(none)' else value }}",
-                "the only command template"
-            );
-            if option == "(none)" { "none" } else { option }.to_string()
+    let template = c["command_template"]
+        .as_str()
+        .expect("a select maps its words back to labels");
+    let strings = jinja_strings(template);
+    assert!(
+        strings.len() % 2 == 0 && !strings.is_empty(),
+        "{template}: a dict of strings"
+    );
+    strings
+        .chunks(2)
+        .find(|pair| pair[0] == option)
+        .map(|pair| pair[1].clone())
+        .unwrap_or_else(|| option.to_string())
+}
+
+/// The single-quoted string literals of a Jinja template, unescaped.
+fn jinja_strings(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
         }
-        None => option.to_string(),
+        let mut literal = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => literal.extend(chars.next()),
+                '\'' => break,
+                c => literal.push(c),
+            }
+        }
+        out.push(literal);
     }
+    out
 }
 
 /// The JSON value a component reads, found the way a reader would: by the
@@ -1905,6 +1944,13 @@ fn value_templates_read_the_page_json() {
                 .find(|(page, _)| c["state_topic"] == naming.page(UPS, **page))
                 .unwrap();
             let text = Json::Object(page.1.clone()).to_string();
+            // A select sends the label of the words chosen.
+            if c["platform"] == "select" {
+                for option in c["options"].as_array().unwrap() {
+                    let option = option.as_str().unwrap();
+                    push(&c["command_template"], option, sent_option(c, option));
+                }
+            }
             let template = &c["value_template"];
             let want = if id == "alarms_active" {
                 let names: Vec<&str> = page
@@ -2017,8 +2063,8 @@ fn value_templates_read_the_page_json() {
         ),
         ("alarms_active", Page::Alarms, &|_| {}, "none"),
         // Writable fields: the state is the published value, or unknown.
-        ("config_beeper", Page::Config, &|_| {}, "enabled"),
-        ("config_automatic_restart", Page::Config, &|_| {}, "always"),
+        ("config_beeper", Page::Config, &|_| {}, "Enabled"),
+        ("config_automatic_restart", Page::Config, &|_| {}, "Always"),
         (
             "config_automatic_restart",
             Page::Config,
@@ -2058,6 +2104,16 @@ fn value_templates_read_the_page_json() {
             &page_text(*page, edit),
             want.to_string(),
         );
+    }
+    // A select sends the label of the words chosen (the MIB's
+    // upsmgConfigAutoRestart of MG-SNMP-UPS-MIB: always, never, onMains).
+    let restart = &p["components"]["config_automatic_restart"]["command_template"];
+    for (option, label) in [
+        ("Always", "always"),
+        ("Never", "never"),
+        ("On mains", "on_mains"),
+    ] {
+        push(restart, option, label.into());
     }
     // Outlet and flag switches on a real MGE receptacle page.
     let mge = sim_pages("sim-mge");

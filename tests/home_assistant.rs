@@ -25,6 +25,8 @@ use support::gateway::{Gateway, ups_toml};
 use support::home_assistant::{Dump, HomeAssistant, children, vm_hwm_kib};
 use support::sim::Sim;
 use support::{Mosquitto, Subscriber, retained};
+use ups2mqtt::discovery::TRIGGERS;
+use ups2mqtt::mib::events::EventName;
 use ups2mqtt::mib::{self, Component, Field, Page};
 
 /// `[gateway] id` of tests/support/gateway.rs.
@@ -358,8 +360,9 @@ fn expected(component: &Json, shows: &Shows, pages: &BTreeMap<String, Json>) -> 
                         unknown()
                     }
                 }
-                // An enum sensor shows the label's words; `unknown` is unknown.
-                ("sensor", Json::String(s)) if options.is_some() => {
+                // An enum sensor or a select shows the label's words;
+                // `unknown` is unknown.
+                ("sensor" | "select", Json::String(s)) if options.is_some() => {
                     match ups2mqtt::discovery::label_text(s) {
                         Some(text) if options.as_ref().unwrap().contains(&text.as_str()) => {
                             Expect::Text(text)
@@ -367,14 +370,7 @@ fn expected(component: &Json, shows: &Shows, pages: &BTreeMap<String, Json>) -> 
                         _ => unknown(),
                     }
                 }
-                (_, Json::String(s)) => match &options {
-                    // A select offers the label `none` as `(none)`.
-                    Some(options) if s == "none" && options.contains(&"(none)") => {
-                        Expect::Text("(none)".into())
-                    }
-                    Some(options) if !options.contains(&s.as_str()) => unknown(),
-                    _ => Expect::Text(s.clone()),
-                },
+                (_, Json::String(s)) => Expect::Text(s.clone()),
                 (_, Json::Number(n)) => Expect::Number(n.as_f64().unwrap()),
                 (_, Json::Bool(b)) => Expect::Text(b.to_string()),
                 (_, _) => unknown(),
@@ -784,6 +780,9 @@ fn home_assistant_shows_and_drives_every_page() {
         format!("rack1 entities {rack1_left} of {rack1_announced}"),
     );
     check_energy_and_events(&mut checks, &mut rig, &ha);
+    check_nothing_unknown(&mut checks, &rig, &ha, "rack3");
+    check_trap_event_and_automation(&mut checks, &mut rig, &ha);
+    check_energy_dashboard(&mut checks, &ha);
     check_logs(&mut checks, &ha, "at the end");
 
     // ------------------------------------------------------------ figures
@@ -830,7 +829,7 @@ fn home_assistant_shows_and_drives_every_page() {
 /// The output energy of a card without a counter of its own (rack3, RFC
 /// 1628 only: 3 lines of simulated output power) grows in Home Assistant as
 /// an Energy-dashboard sensor and keeps its value across a gateway
-/// restart; a simulator trap fires the UPS's event entity.
+/// restart.
 fn check_energy_and_events(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistant) {
     rig.stop_gateway();
     rig.start_gateway(&["rack1", "rack3"]);
@@ -885,7 +884,158 @@ fn check_energy_and_events(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistan
         continued.is_some() && !dropped,
         format!("retained / shown after the restart: {seen:?}"),
     );
-    // A simulator trap fires the event entity, with its details.
+}
+
+/// No entity enabled by default is unknown on a healthy UPS (the event
+/// entity waits for its first trap; buttons have no state): for a card
+/// that joins later (rack3, RFC 1628 only), as the scenario checks rack1
+/// and rack2 at the start.
+fn check_nothing_unknown(checks: &mut Checks, rig: &Rig, ha: &HomeAssistant, ups: &str) {
+    let device = format!("{GATEWAY}_{ups}");
+    let mut last = (0, Vec::new());
+    let settled = wait_for(Duration::from_secs(30), || {
+        let announced = rig.announced();
+        let dump = ha.dump();
+        let enabled: Vec<&String> = announced
+            .iter()
+            .filter(|(_, (d, cid, c))| {
+                *d == device
+                    && cid != "event"
+                    && c["platform"] != "button"
+                    && c.get("enabled_by_default") != Some(&json!(false))
+            })
+            .map(|(u, _)| u)
+            .collect();
+        let unknown: Vec<String> = enabled
+            .iter()
+            .filter(|u| dump.state(u).is_none_or(|s| s == "unknown"))
+            .map(|u| format!("{u}: {:?}", dump.state(u)))
+            .collect();
+        last = (enabled.len(), unknown.clone());
+        (!enabled.is_empty() && unknown.is_empty()).then_some(())
+    });
+    checks.check(
+        &format!(
+            "{ups}: none of its {} entities enabled by default is unknown",
+            last.0
+        ),
+        settled.is_some(),
+        format!("{:?}", last.1),
+    );
+}
+
+/// Home Assistant's own device id of a UPS (its device registry), by the
+/// identifier the gateway announces.
+fn ha_device_id(ha: &HomeAssistant, ups: &str) -> Option<String> {
+    let identifier = json!(["mqtt", format!("{GATEWAY}_{ups}")]);
+    ha.ws("config/device_registry/list", &json!({}))
+        .as_array()?
+        .iter()
+        .find(|d| {
+            d["identifiers"]
+                .as_array()
+                .is_some_and(|ids| ids.contains(&identifier))
+        })?["id"]
+        .as_str()
+        .map(str::to_string)
+}
+
+/// The state of any entity (not only MQTT ones), through the REST API.
+fn entity_state(ha: &HomeAssistant, entity_id: &str) -> Option<Json> {
+    ha.rest("GET", "/api/states", None)
+        .as_array()?
+        .iter()
+        .find(|s| s["entity_id"] == entity_id)
+        .cloned()
+}
+
+/// An automation made the way the automation editor makes one: its
+/// trigger picked from the triggers Home Assistant lists for rack3's device
+/// ("On battery", our MQTT device trigger), its action turning on an
+/// input boolean; saved through the config API. Then a simulator trap
+/// (mains off: upsTrapOnBattery) fires rack3's event entity with the
+/// trap's details and runs the automation.
+fn check_trap_event_and_automation(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistant) {
+    const FLAG: &str = "input_boolean.ups_on_battery";
+    const AUTOMATION: &str = "ups2mqtt_e2e_rack3_on_battery";
+    let on_battery = ups2mqtt::discovery::event_text(EventName::OnBattery);
+    let device_id = ha_device_id(ha, "rack3").unwrap_or_default();
+    let listed = ha.ws(
+        "device_automation/trigger/list",
+        &json!({ "device_id": device_id }),
+    );
+    let mqtt_triggers: Vec<&Json> = listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["domain"] == "mqtt")
+        .collect();
+    let announced: BTreeSet<String> = TRIGGERS
+        .iter()
+        .filter(|e| {
+            mib::traps::TRAPS
+                .iter()
+                .any(|t| t.event == **e && t.mib == mib::Mib::Rfc1628)
+        })
+        .map(|e| ups2mqtt::discovery::event_text(*e))
+        .collect();
+    let listed_types: BTreeSet<String> = mqtt_triggers
+        .iter()
+        .filter_map(|t| t["type"].as_str().map(str::to_string))
+        .collect();
+    checks.check(
+        &format!(
+            "rack3's device lists its {} MQTT device triggers in the automation editor (RFC 1628 traps' events)",
+            announced.len()
+        ),
+        !announced.is_empty() && listed_types == announced,
+        format!("listed {listed_types:?}, announced {announced:?}"),
+    );
+    let trigger = mqtt_triggers
+        .iter()
+        .find(|t| t["type"] == on_battery.as_str() && t["subtype"] == "UPS")
+        .map(|t| (*t).clone());
+    let config = json!({
+        "id": AUTOMATION,
+        "alias": "rack3 on battery",
+        "description": "ups2mqtt end to end: the device trigger On battery",
+        "triggers": [trigger.clone().unwrap_or(Json::Null)],
+        "conditions": [],
+        "actions": [{"action": "input_boolean.turn_on", "target": {"entity_id": FLAG}}],
+        "mode": "single",
+    });
+    let saved = ha.rest(
+        "POST",
+        &format!("/api/config/automation/config/{AUTOMATION}"),
+        Some(&config),
+    );
+    let automation = |ha: &HomeAssistant| -> Option<Json> {
+        ha.rest("GET", "/api/states", None)
+            .as_array()?
+            .iter()
+            .find(|s| {
+                s["entity_id"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("automation."))
+                    && s["attributes"]["id"] == AUTOMATION
+            })
+            .cloned()
+    };
+    let armed = wait_for(Duration::from_secs(20), || {
+        automation(ha).filter(|a| a["state"] == "on")
+    });
+    let flag_before = entity_state(ha, FLAG).map(|s| s["state"].clone());
+    checks.check(
+        "an automation on the device trigger \"On battery\" is saved through the config API and on",
+        trigger.is_some()
+            && saved["result"] == "ok"
+            && armed.is_some()
+            && flag_before == Some(json!("off")),
+        format!("trigger {trigger:?}; saved {saved}; automation {armed:?}; {FLAG} {flag_before:?}"),
+    );
+
+    // A simulator trap fires the event entity, with its details, and runs
+    // the automation.
     let event_uid = uid("rack3", "event");
     let before = ha.dump().state(&event_uid).map(str::to_string);
     let reply = rig.sim("rack3").control("trap upsTrapOnBattery");
@@ -902,6 +1052,111 @@ fn check_energy_and_events(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistan
             a["severity"] == "critical" && a["description"].as_str().is_some_and(|d| !d.is_empty())
         }),
         format!("sim: {reply}; attributes {fired:?}"),
+    );
+    let ran = wait_for(Duration::from_secs(20), || {
+        let flag = entity_state(ha, FLAG)?;
+        let automation = automation(ha)?;
+        (flag["state"] == "on" && automation["attributes"]["last_triggered"].is_string())
+            .then_some(automation["attributes"]["last_triggered"].clone())
+    });
+    checks.check(
+        "the trap runs the device-trigger automation: it triggered, input_boolean.ups_on_battery is on",
+        ran.is_some(),
+        format!(
+            "{FLAG}: {:?}; automation {:?}",
+            entity_state(ha, FLAG).map(|s| s["state"].clone()),
+            automation(ha)
+        ),
+    );
+}
+
+/// The Energy dashboard takes the output energy and power of rack1 (the
+/// card's counter) and rack3 (the gateway's integral) as individual
+/// devices: the preferences save, Home Assistant's energy validation finds
+/// no issue for them, and the recorder's statistics metadata has the
+/// energy as a kWh sum and the power as a W mean. Statistics are compiled
+/// every 5 minutes (wall clock), so this waits for the next compilation
+/// when the sensors have none yet.
+fn check_energy_dashboard(checks: &mut Checks, ha: &HomeAssistant) {
+    let dump = ha.dump();
+    let entity = |ups: &str, cid: &str| dump.entity_id(&uid(ups, cid)).unwrap_or("-").to_string();
+    let devices: Vec<(String, String)> = ["rack1", "rack3"]
+        .iter()
+        .map(|ups| (entity(ups, "output_energy"), entity(ups, "output_power")))
+        .collect();
+    let prefs = json!({
+        "energy_sources": [],
+        "device_consumption": devices
+            .iter()
+            .map(|(energy, power)| json!({"stat_consumption": energy, "stat_rate": power}))
+            .collect::<Vec<_>>(),
+    });
+    let saved = ha.ws("energy/save_prefs", &prefs);
+    let t0 = Instant::now();
+    let mut last = Json::Null;
+    let valid = wait_for(Duration::from_secs(330), || {
+        last = ha.ws("energy/validate", &json!({}));
+        let issues = last["device_consumption"].as_array()?;
+        (issues.len() == devices.len()
+            && issues
+                .iter()
+                .all(|i| i.as_array().is_some_and(Vec::is_empty)))
+        .then_some(())
+    });
+    if valid.is_some() {
+        println!(
+            "      energy validation clean after {:.0} s (statistics compiled every 5 min)",
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    checks.check(
+        &format!(
+            "Energy dashboard: {} set as individual devices (with their power sensors), Home Assistant's energy validation has no issue",
+            devices.iter().map(|d| d.0.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+        saved["device_consumption"].as_array().is_some_and(|d| d.len() == devices.len())
+            && valid.is_some(),
+        format!("saved {saved}; validation {last}"),
+    );
+    let listed = |kind: &str| -> Vec<Json> {
+        ha.ws(
+            "recorder/list_statistic_ids",
+            &json!({ "statistic_type": kind }),
+        )
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    };
+    let (sums, means) = (listed("sum"), listed("mean"));
+    let find = |list: &[Json], id: &str| list.iter().find(|m| m["statistic_id"] == id).cloned();
+    let mut wrong = Vec::new();
+    for (energy, power) in &devices {
+        match find(&sums, energy) {
+            Some(m)
+                if m["has_sum"] == true
+                    && m["statistics_unit_of_measurement"] == "kWh"
+                    && m["unit_class"] == "energy" => {}
+            other => wrong.push(format!("{energy}: {other:?}")),
+        }
+        match find(&means, power) {
+            Some(m)
+                if m["has_mean"] == true
+                    && m["has_sum"] == false
+                    && m["statistics_unit_of_measurement"] == "W"
+                    && m["unit_class"] == "power" => {}
+            other => wrong.push(format!("{power}: {other:?}")),
+        }
+    }
+    let recorder_issues = ha.ws("recorder/validate_statistics", &json!({}));
+    let ours: Vec<&String> = devices
+        .iter()
+        .flat_map(|(e, p)| [e, p])
+        .filter(|id| recorder_issues.get(id.as_str()).is_some())
+        .collect();
+    checks.check(
+        "statistics metadata: output energy a kWh sum, output power a W mean; no recorder statistics issue for them",
+        wrong.is_empty() && ours.is_empty(),
+        format!("{}; recorder issues {recorder_issues}", wrong.join("; ")),
     );
 }
 
@@ -1146,7 +1401,7 @@ fn check_service_calls(
         (
             "select.select_option",
             "config_beeper",
-            r#"{"option": "muted"}"#,
+            r#"{"option": "Muted"}"#,
             "config",
             "beeper",
             json!("muted"),
@@ -1154,7 +1409,7 @@ fn check_service_calls(
         (
             "select.select_option",
             "test_schedule",
-            r#"{"option": "weekly"}"#,
+            r#"{"option": "Weekly"}"#,
             "test",
             "schedule",
             json!("weekly"),
@@ -1169,8 +1424,9 @@ fn check_service_calls(
             |m| m.topic == "ups2mqtt/rack1/response",
             Duration::from_secs(15),
         );
+        // A select shows the label's words (and sends the label).
         let expect = match &value {
-            Json::String(s) => Expect::Text(s.clone()),
+            Json::String(s) => Expect::Text(ups2mqtt::discovery::label_text(s).unwrap()),
             other => Expect::Number(other.as_f64().unwrap()),
         };
         let shown = wait_for(Duration::from_secs(15), || {
@@ -1251,9 +1507,9 @@ fn check_battery_test(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistant) {
     );
 }
 
-/// A select whose label is `none` (MGE's scheduled off day): Home
-/// Assistant shows it as `(none)` (a select state `none` would be
-/// "unknown") and sends `none` back.
+/// A select offers words and sends labels; its label `none` (MGE's
+/// scheduled off day) reads `(none)` (a select state `none` would be
+/// "unknown") and goes back to the card as `none`.
 fn check_select_none(checks: &mut Checks, rig: &Rig, ha: &HomeAssistant) {
     let cid = "control_day_off";
     let entity = ha
@@ -1262,7 +1518,7 @@ fn check_select_none(checks: &mut Checks, rig: &Rig, ha: &HomeAssistant) {
         .unwrap_or("-")
         .to_string();
     let mut seen = Vec::new();
-    for (option, label) in [("monday", "monday"), ("(none)", "none")] {
+    for (option, label) in [("Monday", "monday"), ("(none)", "none")] {
         ha.call(
             "select.select_option",
             &entity,
@@ -1279,7 +1535,7 @@ fn check_select_none(checks: &mut Checks, rig: &Rig, ha: &HomeAssistant) {
         seen.push(format!("{option}: {}", ok.is_some()));
     }
     checks.check(
-        "select.select_option on the scheduled off day: monday, then (none), which the card holds as none",
+        "select.select_option on the scheduled off day: Monday (the card holds monday), then (none) (the card holds none)",
         seen.iter().all(|s| s.ends_with("true")),
         seen.join(", "),
     );

@@ -722,7 +722,9 @@ pub struct WholeUps {
 }
 
 /// The whole-UPS fields: the card's own total when it serves one,
-/// otherwise combined from its lines by the rule here.
+/// otherwise combined from its lines by the rule here. So a UPS with lines
+/// always has the total: the total is what Home Assistant shows by
+/// default, the line column is diagnostic (hidden until enabled).
 pub static WHOLE_UPS: &[WholeUps] = &[
     WholeUps {
         total: "input.voltage",

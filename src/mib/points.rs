@@ -298,7 +298,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsPhaseInputFrequency", "1.3.6.1.4.1.318.1.1.1.9.2.2.1.4", TENTHS).frequency().at_row(1).null_when(&[-1]),
         src(PowerNet, "upsAdvInputFrequency", "1.3.6.1.4.1.318.1.1.1.3.2.4", INT).frequency().gauge(),
     ]),
-    column(Input, "lines", "voltage", "Input voltage", Some(Volt), VOLTAGE, &[
+    column(Input, "lines", "voltage", "Input voltage", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Rfc1628, "upsInputVoltage", "1.3.6.1.2.1.33.1.3.3.1.3", INT).non_negative().tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy/Delta send tenths (Q2)"),
         src(Mge, "mginputVoltage", "1.3.6.1.4.1.705.1.6.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
         src(PowerNet, "upsPhaseInputVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3", INT).feed(1).null_when(&[-1]).note("as the card reports it: phase-to-phase on a Galaxy VS although voltage_orientation says phase-to-neutral; voltage_phase_to_neutral is upsPhase*VoltagePN"),
@@ -517,7 +517,7 @@ pub static FIELDS: &[Field] = &[
     scalar(Output, "on_buck", "On buck (trim)", None, FLAG.diagnostic(), &[
         src(Mge, "upsmgOutputOnBuck", "1.3.6.1.4.1.705.1.7.12", YES_NO).note("declared plain INTEGER, uses yes(1)/no(2)"),
     ]),
-    column(Output, "lines", "voltage", "Output voltage", Some(Volt), VOLTAGE, &[
+    column(Output, "lines", "voltage", "Output voltage", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Rfc1628, "upsOutputVoltage", "1.3.6.1.2.1.33.1.4.4.1.2", INT).non_negative().tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy sends tenths (Q2)"),
         src(Mge, "mgoutputVoltage", "1.3.6.1.4.1.705.1.7.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
         src(PowerNet, "upsPhaseOutputVoltage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.3", INT).feed(1).null_when(&[-1]).note("as the card reports it: phase-to-phase on a Galaxy VS although voltage_orientation says phase-to-neutral; voltage_phase_to_neutral is upsPhase*VoltagePN"),
@@ -531,7 +531,7 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsOutputPower", "1.3.6.1.2.1.33.1.4.4.1.4", INT).non_negative(),
         src(PowerNet, "upsPhaseOutputPower", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.13", INT).feed(1).null_when(&[-1]),
     ]),
-    column(Output, "lines", "load", "Load", Some(Percent), MEASURE, &[
+    column(Output, "lines", "load", "Load", Some(Percent), MEASURE.diagnostic(), &[
         src(Rfc1628, "upsOutputPercentLoad", "1.3.6.1.2.1.33.1.4.4.1.5", INT).non_negative(),
         src(Mge, "mgoutputLoadPerPhase", "1.3.6.1.4.1.705.1.7.2.1.4", INT).note("a percentage (LibreNMS wrongly reads kVA, Q6)"),
         src(PowerNet, "upsPhaseOutputPercentLoad", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.10", INT).feed(1).null_when(&[-1]),

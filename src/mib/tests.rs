@@ -631,3 +631,23 @@ static WRITABLE_CLASSES: &[(&str, &str)] = &[
     ("test.start_diagnostics", "safe"),
     ("test.calibration", "dangerous: perform_calibration"),
 ];
+
+#[test]
+fn whole_ups_totals_are_shown_first_their_lines_are_diagnostic() {
+    for rule in WHOLE_UPS {
+        let total = field_by_path(rule.total).expect(rule.total);
+        let lines = field_by_path(rule.lines).expect(rule.lines);
+        assert!(
+            total.ha.enabled && total.ha.category.is_none(),
+            "{}: enabled, primary",
+            rule.total
+        );
+        assert!(
+            !lines.ha.enabled && lines.ha.category == Some(Category::Diagnostic),
+            "{}: diagnostic beside {}",
+            rule.lines,
+            rule.total
+        );
+        assert_eq!(total.unit, lines.unit, "{}", rule.total);
+    }
+}

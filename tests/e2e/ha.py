@@ -11,6 +11,8 @@ python (it needs aiohttp, which Home Assistant ships); tests/home_assistant.rs d
     $PY ha.py --url URL --token-file F call switch.turn_off switch.rack1_x [--data '{"k": 1}']
     $PY ha.py --url URL --token-file F logs                # system_log entries, WARNING and up
     $PY ha.py --url URL --token-file F enable-all          # enable every disabled mqtt entity
+    $PY ha.py --url URL --token-file F ws energy/validate [--data '{"k": 1}']  # one ws command
+    $PY ha.py --url URL --token-file F rest GET /api/states [--data '{"k": 1}']  # one REST call
 
 Only loopback URLs are accepted.
 """
@@ -265,6 +267,27 @@ async def cmd_enable_all(a):
         await ha.close()
 
 
+async def cmd_ws(a):
+    """One websocket command (`type` plus the --data object); prints its result."""
+    ha = await _client(a)
+    try:
+        print(json.dumps(await ha.ws({"type": a.type, **(json.loads(a.data) if a.data else {})})))
+    finally:
+        await ha.close()
+
+
+async def cmd_rest(a):
+    """One REST call on the API (a path under /api/); prints the JSON body."""
+    if not a.path.startswith("/api/"):
+        sys.exit(f"not an API path: {a.path}")
+    ha = await _client(a)
+    try:
+        body = json.loads(a.data) if a.data else None
+        print(json.dumps(await ha.rest(a.method.upper(), a.path, body)))
+    finally:
+        await ha.close()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", required=True)
@@ -283,9 +306,16 @@ def main():
     s.add_argument("--data")
     for name in ("dump", "logs", "enable-all"):
         sub.add_parser(name)
+    s = sub.add_parser("ws")
+    s.add_argument("type")
+    s.add_argument("--data")
+    s = sub.add_parser("rest")
+    s.add_argument("method")
+    s.add_argument("path")
+    s.add_argument("--data")
     a = p.parse_args()
     fn = {"onboard": onboard, "ready": ready, "dump": cmd_dump, "call": cmd_call,
-          "logs": cmd_logs, "enable-all": cmd_enable_all}[a.cmd]
+          "logs": cmd_logs, "enable-all": cmd_enable_all, "ws": cmd_ws, "rest": cmd_rest}[a.cmd]
     sys.exit(asyncio.run(fn(a)) or 0)
 
 

@@ -51,19 +51,12 @@ impl Sensor {
     }
 }
 
-/// Enabled here although the NUT integration hides them: the runtime, the
-/// output real power (the Energy dashboard's power sensor), and
-/// the per-line voltages and loads, the only input/output voltage and load
-/// of RFC 1628 and MGE cards (NUT reads line 1 into `input.voltage` and
-/// `ups.load` there).
-pub const ENABLED_TOO: &[&str] = &[
-    "battery.runtime",
-    "ups.realpower",
-    "output.realpower",
-    "input.L{n}-N.voltage",
-    "output.L{n}-N.voltage",
-    "output.L{n}.power.percent",
-];
+/// Enabled here although the NUT integration hides them: the runtime and
+/// the output real power (the Energy dashboard's power sensor). The
+/// per-line voltages and loads are diagnostic as in NUT: every card with
+/// lines has the whole-UPS input/output voltage and load (the card's own,
+/// else combined from its lines), which are shown first.
+pub const ENABLED_TOO: &[&str] = &["battery.runtime", "ups.realpower", "output.realpower"];
 
 #[allow(clippy::too_many_arguments)]
 const fn s(
@@ -171,7 +164,7 @@ pub static SENSORS: &[Sensor] = &[
     s("input.voltage", V, VOLTAGE, true, Same, "input_voltage|input_lines_1_voltage", "input.voltage, input.lines[1].voltage", ""),
     s("input.voltage.nominal", V, VOLTAGE, false, Same, "config_input_nominal_voltage", "config.input_nominal_voltage", "number entity"),
     s("input.voltage.status", NONE, NONE, false, No, "", "", ""),
-    s("input.L{n}-N.voltage", V, VOLTAGE, false, Same, "input_lines_{n}_voltage", "input.lines[n].voltage", "enabled here: the only input voltage of RFC 1628 cards"),
+    s("input.L{n}-N.voltage", V, VOLTAGE, false, Same, "input_lines_{n}_voltage", "input.lines[n].voltage", "input_voltage is their mean where the card has no total"),
     s("input.frequency", HZ, FREQUENCY, false, Same, "input_frequency|input_lines_1_frequency", "input.frequency, input.lines[1].frequency", ""),
     s("input.frequency.nominal", HZ, FREQUENCY, false, Same, "config_input_nominal_frequency", "config.input_nominal_frequency", "number entity"),
     s("input.frequency.status", NONE, NONE, false, No, "", "", ""),
@@ -197,13 +190,13 @@ pub static SENSORS: &[Sensor] = &[
     s("outlet.power", VA, APPARENT, false, Near, "receptacles_receptacles_1_apparent_power", "receptacles.receptacles[1].apparent_power", "MGE receptacle 1 is the whole output"),
     s("outlet.realpower", W, POWER, false, No, "", "", ""),
     s("output.power.nominal", VA, APPARENT, false, Same, "config_nominal_apparent_power", "config.nominal_apparent_power", ""),
-    s("output.L{n}.power.percent", PCT, NONE, false, Same, "output_lines_{n}_load", "output.lines[n].load", "enabled here: the only load of RFC 1628 and MGE cards"),
+    s("output.L{n}.power.percent", PCT, NONE, false, Same, "output_lines_{n}_load", "output.lines[n].load", "output_load is the highest line where the card has no total"),
     s("output.current", A, CURRENT, false, Same, "output_current", "output.current", ""),
     s("output.current.nominal", A, CURRENT, false, Same, "config_output_nominal_current", "config.output_nominal_current", ""),
     s("output.L{n}.current", A, CURRENT, false, Same, "output_lines_{n}_current", "output.lines[n].current", ""),
     s("output.voltage", V, VOLTAGE, true, Same, "output_voltage|output_lines_1_voltage", "output.voltage, output.lines[1].voltage", ""),
     s("output.voltage.nominal", V, VOLTAGE, false, Same, "config_output_nominal_voltage", "config.output_nominal_voltage", "number entity"),
-    s("output.L{n}-N.voltage", V, VOLTAGE, false, Same, "output_lines_{n}_voltage", "output.lines[n].voltage", "enabled here: the only output voltage of RFC 1628 cards"),
+    s("output.L{n}-N.voltage", V, VOLTAGE, false, Same, "output_lines_{n}_voltage", "output.lines[n].voltage", "output_voltage is their mean where the card has no total"),
     s("output.frequency", HZ, FREQUENCY, false, Same, "output_frequency", "output.frequency", ""),
     s("output.frequency.nominal", HZ, FREQUENCY, false, Same, "config_output_nominal_frequency", "config.output_nominal_frequency", "number entity"),
     s("output.phases", NONE, NONE, false, Same, "output_num_lines", "output.num_lines", ""),

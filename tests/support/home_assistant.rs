@@ -65,6 +65,8 @@ impl HomeAssistant {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join(".storage")).unwrap();
         std::fs::write(dir.join("configuration.yaml"), configuration(port)).unwrap();
+        // What the automation editor (config API) writes to.
+        std::fs::write(dir.join("automations.yaml"), "[]\n").unwrap();
         // Home Assistant's own "Network adapters" setting: loopback only. Without it
         // the zeroconf instance its HTTP client helper always creates binds eth0.
         std::fs::write(
@@ -228,6 +230,23 @@ impl HomeAssistant {
         serde_json::from_str(&self.ha_py(&["logs"])).expect("logs are JSON")
     }
 
+    /// One websocket command: `kind` (its `type`) with the fields of
+    /// `data` (a JSON object); its result.
+    pub fn ws(&self, kind: &str, data: &Json) -> Json {
+        let out = self.ha_py(&["ws", kind, "--data", &data.to_string()]);
+        serde_json::from_str(&out).expect("a websocket result is JSON")
+    }
+
+    /// One REST call on its API (`path` under `/api/`); the JSON body.
+    pub fn rest(&self, method: &str, path: &str, data: Option<&Json>) -> Json {
+        let data = data.map(Json::to_string);
+        let mut args = vec!["rest", method, path];
+        if let Some(data) = &data {
+            args.extend(["--data", data.as_str()]);
+        }
+        serde_json::from_str(&self.ha_py(&args)).expect("a REST body is JSON")
+    }
+
     /// Enables every MQTT entity its integration disabled by default
     /// (`enabled_by_default: false`); effective at the next start.
     pub fn enable_all(&self) -> u64 {
@@ -268,6 +287,21 @@ http:
   server_port: {port}
 logger:
   default: info
+# A device-trigger automation turns this on (tests/home_assistant.rs).
+automation: !include automations.yaml
+input_boolean:
+  ups_on_battery:
+    name: UPS on battery
+# The Energy dashboard's validation and statistics of the energy and power
+# sensors; only those are recorded.
+recorder:
+  commit_interval: 1
+  include:
+    entity_globs:
+      - sensor.*_output_energy
+      - sensor.*_output_power
+energy:
+history:
 "
     )
 }
