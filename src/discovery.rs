@@ -1118,6 +1118,52 @@ const LABEL_TEXTS: &[(&str, &str)] = &[
     ("li_ion_batteries", "Li-ion batteries"),
     ("nicd", "NiCd"),
     ("ni_cd_batteries", "NiCd batteries"),
+    // PowerNet upsAdvConfigOutputFreqRange, as its DESCRIPTION words them
+    // (freqRange60Var1: "60 +/- 0.1 Hz", freqRange50Pct2: "50 Hz +/- 2.0 %").
+    ("50_var1", "50 Hz ± 0.1 Hz"),
+    ("50_var3", "50 Hz ± 3.0 Hz"),
+    ("50_var10", "50 Hz ± 10 Hz"),
+    ("50_var1dot0", "50 Hz ± 1.0 Hz"),
+    ("50_var4", "50 Hz ± 4.0 Hz"),
+    ("50_pct0dot5", "50 Hz ± 0.5 %"),
+    ("50_pct1", "50 Hz ± 1.0 %"),
+    ("50_pct2", "50 Hz ± 2.0 %"),
+    ("50_pct4", "50 Hz ± 4.0 %"),
+    ("50_pct6", "50 Hz ± 6.0 %"),
+    ("50_pct8", "50 Hz ± 8.0 %"),
+    ("60_var1", "60 Hz ± 0.1 Hz"),
+    ("60_var3", "60 Hz ± 3.0 Hz"),
+    ("60_var10", "60 Hz ± 10 Hz"),
+    ("60_var1dot0", "60 Hz ± 1.0 Hz"),
+    ("60_var4", "60 Hz ± 4.0 Hz"),
+    ("60_pct0dot5", "60 Hz ± 0.5 %"),
+    ("60_pct1", "60 Hz ± 1.0 %"),
+    ("60_pct2", "60 Hz ± 2.0 %"),
+    ("60_pct4", "60 Hz ± 4.0 %"),
+    ("60_pct6", "60 Hz ± 6.0 %"),
+    ("60_pct8", "60 Hz ± 8.0 %"),
+    // upsAdvConfigOutputFreqSlewRate (slewRateQuarterHzPerSec, ...).
+    ("quarter_hz_per_sec", "0.25 Hz/s"),
+    ("half_hz_per_sec", "0.5 Hz/s"),
+    ("1_hz_per_sec", "1 Hz/s"),
+    ("2_hz_per_sec", "2 Hz/s"),
+    ("4_hz_per_sec", "4 Hz/s"),
+    ("6_hz_per_sec", "6 Hz/s"),
+    // upsAdvConfigVoutReporting: "for 208 Volts", "for 240 Volts".
+    ("208", "208 V"),
+    ("240", "240 V"),
+    // upsAdvConfigUpsPowerconverterType: "Galaxy 300 Unitary 3:1", ...
+    ("galaxy_7000_unitary_3_3", "Galaxy 7000 unitary 3:3"),
+    ("galaxy_7000_redundant_3_3", "Galaxy 7000 redundant 3:3"),
+    (
+        "galaxy_7000_parallel_ssc_3_3",
+        "Galaxy 7000 parallel SSC 3:3",
+    ),
+    ("galaxy_7000_ssc_3_3", "Galaxy 7000 SSC 3:3"),
+    ("galaxy_300_unitary_3_3", "Galaxy 300 unitary 3:3"),
+    ("galaxy_300_unitary_3_1", "Galaxy 300 unitary 3:1"),
+    ("galaxy_300_redundant_3_3", "Galaxy 300 redundant 3:3"),
+    ("galaxy_300_redundant_3_1", "Galaxy 300 redundant 3:1"),
 ];
 
 /// What an enum sensor shows for a label: a sentence-case phrase ("On
@@ -1247,6 +1293,10 @@ mod tests {
         assert_eq!(label_text("done_pass").as_deref(), Some("Done, passed"));
         assert_eq!(label_text("on_battery").as_deref(), Some("On battery"));
         assert_eq!(label_text("normal").as_deref(), Some("Normal"));
+        // PowerNet-MIB upsAdvConfigOutputFreqRange: "freqRange60Var1(3)
+        // configure the output frequency range for 60 +/- 0.1 Hz".
+        assert_eq!(label_text("60_var1").as_deref(), Some("60 Hz ± 0.1 Hz"));
+        assert_eq!(label_text("50_pct0dot5").as_deref(), Some("50 Hz ± 0.5 %"));
         assert_eq!(label_text("unknown"), None);
         assert_eq!(label_text("unknown_7"), None);
         // Every override names a real label, and no option reads "None"
