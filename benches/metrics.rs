@@ -1,5 +1,6 @@
 //! `cargo bench --bench metrics`: how long one Prometheus scrape takes to
-//! render for 1, 100 and 500 UPSes, and how big it is. Each UPS is the
+//! render for 1, 100 and 500 UPSes (streamed in pieces, as the endpoint
+//! does, minus the socket), and how big it is. Each UPS is the
 //! simulated 3-phase card (`ups2mqtt-sim --phases 3`, all three MIBs), read
 //! once over SNMP on loopback by the library's reader; a second table is
 //! the worst case, a UPS with every field of the point table. A plain
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use ups2mqtt::hub::{HubBuilder, UpsState};
 use ups2mqtt::messages::Health;
-use ups2mqtt::metrics::{Counters, render};
+use ups2mqtt::metrics::{Counters, render, render_to};
 use ups2mqtt::mib::{self, Decode, Mib, Page};
 use ups2mqtt::model::Model;
 use ups2mqtt::oid::Oid;
@@ -105,6 +106,10 @@ fn table(title: &str, (data, mibs): &(Snapshot, BTreeSet<Mib>)) {
             publishers.push(hub.add(&format!("ups{i:03}"), tx));
         }
         let hub = hub.build();
+        let mut rtt = ups2mqtt::snmp::rtt::RttHistogram::default();
+        for ms in [0.8, 1.2, 3.0, 40.0] {
+            rtt.record(Duration::from_secs_f64(ms / 1000.0));
+        }
         for publisher in &publishers {
             publisher.publish(UpsState {
                 online: true,
@@ -116,13 +121,19 @@ fn table(title: &str, (data, mibs): &(Snapshot, BTreeSet<Mib>)) {
                     rtt_ms: Some(1.2),
                     ..Health::default()
                 },
+                rtt: Some(rtt),
             });
         }
         let counters = Counters::default();
         let (mut times, mut cpu): (Vec<Duration>, Vec<Duration>) = (0..21)
             .map(|_| {
                 let (started, cpu) = (Instant::now(), cpu_time());
-                std::hint::black_box(render(&hub, &counters));
+                // As the endpoint does: piece by piece (into a socket there).
+                let mut bytes = 0;
+                render_to(&hub, &counters, &mut |chunk| {
+                    bytes += std::hint::black_box(chunk).len();
+                });
+                std::hint::black_box(bytes);
                 (started.elapsed(), cpu_time() - cpu)
             })
             .unzip();

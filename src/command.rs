@@ -20,6 +20,7 @@ use crate::snmp::Value;
 use crate::topics::{Naming, Topic, Unparsed};
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What was asked, before validation.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,12 +32,31 @@ pub enum Action {
     Named(String),
 }
 
+/// Which of the gateway's interfaces a command came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Mqtt,
+    Nut,
+}
+
+impl Via {
+    pub const ALL: [Via; 2] = [Via::Mqtt, Via::Nut];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Mqtt => "mqtt",
+            Via::Nut => "nut",
+        }
+    }
+}
+
 /// A command as it arrived.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     pub ups_id: String,
-    /// The topic it came on.
+    /// The topic it came on (the NUT client's address for NUT).
     pub origin: String,
+    pub via: Via,
     pub transaction: Option<Json>,
     /// Free text the sender may add (`"who": "node-red flow 3"`).
     pub who: Option<String>,
@@ -84,6 +104,7 @@ pub fn from_topic(
     Some(Request {
         ups_id,
         origin: origin.to_string(),
+        via: Via::Mqtt,
         transaction,
         who,
         action,
@@ -522,10 +543,69 @@ impl Outcome {
     /// The audit's `result`: `ok`, `armed` or `<kind>: <message>`.
     pub fn result(&self) -> String {
         match self {
-            Outcome::Done(_) => "ok".to_string(),
-            Outcome::Armed(_) => "armed".to_string(),
             Outcome::Failed { kind, message } => format!("{}: {message}", kind.as_str()),
+            done_or_armed => done_or_armed.name().to_string(),
         }
+    }
+
+    /// `ok`, `armed` or the failure kind: one of [`Outcome::NAMES`].
+    pub fn name(&self) -> &'static str {
+        Outcome::NAMES[self.index()]
+    }
+
+    /// Every [`Outcome::name`], in [`Outcome::index`] order.
+    pub const NAMES: [&'static str; 2 + FailureKind::ALL.len()] = {
+        let mut names = ["ok", "armed", "", "", "", "", "", ""];
+        let mut at = 0;
+        while at < FailureKind::ALL.len() {
+            names[2 + at] = FailureKind::ALL[at].as_str();
+            at += 1;
+        }
+        names
+    };
+
+    fn index(&self) -> usize {
+        match self {
+            Outcome::Done(_) => 0,
+            Outcome::Armed(_) => 1,
+            Outcome::Failed { kind, .. } => {
+                2 + FailureKind::ALL.iter().position(|k| k == kind).unwrap_or(0)
+            }
+        }
+    }
+}
+
+/// How many commands one UPS got, by interface and outcome (shared by
+/// everything that answers a command: the UPS task, and the gateway and
+/// the hub when they answer `busy` or `too_large` themselves).
+#[derive(Debug, Default)]
+pub struct CommandCounts {
+    counts: [[AtomicU64; Outcome::NAMES.len()]; Via::ALL.len()],
+}
+
+impl CommandCounts {
+    pub fn count(&self, via: Via, outcome: &Outcome) {
+        self.counts[via as usize][outcome.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The count of one interface and [`Outcome::NAMES`] entry.
+    pub fn get(&self, via: Via, outcome: &str) -> u64 {
+        Outcome::NAMES
+            .iter()
+            .position(|name| *name == outcome)
+            .map_or(0, |at| {
+                self.counts[via as usize][at].load(Ordering::Relaxed)
+            })
+    }
+
+    /// Every interface's counts, by outcome name.
+    pub fn all(&self) -> impl Iterator<Item = (Via, &'static str, u64)> + '_ {
+        Via::ALL.into_iter().flat_map(move |via| {
+            Outcome::NAMES
+                .iter()
+                .zip(&self.counts[via as usize])
+                .map(move |(name, n)| (via, *name, n.load(Ordering::Relaxed)))
+        })
     }
 }
 
@@ -576,6 +656,36 @@ mod tests {
 
     fn naming() -> Naming {
         Naming::new("gw", "ups2mqtt", "homeassistant")
+    }
+
+    #[test]
+    fn commands_are_counted_by_interface_and_outcome() {
+        assert_eq!(
+            Outcome::NAMES,
+            [
+                "ok",
+                "armed",
+                "invalid",
+                "refused",
+                "unavailable",
+                "snmp",
+                "busy",
+                "too_large"
+            ]
+        );
+        let counts = CommandCounts::default();
+        let busy = Outcome::failed(FailureKind::Busy, "full");
+        counts.count(Via::Mqtt, &busy);
+        counts.count(Via::Mqtt, &busy);
+        counts.count(Via::Nut, &Outcome::Armed("again".into()));
+        assert_eq!(busy.name(), "busy");
+        assert_eq!(busy.result(), "busy: full");
+        assert_eq!(counts.get(Via::Mqtt, "busy"), 2);
+        assert_eq!(counts.get(Via::Nut, "busy"), 0);
+        assert_eq!(counts.get(Via::Nut, "armed"), 1);
+        let all: Vec<(Via, &str, u64)> = counts.all().filter(|(_, _, n)| *n > 0).collect();
+        assert_eq!(all, [(Via::Mqtt, "busy", 2), (Via::Nut, "armed", 1)]);
+        assert_eq!(counts.all().count(), 16, "every interface and outcome");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! busy, never dropped), and orderly start and shutdown. Everything is
 //! passed in: tests run several gateways in one process.
 
-use crate::command;
+use crate::command::{self, Via};
 use crate::config::{Config, UpsConfig};
 use crate::discovery::{self, Bridge, DeviceOptions};
 use crate::hub::{Hub, HubBuilder};
@@ -26,7 +26,6 @@ use crate::ups::{UpsRequest, UpsSink, UpsTask};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::UdpSocket;
@@ -82,13 +81,12 @@ impl Gateway {
         }
         let hub = hub.build();
         let known = KnownIds::new(&naming, &config.ups);
-        let counters = Arc::new(Counters::default());
         tasks.spawn(handle_incoming(
             Inbound {
                 mqtt: mqtt.clone(),
                 known,
                 requests: requests.clone(),
-                counters: counters.clone(),
+                hub: hub.clone(),
                 limit: config.mqtt.max_incoming_bytes,
             },
             incoming,
@@ -124,12 +122,19 @@ impl Gateway {
             }
             tasks.spawn(deliver_traps(mqtt.clone(), rx, inboxes, stop_rx.clone()));
         }
+        let nut_stats = match config.nut.enabled {
+            true => {
+                Some(NutServer::start(&config.nut, hub.clone(), stop_rx.clone(), &mut tasks).await?)
+            }
+            false => None,
+        };
         if config.metrics.enabled {
             let listener = crate::metrics::http::bind(config.metrics.listen).await?;
             let endpoint = crate::metrics::http::Endpoint {
                 hub: hub.clone(),
                 mqtt: mqtt.clone(),
                 traps: config.traps.enabled.then(|| trap_stats.clone()),
+                nut: nut_stats.clone(),
             };
             let max = config.metrics.max_connections;
             tasks.spawn(crate::metrics::http::serve(
@@ -139,16 +144,10 @@ impl Gateway {
                 stop_rx.clone(),
             ));
         }
-        let nut_stats = match config.nut.enabled {
-            true => {
-                Some(NutServer::start(&config.nut, hub.clone(), stop_rx.clone(), &mut tasks).await?)
-            }
-            false => None,
-        };
         tasks.spawn(publish_bridge_health(
             mqtt.clone(),
             trap_stats,
-            counters,
+            hub.clone(),
             nut_stats,
             stop_rx,
         ));
@@ -317,18 +316,11 @@ async fn forward_trap_effects(
     }
 }
 
-/// Gateway counters for the bridge health topic.
-#[derive(Default)]
-struct Counters {
-    /// Commands answered `busy` (their UPS task's inbox was full).
-    commands_busy: AtomicU64,
-}
-
 /// `<base>/bridge/health`: trap and MQTT counters, when they change.
 async fn publish_bridge_health(
     mqtt: Mqtt,
     traps: Arc<TrapStats>,
-    counters: Arc<Counters>,
+    hub: Hub,
     nut: Option<Arc<NutStats>>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -339,7 +331,7 @@ async fn publish_bridge_health(
             traps: traps.counters(),
             mqtt: MqttCounters {
                 connection: mqtt.stats(),
-                commands_busy: counters.commands_busy.load(Ordering::Relaxed),
+                commands_busy: hub.commands_total(Via::Mqtt, FailureKind::Busy.as_str()),
             },
             nut: nut.as_ref().map(|n| n.counters()),
         };
@@ -520,7 +512,8 @@ struct Inbound {
     mqtt: Mqtt,
     known: KnownIds,
     requests: HashMap<String, mpsc::Sender<UpsRequest>>,
-    counters: Arc<Counters>,
+    /// Where commands the gateway answers itself are counted.
+    hub: Hub,
     limit: usize,
 }
 
@@ -551,7 +544,7 @@ async fn handle_incoming(
                     "message too large: {size} bytes (mqtt.max_incoming_bytes = {})",
                     inbound.limit
                 ));
-                answer_now(mqtt, &request, FailureKind::TooLarge);
+                answer_now(&inbound, &request, FailureKind::TooLarge);
                 continue;
             }
             route_command(&inbound, request);
@@ -603,18 +596,15 @@ fn route_command(inbound: &Inbound, request: command::Request) {
         let UpsRequest::Command(request) = error.into_inner() else {
             return;
         };
-        inbound
-            .counters
-            .commands_busy
-            .fetch_add(1, Ordering::Relaxed);
-        answer_now(&inbound.mqtt, &request, FailureKind::Busy);
+        answer_now(inbound, &request, FailureKind::Busy);
         debug!(%ups_id, "command refused: busy");
     }
 }
 
 /// Answers a command the gateway refuses itself (`busy`, `too_large`),
-/// with its response and audit record.
-fn answer_now(mqtt: &Mqtt, request: &command::Request, kind: FailureKind) {
+/// with its response and audit record, and counts it.
+fn answer_now(inbound: &Inbound, request: &command::Request, kind: FailureKind) {
+    let mqtt = &inbound.mqtt;
     let time = crate::time::rfc3339(std::time::SystemTime::now());
     let message = match (kind, &request.action) {
         (FailureKind::Busy, _) => "this UPS is still executing earlier commands".to_string(),
@@ -622,6 +612,9 @@ fn answer_now(mqtt: &Mqtt, request: &command::Request, kind: FailureKind) {
         (_, Ok(_)) => kind.as_str().to_string(),
     };
     let outcome = command::Outcome::failed(kind, message);
+    inbound
+        .hub
+        .count_command(&request.ups_id, request.via, &outcome);
     let naming = mqtt.naming();
     publish_reply(
         mqtt,

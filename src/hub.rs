@@ -7,10 +7,13 @@
 //! copied on write) into a `watch` channel; readers take the latest
 //! without locking the task, and can wait for the next change (a trap
 //! reaches a NUT client in milliseconds). Nothing here polls a card.
+//! Each UPS also has its [`CommandCounts`], counted by whoever answers a
+//! command (the task, or the hub and the gateway when its inbox is full).
 
-use crate::command::{Outcome, Request};
+use crate::command::{CommandCounts, Outcome, Request, Via};
 use crate::messages::{FailureKind, Health};
 use crate::model::Model;
+use crate::snmp::rtt::RttHistogram;
 use crate::ups::UpsRequest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,6 +26,8 @@ pub struct UpsState {
     pub online: bool,
     pub model: Model,
     pub health: Health,
+    /// The SNMP client's round trips (`None` before the card is detected).
+    pub rtt: Option<RttHistogram>,
 }
 
 impl UpsState {
@@ -31,24 +36,34 @@ impl UpsState {
             online: false,
             model: Model::new(Default::default()),
             health: Health::default(),
+            rtt: None,
         }
     }
 }
 
-/// Where one UPS task publishes its state.
+/// Where one UPS task publishes its state and counts its commands.
 #[derive(Debug, Clone)]
-pub struct Publisher(Arc<watch::Sender<Arc<UpsState>>>);
+pub struct Publisher {
+    state: Arc<watch::Sender<Arc<UpsState>>>,
+    commands: Arc<CommandCounts>,
+}
 
 impl Publisher {
     /// Replaces the published state.
     pub fn publish(&self, state: UpsState) {
-        self.0.send_replace(Arc::new(state));
+        self.state.send_replace(Arc::new(state));
+    }
+
+    /// Counts a command the task answered.
+    pub fn count_command(&self, via: Via, outcome: &Outcome) {
+        self.commands.count(via, outcome);
     }
 }
 
 struct Entry {
     state: Arc<watch::Sender<Arc<UpsState>>>,
     requests: mpsc::Sender<UpsRequest>,
+    commands: Arc<CommandCounts>,
 }
 
 /// Every UPS of the gateway, by id (cheap to clone).
@@ -68,15 +83,19 @@ impl HubBuilder {
     /// publishes.
     pub fn add(&mut self, id: &str, requests: mpsc::Sender<UpsRequest>) -> Publisher {
         let (state, _) = watch::channel(Arc::new(UpsState::empty()));
-        let state = Arc::new(state);
+        let publisher = Publisher {
+            state: Arc::new(state),
+            commands: Arc::default(),
+        };
         self.upses.insert(
             id.to_string(),
             Entry {
-                state: state.clone(),
+                state: publisher.state.clone(),
                 requests,
+                commands: publisher.commands.clone(),
             },
         );
-        Publisher(state)
+        publisher
     }
 
     pub fn build(self) -> Hub {
@@ -115,6 +134,27 @@ impl Hub {
         Some(self.upses.get(id)?.state.subscribe())
     }
 
+    /// A UPS's command counts.
+    pub fn commands(&self, id: &str) -> Option<&CommandCounts> {
+        Some(&self.upses.get(id)?.commands)
+    }
+
+    /// Counts a command answered outside its UPS task (an unknown UPS is
+    /// not counted).
+    pub fn count_command(&self, id: &str, via: Via, outcome: &Outcome) {
+        if let Some(entry) = self.upses.get(id) {
+            entry.commands.count(via, outcome);
+        }
+    }
+
+    /// Every UPS's commands of one interface and outcome, added up.
+    pub fn commands_total(&self, via: Via, outcome: &str) -> u64 {
+        self.upses
+            .values()
+            .map(|entry| entry.commands.get(via, outcome))
+            .sum()
+    }
+
     /// Hands a command to its UPS task and waits for its outcome. A full
     /// inbox is answered `busy` at once, as on MQTT.
     pub async fn command(&self, request: Request) -> Result<Outcome, HandOver> {
@@ -122,16 +162,21 @@ impl Hub {
             .upses
             .get(&request.ups_id)
             .ok_or_else(|| HandOver::UnknownUps(request.ups_id.clone()))?;
+        let via = request.via;
         let (reply, outcome) = oneshot::channel();
         match entry.requests.try_send(UpsRequest::Ask {
             request: Box::new(request),
             reply,
         }) {
             Ok(()) => outcome.await.map_err(|_| HandOver::Stopped),
-            Err(mpsc::error::TrySendError::Full(_)) => Ok(Outcome::failed(
-                FailureKind::Busy,
-                "this UPS is still executing earlier commands",
-            )),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                let busy = Outcome::failed(
+                    FailureKind::Busy,
+                    "this UPS is still executing earlier commands",
+                );
+                entry.commands.count(via, &busy);
+                Ok(busy)
+            }
             Err(mpsc::error::TrySendError::Closed(_)) => Err(HandOver::Stopped),
         }
     }

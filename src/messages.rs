@@ -118,7 +118,16 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [FailureKind; 6] = [
+        FailureKind::Invalid,
+        FailureKind::Refused,
+        FailureKind::Unavailable,
+        FailureKind::Snmp,
+        FailureKind::Busy,
+        FailureKind::TooLarge,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             FailureKind::Invalid => "invalid",
             FailureKind::Refused => "refused",

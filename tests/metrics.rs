@@ -3,8 +3,11 @@
 //! must return what the simulated card was told (the battery charge, a
 //! phase's voltage), the status flag a mains failure sets, and the trap
 //! the card sent; `promtool check metrics` finds nothing to say about the
-//! exposition. Also: /healthz follows the broker, 404 elsewhere, and a
-//! client that never sends its request does not stop a scrape.
+//! exposition. The gateway's own metrics: the SNMP round-trip histogram
+//! (cumulative buckets, `+Inf` equal to the count), commands over MQTT
+//! counted by the outcome their response reports, NUT clients connected.
+//! Also: /healthz follows the broker, 404 elsewhere, and a client that
+//! never sends its request does not stop a scrape.
 
 mod support;
 
@@ -16,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::gateway::{Gateway, WAIT, ups_toml, wait_retained};
 use support::sim::Sim;
-use support::{Mosquitto, free_tcp_port, free_udp_port};
+use support::{Mosquitto, Subscriber, free_tcp_port, free_udp_port};
 
 /// One HTTP/1.0 GET on loopback: (status code, body).
 fn get(port: u16, path: &str) -> (u16, String) {
@@ -154,11 +157,12 @@ fn prometheus_scrapes_readings_status_and_traps() {
             .starts_with("ok")
     );
     let metrics_port = free_tcp_port();
+    let nut_port = free_tcp_port();
     let gateway = Gateway::start_with(
         &broker,
         &ups_toml("rack1", "127.0.0.1", sim.port(), ""),
         &format!(
-            "[traps]\nlisten = [\"127.0.0.1:{trap_port}\"]\n[metrics]\nenabled = true\nlisten = \"127.0.0.1:{metrics_port}\"\n"
+            "[traps]\nlisten = [\"127.0.0.1:{trap_port}\"]\n[metrics]\nenabled = true\nlisten = \"127.0.0.1:{metrics_port}\"\n[nut]\nenabled = true\nlisten = [\"127.0.0.1:{nut_port}\"]\n"
         ),
     );
     wait_retained(
@@ -226,6 +230,86 @@ fn prometheus_scrapes_readings_status_and_traps() {
     prometheus.wait_value("ups2mqtt_ups_status{ups=\"rack1\",flag=\"OB\"}", |v| {
         v == 0.0
     });
+
+    // SNMP round trips: a histogram per UPS with cumulative buckets.
+    prometheus.wait_value(
+        "ups2mqtt_snmp_request_duration_seconds_count{ups=\"rack1\"}",
+        |n| n >= 1.0,
+    );
+    let buckets = prometheus.query("ups2mqtt_snmp_request_duration_seconds_bucket{ups=\"rack1\"}");
+    let mut buckets: Vec<(f64, f64)> = buckets
+        .iter()
+        .map(|b| {
+            let le = b["metric"]["le"].as_str().unwrap();
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().unwrap()
+            };
+            (le, b["value"][1].as_str().unwrap().parse().unwrap())
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert!(buckets.len() >= 10, "{buckets:?}");
+    assert_eq!(buckets.last().unwrap().0, f64::INFINITY, "{buckets:?}");
+    assert!(
+        buckets.windows(2).all(|w| w[0].1 <= w[1].1),
+        "buckets are cumulative: {buckets:?}"
+    );
+    // Evaluated at one instant: +Inf is the count.
+    prometheus.wait_value(
+        "ups2mqtt_snmp_request_duration_seconds_bucket{ups=\"rack1\",le=\"+Inf\"} - ignoring(le) ups2mqtt_snmp_request_duration_seconds_count{ups=\"rack1\"}",
+        |d| d == 0.0,
+    );
+    // Loopback answers well within a second.
+    prometheus.wait_value(
+        "histogram_quantile(0.5, ups2mqtt_snmp_request_duration_seconds_bucket{ups=\"rack1\"})",
+        |s| s > 0.0 && s < 1.0,
+    );
+
+    // Commands over MQTT, counted by the outcome their response reports.
+    let responses = Subscriber::start(broker.port(), "ups2mqtt/rack1/response");
+    let mut kinds = Vec::new();
+    for (topic, payload) in [
+        ("ups2mqtt/rack1/config/beeper/set", "muted"),
+        ("ups2mqtt/rack1/command", "warp.drive"),
+    ] {
+        let sent = Command::new("mosquitto_pub")
+            .args(["-p", &broker.port().to_string(), "-t", topic, "-m", payload])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let response = responses
+            .wait_message(|_| true, WAIT)
+            .unwrap_or_else(|| panic!("no response to {payload}\n{}", gateway.log()));
+        let response: Json = serde_json::from_str(&response.payload).unwrap();
+        let outcome = match response["status"].as_str().unwrap() {
+            "error" => response["kind"].as_str().unwrap().to_string(),
+            status => status.to_string(),
+        };
+        kinds.push(outcome);
+    }
+    assert_eq!(kinds[0], "ok", "the beeper is writable: {kinds:?}");
+    assert_ne!(kinds[1], "ok", "no such command: {kinds:?}");
+    for outcome in &kinds {
+        prometheus.wait_value(
+            &format!("ups2mqtt_commands_total{{ups=\"rack1\",via=\"mqtt\",outcome=\"{outcome}\"}}"),
+            |n| n == 1.0,
+        );
+    }
+    prometheus.wait_value(
+        "sum(ups2mqtt_commands_total{ups=\"rack1\",via=\"nut\"})",
+        |n| n == 0.0,
+    );
+    prometheus.wait_value("ups2mqtt_mqtt_commands_busy_total", |n| n == 0.0);
+
+    // A NUT client connected, then gone.
+    prometheus.wait_value("ups2mqtt_nut_clients_connected", |n| n == 0.0);
+    let nut_client = TcpStream::connect(("127.0.0.1", nut_port)).unwrap();
+    prometheus.wait_value("ups2mqtt_nut_clients_connected", |n| n == 1.0);
+    drop(nut_client);
+    prometheus.wait_value("ups2mqtt_nut_clients_connected", |n| n == 0.0);
+    prometheus.wait_value("ups2mqtt_nut_connections_total", |n| n == 1.0);
 
     // Mains off: the card sends its trap and reads on battery.
     assert!(sim.control("mains off").starts_with("ok"));

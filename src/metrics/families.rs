@@ -18,7 +18,7 @@
 //! - texts are not metrics (the identity is in `ups2mqtt_ups_info`).
 
 use super::text::Kind;
-use crate::mib::{self, Decode, FIELDS, Field, Unit};
+use crate::mib::{self, Decode, FIELDS, Field, Source, Unit};
 use std::sync::LazyLock;
 
 /// One field's metric family.
@@ -32,6 +32,29 @@ pub struct Family {
     pub scale: Scale,
     /// The label of the row index, for table columns.
     pub row: Option<&'static str>,
+    /// The samples of a state set, per source of the field (same order;
+    /// empty for a source that lists no states).
+    pub states: Vec<Box<[State]>>,
+}
+
+/// One state a source lists, as a state set sample writes it.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub label: &'static str,
+    /// `,state="<label>"} `: the end of the sample's label set, escaped.
+    pub suffix: String,
+}
+
+impl Family {
+    /// The states `source` (one of the field's) lists.
+    pub fn states_of(&self, source: &Source) -> &[State] {
+        self.field
+            .sources
+            .iter()
+            .position(|s| std::ptr::eq(s, source))
+            .and_then(|at| self.states.get(at))
+            .map_or(&[], |states| states)
+    }
 }
 
 /// From published units to base units.
@@ -115,7 +138,22 @@ fn family(field: &'static Field) -> Option<Family> {
         kind,
         scale,
         row,
+        states: field.sources.iter().map(states).collect(),
     })
+}
+
+/// The states an enum source lists, each with its sample's label suffix.
+fn states(source: &Source) -> Box<[State]> {
+    let Decode::Enum(listed) = source.decode else {
+        return Box::default();
+    };
+    listed
+        .iter()
+        .map(|&(_, label)| State {
+            label,
+            suffix: super::text::state_suffix(label),
+        })
+        .collect()
 }
 
 fn is_flag(field: &Field) -> bool {

@@ -7,14 +7,20 @@
 //! answer, at most `max_connections` are served at once (the others wait
 //! in the kernel's backlog), and a scrape is rendered on a blocking
 //! thread: no client, slow or malformed, can hold up the UPS tasks.
+//!
+//! A scrape is streamed: rendered a [`super::CHUNK`] at a time straight
+//! into the socket (the body ends when the connection closes), so 500
+//! UPSes cost no 37 MB buffer.
 
-use super::{Counters, render};
+use super::{Counters, render_to};
 use crate::hub::Hub;
 use crate::mqtt::Mqtt;
+use crate::nut::NutStats;
 use crate::trap::TrapStats;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
@@ -31,6 +37,7 @@ pub struct Endpoint {
     pub hub: Hub,
     pub mqtt: Mqtt,
     pub traps: Option<Arc<TrapStats>>,
+    pub nut: Option<Arc<NutStats>>,
 }
 
 impl Endpoint {
@@ -39,6 +46,7 @@ impl Endpoint {
             mqtt: self.mqtt.stats(),
             mqtt_connected: self.mqtt.is_connected(),
             traps: self.traps.clone(),
+            nut: self.nut.clone(),
         }
     }
 }
@@ -82,7 +90,8 @@ pub async fn serve(
         let endpoint = endpoint.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            if tokio::time::timeout(CLIENT_TIMEOUT, answer(stream, &endpoint))
+            let deadline = Instant::now() + CLIENT_TIMEOUT;
+            if tokio::time::timeout(CLIENT_TIMEOUT, answer(stream, &endpoint, deadline))
                 .await
                 .is_err()
             {
@@ -102,20 +111,13 @@ enum Route {
     BadRequest,
 }
 
-async fn answer(mut stream: TcpStream, endpoint: &Endpoint) {
+async fn answer(mut stream: TcpStream, endpoint: &Endpoint, deadline: Instant) {
     let route = match read_head(&mut stream).await {
         Some(head) => route(&head),
         None => Route::BadRequest,
     };
     let (status, content_type, body) = match route {
-        Route::Metrics => {
-            let endpoint = endpoint.clone();
-            let body =
-                tokio::task::spawn_blocking(move || render(&endpoint.hub, &endpoint.counters()))
-                    .await
-                    .unwrap_or_default();
-            ("200 OK", "text/plain; version=0.0.4; charset=utf-8", body)
-        }
+        Route::Metrics => return stream_metrics(stream, endpoint, deadline).await,
         Route::Health if endpoint.mqtt.is_connected() => {
             ("200 OK", "text/plain; charset=utf-8", "ok\n".to_string())
         }
@@ -153,6 +155,39 @@ async fn answer(mut stream: TcpStream, endpoint: &Endpoint) {
         let _ = stream.write_all(body.as_bytes()).await;
     }
     let _ = stream.shutdown().await;
+}
+
+/// `200 OK` and the scrape, rendered on a blocking thread straight into
+/// the socket, until `deadline` (a client reading too slowly is cut off).
+async fn stream_metrics(mut stream: TcpStream, endpoint: &Endpoint, deadline: Instant) {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nConnection: close\r\n\r\n";
+    if stream.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    let Ok(mut stream) = stream.into_std() else {
+        return;
+    };
+    let endpoint = endpoint.clone();
+    let sent = tokio::task::spawn_blocking(move || {
+        let left = deadline.saturating_duration_since(Instant::now());
+        stream.set_nonblocking(false)?;
+        stream.set_write_timeout(Some(left.max(Duration::from_millis(1))))?;
+        let mut result = Ok(());
+        render_to(&endpoint.hub, &endpoint.counters(), &mut |chunk| {
+            if result.is_ok() && Instant::now() >= deadline {
+                result = Err(std::io::ErrorKind::TimedOut.into());
+            }
+            if result.is_ok() {
+                result = stream.write_all(chunk.as_bytes());
+            }
+        });
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        result
+    })
+    .await;
+    if !matches!(sent, Ok(Ok(()))) {
+        debug!("metrics: scrape not sent whole (client gone or too slow)");
+    }
 }
 
 /// Reads up to the blank line ending the request head; `None` when the

@@ -12,15 +12,17 @@
 pub mod families;
 pub mod http;
 mod process;
+mod readings;
 pub mod text;
 
+use crate::command::{CommandCounts, Via};
 use crate::hub::{Hub, UpsState};
-use crate::mib::Decode;
-use crate::model::{Column, Identity, Scalar, TableData};
+use crate::messages::FailureKind;
+use crate::model::Identity;
 use crate::mqtt::MqttStats;
-use crate::pages::Reading;
+use crate::nut::NutStats;
+use crate::snmp::rtt::RttHistogram;
 use crate::trap::TrapStats;
-use families::Family;
 use std::sync::Arc;
 use text::{Kind, header, sample};
 
@@ -115,6 +117,18 @@ pub const RTT: Def = def(
     "ups",
     "Round-trip time of the last SNMP exchange",
 );
+pub const RTT_HISTOGRAM: Def = def(
+    "ups2mqtt_snmp_request_duration_seconds",
+    Kind::Histogram,
+    "ups, le",
+    "Round-trip times of the SNMP exchanges the card answered (since it was last detected)",
+);
+pub const COMMANDS: Def = def(
+    "ups2mqtt_commands_total",
+    Kind::Counter,
+    "ups, via, outcome",
+    "Commands by interface (mqtt, nut) and outcome (ok, armed, or why it failed: invalid, refused, unavailable, snmp, busy, too_large)",
+);
 pub const TRAPS_RECEIVED: Def = def(
     "ups2mqtt_traps_received_total",
     Kind::Counter,
@@ -193,6 +207,42 @@ pub const MQTT_SUBSCRIBE_FAILURES: Def = def(
     "",
     "SUBSCRIBEs the broker refused or left unanswered",
 );
+pub const MQTT_COMMANDS_BUSY: Def = def(
+    "ups2mqtt_mqtt_commands_busy_total",
+    Kind::Counter,
+    "",
+    "MQTT commands answered busy (their UPS's inbox was full; the bridge health's commands_busy)",
+);
+pub const NUT_CLIENTS: Def = def(
+    "ups2mqtt_nut_clients_connected",
+    Kind::Gauge,
+    "",
+    "NUT clients connected now (when [nut] is enabled)",
+);
+pub const NUT_CONNECTIONS: Def = def(
+    "ups2mqtt_nut_connections_total",
+    Kind::Counter,
+    "",
+    "NUT connections accepted or refused",
+);
+pub const NUT_REFUSED: Def = def(
+    "ups2mqtt_nut_connections_refused_total",
+    Kind::Counter,
+    "",
+    "NUT connections closed at once: nut.max_connections reached",
+);
+pub const NUT_BAD_REQUESTS: Def = def(
+    "ups2mqtt_nut_bad_requests_total",
+    Kind::Counter,
+    "",
+    "NUT requests that were no known command or could not be parsed",
+);
+pub const NUT_FAILED_LOGINS: Def = def(
+    "ups2mqtt_nut_failed_logins_total",
+    Kind::Counter,
+    "",
+    "NUT access checks failed on an unknown user or a wrong password",
+);
 
 /// Every gateway metric, in the order a scrape shows them (the process
 /// metrics follow: [`process::DEFS`]).
@@ -209,6 +259,8 @@ pub const GATEWAY: &[&Def] = &[
     &RETRANSMISSIONS,
     &TIMEOUTS,
     &RTT,
+    &RTT_HISTOGRAM,
+    &COMMANDS,
     &TRAPS_RECEIVED,
     &TRAPS_DELIVERED,
     &TRAPS_DROPPED,
@@ -222,6 +274,12 @@ pub const GATEWAY: &[&Def] = &[
     &MQTT_AUDITS_DROPPED,
     &MQTT_INCOMING_OVERSIZE,
     &MQTT_SUBSCRIBE_FAILURES,
+    &MQTT_COMMANDS_BUSY,
+    &NUT_CLIENTS,
+    &NUT_CONNECTIONS,
+    &NUT_REFUSED,
+    &NUT_BAD_REQUESTS,
+    &NUT_FAILED_LOGINS,
 ];
 
 /// The gateway-wide counters a scrape reads besides the hub.
@@ -231,27 +289,53 @@ pub struct Counters {
     pub mqtt_connected: bool,
     /// `None` when traps are disabled.
     pub traps: Option<Arc<TrapStats>>,
+    /// `None` when the NUT server is disabled.
+    pub nut: Option<Arc<NutStats>>,
 }
 
-/// One scrape: every family with its samples, in a stable order.
+/// How much of a scrape is written before it is handed on: small enough
+/// to stay in the CPU's cache and keep memory flat (a scrape of 500 UPSes
+/// is 37 MB), large enough for few writes.
+pub const CHUNK: usize = 64 * 1024;
+
+/// One scrape as one text (tests; the endpoint streams [`render_to`]).
 pub fn render(hub: &Hub, counters: &Counters) -> String {
+    let mut text = String::new();
+    render_to(hub, counters, &mut |chunk| text.push_str(chunk));
+    text
+}
+
+/// One scrape: every family with its samples, in a stable order, handed
+/// to `emit` in pieces of about [`CHUNK`] bytes.
+pub fn render_to(hub: &Hub, counters: &Counters, emit: &mut dyn FnMut(&str)) {
     let states: Vec<(&str, Arc<UpsState>)> = hub
         .ids()
         .filter_map(|id| Some((id, hub.state(id)?)))
         .collect();
-    // About what a UPS with all three MIBs takes (the benchmark's card).
-    let mut out = String::with_capacity(16 * 1024 + states.len() * 80 * 1024);
-    render_gateway(&mut out, &states, counters);
-    render_readings(&mut out, &states);
+    let mut out = String::with_capacity(2 * CHUNK);
+    let mut flush = |out: &mut String| {
+        if out.len() >= CHUNK {
+            emit(out);
+            out.clear();
+        }
+    };
+    render_gateway(&mut out, hub, &states, counters);
+    flush(&mut out);
+    readings::render(&mut out, &states, &mut flush);
     process::render(&mut out);
-    out
+    emit(&out);
 }
 
 fn family(out: &mut String, def: &Def) {
     header(out, def.name, def.kind, def.help);
 }
 
-fn render_gateway(out: &mut String, states: &[(&str, Arc<UpsState>)], counters: &Counters) {
+fn render_gateway(
+    out: &mut String,
+    hub: &Hub,
+    states: &[(&str, Arc<UpsState>)],
+    counters: &Counters,
+) {
     family(out, &BUILD_INFO);
     sample(
         out,
@@ -312,6 +396,22 @@ fn render_gateway(out: &mut String, states: &[(&str, Arc<UpsState>)], counters: 
         s.health.timeouts.map(|n| n as f64)
     });
     per_ups(out, &RTT, states, |s| s.health.rtt_ms.map(|ms| ms / 1000.0));
+    family(out, &RTT_HISTOGRAM);
+    for (id, state) in states {
+        if let Some(rtt) = &state.rtt {
+            histogram(out, RTT_HISTOGRAM.name, id, rtt);
+        }
+    }
+    family(out, &COMMANDS);
+    let vias: &[Via] = match counters.nut {
+        Some(_) => &Via::ALL,
+        None => &[Via::Mqtt],
+    };
+    for (id, _) in states {
+        if let Some(commands) = hub.commands(id) {
+            command_counts(out, id, commands, vias);
+        }
+    }
     if let Some(traps) = &counters.traps {
         let traps = traps.counters();
         family(out, &TRAPS_RECEIVED);
@@ -342,10 +442,60 @@ fn render_gateway(out: &mut String, states: &[(&str, Arc<UpsState>)], counters: 
         (&MQTT_AUDITS_DROPPED, mqtt.audits_dropped as f64),
         (&MQTT_INCOMING_OVERSIZE, mqtt.incoming_oversize as f64),
         (&MQTT_SUBSCRIBE_FAILURES, mqtt.subscribe_failures as f64),
+        (
+            &MQTT_COMMANDS_BUSY,
+            hub.commands_total(Via::Mqtt, FailureKind::Busy.as_str()) as f64,
+        ),
     ];
     for (def, value) in gauges {
         family(out, def);
         sample(out, def.name, &[], value);
+    }
+    if let Some(nut) = &counters.nut {
+        let connected = nut.connected.load(std::sync::atomic::Ordering::Relaxed);
+        let nut = nut.counters();
+        let values = [
+            (&NUT_CLIENTS, connected),
+            (&NUT_CONNECTIONS, nut.connections),
+            (&NUT_REFUSED, nut.refused),
+            (&NUT_BAD_REQUESTS, nut.bad_requests),
+            (&NUT_FAILED_LOGINS, nut.failed_logins),
+        ];
+        for (def, value) in values {
+            family(out, def);
+            sample(out, def.name, &[], value as f64);
+        }
+    }
+}
+
+/// A UPS's histogram samples: cumulative buckets, `+Inf`, sum and count.
+fn histogram(out: &mut String, name: &str, ups: &str, histogram: &RttHistogram) {
+    let bucket = format!("{name}_bucket");
+    let mut le = String::new();
+    for (bound, count) in histogram.cumulative() {
+        le.clear();
+        text::number(&mut le, bound);
+        sample(out, &bucket, &[("ups", ups), ("le", &le)], count as f64);
+    }
+    let count = histogram.count() as f64;
+    sample(out, &bucket, &[("ups", ups), ("le", "+Inf")], count);
+    sample(
+        out,
+        &format!("{name}_sum"),
+        &[("ups", ups)],
+        histogram.sum_seconds(),
+    );
+    sample(out, &format!("{name}_count"), &[("ups", ups)], count);
+}
+
+/// A UPS's command counts, every outcome of every interface in `vias`
+/// (zeros too: a rate needs the series before the first command).
+fn command_counts(out: &mut String, ups: &str, commands: &CommandCounts, vias: &[Via]) {
+    for (via, outcome, n) in commands.all() {
+        if vias.contains(&via) {
+            let labels = [("ups", ups), ("via", via.as_str()), ("outcome", outcome)];
+            sample(out, COMMANDS.name, &labels, n as f64);
+        }
     }
 }
 
@@ -361,122 +511,6 @@ fn per_ups(
         if let Some(value) = value(state) {
             sample(out, def.name, &[("ups", id)], value);
         }
-    }
-}
-
-/// Where a UPS keeps one field's readings.
-#[derive(Clone, Copy)]
-enum Slot<'a> {
-    Scalar(&'a Scalar),
-    Column(&'a TableData, &'a Column),
-}
-
-/// Every reading of every UPS, family by family (the format wants a
-/// family's samples together): each UPS's fields are first indexed by
-/// their point-table position, then each family is written UPS by UPS
-/// straight into the output.
-fn render_readings(out: &mut String, states: &[(&str, Arc<UpsState>)]) {
-    let all = families::all();
-    let slots: Vec<Vec<Option<Slot>>> = states
-        .iter()
-        .map(|(_, state)| slots_of(&state.model, all.len()))
-        .collect();
-    for (at, family) in all.iter().enumerate() {
-        let Some(family) = family else { continue };
-        let mut header_written = false;
-        for ((id, _), slots) in states.iter().zip(&slots) {
-            let Some(slot) = slots[at] else { continue };
-            if !header_written {
-                header(out, &family.name, family.kind, &family.help);
-                header_written = true;
-            }
-            slot_samples(out, family, id, slot);
-        }
-    }
-}
-
-fn slots_of(model: &crate::model::Model, len: usize) -> Vec<Option<Slot<'_>>> {
-    let mut slots = vec![None; len];
-    for page in model.pages() {
-        for scalar in &page.scalars {
-            if let Some(at) = families::index_of(scalar.field) {
-                slots[at] = Some(Slot::Scalar(scalar));
-            }
-        }
-        for table in &page.tables {
-            for column in &table.columns {
-                if let Some(at) = families::index_of(column.field) {
-                    slots[at] = Some(Slot::Column(table, column));
-                }
-            }
-        }
-    }
-    slots
-}
-
-fn slot_samples(out: &mut String, family: &Family, ups: &str, slot: Slot) {
-    match slot {
-        Slot::Scalar(scalar) => {
-            reading(out, family, ups, None, scalar.source.decode, &scalar.value);
-        }
-        Slot::Column(table, column) => {
-            let label = family.row.unwrap_or("row");
-            for (row, cell) in table.rows.iter().zip(&column.cells) {
-                if let Some(cell) = cell {
-                    let mut index = String::new();
-                    text::integer(&mut index, i64::from(*row));
-                    let row = Some((label, index.as_str()));
-                    reading(out, family, ups, row, column.source.decode, cell);
-                }
-            }
-        }
-    }
-}
-
-/// The samples of one reading (none for a null).
-fn reading(
-    out: &mut String,
-    family: &Family,
-    ups: &str,
-    row: Option<(&str, &str)>,
-    decode: Decode,
-    value: &Reading,
-) {
-    let n = if row.is_some() { 2 } else { 1 };
-    let labels = [("ups", ups), row.unwrap_or(("", "")), ("state", "")];
-    let name = family.name.as_str();
-    let state = |out: &mut String, state: &str, set: bool| {
-        let mut labels = labels;
-        labels[n] = ("state", state);
-        sample(out, name, &labels[..=n], f64::from(u8::from(set)));
-    };
-    let listed = match decode {
-        Decode::Enum(listed) => listed,
-        _ => &[],
-    };
-    match value {
-        Reading::Number { value, decimals } => {
-            let (value, decimals) = family.scale.apply(*value, u32::from(*decimals));
-            text::sample_with(out, name, &labels[..n], |out| {
-                text::fixed(out, value, decimals)
-            });
-        }
-        Reading::Bool(b) => sample(out, name, &labels[..n], f64::from(u8::from(*b))),
-        Reading::Label(current) => {
-            if !listed.iter().any(|(_, l)| l == current) {
-                state(out, current, true);
-            }
-            for (_, label) in listed {
-                state(out, label, label == current);
-            }
-        }
-        Reading::UnlistedLabel(raw) => {
-            for (_, label) in listed {
-                state(out, label, false);
-            }
-            state(out, &format!("unknown_{raw}"), true);
-        }
-        Reading::Null | Reading::Text(_) => {}
     }
 }
 

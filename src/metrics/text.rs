@@ -15,12 +15,15 @@ pub enum Kind {
     StateSet,
     /// Always 1, its labels carry the information (OpenMetrics' info).
     Info,
+    /// Cumulative `_bucket{le="..."}` counts, `_sum` and `_count`.
+    Histogram,
 }
 
 impl Kind {
     pub const fn type_name(self) -> &'static str {
         match self {
             Kind::Counter => "counter",
+            Kind::Histogram => "histogram",
             Kind::Gauge | Kind::StateSet | Kind::Info => "gauge",
         }
     }
@@ -50,6 +53,24 @@ pub fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64)
     sample_with(out, name, labels, |out| number(out, value));
 }
 
+/// `<separator><name>="<value>"`, the value escaped: a piece of a label
+/// set written once and copied into many samples.
+pub fn label(out: &mut String, separator: char, name: &str, value: &str) {
+    out.push(separator);
+    out.push_str(name);
+    out.push_str("=\"");
+    escape_label(out, value);
+    out.push('"');
+}
+
+/// `,state="<state>"} `: how every sample of a state set ends its labels.
+pub fn state_suffix(state: &str) -> String {
+    let mut out = String::new();
+    label(&mut out, ',', "state", state);
+    out.push_str("} ");
+    out
+}
+
 /// A label value with `\`, `"` and newlines escaped.
 fn escape_label(out: &mut String, text: &str) {
     if !text.bytes().any(|b| matches!(b, b'\\' | b'"' | b'\n')) {
@@ -67,7 +88,7 @@ fn escape_label(out: &mut String, text: &str) {
 }
 
 /// A sample value as Prometheus spells it (`+Inf`, `-Inf`, `NaN`).
-fn number(out: &mut String, value: f64) {
+pub fn number(out: &mut String, value: f64) {
     if value.is_nan() {
         out.push_str("NaN");
     } else if value.is_infinite() {

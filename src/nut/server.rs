@@ -11,7 +11,7 @@
 
 use super::line::{self, MAX_LINE};
 use super::vars::{self, Var};
-use crate::command::{Action, Outcome, Request};
+use crate::command::{Action, Outcome, Request, Via};
 use crate::config::{NutAction, NutConfig, NutUserConfig, UpsmonRole};
 use crate::hub::{Hub, UpsState};
 use crate::messages::{FailureKind, NutCounters};
@@ -42,10 +42,13 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Tracking results kept for `GET TRACKING <id>`, oldest dropped first.
 const TRACKING_KEPT: usize = 1024;
 
-/// The server's counters (the bridge health topic's `nut`).
+/// The server's counters (the bridge health topic's `nut`) and how many
+/// clients are connected now (metrics).
 #[derive(Debug, Default)]
 pub struct NutStats {
     pub connections: AtomicU64,
+    /// Connections being served now (a gauge).
+    pub connected: AtomicU64,
     /// Connections closed at accept: `max_connections` reached.
     pub refused: AtomicU64,
     /// Requests that were not a known command or could not be parsed.
@@ -206,8 +209,10 @@ async fn accept(
         };
         let shared = shared.clone();
         let stop = stop.clone();
+        shared.stats.connected.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             serve(stream, address, &shared, stop).await;
+            shared.stats.connected.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
         });
     }
@@ -832,6 +837,7 @@ impl Session {
         let request = Request {
             ups_id: ups.to_string(),
             origin: format!("nut://{}", self.address),
+            via: Via::Nut,
             transaction: None,
             who: self.username.clone(),
             action: Ok(action),

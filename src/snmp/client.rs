@@ -44,6 +44,7 @@
 use crate::oid::Oid;
 use crate::snmp::ber::EncodeError;
 use crate::snmp::message::{CommonPdu, DecodeError, ErrorStatus, Message, Pdu, PduKind};
+use crate::snmp::rtt::RttHistogram;
 use crate::snmp::usm::{LocalKeys, SecurityLevel, UsmUser};
 use crate::snmp::v3::{self, Incoming, ReportKind, ScopedPdu, UsmParams, V3Error};
 use crate::snmp::value::{Value, VarBind};
@@ -160,10 +161,21 @@ pub struct ClientStats {
     pub bytes_received: u64,
     /// Time from the last transmission to its accepted reply.
     pub last_rtt: Option<Duration>,
+    /// Every accepted reply's round trip, by bucket.
+    pub rtt: RttHistogram,
     /// SNMPv3 engine discoveries (the first request, a replaced engine).
     pub discoveries: u64,
     /// SNMPv3 boots/time re-synchronisations after `notInTimeWindow`.
     pub resyncs: u64,
+}
+
+impl ClientStats {
+    /// A reply accepted `rtt` after its (last) transmission.
+    fn accepted(&mut self, rtt: Duration) {
+        self.responses += 1;
+        self.last_rtt = Some(rtt);
+        self.rtt.record(rtt);
+    }
 }
 
 /// What went wrong talking to an agent; every message names the target.
@@ -716,8 +728,7 @@ impl Client {
                 .await?
             {
                 let rtt = sent_at.elapsed();
-                self.stats.responses += 1;
-                self.stats.last_rtt = Some(rtt);
+                self.stats.accepted(rtt);
                 debug!(target_addr = %target, request_id, ?rtt, status = %reply.error_status.name(), varbinds = reply.varbinds.len(), "SNMP response");
                 return Ok(reply);
             }
@@ -996,8 +1007,7 @@ impl Client {
                 )
                 .await?;
             if let Some(V3Accepted::Engine(id, boots, time)) = accepted {
-                self.stats.responses += 1;
-                self.stats.last_rtt = Some(sent_at.elapsed());
+                self.stats.accepted(sent_at.elapsed());
                 let read = self.usm().user.localize(&id);
                 debug!(target_addr = %target, engine_id = %v3::hex(&id), boots, time, "SNMPv3 engine discovered");
                 self.engine = Some(Engine {
@@ -1065,8 +1075,7 @@ impl Client {
                 .await?
             {
                 let rtt = sent_at.elapsed();
-                self.stats.responses += 1;
-                self.stats.last_rtt = Some(rtt);
+                self.stats.accepted(rtt);
                 return Ok(match accepted {
                     V3Accepted::Response(reply) => {
                         debug!(target_addr = %target, request_id = reply.request_id, ?rtt, status = %reply.error_status.name(), varbinds = reply.varbinds.len(), "SNMPv3 response");

@@ -10,6 +10,7 @@
 //!   listener and the simulator (agent side).
 //! * [`usm`]: SNMPv3 users, keys, authentication and privacy.
 //! * [`v3`]: SNMPv3 messages on the wire and Report PDUs.
+//! * [`rtt`]: the round-trip time histogram a client keeps.
 //! * [`client`]: the async manager (GET, parallel walks, SET) with retries,
 //!   request ids and adaptive batch sizes, over v1, v2c or v3.
 //!
@@ -20,6 +21,7 @@
 pub mod ber;
 pub mod client;
 pub mod message;
+pub mod rtt;
 pub mod usm;
 pub mod v3;
 pub mod value;

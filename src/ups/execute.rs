@@ -20,6 +20,7 @@ impl<S: UpsSink> UpsTask<S> {
     pub(super) async fn execute(&mut self, request: Request) -> Outcome {
         let time = crate::time::rfc3339(std::time::SystemTime::now());
         let outcome = self.run_command(&request).await;
+        self.count_command(request.via, &outcome);
         let audit = command::audit(&request, &outcome, &time);
         if matches!(outcome, Outcome::Failed { .. }) {
             tracing::warn!(%audit, "command");

@@ -146,6 +146,17 @@ impl<S: UpsSink> UpsTask<S> {
         self
     }
 
+    /// Counts a command's outcome where the metrics read it.
+    pub(super) fn count_command(
+        &self,
+        via: crate::command::Via,
+        outcome: &crate::command::Outcome,
+    ) {
+        if let Some(publisher) = &self.publisher {
+            publisher.count_command(via, outcome);
+        }
+    }
+
     /// Hands the latest state to the hub's readers.
     pub(super) fn publish_state(&self) {
         if let Some(publisher) = &self.publisher {
@@ -153,6 +164,7 @@ impl<S: UpsSink> UpsTask<S> {
                 online: self.health.online == Some(true),
                 model: self.model.clone(),
                 health: self.health_message(),
+                rtt: self.ups.as_ref().map(|u| u.client().stats().rtt),
             });
         }
     }

@@ -327,6 +327,11 @@ async fn get_packs_varbinds_and_drops_absent_ones_v2c() {
     assert_eq!(client.stats().requests, 1);
     assert_eq!(client.stats().responses, 1);
     assert!(client.stats().last_rtt.is_some());
+    assert_eq!(
+        client.stats().rtt.count(),
+        1,
+        "the reply's round trip counted"
+    );
     assert!(client.stats().bytes_sent > 0 && client.stats().bytes_received > 0);
 }
 

@@ -1,0 +1,273 @@
+//! The UPS readings of a scrape, family by family (the format wants a
+//! family's samples together), UPS by UPS within a family.
+//!
+//! This is the hot path of a scrape: 500 UPSes are half a million samples.
+//! Every line is copied together from pieces made before the loop (the
+//! family's name and its states' `,state="..."} ` from [`families`], the
+//! UPS's `{ups="..."` once per scrape), the value written without float
+//! formatting ([`text::fixed`]); nothing is allocated per sample, and the
+//! text is handed on in pieces ([`super::CHUNK`]) that stay in the CPU's
+//! cache. Values come from the UPS models the tasks published; nothing
+//! here polls.
+
+use super::families::{self, Family};
+use super::text::{self, header};
+use crate::hub::UpsState;
+use crate::mib::{Field, Source};
+use crate::model::{Model, Scalar, TableData};
+use crate::pages::Reading;
+use std::sync::Arc;
+
+/// Where a UPS keeps one field's readings.
+#[derive(Clone, Copy)]
+enum Slot<'a> {
+    Scalar(&'a Scalar),
+    Column(&'a TableData, usize),
+}
+
+/// One UPS as the loop reads it.
+struct Ups<'a> {
+    /// `{ups="<id>"`: how each of its samples begins its label set.
+    labels: String,
+    /// Its fields with a family, by family position ([`families::all`]).
+    slots: Vec<(usize, Slot<'a>)>,
+}
+
+impl<'a> Ups<'a> {
+    fn of(id: &str, model: &'a Model) -> Ups<'a> {
+        let mut labels = String::with_capacity(id.len() + 8);
+        text::label(&mut labels, '{', "ups", id);
+        let mut slots = Vec::new();
+        for page in model.pages() {
+            for scalar in &page.scalars {
+                if let Some(at) = family_at(scalar.field) {
+                    slots.push((at, Slot::Scalar(scalar)));
+                }
+            }
+            for table in &page.tables {
+                for (column, data) in table.columns.iter().enumerate() {
+                    if let Some(at) = family_at(data.field) {
+                        slots.push((at, Slot::Column(table, column)));
+                    }
+                }
+            }
+        }
+        slots.sort_unstable_by_key(|(at, _)| *at);
+        Ups { labels, slots }
+    }
+}
+
+/// The position of a field's family in [`families::all`], if it has one
+/// (texts have none).
+fn family_at(field: &Field) -> Option<usize> {
+    let at = families::index_of(field)?;
+    families::all()[at].as_ref().map(|_| at)
+}
+
+/// Every reading of every UPS; `flush` is called after each UPS's samples
+/// of a family (it may hand `out` on and clear it).
+pub fn render(
+    out: &mut String,
+    states: &[(&str, Arc<UpsState>)],
+    flush: &mut dyn FnMut(&mut String),
+) {
+    let all = families::all();
+    let upses: Vec<Ups> = states
+        .iter()
+        .map(|(id, state)| Ups::of(id, &state.model))
+        .collect();
+    // Only the families some UPS has (a few hundred of the table's).
+    let mut present: Vec<usize> = upses
+        .iter()
+        .flat_map(|ups| ups.slots.iter().map(|(at, _)| *at))
+        .collect();
+    present.sort_unstable();
+    present.dedup();
+    // Each UPS's next slot: its slots and `present` are in the same order.
+    let mut next = vec![0usize; upses.len()];
+    let mut line = String::with_capacity(256);
+    for at in present {
+        let Some(family) = &all[at] else { continue }; // (never: see family_at)
+        header(out, &family.name, family.kind, &family.help);
+        for (ups, next) in upses.iter().zip(&mut next) {
+            let Some(&(slot_at, slot)) = ups.slots.get(*next) else {
+                continue;
+            };
+            if slot_at != at {
+                continue;
+            }
+            *next += 1;
+            samples(out, &mut line, family, &ups.labels, slot);
+            flush(out);
+        }
+    }
+}
+
+/// The samples of one UPS's field; `line` is scratch space for the start
+/// of a line (name and labels) that several samples share.
+fn samples(out: &mut String, line: &mut String, family: &Family, labels: &str, slot: Slot) {
+    match slot {
+        Slot::Scalar(scalar) => {
+            line.clear();
+            line.push_str(&family.name);
+            line.push_str(labels);
+            reading(out, line, family, scalar.source, &scalar.value);
+        }
+        Slot::Column(table, column) => {
+            let column = &table.columns[column];
+            let row_label = family.row.unwrap_or("row");
+            for (row, cell) in table.rows.iter().zip(&column.cells) {
+                let Some(cell) = cell else { continue };
+                line.clear();
+                line.push_str(&family.name);
+                line.push_str(labels);
+                line.push(',');
+                line.push_str(row_label);
+                line.push_str("=\"");
+                text::integer(line, i64::from(*row));
+                line.push('"');
+                reading(out, line, family, column.source, cell);
+            }
+        }
+    }
+}
+
+/// The samples of one reading (none for a null or a text); `line` is the
+/// name and the labels so far, without the closing brace.
+fn reading(out: &mut String, line: &str, family: &Family, source: &Source, value: &Reading) {
+    match value {
+        Reading::Number { value, decimals } => {
+            let (value, decimals) = family.scale.apply(*value, u32::from(*decimals));
+            out.push_str(line);
+            out.push_str("} ");
+            text::fixed(out, value, decimals);
+            out.push('\n');
+        }
+        Reading::Bool(set) => {
+            out.push_str(line);
+            out.push_str(if *set { "} 1\n" } else { "} 0\n" });
+        }
+        Reading::Label(current) => {
+            let states = family.states_of(source);
+            if !states.iter().any(|state| state.label == *current) {
+                other_state(out, line, current);
+            }
+            for state in states {
+                out.push_str(line);
+                out.push_str(&state.suffix);
+                out.push_str(if state.label == *current {
+                    "1\n"
+                } else {
+                    "0\n"
+                });
+            }
+        }
+        Reading::UnlistedLabel(raw) => {
+            for state in family.states_of(source) {
+                out.push_str(line);
+                out.push_str(&state.suffix);
+                out.push_str("0\n");
+            }
+            other_state(out, line, &format!("unknown_{raw}"));
+        }
+        Reading::Null | Reading::Text(_) => {}
+    }
+}
+
+/// The sample of a current state the source does not list (an alarm's
+/// name, an unknown value): 1.
+fn other_state(out: &mut String, line: &str, state: &str) {
+    out.push_str(line);
+    out.push_str(&text::state_suffix(state));
+    out.push_str("1\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mib::Mib;
+    use crate::oid::Oid;
+    use crate::pages::{ScaleOverrides, Snapshot};
+    use crate::snmp::Value;
+
+    /// An RFC 1628 card: upsEstimatedChargeRemaining 57 (percent),
+    /// upsInputVoltage 230 and 207 V on input lines 1 and 2, and
+    /// upsBatteryStatus batteryNormal(2) (values and meanings from the MIB).
+    fn rfc1628_card() -> UpsState {
+        let mut data = Snapshot::new();
+        let mut set = |oid: &str, value: i64| {
+            data.insert(Oid::parse(oid).unwrap(), Value::Integer(value));
+        };
+        set("1.3.6.1.2.1.33.1.2.4.0", 57);
+        set("1.3.6.1.2.1.33.1.3.2.0", 2);
+        set("1.3.6.1.2.1.33.1.3.3.1.3.1", 230);
+        set("1.3.6.1.2.1.33.1.3.3.1.3.2", 207);
+        set("1.3.6.1.2.1.33.1.2.1.0", 2);
+        let model = Model::from_snapshot([Mib::Rfc1628].into(), &data, &ScaleOverrides::new());
+        UpsState {
+            online: true,
+            model,
+            health: Default::default(),
+            rtt: None,
+        }
+    }
+
+    fn rendered(states: &[(&str, Arc<UpsState>)]) -> (String, usize) {
+        let (mut out, mut pieces) = (String::new(), 0);
+        let mut text = String::new();
+        render(&mut out, states, &mut |out: &mut String| {
+            text.push_str(out);
+            out.clear();
+            pieces += 1;
+        });
+        text.push_str(&out);
+        (text, pieces)
+    }
+
+    #[test]
+    fn readings_are_samples_with_their_labels() {
+        let card = Arc::new(rfc1628_card());
+        let (text, _) = rendered(&[("rack\"1", card.clone()), ("rack2", card)]);
+        let lines: Vec<&str> = text.lines().collect();
+        for expected in [
+            "ups2mqtt_battery_charge_ratio{ups=\"rack\\\"1\"} 0.57",
+            "ups2mqtt_battery_charge_ratio{ups=\"rack2\"} 0.57",
+            "ups2mqtt_input_lines_voltage_volts{ups=\"rack2\",phase=\"1\"} 230",
+            "ups2mqtt_input_lines_voltage_volts{ups=\"rack2\",phase=\"2\"} 207",
+            "ups2mqtt_battery_status{ups=\"rack2\",state=\"normal\"} 1",
+            "ups2mqtt_battery_status{ups=\"rack2\",state=\"low\"} 0",
+        ] {
+            assert!(lines.contains(&expected), "{expected} in\n{text}");
+        }
+        let status: Vec<&&str> = lines
+            .iter()
+            .filter(|l| l.starts_with("ups2mqtt_battery_status{ups=\"rack2\""))
+            .collect();
+        assert_eq!(status.len(), 4, "one sample per state the MIB lists");
+        // A family's samples follow its header, UPS after UPS.
+        let header = lines
+            .iter()
+            .position(|l| *l == "# TYPE ups2mqtt_battery_charge_ratio gauge")
+            .unwrap();
+        assert!(lines[header + 1].starts_with("ups2mqtt_battery_charge_ratio{ups=\"rack\\\"1\"}"));
+        assert!(lines[header + 2].starts_with("ups2mqtt_battery_charge_ratio{ups=\"rack2\"}"));
+        let headers = lines.iter().filter(|l| l.starts_with("# TYPE ")).count();
+        let families: std::collections::BTreeSet<&str> = lines
+            .iter()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split('{').next().unwrap())
+            .collect();
+        assert_eq!(headers, families.len(), "one header per family");
+    }
+
+    #[test]
+    fn a_scrape_is_handed_on_after_each_ups() {
+        let card = Arc::new(rfc1628_card());
+        let upses: Vec<String> = (0..50).map(|i| format!("ups{i}")).collect();
+        let states: Vec<(&str, Arc<UpsState>)> =
+            upses.iter().map(|id| (id.as_str(), card.clone())).collect();
+        let (text, pieces) = rendered(&states);
+        assert!(text.lines().count() > 50 * 8, "{text}");
+        assert!(pieces >= 50 * 4, "{pieces} hand-overs");
+    }
+}
