@@ -58,6 +58,8 @@ const REQUEST_CHANNEL: usize = 8;
 /// QoS 1 publishes awaiting their PUBACK (rumqttc keeps each one for a
 /// resend); with the channel, it bounds the payloads in flight.
 const MAX_INFLIGHT: u16 = 8;
+/// Publishes the pump hands over before it lets other tasks run.
+const HAND_OVER_TURN: u32 = 64;
 /// How long a SUBSCRIBE may wait for its SUBACK before it is sent again.
 const SUBACK_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest wait between two connection attempts.
@@ -694,7 +696,10 @@ impl EventLoop {
 }
 
 /// The client and event loop for the configured protocol, with the last
-/// will, keep-alive, credentials and TLS.
+/// will, keep-alive, credentials and TLS. `TCP_NODELAY` is set: each QoS 1
+/// publish is small and waits for its PUBACK, and Nagle's algorithm held
+/// every next one back until the broker's delayed TCP ACK (40-200 ms), which
+/// capped events at a few a second while the broker was healthy.
 fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), MqttError> {
     let mqtt: &MqttConfig = &config.mqtt;
     let (will_topic, will) = (naming.bridge_state(), bridge_payload("offline"));
@@ -727,6 +732,9 @@ fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), Mqtt
         if let Some(transport) = transport {
             options.set_transport(transport);
         }
+        let mut network = options.network_options();
+        network.set_tcp_nodelay(true);
+        options.set_network_options(network);
         let (client, eventloop) = rumqttc::v5::AsyncClient::new(options, REQUEST_CHANNEL);
         return Ok((Client::V5(client), EventLoop::V5(Box::new(eventloop))));
     }
@@ -747,7 +755,10 @@ fn connect(config: &Config, naming: &Naming) -> Result<(Client, EventLoop), Mqtt
     if let Some(transport) = transport {
         options.set_transport(transport);
     }
-    let (client, eventloop) = rumqttc::AsyncClient::new(options, REQUEST_CHANNEL);
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(options, REQUEST_CHANNEL);
+    let mut network = eventloop.network_options();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
     Ok((Client::V4(client), EventLoop::V4(Box::new(eventloop))))
 }
 
@@ -846,13 +857,13 @@ async fn drive(
 fn on_message(mqtt: &Mqtt, incoming: &mpsc::Sender<Incoming>, mut message: Incoming, limit: usize) {
     if message.payload.len() > limit {
         let size = message.payload.len();
-        // Retained discovery configs are large by nature (ours among them,
-        // read back for the ghost check): not a misbehaving client.
-        let discovery = message.retain
-            && matches!(
-                mqtt.naming.parse(&message.topic),
-                Ok(Topic::Discovery { .. })
-            );
+        // Discovery configs are large by nature (ours among them: read
+        // back retained for the ghost check, and echoed live whenever we
+        // publish one): not a misbehaving client.
+        let discovery = matches!(
+            mqtt.naming.parse(&message.topic),
+            Ok(Topic::Discovery { .. })
+        );
         if discovery {
             debug!(topic = %message.topic, size, limit, "retained discovery config over mqtt.max_incoming_bytes: not read");
         } else {
@@ -927,8 +938,16 @@ async fn pump(mqtt: Mqtt, mut stop: watch::Receiver<bool>) {
     // A rendered retained payload rumqttc had no room for yet.
     let mut held: Option<Held> = None;
     loop {
+        // As much as rumqttc takes, in one turn: yielding after each
+        // publish let every busy UPS task run between two of them, which
+        // cut publishing to a few a second under load (events piled up
+        // in their ring). A long run still lets the others in.
+        let mut handed = 0u32;
         while hand_over(&mqtt, &mut held) {
-            tokio::task::yield_now().await;
+            handed += 1;
+            if handed % HAND_OVER_TURN == 0 {
+                tokio::task::yield_now().await;
+            }
         }
         tokio::select! {
             _ = mqtt.shared.wake.notified() => {}

@@ -734,3 +734,200 @@ fn check_config_refuses_upses_whose_traps_cannot_be_told_apart() {
     assert!(!half.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The gateway's resident set size in kB (`VmRSS`).
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Home Assistant discovery messages the broker received from the
+/// gateway so far (its log, across restarts).
+fn discovery_publishes(broker: &Mosquitto) -> usize {
+    broker
+        .log()
+        .lines()
+        .filter(|l| {
+            l.contains("Received PUBLISH from ups2mqtt-gwtest")
+                && l.contains("'homeassistant/device/")
+        })
+        .count()
+}
+
+/// CPU time the process used so far, in clock ticks (user + system).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command name in parentheses: state is field 3; utime and
+    // stime are fields 14 and 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
+    field(14).unwrap_or(0) + field(15).unwrap_or(0)
+}
+
+/// `n` consecutive free UDP ports on loopback (the simulator's agents).
+fn consecutive_udp_ports(n: u16) -> u16 {
+    (0..200)
+        .map(|_| free_udp_port())
+        .find(|&p| p < 60_000 && (1..n).all(|i| UdpSocket::bind(("127.0.0.1", p + i)).is_ok()))
+        .expect("consecutive free ports")
+}
+
+/// Issue 17, 3: 50 UPSes (simulated cards) polled every second while
+/// traps arrive for all of them without pause (each card sending from an
+/// address of its own, in its `trap_sources`): every trap is received,
+/// delivered and published as its UPS's event, no event is dropped, and
+/// the gateway never logs that it dropped trap effects or was busy.
+/// `UPS2MQTT_SOAK_SECS` lengthens it (default 60 s; 600 for the
+/// 10-minute soak of the issue), `UPS2MQTT_SOAK_RATE` sets the traps a
+/// second (default 50: one a second for each UPS), `UPS2MQTT_SOAK_KEEP`
+/// keeps the gateway's and the broker's logs.
+#[test]
+fn fifty_upses_with_continuous_traps_lose_no_event() {
+    const UPSES: u16 = 50;
+    let seconds: u64 = std::env::var("UPS2MQTT_SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    // Traps a second, to all UPSes in turn (one a second each by default).
+    let rate: u64 = std::env::var("UPS2MQTT_SOAK_RATE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50);
+    let broker = Mosquitto::start();
+    let base = consecutive_udp_ports(UPSES);
+    let listen = format!("127.0.0.1:{base}");
+    let _sim = support::sim::Sim::start(&["--listen", &listen, "--agents", &UPSES.to_string()]);
+    let card_address = |i: u16| format!("127.0.1.{}", i + 1);
+    let toml: String = (0..UPSES)
+        .map(|i| {
+            let sources = format!("trap_sources = [\"{}\"]", card_address(i));
+            ups_toml(&format!("u{i}"), "127.0.0.1", base + i, &sources)
+        })
+        .collect();
+    // Logging as a user runs it: debug logs of 50 UPSes polled every
+    // second would be most of the gateway's work.
+    let gateway = Gateway::start_logging(&broker, &toml, "", "info");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let online = support::retained(
+            broker.port(),
+            "ups2mqtt/+/availability",
+            Duration::from_secs(2),
+        )
+        .iter()
+        .filter(|(_, p)| p == "online")
+        .count();
+        if online == UPSES as usize {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{online}/{UPSES} online\n{}",
+            gateway.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let events = Subscriber::start_with(broker.port(), "ups2mqtt/+/event", &["-q", "1"]);
+    let rss_start = rss_kib(gateway.pid());
+    let cpu_start = cpu_ticks(gateway.pid());
+    let discovery_start = discovery_publishes(&broker);
+    let sockets: Vec<UdpSocket> = (0..UPSES)
+        .map(|i| UdpSocket::bind((card_address(i).as_str(), 0)).expect("a loopback address"))
+        .collect();
+    let target = ("127.0.0.1", gateway.trap_port);
+    // Alternating upsTrapOnBattery and upsTrapTestCompleted (RFC 1628
+    // upsTraps 1 and 2): each a re-poll (and a fact) for its UPS task.
+    let kinds = [ON_BATTERY, "1.3.6.1.2.1.33.2.2"];
+    let started = Instant::now();
+    let mut sent = 0usize;
+    // Events sent but not yet at the subscriber, sampled every second.
+    let mut backlog = 0usize;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        if sent % 50 == 0 {
+            backlog = backlog.max(sent.saturating_sub(events.count()));
+        }
+        let ups = (sent % UPSES as usize) as u16;
+        let trap = v2c_trap(
+            "public",
+            sent as i64,
+            kinds[(sent / UPSES as usize) % 2],
+            &format!("u{ups}-{sent}"),
+        );
+        sockets[ups as usize].send_to(&trap, target).unwrap();
+        sent += 1;
+        let due = started + Duration::from_micros(1_000_000 * sent as u64 / rate);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    let credited = || -> usize {
+        events
+            .messages()
+            .iter()
+            .filter(|m| {
+                let ups = m
+                    .topic
+                    .trim_start_matches("ups2mqtt/")
+                    .trim_end_matches("/event");
+                marker_of(&m.payload).is_some_and(|k| k.split('-').next() == Some(ups))
+            })
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let health = loop {
+        // Published every 2 s: the latest, whatever it says.
+        let health = bridge_health(&broker, &gateway, |_| true);
+        let counted = health["traps"]["received"].as_u64() >= Some(sent as u64);
+        if (counted && credited() >= sent) || Instant::now() > deadline {
+            break health;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let rss_end = rss_kib(gateway.pid());
+    let cpu = (cpu_ticks(gateway.pid()) - cpu_start) as f64 / 100.0;
+    let rediscovered = discovery_publishes(&broker) - discovery_start;
+    let delivered = credited();
+    let distinct: BTreeSet<String> = events
+        .messages()
+        .iter()
+        .filter_map(|m| marker_of(&m.payload))
+        .collect();
+    let log = gateway.log();
+    let complaints: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("trap effects dropped")
+                || l.contains("UPS task busy")
+                || (l.contains("WARN") && l.contains("dropped"))
+        })
+        .collect();
+    eprintln!(
+        "soak {seconds} s, {UPSES} UPSes at 1 s polls, {rate} traps/s: {sent} traps sent, {} received, {} delivered, {delivered} events published to the right UPS ({} distinct), events_dropped {}, traps dropped {}, largest event backlog {backlog}, RSS {rss_start} kB -> {rss_end} kB, gateway CPU {cpu:.1} s, {rediscovered} discovery publishes, {} warnings about drops",
+        health["traps"]["received"],
+        health["traps"]["delivered"],
+        distinct.len(),
+        health["mqtt"]["events_dropped"],
+        health["traps"]["dropped"],
+        complaints.len()
+    );
+    let lost = health["mqtt"]["events_dropped"] != 0 || delivered != sent || !complaints.is_empty();
+    if lost || std::env::var_os("UPS2MQTT_SOAK_KEEP").is_some() {
+        let kept = std::env::temp_dir().join(format!("ups2mqtt-soak-{}.log", std::process::id()));
+        std::fs::write(&kept, &log).unwrap();
+        std::fs::write(kept.with_extension("broker.log"), broker.log()).unwrap();
+        eprintln!("gateway log kept in {}", kept.display());
+    }
+    assert_eq!(health["mqtt"]["events_dropped"], 0, "{health}");
+    assert_eq!(health["traps"]["delivered"], sent as u64, "{health}");
+    assert_eq!(distinct.len(), sent, "every trap's event, once each");
+    assert_eq!(delivered, sent, "every event on its UPS's topic");
+    assert!(complaints.is_empty(), "{}", complaints.join("\n"));
+}

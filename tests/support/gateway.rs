@@ -51,6 +51,12 @@ impl Gateway {
         Gateway::start_full_as(broker, id, ups_toml, "", "")
     }
 
+    /// Starts like [`Gateway::start_with`], logging at `RUST_LOG=<log>`
+    /// instead of debug (long runs, where debug logging is most of the work).
+    pub fn start_logging(broker: &Mosquitto, ups_toml: &str, extra: &str, log: &str) -> Gateway {
+        Gateway::launch(broker, "gwtest", ups_toml, extra, "", log)
+    }
+
     fn start_full(broker: &Mosquitto, ups_toml: &str, extra: &str, mqtt: &str) -> Gateway {
         Gateway::start_full_as(broker, "gwtest", ups_toml, extra, mqtt)
     }
@@ -61,6 +67,17 @@ impl Gateway {
         ups_toml: &str,
         extra: &str,
         mqtt: &str,
+    ) -> Gateway {
+        Gateway::launch(broker, id, ups_toml, extra, mqtt, "ups2mqtt=debug")
+    }
+
+    fn launch(
+        broker: &Mosquitto,
+        id: &str,
+        ups_toml: &str,
+        extra: &str,
+        mqtt: &str,
+        log_filter: &str,
     ) -> Gateway {
         let dir = std::env::temp_dir().join(format!(
             "ups2mqtt-gw-{}-{}",
@@ -89,7 +106,7 @@ impl Gateway {
         let child = Command::new(env!("CARGO_BIN_EXE_ups2mqtt"))
             .args(["run", "--config"])
             .arg(&config)
-            .env("RUST_LOG", "ups2mqtt=debug")
+            .env("RUST_LOG", log_filter)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -100,6 +117,11 @@ impl Gateway {
             dir,
             trap_port,
         }
+    }
+
+    /// The gateway's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn log(&self) -> String {

@@ -990,6 +990,11 @@ impl Subscriber {
         }
     }
 
+    /// How many messages were received so far.
+    pub fn count(&self) -> usize {
+        self.proc_.shared.lock().messages.len()
+    }
+
     /// All messages received so far, in order.
     pub fn messages(&self) -> Vec<Message> {
         self.proc_.shared.lock().messages.clone()

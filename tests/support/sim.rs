@@ -16,10 +16,15 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Starts one simulated card with `args` (e.g. `["--phases", "3"]`).
+    /// Starts one simulated card with `args` (e.g. `["--phases", "3"]`;
+    /// `--listen` replaces the default ephemeral port).
     pub fn start(args: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ups2mqtt-sim"))
-            .args(["--listen", "127.0.0.1:0", "--control", "127.0.0.1:0"])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ups2mqtt-sim"));
+        if !args.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
+        let mut child = command
+            .args(["--control", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
