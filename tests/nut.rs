@@ -43,15 +43,22 @@ impl Rig {
     /// A gateway serving NUT on a free port, one simulated card per id
     /// (traps from each card to the gateway).
     fn start(ids: &[&str], sim_args: &[&str], nut_extra: &str) -> Rig {
+        let cards: Vec<(&str, &[&str])> = ids.iter().map(|id| (*id, sim_args)).collect();
+        Rig::start_cards(&cards, nut_extra)
+    }
+
+    /// As [`Rig::start`], each card with its own simulator arguments.
+    fn start_cards(cards: &[(&str, &[&str])], nut_extra: &str) -> Rig {
+        let ids: Vec<&str> = cards.iter().map(|(id, _)| *id).collect();
         // SAFETY: set before any thread of this test reads the environment
         // of the child it spawns.
         unsafe { std::env::set_var("UPS2MQTT_TEST_NUT_OBSERVER", "watching") };
         let broker = Mosquitto::start();
         let trap_port = free_udp_port();
         let sink = format!("127.0.0.1:{trap_port},v2c");
-        let sims: Vec<Sim> = ids
+        let sims: Vec<Sim> = cards
             .iter()
-            .map(|_| Sim::start(&[sim_args, &["--trap-sink", &sink]].concat()))
+            .map(|(_, args)| Sim::start(&[args, &["--trap-sink", &sink][..]].concat()))
             .collect();
         let upses: String = ids
             .iter()
@@ -63,7 +70,7 @@ impl Rig {
             "[traps]\nlisten = [\"127.0.0.1:{trap_port}\"]\n[commands]\ndangerous = true\n[nut]\nenabled = true\nlisten = [\"127.0.0.1:{nut_port}\"]\n{nut_extra}\n{USERS}"
         );
         let gateway = Gateway::start_with(&broker, &upses, &top);
-        for id in ids {
+        for id in &ids {
             wait_retained(
                 &broker,
                 &format!("ups2mqtt/{id}/availability"),
@@ -816,5 +823,151 @@ fn starttls_serves_upsc_upsmon_and_a_verifying_rustls_client() {
         primary.file("upsmon.log").contains("in SSL"),
         "{}",
         primary.file("upsmon.log")
+    );
+}
+
+/// `snmpget` of one OID from a simulated card, as an independent witness
+/// of what the card serves.
+fn snmpget(sim: &Sim, oid: &str) -> String {
+    let out = support::net_snmp("snmpget")
+        .args([
+            "-v2c",
+            "-c",
+            "public",
+            "-Oqv",
+            &format!("127.0.0.1:{}", sim.port()),
+            oid,
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// PowerNet-MIB upsPhase (1.3.6.1.4.1.318.1.1.1.9): input table 2.3.1,
+/// output table 3.3.1, indexed by table index (1) and phase.
+const UPS_PHASE: &str = "1.3.6.1.4.1.318.1.1.1.9";
+
+#[test]
+fn a_three_phase_card_has_per_phase_variables_and_a_single_phase_one_none() {
+    let mut rig = Rig::start_cards(
+        &[
+            ("galaxy", &["--personality", "galaxy-vs"]),
+            ("smart", &["--personality", "smart-ups"]),
+        ],
+        "",
+    );
+    // Different voltages and loads per phase (phase to neutral), so that a
+    // phase served under another's name shows.
+    let galaxy = &mut rig.sims[0];
+    for (phase, volts, load) in [(1, 226, 31), (2, 231, 42), (3, 236, 53)] {
+        for set in [
+            format!("set input.lines.{phase}.voltage {volts}"),
+            format!("set output.lines.{phase}.load {load}"),
+        ] {
+            let reply = galaxy.control(&set);
+            assert!(reply.starts_with("ok"), "{set}: {reply}");
+        }
+    }
+    let galaxy = &rig.sims[0];
+    // The MIB's upsPhaseInputVoltagePN (phase to neutral, VAC) of phase 3.
+    let l3 = snmpget(galaxy, &format!("{UPS_PHASE}.2.3.1.14.1.3"));
+    assert_eq!(l3, "236");
+    rig.wait_var("galaxy", "input.L3-N.voltage", |v| v == l3);
+    rig.wait_var("galaxy", "output.L3.power.percent", |v| {
+        v.parse::<f64>().ok() == Some(53.0)
+    });
+
+    let vars = upsc_all(&rig.ups("galaxy"));
+    let get = |name: &str| -> f64 {
+        let text = vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("upsc has no {name}: {vars:?}"));
+        text.parse()
+            .unwrap_or_else(|_| panic!("{name} = {text:?} is no number"))
+    };
+    // An integer of the card scaled as its MIB DESCRIPTION says.
+    let card = |oid: String, scale: f64| -> f64 {
+        let raw = snmpget(galaxy, &oid);
+        raw.parse::<f64>()
+            .unwrap_or_else(|_| panic!("{oid} = {raw:?}"))
+            * scale
+    };
+    // upsPhaseNumInputPhases / upsPhaseNumOutputPhases of table 1.
+    assert_eq!(
+        get("input.phases"),
+        card(format!("{UPS_PHASE}.2.2.1.2.1"), 1.0)
+    );
+    assert_eq!(
+        get("output.phases"),
+        card(format!("{UPS_PHASE}.3.2.1.2.1"), 1.0)
+    );
+    assert_eq!(get("input.phases"), 3.0);
+    let pairs = ["L1-L2", "L2-L3", "L3-L1"];
+    for (n, set_volts, set_load) in [(1, 226.0, 31.0), (2, 231.0, 42.0), (3, 236.0, 53.0)] {
+        let row = |table: &str, column: u32| format!("{UPS_PHASE}.{table}.1.{column}.1.{n}");
+        let line = format!("L{n}");
+        let to_neutral = format!("L{n}-N");
+        let pair = pairs[n - 1];
+        // Input: upsPhaseInputVoltagePN (14) and upsPhaseInputVoltage (3),
+        // VAC; upsPhaseInputCurrent (6), 0.1 A.
+        let input_pn = get(&format!("input.{to_neutral}.voltage"));
+        assert_eq!(input_pn, card(row("2.3", 14), 1.0), "input {to_neutral}");
+        assert_eq!(
+            input_pn, set_volts,
+            "input {to_neutral}: what the card was told"
+        );
+        let input_pp = get(&format!("input.{pair}.voltage"));
+        assert_eq!(input_pp, card(row("2.3", 3), 1.0), "input {pair}");
+        assert!(
+            input_pp > input_pn * 1.6,
+            "{pair} is phase to phase: {input_pp} vs {input_pn}"
+        );
+        let current = get(&format!("input.{line}.current"));
+        assert!(
+            (current - card(row("2.3", 6), 0.1)).abs() < 1e-6,
+            "input {line} current {current}"
+        );
+        // Output: upsPhaseOutputVoltagePN (22), upsPhaseOutputVoltage (3),
+        // VAC; upsPhaseOutputCurrent (4), 0.1 A; upsPhaseOutputPercentLoad
+        // (10), percent.
+        let output_pn = get(&format!("output.{to_neutral}.voltage"));
+        assert_eq!(output_pn, card(row("3.3", 22), 1.0), "output {to_neutral}");
+        assert_eq!(
+            get(&format!("output.{pair}.voltage")),
+            card(row("3.3", 3), 1.0),
+            "output {pair}"
+        );
+        let current = get(&format!("output.{line}.current"));
+        assert!(
+            (current - card(row("3.3", 4), 0.1)).abs() < 1e-6,
+            "output {line} current {current}"
+        );
+        let load = get(&format!("output.{line}.power.percent"));
+        assert_eq!(load, card(row("3.3", 10), 1.0), "output {line} load");
+        assert_eq!(load, set_load, "output {line} load: what the card was told");
+    }
+
+    // The single-phase Smart-UPS serves the same upsPhase tables with one
+    // row: no per-phase names, as NUT's for one phase.
+    let single = upsc_all(&rig.ups("smart"));
+    assert!(
+        single.iter().any(|(k, _)| k == "input.voltage"),
+        "{single:?}"
+    );
+    let phased: Vec<_> = single
+        .iter()
+        .filter(|(k, _)| {
+            k.split('.')
+                .any(|part| part.starts_with('L') && part[1..].starts_with(['1', '2', '3']))
+        })
+        .collect();
+    assert!(phased.is_empty(), "single phase with {phased:?}");
+    assert!(
+        single
+            .iter()
+            .all(|(k, v)| !k.ends_with(".phases") || v == "1"),
+        "{single:?}"
     );
 }
