@@ -36,6 +36,9 @@ const POLL_FAST_S: u64 = 1;
 const OFFLINE_AFTER: u64 = 2;
 /// How long the simulated battery test runs (long enough to be seen).
 const TEST_MS: u64 = 6000;
+/// The gateway's NUT user for Home Assistant's NUT integration.
+const NUT_USER: &str = "homeassistant";
+const NUT_PASSWORD: &str = "nut-e2e-secret";
 
 // ------------------------------------------------------------------ checks
 
@@ -86,6 +89,8 @@ struct Rig {
     /// The gateway's trap port, the same across restarts (a simulator
     /// sends its traps there).
     trap_port: u16,
+    /// The gateway's NUT server port, the same across restarts.
+    nut_port: u16,
 }
 
 impl Rig {
@@ -99,7 +104,11 @@ impl Rig {
 
     fn start_gateway(&mut self, ids: &[&str]) {
         let toml = self.gateway_toml(ids);
-        let traps = format!("[traps]\nlisten = [\"127.0.0.1:{}\"]\n", self.trap_port);
+        let traps = format!(
+            "[traps]\nlisten = [\"127.0.0.1:{}\"]\n[nut]\nenabled = true\nlisten = [\"127.0.0.1:{}\"]\n\
+             [[nut.users]]\nname = \"{NUT_USER}\"\npassword = \"{NUT_PASSWORD}\"\ninstcmds = [\"all\"]\n",
+            self.trap_port, self.nut_port
+        );
         self.gateway = Some(Gateway::start_with(&self.broker, &toml, &traps));
     }
 
@@ -497,6 +506,7 @@ fn home_assistant_shows_and_drives_every_page() {
         cards,
         gateway: None,
         trap_port,
+        nut_port: support::free_tcp_port(),
     };
     rig.start_gateway(&["rack1", "rack2"]);
     for ups in ["rack1", "rack2"] {
@@ -743,6 +753,7 @@ fn home_assistant_shows_and_drives_every_page() {
     check_pinned_values(&mut checks, &mut rig, &ha);
     check_battery_test(&mut checks, &mut rig, &ha);
     check_select_none(&mut checks, &rig, &ha);
+    check_nut_integration(&mut checks, &mut rig, &ha);
 
     // ------------------------------------- a UPS removed from the config
     rig.stop_gateway();
@@ -1165,6 +1176,8 @@ fn check_energy_dashboard(checks: &mut Checks, ha: &HomeAssistant) {
 fn check_logs(checks: &mut Checks, ha: &HomeAssistant, when: &str) {
     const WATCHED: &[&str] = &[
         "homeassistant.components.mqtt",
+        "homeassistant.components.nut",
+        "aionut",
         "homeassistant.components.sensor",
         "homeassistant.components.binary_sensor",
         "homeassistant.components.switch",
@@ -1504,6 +1517,151 @@ fn check_battery_test(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistant) {
         "button.press starts a battery test: the simulator runs it, the test result goes to in_progress, then its outcome",
         running.is_some() && in_progress.is_some() && done.is_some(),
         format!("before {before:?}; running {}; in progress shown {}; done {done:?}", running.is_some(), in_progress.is_some()),
+    );
+}
+
+/// Home Assistant's own NUT integration against the gateway's NUT server:
+/// its config flow (host, port, user, password, then the UPS: the server
+/// has two), its sensors show what the simulator was told, and its outlet
+/// power-cycle button reaches the card as an SNMP SET. The entry is
+/// removed afterwards (the gateway restarts later on).
+fn check_nut_integration(checks: &mut Checks, rig: &mut Rig, ha: &HomeAssistant) {
+    for set in ["set input.voltage 233", "set output.load 47"] {
+        let reply = rig.sim("rack1").control(set);
+        assert!(reply.starts_with("ok"), "{set}: {reply}");
+    }
+    // What rack1 reads before Home Assistant's first poll.
+    std::thread::sleep(Duration::from_secs(2 * POLL_FAST_S + 1));
+    let step = |flow: &Json, data: Json| {
+        let id = flow["flow_id"].as_str().unwrap_or("-");
+        ha.rest(
+            "POST",
+            &format!("/api/config/config_entries/flow/{id}"),
+            Some(&data),
+        )
+    };
+    let form = ha.rest(
+        "POST",
+        "/api/config/config_entries/flow",
+        Some(&json!({"handler": "nut"})),
+    );
+    let login = json!({"host": "127.0.0.1", "port": rig.nut_port,
+        "username": NUT_USER, "password": NUT_PASSWORD});
+    let choose = step(&form, login);
+    let offered = choose["data_schema"].to_string();
+    let entry = step(&choose, json!({"alias": "rack1"}));
+    let entry_id = entry["result"]["entry_id"]
+        .as_str()
+        .unwrap_or("-")
+        .to_string();
+    let loaded = wait_for(Duration::from_secs(30), || {
+        let entries = ha.rest("GET", "/api/config/config_entries/entry?domain=nut", None);
+        (entries[0]["state"] == "loaded").then_some(())
+    });
+    checks.check(
+        "Home Assistant's NUT integration: its config flow (host, port, user, password) offers rack1 and rack2 and sets up rack1",
+        choose["step_id"] == "ups"
+            && offered.contains("rack1")
+            && offered.contains("rack2")
+            && entry["type"] == "create_entry"
+            && loaded.is_some(),
+        format!("{choose}\n{entry}"),
+    );
+
+    // Its sensors, by the NUT variable ending their unique_id.
+    let nut_entities = || -> BTreeMap<String, String> {
+        let registry = ha.ws("config/entity_registry/list", &json!({}));
+        let states = ha.ws("get_states", &json!({}));
+        let state_of = |id: &str| {
+            states
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["entity_id"] == id)
+                .and_then(|s| s["state"].as_str())
+                .map(str::to_string)
+        };
+        registry
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["platform"] == "nut")
+            .filter_map(|e| {
+                let id = e["entity_id"].as_str()?;
+                let var = e["unique_id"].as_str()?.rsplit_once('_')?.1.to_string();
+                Some((var, format!("{id}={}", state_of(id).unwrap_or_default())))
+            })
+            .collect()
+    };
+    let value = |entities: &BTreeMap<String, String>, var: &str| -> Option<String> {
+        Some(entities.get(var)?.split_once('=')?.1.to_string())
+    };
+    let number = |entities: &BTreeMap<String, String>, var: &str| -> Option<f64> {
+        value(entities, var)?.parse().ok()
+    };
+    let mut last = BTreeMap::new();
+    let shown = wait_for(Duration::from_secs(30), || {
+        last = nut_entities();
+        let sim = rig.sim_state("rack1");
+        let charge = sim["battery"]["charge"].as_f64()?;
+        let mains = sim["mains"].as_bool()?;
+        let status = value(&last, "ups.status")?;
+        (number(&last, "input.voltage") == Some(233.0)
+            && number(&last, "ups.load") == Some(47.0)
+            && number(&last, "battery.charge").is_some_and(|c| (c - charge).abs() <= 1.0)
+            && status
+                .split(' ')
+                .any(|f| f == if mains { "OL" } else { "OB" }))
+        .then_some(())
+    });
+    checks.check(
+        "NUT integration sensors (enabled by default) show the simulator's values: input voltage and load as set, battery charge, ups.status OL",
+        shown.is_some(),
+        format!("{last:?}"),
+    );
+
+    // Its button: outlet 2 power cycle (INSTCMD outlet.2.load.cycle,
+    // rack1 has dangerous commands on) → an SNMP SET on the card.
+    let audit = Subscriber::start(rig.broker.port(), "ups2mqtt/rack1/audit");
+    let sets = |rig: &mut Rig| {
+        let reply = rig.sim("rack1").control("stats");
+        serde_json::from_str::<Json>(reply.strip_prefix("ok ").unwrap_or(&reply))
+            .ok()
+            .and_then(|s| s["sets_applied"].as_u64())
+            .unwrap_or(0)
+    };
+    let before = sets(rig);
+    let button = last
+        .get("outlet.2.load.cycle")
+        .and_then(|e| e.split_once('='))
+        .map(|(id, _)| id.to_string());
+    if let Some(button) = &button {
+        ha.call("button.press", button, "");
+    }
+    let set = wait_for(Duration::from_secs(15), || {
+        (sets(rig) > before).then_some(())
+    });
+    let audited = audit.wait_message(
+        |m| m.payload.contains("nut://") && m.payload.contains("outlet"),
+        Duration::from_secs(10),
+    );
+    checks.check(
+        "NUT integration button (outlet 2 power cycle) reaches the simulator as an SNMP SET, audited with its NUT origin",
+        button.is_some() && set.is_some() && audited.is_some(),
+        format!(
+            "button {button:?}; SETs {before} -> {}; audit {:?}",
+            sets(rig),
+            audited.map(|m| m.payload)
+        ),
+    );
+    // The cycle ends with the outlet on again.
+    wait_for(Duration::from_secs(30), || {
+        (outlet_on(&rig.sim_state("rack1"), 2) == Some(true)).then_some(())
+    });
+    ha.rest(
+        "DELETE",
+        &format!("/api/config/config_entries/entry/{entry_id}"),
+        None,
     );
 }
 

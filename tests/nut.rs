@@ -956,6 +956,15 @@ fn a_three_phase_card_has_per_phase_variables_and_a_single_phase_one_none() {
         single.iter().any(|(k, _)| k == "input.voltage"),
         "{single:?}"
     );
+    // outlet.count, which clients walk: the personalities' outlet groups
+    // (Galaxy VS one, Smart-UPS three: main and two switched).
+    let count = |vars: &[(String, String)]| {
+        vars.iter()
+            .find(|(k, _)| k == "outlet.count")
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(count(&vars).as_deref(), Some("1"), "{vars:?}");
+    assert_eq!(count(&single).as_deref(), Some("3"), "{single:?}");
     let phased: Vec<_> = single
         .iter()
         .filter(|(k, _)| {

@@ -260,6 +260,10 @@ pub fn render(model: &Model, shape: &Shape, fsd: bool) -> Vec<Var> {
             vars.push(fixed(name, rows.to_string(), "Number of phases"));
         }
     }
+    if !shape.outlets.is_empty() {
+        let count = shape.outlets.len().to_string();
+        vars.push(fixed("outlet.count", count, "Total number of outlets"));
+    }
     for outlet in &shape.outlets {
         for (suffix, column) in OUTLET_VARS {
             let path = format!("receptacles.{}.{column}", outlet.kind.table);
@@ -484,6 +488,7 @@ pub fn markdown() -> String {
     for (name, table) in PHASE_COUNTS {
         out.push_str(&format!("| `{name}` | rows of `{table}` |\n"));
     }
+    out.push_str("| `outlet.count` | the number of outlets (clients such as Home Assistant's NUT integration walk `outlet.1` to `outlet.<count>`) |\n");
     for (suffix, column) in OUTLET_VARS {
         out.push_str(&format!(
             "| `outlet.<N>.{suffix}` | `{column}` of the outlet's receptacles-page row |\n"

@@ -10,7 +10,8 @@
 #                      on PATH; none of them: exit 2 (no silent skip)
 #        SKIP_APT=1    do not apt-get install mosquitto mosquitto-clients libturbojpeg0
 # Re-running with the venv complete (its marker names this version and this file's hash) does
-# nothing. Prints "venv ready: DIR ..." last.
+# nothing; with this version installed but the marker stale (this file changed), it only adds
+# the requirements. Prints "venv ready: DIR ..." last.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 HA_VERSION="${HA_VERSION:-2026.2.3}"
@@ -57,23 +58,32 @@ if [[ -f $MARKER && $(cat "$MARKER") == "$STAMP" && -x $VENV/bin/python ]] \
 fi
 T0=$SECONDS
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
-rm -rf "$VENV"
-mkdir -p "$(dirname "$VENV")"
-"$PYBIN" -m venv "$VENV"
-"$VENV/bin/pip" install -q -U pip
-# Does this interpreter satisfy the release's Requires-Python?
 IGNORE=()
-if ! "$VENV/bin/pip" download -q --no-deps --only-binary=:all: -d "$VENV/.dl" \
-    "homeassistant==$HA_VERSION" >/dev/null 2>&1; then
-    echo "homeassistant $HA_VERSION does not accept $("$PYBIN" -V); installing with --ignore-requires-python" >&2
-    IGNORE=(--ignore-requires-python)
-    echo "HA_REAL_IGNORE_PY_MIN=1" >"$VENV/ha-real.env"
+if [[ -x $VENV/bin/python ]] && [[ $("$VENV/bin/python" -c \
+    'import importlib.metadata as m; print(m.version("homeassistant"))' 2>/dev/null) == "$HA_VERSION" ]]; then
+    # This release is there: only the integration requirements below may be new (a venv
+    # other runs use at the same time is completed, not rebuilt).
+    [[ -f $VENV/ha-real.env ]] && IGNORE=(--ignore-requires-python)
+    echo "homeassistant $HA_VERSION present in $VENV: completing its requirements"
+else
+    rm -rf "$VENV"
+    mkdir -p "$(dirname "$VENV")"
+    "$PYBIN" -m venv "$VENV"
+    "$VENV/bin/pip" install -q -U pip
+    # Does this interpreter satisfy the release's Requires-Python?
+    if ! "$VENV/bin/pip" download -q --no-deps --only-binary=:all: -d "$VENV/.dl" \
+        "homeassistant==$HA_VERSION" >/dev/null 2>&1; then
+        echo "homeassistant $HA_VERSION does not accept $("$PYBIN" -V); installing with --ignore-requires-python" >&2
+        IGNORE=(--ignore-requires-python)
+        echo "HA_REAL_IGNORE_PY_MIN=1" >"$VENV/ha-real.env"
+    fi
+    rm -rf "$VENV/.dl"
+    "$VENV/bin/pip" install -q --prefer-binary "${IGNORE[@]}" "homeassistant==$HA_VERSION"
 fi
-rm -rf "$VENV/.dl"
-"$VENV/bin/pip" install -q --prefer-binary "${IGNORE[@]}" "homeassistant==$HA_VERSION"
 SITE="$("$VENV/bin/python" -c 'import homeassistant, os; print(os.path.dirname(homeassistant.__file__))')"
 # The requirements of every integration this Home Assistant sets up (its DEFAULT_INTEGRATIONS,
-# mqtt and the entity platforms, with their dependencies), resolved by Home Assistant's own
+# mqtt, nut (pointed at the gateway's NUT server) and the entity platforms, with their
+# dependencies), resolved by Home Assistant's own
 # loader and pinned by its package_constraints.txt: it runs with --skip-pip and never installs
 # anything itself.
 REQS="$("$VENV/bin/python" - <<'PY'
@@ -84,7 +94,7 @@ async def main():
     hass = HomeAssistant(tempfile.mkdtemp())
     loader.async_setup(hass)
     todo = list(bootstrap.DEFAULT_INTEGRATIONS | bootstrap.CORE_INTEGRATIONS | {
-        "mqtt", "api", "websocket_api", "http", "logger", "system_log", "network", "recorder",
+        "mqtt", "nut", "api", "websocket_api", "http", "logger", "system_log", "network", "recorder",
         "sensor", "binary_sensor", "switch", "number", "select", "button", "event", "text"})
     seen, reqs = set(), set()
     while todo:
