@@ -5,8 +5,10 @@
 mod support;
 
 use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
 use std::process::{Command, Output};
 use support::Snmpsim;
+use ups2mqtt::mib::{self, Decode, RowIndex, Source};
 
 fn probe_command(agent: &str, extra: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ups2mqtt"));
@@ -349,9 +351,100 @@ fn numbers<'a>(path: String, json: &'a Json, out: &mut Vec<(String, &'a Json)>) 
     }
 }
 
-/// Issue 14: every real walk is checked for no sentinel published as a
-/// number, no negative reading where the quantity cannot be negative, and a
-/// device with a manufacturer and a model.
+/// A walk's variables, `OID` (no leading dot) → (snmprec type tag, value).
+fn walk_values(walk: &str) -> BTreeMap<String, (String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/walks")
+        .join(format!("{walk}.snmprec"));
+    let text = std::fs::read_to_string(&path).expect("walk file");
+    text.lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, '|');
+            let oid = parts.next()?.trim_start_matches('.').to_string();
+            let tag = parts.next()?.to_string();
+            Some((oid, (tag, parts.next()?.to_string())))
+        })
+        .collect()
+}
+
+/// The instance OIDs row `row` of a column source may be served at: the
+/// MIB's form, with a trailing `.0` (quirk Q1), and the per-feed phase
+/// tables' `.<feed>.1.<row>` form.
+fn cell_oids(source: &Source, row: u64) -> Vec<String> {
+    let row = row as u32;
+    let mut arcs = vec![source.index.arcs(row)];
+    arcs.push([source.index.arcs(row), vec![0]].concat());
+    if let RowIndex::FeedThenRow { feed } = source.index {
+        arcs.push(vec![feed, 1, row]);
+    }
+    arcs.iter()
+        .map(|a| {
+            let tail: Vec<String> = a.iter().map(u32::to_string).collect();
+            format!("{}.{}", source.oid, tail.join("."))
+        })
+        .collect()
+}
+
+/// Whether a published cell is what `source` serves at that row in the
+/// walk, decoded as the point table says (scale, labels, flags, text; a
+/// number may also be the tenths quirk Q2 undone).
+fn source_gives(
+    walk: &BTreeMap<String, (String, String)>,
+    source: &Source,
+    row: u64,
+    cell: &Json,
+) -> bool {
+    cell_oids(source, row).iter().any(|oid| {
+        let Some((tag, raw)) = walk.get(oid) else {
+            return false;
+        };
+        let integer = raw.trim().parse::<f64>().ok();
+        match (source.decode, cell) {
+            (Decode::Number { scale }, Json::Number(n)) => {
+                let (Some(raw), Some(value)) = (integer, n.as_f64()) else {
+                    return false;
+                };
+                let close = |x: f64| (x - value).abs() < 1e-6 * value.abs().max(1.0) + 0.005;
+                close(raw * scale) || (source.tenths_above.is_some() && close(raw * scale / 10.0))
+            }
+            (Decode::Enum(_), Json::String(label)) => integer
+                .and_then(|raw| source.decode.label(raw as i64))
+                .is_some_and(|l| l == label),
+            (Decode::Flag { on, off }, Json::Bool(b)) => {
+                integer.is_some_and(|raw| raw as i64 == if *b { on } else { off })
+            }
+            (Decode::Text, Json::String(text)) => tag == "4" && raw.trim() == text.trim(),
+            // Hex-encoded strings and other decodings: not compared here.
+            _ => true,
+        }
+    })
+}
+
+/// The sources of a column that may have published every non-null cell
+/// of it (row by row), by object name.
+fn column_sources<'a>(
+    walk: &BTreeMap<String, (String, String)>,
+    field: &'a mib::Field,
+    rows: &[Json],
+) -> Vec<&'a str> {
+    field
+        .sources
+        .iter()
+        .filter(|source| {
+            rows.iter().all(|row| match row.get(field.key) {
+                None | Some(Json::Null) => true,
+                Some(cell) => source_gives(walk, source, row["index"].as_u64().unwrap(), cell),
+            })
+        })
+        .map(|source| source.object)
+        .collect()
+}
+
+/// Issue 14: every real walk is checked for no mixed-source column (each
+/// table column's cells all come from one of the field's sources, checked
+/// against the walk itself), no line beyond the card's line count, no
+/// sentinel published as a number, no negative reading where the quantity
+/// cannot be negative, and a device with a manufacturer and a model.
 #[test]
 fn every_real_walk_names_its_device_and_publishes_no_sentinel() {
     let walks = all_walks();
@@ -362,6 +455,35 @@ fn every_real_walk_names_its_device_and_publishes_no_sentinel() {
         for key in ["manufacturer", "model"] {
             let value = pages["general"][key].as_str().unwrap_or("");
             assert!(!value.is_empty(), "{walk}: general.{key} is {value:?}");
+        }
+        // One source per column: some one source serves every cell.
+        let values = walk_values(&walk);
+        let mut columns_checked = 0;
+        for (page, tree) in pages.as_object().unwrap() {
+            for (table, rows) in tree.as_object().unwrap() {
+                let Some(rows) = rows.as_array() else {
+                    continue;
+                };
+                let keys: std::collections::BTreeSet<&String> = rows
+                    .iter()
+                    .flat_map(|r| r.as_object().unwrap().keys())
+                    .filter(|k| *k != "index")
+                    .collect();
+                for key in keys {
+                    let path = format!("{page}.{table}.{key}");
+                    let field = mib::field_by_path(&path)
+                        .unwrap_or_else(|| panic!("{walk}: {path} is no column"));
+                    let sources = column_sources(&values, field, rows);
+                    assert!(
+                        !sources.is_empty(),
+                        "{walk}: {path} mixes sources row by row: {rows:?}"
+                    );
+                    columns_checked += 1;
+                }
+            }
+        }
+        if walk.contains("galaxy") || walk.contains("9pxle") {
+            assert!(columns_checked > 5, "{walk}: {columns_checked} columns");
         }
         // No line beyond the line count the card states.
         for (page, table, count) in [
@@ -506,6 +628,24 @@ fn mge_galaxy_7000() {
         .map(|l| &l["current"])
         .collect();
     assert_eq!(currents, [37.0, 37.0, 38.0]);
+    // Two voltages, two fields. Line 1 phase-to-neutral from RFC 1628
+    // (upsInputVoltage.1 = 2363, tenths: quirk Q2); lines 1-3 phase to
+    // phase from MGE mginputVoltage.n.0 = 4090/4100/4100 (0.1 V).
+    let input = pages["input"]["lines"].as_array().unwrap();
+    assert_eq!(input[0]["voltage"], 236.3);
+    assert!(input[1].get("voltage").is_none(), "{input:?}");
+    let between: Vec<&Json> = input.iter().map(|l| &l["voltage_phase_to_phase"]).collect();
+    assert_eq!(between, [409.0, 410.0, 410.0]);
+    // upsOutputVoltage.1 = 2303 (tenths, Q2); mgoutputVoltage.n.0 = 4000.
+    let output = pages["output"]["lines"].as_array().unwrap();
+    assert_eq!(output[0]["voltage"], 230.3);
+    let between: Vec<&Json> = output
+        .iter()
+        .map(|l| &l["voltage_phase_to_phase"])
+        .collect();
+    assert_eq!(between, [400.0, 400.0, 400.0]);
+    // The whole-UPS voltage is phase-to-neutral (RFC 1628's line 1).
+    assert_eq!(pages["input"]["voltage"], 236.3);
 }
 
 /// Eaton 5PX 3000 (LibreNMS): single phase; its MGE tables carry
@@ -518,6 +658,11 @@ fn eaton_5px_cells_without_row_index_are_no_line() {
     assert_eq!(pages["general"]["model"], "Eaton 5PX"); // upsmgIdentFamilyName
     let line1 = &pages["input"]["lines"][0];
     assert_eq!(line1["voltage"], 229); // upsInputVoltage.1 = 229 V
+    // Single phase: no phase-to-phase voltage, although the MGE output
+    // table repeats 229.0 V on rows 2 and 3.
+    assert!(line1.get("voltage_phase_to_phase").is_none(), "{line1}");
+    let out1 = &pages["output"]["lines"][0];
+    assert!(out1.get("voltage_phase_to_phase").is_none(), "{out1}");
     // mginputMinimumVoltage.0 / mginputMaximumVoltage.0 have no row index.
     assert!(line1.get("voltage_min").is_none(), "{line1}");
     assert!(line1.get("voltage_max").is_none(), "{line1}");
@@ -571,4 +716,23 @@ fn dump_all_walks() {
         let pages = probe(&sim, &[]);
         println!("=== {walk}\n{}", serde_json::to_string(&pages).unwrap());
     }
+}
+
+/// The one-source check can fail: the Galaxy 7000's input voltages as
+/// published row by row before issue 14 (line 1 from RFC 1628, lines 2-3
+/// from MGE) match no single source of the walk.
+#[test]
+fn the_one_source_check_sees_a_mixed_column() {
+    let values = walk_values("apc-mgeups_galaxy7000");
+    let field = mib::field_by_path("input.lines.voltage").unwrap();
+    let mixed = [
+        json!({"index": 1, "voltage": 236.3}),
+        json!({"index": 2, "voltage": 410.0}),
+        json!({"index": 3, "voltage": 410.0}),
+    ];
+    assert_eq!(column_sources(&values, field, &mixed), Vec::<&str>::new());
+    assert_eq!(
+        column_sources(&values, field, &mixed[..1]),
+        ["upsInputVoltage"]
+    );
 }

@@ -400,8 +400,37 @@ pub struct Source {
     /// placeholder such as 0 V while the value is not measured, or a
     /// sentinel the MIB does not name).
     pub valid: Option<(f64, f64)>,
+    /// On which cards this source measures its field's quantity (a line
+    /// table column only): MGE's per-phase voltage is phase-to-neutral on a
+    /// single-phase card and phase-to-phase on a 3-phase Galaxy.
+    pub lines: Lines,
     /// Why this source is where it is, quirks, and so on.
     pub note: &'static str,
+}
+
+/// The cards a line-table source serves its field on, by their number of
+/// lines. A source limited to some cards proves no line itself: the line
+/// count comes from the other columns (and the card's stated count), then
+/// the source's column is kept only where the count fits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lines {
+    /// Every card.
+    Any,
+    /// Single-phase cards (one line) only.
+    Single,
+    /// Polyphase cards (more than one line) only.
+    Several,
+}
+
+impl Lines {
+    /// Whether a source with this condition serves a table of `count` lines.
+    pub const fn fits(self, count: usize) -> bool {
+        match self {
+            Lines::Any => true,
+            Lines::Single => count <= 1,
+            Lines::Several => count > 1,
+        }
+    }
 }
 
 /// Builds a read-only source; chain the `const fn`s below to refine it.
@@ -422,6 +451,7 @@ pub const fn src(mib: Mib, object: &'static str, oid: &'static str, decode: Deco
         tenths_above: None,
         index: RowIndex::Single,
         valid: None,
+        lines: Lines::Any,
         note: "",
     }
 }
@@ -468,6 +498,16 @@ impl Source {
     /// A page-level value read at `.<row>` of a table.
     pub const fn at_row(mut self, row: u32) -> Self {
         self.index = RowIndex::Row(row);
+        self
+    }
+    /// Only on single-phase cards (see [`Lines`]).
+    pub const fn single_phase_only(mut self) -> Self {
+        self.lines = Lines::Single;
+        self
+    }
+    /// Only on polyphase cards (see [`Lines`]).
+    pub const fn polyphase_only(mut self) -> Self {
+        self.lines = Lines::Several;
         self
     }
     /// Decoded values outside `min..=max` are no reading.

@@ -10,8 +10,11 @@
 //! - Where MIBs agree on a fact, the order of `sources` is the preference:
 //!   PowerNet "HighPrec" (tenths) before MGE before RFC 1628 where that is
 //!   more precise; RFC 1628 first for line voltages because it is
-//!   phase-to-neutral by definition, while MGE's tenths are phase-to-phase on
-//!   3-phase Galaxy cards (quirk Q3).
+//!   phase-to-neutral by definition.
+//! - Where two sources mean different quantities they are different
+//!   fields: MGE's per-phase voltage is phase-to-phase on 3-phase Galaxy
+//!   cards (quirk Q3), so there it is `voltage_phase_to_phase` and only on
+//!   single-phase cards `voltage` (see [`super::Lines`]).
 //! - Enum labels are the MIB's names in snake_case.
 
 use super::Component::{
@@ -300,7 +303,7 @@ pub static FIELDS: &[Field] = &[
     ]),
     column(Input, "lines", "voltage", "Input voltage", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Rfc1628, "upsInputVoltage", "1.3.6.1.2.1.33.1.3.3.1.3", INT).non_negative().tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy/Delta send tenths (Q2)"),
-        src(Mge, "mginputVoltage", "1.3.6.1.4.1.705.1.6.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
+        src(Mge, "mginputVoltage", "1.3.6.1.4.1.705.1.6.2.1.2", TENTHS).single_phase_only().note("phase-to-neutral on one line; on 3-phase cards it is voltage_phase_to_phase (Q3)"),
         src(PowerNet, "upsPhaseInputVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.3", INT).feed(1).null_when(&[-1]).note("as the card reports it: phase-to-phase on a Galaxy VS although voltage_orientation says phase-to-neutral; voltage_phase_to_neutral is upsPhase*VoltagePN"),
     ]),
     column(Input, "lines", "frequency", "Input frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
@@ -317,12 +320,21 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsPhaseInputPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.9", INT).feed(1).null_when(&[-1]),
     ]),
     column(Input, "lines", "voltage_min", "Input voltage minimum", Some(Volt), VOLTAGE.diagnostic(), &[
-        src(Mge, "mginputMinimumVoltage", "1.3.6.1.4.1.705.1.6.2.1.4", TENTHS),
+        src(Mge, "mginputMinimumVoltage", "1.3.6.1.4.1.705.1.6.2.1.4", TENTHS).single_phase_only().note("the same quantity as mginputVoltage: phase-to-phase on 3-phase cards (voltage_phase_to_phase_min there)"),
         src(PowerNet, "upsPhaseInputMinVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.5", INT).feed(1).null_when(&[-1]),
     ]),
     column(Input, "lines", "voltage_max", "Input voltage maximum", Some(Volt), VOLTAGE.diagnostic(), &[
-        src(Mge, "mginputMaximumVoltage", "1.3.6.1.4.1.705.1.6.2.1.5", TENTHS),
+        src(Mge, "mginputMaximumVoltage", "1.3.6.1.4.1.705.1.6.2.1.5", TENTHS).single_phase_only().note("the same quantity as mginputVoltage: phase-to-phase on 3-phase cards (voltage_phase_to_phase_max there)"),
         src(PowerNet, "upsPhaseInputMaxVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.4", INT).feed(1).null_when(&[-1]),
+    ]),
+    column(Input, "lines", "voltage_phase_to_phase", "Input voltage phase to phase", Some(Volt), VOLTAGE, &[
+        src(Mge, "mginputVoltage", "1.3.6.1.4.1.705.1.6.2.1.2", TENTHS).polyphase_only().note("\"The input phase voltage\": phase-to-phase on a 3-phase card (Galaxy 7000: 409.0 V beside RFC 1628's 236.3 V phase-to-neutral on line 1, Q3)"),
+    ]),
+    column(Input, "lines", "voltage_phase_to_phase_min", "Input voltage phase to phase minimum", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(Mge, "mginputMinimumVoltage", "1.3.6.1.4.1.705.1.6.2.1.4", TENTHS).polyphase_only().note("over the last minute"),
+    ]),
+    column(Input, "lines", "voltage_phase_to_phase_max", "Input voltage phase to phase maximum", Some(Volt), VOLTAGE.diagnostic(), &[
+        src(Mge, "mginputMaximumVoltage", "1.3.6.1.4.1.705.1.6.2.1.5", TENTHS).polyphase_only().note("over the last minute"),
     ]),
     scalar(Input, "bypass_frequency", "Bypass frequency", Some(Hertz), FREQUENCY.diagnostic(), &[
         src(PowerNet, "upsHighPrecInputBypassFrequency", "1.3.6.1.4.1.318.1.1.1.3.3.7", TENTHS).frequency().gauge(),
@@ -519,8 +531,11 @@ pub static FIELDS: &[Field] = &[
     ]),
     column(Output, "lines", "voltage", "Output voltage", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Rfc1628, "upsOutputVoltage", "1.3.6.1.2.1.33.1.4.4.1.2", INT).non_negative().tenths_above(LINE_VOLTS_MAX).note("whole V per MIB; Galaxy sends tenths (Q2)"),
-        src(Mge, "mgoutputVoltage", "1.3.6.1.4.1.705.1.7.2.1.2", TENTHS).note("phase-to-phase on 3-phase Galaxy (Q3)"),
+        src(Mge, "mgoutputVoltage", "1.3.6.1.4.1.705.1.7.2.1.2", TENTHS).single_phase_only().note("phase-to-neutral on one line; on 3-phase cards it is voltage_phase_to_phase (Q3)"),
         src(PowerNet, "upsPhaseOutputVoltage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.3", INT).feed(1).null_when(&[-1]).note("as the card reports it: phase-to-phase on a Galaxy VS although voltage_orientation says phase-to-neutral; voltage_phase_to_neutral is upsPhase*VoltagePN"),
+    ]),
+    column(Output, "lines", "voltage_phase_to_phase", "Output voltage phase to phase", Some(Volt), VOLTAGE, &[
+        src(Mge, "mgoutputVoltage", "1.3.6.1.4.1.705.1.7.2.1.2", TENTHS).polyphase_only().note("\"The output phase voltage\": phase-to-phase on a 3-phase card (Galaxy 7000: 400.0 V beside RFC 1628's 230.3 V phase-to-neutral on line 1, Q3)"),
     ]),
     column(Output, "lines", "current", "Output current", Some(Ampere), CURRENT.diagnostic(), &[
         src(Rfc1628, "upsOutputCurrent", "1.3.6.1.2.1.33.1.4.4.1.3", TENTHS).non_negative(),

@@ -2,7 +2,9 @@
 //! documentation cannot drift from what the gateway publishes (a test
 //! compares it with the README).
 
-use super::{Access, Decode, FIELDS, Field, Legal, Page, RowIndex, Source, TABLES, fields_of};
+use super::{
+    Access, Decode, FIELDS, Field, Legal, Lines, Page, RowIndex, Source, TABLES, fields_of,
+};
 use std::fmt::Write as _;
 
 /// Markdown: one section per page, one row per field.
@@ -107,6 +109,11 @@ fn source(source: &Source) -> String {
         RowIndex::Row(row) => format!(" at `.{row}`"),
     };
     let mut rules = Vec::new();
+    match source.lines {
+        Lines::Any => {}
+        Lines::Single => rules.push("single-phase cards only".to_string()),
+        Lines::Several => rules.push("3-phase cards only".to_string()),
+    }
     if !source.null_when.is_empty() {
         let raws: Vec<String> = source.null_when.iter().map(i64::to_string).collect();
         rules.push(format!("null if raw {}", raws.join(", ")));

@@ -33,12 +33,14 @@ fn every_oid_parses_and_lies_under_its_mib() {
 #[test]
 fn no_duplicate_points_objects_or_paths() {
     // One object may feed two fields only through different index rules
-    // (PowerNet upsPhase tables: feed 1 main input, feed 2 bypass).
+    // (PowerNet upsPhase tables: feed 1 main input, feed 2 bypass) or on
+    // different cards (MGE's phase voltage: phase-to-neutral on one line,
+    // phase-to-phase on three).
     let mut points = HashSet::new();
     let mut objects: HashMap<&str, &str> = HashMap::new();
     for (field, source) in all_sources() {
         assert!(
-            points.insert((source.oid, source.index.arcs(0))),
+            points.insert((source.oid, source.index.arcs(0), source.lines)),
             "OID {} with index {:?} used twice (again in {})",
             source.oid,
             source.index,

@@ -534,6 +534,7 @@ fn decode_table(
             cells: rows.iter().map(|index| cells.remove(index)).collect(),
         })
         .filter(|column| column.cells.iter().any(Option::is_some))
+        .filter(|column| column.source.lines.fits(rows.len()))
         .collect();
     let columns = void_invalid_cells(columns);
     let mut table = TableData {
@@ -605,10 +606,14 @@ fn row_limit(
     // A line's frequency is the system's, repeated on every row a card
     // pads (a single-phase 5PX reports 50 Hz on lines 2 and 3): it proves
     // no line. Voltage, current, power and load do.
-    let proves_a_line = |field: &Field| field.unit != Some(crate::mib::Unit::Hertz);
+    // A source served only on some cards (MGE's phase voltage, whose
+    // meaning depends on the line count) proves no line either.
+    let proves_a_line = |field: &Field, source: &Source| {
+        field.unit != Some(crate::mib::Unit::Hertz) && source.lines == crate::mib::Lines::Any
+    };
     columns
         .iter()
-        .filter(|(field, _, _)| proves_a_line(field))
+        .filter(|(field, source, _)| proves_a_line(field, source))
         .flat_map(|(_, _, cells)| cells.iter())
         .filter(|(_, reading)| real(reading))
         .map(|(index, _)| *index)

@@ -40,6 +40,20 @@ fn a_column_takes_one_source_for_all_rows() {
     assert_eq!(source.object, "upsInputVoltage", "preferred source served");
     let lines = m.page(Page::Input).unwrap().table("lines").unwrap();
     assert_eq!(lines.rows, [1, 2, 3], "upsmgInputPhaseNum = 3");
+    assert_eq!(m.reading(voltage, Some(2)), None, "no RFC 1628 line 2");
+    // Two quantities, two fields: MGE's phase voltage on a 3-phase card
+    // is phase-to-phase, in tenths of V.
+    let between_phases = field("input.lines.voltage_phase_to_phase");
+    let source = m.source_of(between_phases).unwrap();
+    assert_eq!(source.object, "mginputVoltage");
+    for line in 1..=3 {
+        assert_eq!(
+            m.reading(between_phases, Some(line)),
+            Some(&Reading::number(410.0, 1))
+        );
+    }
+    let lines = m.page(Page::Input).unwrap().table("lines").unwrap();
+    assert_eq!(lines.rows, [1, 2, 3], "upsmgInputPhaseNum = 3");
     let cells: Vec<Option<f64>> = [1, 2, 3]
         .iter()
         .map(|&i| lines.cell(voltage, i).and_then(Reading::as_f64))
@@ -127,6 +141,19 @@ fn single_phase_cards_without_a_line_count_get_one_line() {
     ]);
     let lines = padded.page(Page::Output).unwrap().table("lines").unwrap();
     assert_eq!(lines.rows, [1], "a repeated frequency proves no line");
+    // Single phase: MGE's phase voltage is the line's (phase-to-neutral)
+    // voltage, and there is no phase-to-phase voltage.
+    let voltage = field("output.lines.voltage");
+    assert_eq!(padded.source_of(voltage).unwrap().object, "mgoutputVoltage");
+    assert_eq!(
+        padded.reading(voltage, Some(1)),
+        Some(&Reading::number(230.0, 1))
+    );
+    assert!(
+        padded
+            .source_of(field("output.lines.voltage_phase_to_phase"))
+            .is_none()
+    );
     // The stated count wins over the data: upsOutputNumLines = 1 with 3 rows.
     let stated = model(&[
         ("1.3.6.1.2.1.33.1.4.3.0", Value::Integer(1)),

@@ -124,6 +124,9 @@ pub enum Wire {
     Line,
     /// `L1-N`: the column is phase-to-neutral by definition.
     PhaseToNeutral,
+    /// `L1-L2`, `L2-L3`, `L3-L1`: the column is phase-to-phase by
+    /// definition.
+    PhaseToPhase,
     /// `L1-N` when served by RFC 1628 (phase-to-neutral by definition),
     /// else `L1-L2`, `L2-L3`, `L3-L1` (MGE and PowerNet report
     /// phase-to-phase on 3-phase cards, quirk Q3).
@@ -149,6 +152,7 @@ const fn phase(column: &'static str, name: &'static str, wire: Wire) -> PhaseDef
 pub const PHASES: &[PhaseDef] = &[
     phase("input.lines.voltage_phase_to_neutral", "input.{}.voltage", Wire::PhaseToNeutral),
     phase("input.lines.voltage", "input.{}.voltage", Wire::AsSourceSays),
+    phase("input.lines.voltage_phase_to_phase", "input.{}.voltage", Wire::PhaseToPhase),
     phase("input.lines.current", "input.{}.current", Wire::Line),
     phase("input.lines.power", "input.{}.realpower", Wire::Line),
     phase("input.lines.apparent_power", "input.{}.power", Wire::Line),
@@ -157,6 +161,7 @@ pub const PHASES: &[PhaseDef] = &[
     phase("input.bypass_lines.current", "input.bypass.{}.current", Wire::Line),
     phase("output.lines.voltage_phase_to_neutral", "output.{}.voltage", Wire::PhaseToNeutral),
     phase("output.lines.voltage", "output.{}.voltage", Wire::AsSourceSays),
+    phase("output.lines.voltage_phase_to_phase", "output.{}.voltage", Wire::PhaseToPhase),
     phase("output.lines.current", "output.{}.current", Wire::Line),
     phase("output.lines.power", "output.{}.realpower", Wire::Line),
     phase("output.lines.apparent_power", "output.{}.power", Wire::Line),
@@ -360,6 +365,7 @@ fn render_phase(model: &Model, def: &PhaseDef, vars: &mut Vec<Var>) {
     let phase_to_neutral = match def.wire {
         Wire::Line => None,
         Wire::PhaseToNeutral => Some(true),
+        Wire::PhaseToPhase => Some(false),
         Wire::AsSourceSays => Some(
             model
                 .source_of(field)
@@ -477,6 +483,7 @@ pub fn markdown() -> String {
         let phases = match def.wire {
             Wire::Line => "L1, L2, L3",
             Wire::PhaseToNeutral => "L1-N, L2-N, L3-N",
+            Wire::PhaseToPhase => "L1-L2, L2-L3, L3-L1",
             Wire::AsSourceSays => "L1-N… (RFC 1628) or L1-L2, L2-L3, L3-L1",
         };
         out.push_str(&format!(

@@ -109,11 +109,14 @@ impl Plan {
         let mut driven_count = 0;
         for field in mib::FIELDS.iter().filter(|f| !is_alarm_row(f)) {
             let path = field.path();
-            for row in defaults::rows_of(field, &options.layout) {
+            let rows = defaults::rows_of(field, &options.layout);
+            for &row in &rows {
+                // MGE's phase voltage serves `voltage` on one line and
+                // `voltage_phase_to_phase` on three: one point per OID.
                 for source in field
                     .sources
                     .iter()
-                    .filter(|s| options.mibs.contains(&s.mib))
+                    .filter(|s| options.mibs.contains(&s.mib) && s.lines.fits(rows.len()))
                 {
                     let point = point(options, field, source, row, &path, &mut driven_count);
                     let q1 = row > 0 && trailing_zero(options, source);

@@ -60,6 +60,27 @@ impl UpsState {
                 json!(volts.round())
             }
             "voltage_orientation" | "bypass_voltage_orientation" => json!(self.orientation()),
+            "lines.voltage_phase_to_phase" => json!(round_to(volts * 3f64.sqrt(), 1)),
+            "lines.voltage_phase_to_phase_max" => {
+                json!(round_to(
+                    if volts > 0.0 {
+                        (volts + 3.0) * 3f64.sqrt()
+                    } else {
+                        0.0
+                    },
+                    1
+                ))
+            }
+            "lines.voltage_phase_to_phase_min" => {
+                json!(round_to(
+                    if volts > 0.0 {
+                        (volts - 2.0) * 3f64.sqrt()
+                    } else {
+                        0.0
+                    },
+                    1
+                ))
+            }
             "voltage_max" | "lines.voltage_max" => {
                 json!(round_to(if volts > 0.0 { volts + 3.0 } else { 0.0 }, 1))
             }
@@ -133,6 +154,9 @@ impl UpsState {
             "voltage" => json!(round_to(self.output_voltage(i), 1)),
             "lines.voltage" => json!(self.line_volts(self.output_voltage(i), mib)),
             "lines.voltage_phase_to_neutral" => json!(self.output_voltage(i).round()),
+            "lines.voltage_phase_to_phase" => {
+                json!(round_to(self.output_voltage(i) * 3f64.sqrt(), 1))
+            }
             "voltage_orientation" => json!(self.orientation()),
             "current" | "lines.current" => json!(round_to(self.output_current(i), 1)),
             "load" => json!(round_to(self.total_load(), 1)),
