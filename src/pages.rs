@@ -233,7 +233,10 @@ fn decode_value(
         return Cell::Absent;
     }
     match source.decode {
-        Decode::Text => text(value),
+        Decode::Text => match text(value) {
+            Cell::Value(Reading::Text(t)) if is_no_text(source, &t) => Cell::Null,
+            cell => cell,
+        },
         Decode::Number { scale } => {
             let scale = overrides.get(source.object).copied().unwrap_or(scale);
             let guarded = !overrides.contains_key(source.object);
@@ -386,6 +389,17 @@ fn text(value: &Value) -> Cell {
     ))
 }
 
+/// Whether a (trimmed) text is the source's "no reading": one of its
+/// [`Source::null_texts`], or empty where the text is only read (a
+/// writable text such as a name may well be empty on purpose).
+fn is_no_text(source: &Source, text: &str) -> bool {
+    (text.is_empty() && !source.is_writable())
+        || source
+            .null_texts
+            .iter()
+            .any(|sentinel| sentinel.eq_ignore_ascii_case(text))
+}
+
 /// An integer reading, whatever integer type the card chose (quirk Q4);
 /// numeric strings are accepted too. Sentinels give `None`.
 fn integer(source: &Source, value: &Value) -> Option<i64> {
@@ -462,6 +476,44 @@ mod tests {
         decode_page(page, data, &ScaleOverrides::new())
             .expect("page has data")
             .json
+    }
+
+    #[test]
+    fn texts_that_mean_no_reading_are_null() {
+        let text = |s: &str| Value::OctetString(s.as_bytes().to_vec());
+        // PowerNet-MIB upsAdvStateAbnormalConditions: "set to 'UNKNOWN'"
+        // when the card cannot tell, "'NOT SUPPORTED'" when the UPS does
+        // not use it. upsAdvTestLastDiagnosticsDate: empty, never tested.
+        // upsIdentAttachedDevices is writable: empty is its value.
+        for (sentinel, expected) in [
+            ("UNKNOWN", Json::Null),
+            ("NOT SUPPORTED", Json::Null),
+            (" not supported ", Json::Null),
+            (
+                "00000000000000000000000000000000",
+                Json::from("00000000000000000000000000000000"),
+            ),
+        ] {
+            let data = snapshot(&[
+                ("1.3.6.1.4.1.318.1.1.1.11.2.1.0", text(sentinel)),
+                ("1.3.6.1.4.1.318.1.1.1.11.1.2.0", Value::Integer(1)),
+            ]);
+            let alarms = page(Page::Alarms, &data);
+            assert_eq!(alarms["abnormal_conditions"], expected, "{sentinel:?}");
+        }
+        let data = snapshot(&[
+            ("1.3.6.1.4.1.318.1.1.1.7.2.4.0", text("")),
+            ("1.3.6.1.4.1.318.1.1.1.7.2.3.0", Value::Integer(1)),
+        ]);
+        assert_eq!(page(Page::Test, &data)["last_date"], Json::Null);
+        let data = snapshot(&[
+            ("1.3.6.1.2.1.33.1.1.6.0", text("")),
+            ("1.3.6.1.2.1.33.1.1.1.0", text("EATON")),
+        ]);
+        assert_eq!(
+            page(Page::General, &data)["attached_devices"],
+            Json::from("")
+        );
     }
 
     #[test]

@@ -501,6 +501,12 @@ fn every_real_walk_names_its_device_and_publishes_no_sentinel() {
                 "{walk}: {page}.{table} has a row beyond {count} = {stated}"
             );
         }
+        // PowerNet's text sentinels ('UNKNOWN', 'NOT SUPPORTED') are no
+        // reading either.
+        let text = pages.to_string();
+        for sentinel in ["\"UNKNOWN\"", "\"NOT SUPPORTED\""] {
+            assert!(!text.contains(sentinel), "{walk}: {sentinel} published");
+        }
         let mut found = Vec::new();
         numbers(String::new(), &pages, &mut found);
         for (path, value) in found {
@@ -590,6 +596,10 @@ fn apc_galaxy_vs_three_phase_powernet() {
     // upsDiagnosticTemperatureAmbientTemperature = 210 (0.1 °C)
     assert_eq!(pages["environment"]["ambient_temperature"], 21.0);
     assert_eq!(pages["test"]["schedule"], "four_weeks"); // upsAdvTestDiagnosticSchedule = 6
+    // upsAdvTestLastDiagnosticsDate = "" (no test yet): no reading. The
+    // writable upsBasicIdentName = "" is the name as set: kept.
+    assert_eq!(pages["test"]["last_date"], Json::Null);
+    assert_eq!(general["name"], "");
 }
 
 /// APC Smart-UPS X 750 on an NMC2 (LibreNMS): PowerNet only, no RFC 1628

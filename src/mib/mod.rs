@@ -390,6 +390,10 @@ pub struct Source {
     pub cuts_power: CutsPower,
     /// Raw values that mean "no reading" (idle timers, placeholders).
     pub null_when: &'static [i64],
+    /// Texts that mean "no reading" (PowerNet's `UNKNOWN` and `NOT
+    /// SUPPORTED` flag strings), compared trimmed and without case. An
+    /// empty read-only text is no reading on every source.
+    pub null_texts: &'static [&'static str],
     /// Decoded values above this are taken as tenths the card forgot to
     /// declare (quirk Q2, e.g. 2303 "V" mains): the value is divided by 10
     /// and the UPS's health notes it.
@@ -448,6 +452,7 @@ pub const fn src(mib: Mib, object: &'static str, oid: &'static str, decode: Deco
         access: Access::ReadOnly,
         cuts_power: CutsPower::Never,
         null_when: &[],
+        null_texts: &[],
         tenths_above: None,
         index: RowIndex::Single,
         valid: None,
@@ -480,6 +485,10 @@ impl Source {
     }
     pub const fn null_when(mut self, raw: &'static [i64]) -> Self {
         self.null_when = raw;
+        self
+    }
+    pub const fn null_text(mut self, texts: &'static [&'static str]) -> Self {
+        self.null_texts = texts;
         self
     }
     pub const fn tenths_above(mut self, limit: f64) -> Self {

@@ -138,6 +138,11 @@ const POWER_AFFECTING: CutsPower = CutsPower::AllBut(&[]);
 const IDENT_32: Legal = Legal::Text { max_len: 32 };
 const IDENT_63: Legal = Legal::Text { max_len: 63 };
 
+/// What PowerNet flag and state strings read when the card cannot tell
+/// ('UNKNOWN') or the UPS does not use the object ('NOT SUPPORTED'), as the
+/// MIB's DESCRIPTIONs say (upsAdvStateAbnormalConditions and others).
+const POWERNET_NO_TEXT: &[&str] = &["UNKNOWN", "NOT SUPPORTED"];
+
 /// A plausibility limit for RFC 1628 line voltages: above it the card sent
 /// tenths (Galaxy, Delta Mini-SNMP: 2303 = 230.3 V).
 const LINE_VOLTS_MAX: f64 = 1_000.0;
@@ -255,13 +260,13 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsBasicStateAlarmStatus", "1.3.6.1.4.1.318.1.1.1.11.1.2", labels(&[(1, "no_alarms"), (2, "info_alarm"), (3, "warning_alarm"), (4, "critical_alarm")])),
     ]),
     scalar(Alarms, "abnormal_conditions", "Abnormal condition flags", None, INFO, &[
-        src(PowerNet, "upsAdvStateAbnormalConditions", "1.3.6.1.4.1.318.1.1.1.11.2.1", TEXT).note("32 flags, \"1\" = active, numbered from the left; see the MIB"),
+        src(PowerNet, "upsAdvStateAbnormalConditions", "1.3.6.1.4.1.318.1.1.1.11.2.1", TEXT).null_text(POWERNET_NO_TEXT).note("32 flags, \"1\" = active, numbered from the left; see the MIB"),
     ]),
     scalar(Alarms, "system_message", "System message", None, INFO, &[
-        src(PowerNet, "upsAdvStateSystemMessages", "1.3.6.1.4.1.318.1.1.1.11.2.6", TEXT),
+        src(PowerNet, "upsAdvStateSystemMessages", "1.3.6.1.4.1.318.1.1.1.11.2.6", TEXT).null_text(POWERNET_NO_TEXT),
     ]),
     scalar(Alarms, "life_cycle_alerts", "Life cycle alert flags", None, INFO, &[
-        src(PowerNet, "upsAdvStateLifeCycleManagement", "1.3.6.1.4.1.318.1.1.1.11.2.14", TEXT),
+        src(PowerNet, "upsAdvStateLifeCycleManagement", "1.3.6.1.4.1.318.1.1.1.11.2.14", TEXT).null_text(POWERNET_NO_TEXT),
     ]),
 
     // ================================================================== input
@@ -629,7 +634,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsAdvStateEcomode", "1.3.6.1.4.1.318.1.1.1.11.2.13", Decode::Flag { on: 1, off: 2 }),
     ]),
     scalar(Output, "state_flags", "UPS state flags", None, INFO, &[
-        src(PowerNet, "upsBasicStateOutputState", "1.3.6.1.4.1.318.1.1.1.11.1.1", TEXT).note("64 flags, \"1\" = set, numbered from the left; see the MIB"),
+        src(PowerNet, "upsBasicStateOutputState", "1.3.6.1.4.1.318.1.1.1.11.1.1", TEXT).null_text(POWERNET_NO_TEXT).note("64 flags, \"1\" = set, numbered from the left; see the MIB"),
     ]),
     scalar(Output, "total_time_on_battery", "Total time on battery", None, INFO, &[
         src(PowerNet, "upsAdvStateTotaltimeonbattery", "1.3.6.1.4.1.318.1.1.1.11.2.7", TEXT),
@@ -1322,7 +1327,7 @@ pub static FIELDS: &[Field] = &[
         src(PowerNet, "upsOutletGroupStatusOutletType", "1.3.6.1.4.1.318.1.1.1.12.1.2.1.5", labels(OUTLET_TYPE)),
     ]),
     column(Receptacles, "outlet_groups", "full_state", "Full state", None, INFO, &[
-        src(PowerNet, "upsOutletGroupStatusGroupFullState", "1.3.6.1.4.1.318.1.1.1.12.1.2.1.6", TEXT),
+        src(PowerNet, "upsOutletGroupStatusGroupFullState", "1.3.6.1.4.1.318.1.1.1.12.1.2.1.6", TEXT).null_text(POWERNET_NO_TEXT),
     ]),
     column(Receptacles, "outlet_groups", "power_on_delay", "Power on delay", Some(Second), SET_NUMBER.disabled(), &[
         src(PowerNet, "upsOutletGroupConfigPowerOnDelay", "1.3.6.1.4.1.318.1.1.1.12.2.2.1.3", INT).rw(TIMER_RANGE).cuts_power(POWER_AFFECTING).null_when(&[-1]).note("-1 = never"),

@@ -118,6 +118,10 @@ fn source(source: &Source) -> String {
         let raws: Vec<String> = source.null_when.iter().map(i64::to_string).collect();
         rules.push(format!("null if raw {}", raws.join(", ")));
     }
+    if !source.null_texts.is_empty() {
+        let texts: Vec<String> = source.null_texts.iter().map(|t| format!("'{t}'")).collect();
+        rules.push(format!("null if text {}", texts.join(", ")));
+    }
     match source.valid {
         Some((min, max)) if max.is_infinite() => rules.push(format!("null below {min}")),
         Some((min, max)) => rules.push(format!("null outside {min}..{max}")),
