@@ -182,8 +182,13 @@ pub struct Plan {
     /// RFC 1628 test to start: `upsTestId` = this OID with the current
     /// `upsTestSpinLock` in the same PDU.
     pub rfc_test: Option<Oid>,
-    /// Whether it cuts power to the load.
+    /// Whether it cuts power to the load or changes whether, when or at
+    /// what voltage the load is powered (dangerous by the policy).
     pub cuts_power: bool,
+    /// Why it is dangerous, worded for its safety class ("cuts power to
+    /// the load", "changes whether, when or at what voltage the load is
+    /// powered"); empty when it is not.
+    pub danger: &'static str,
     /// What was asked, for responses and the audit.
     pub summary: Json,
 }
@@ -256,11 +261,12 @@ pub fn plan(
         Action::Named(name) => plan_named(name, view)?,
     };
     check_allowed(&plan, action, policy)?;
+    let plan = on_battery_rule(plan, view.model);
     if plan.cuts_power && !policy.dangerous {
-        return Err(CommandError::Refused(
-            "this command cuts power to the load; enable commands.dangerous to allow it"
-                .to_string(),
-        ));
+        return Err(CommandError::Refused(format!(
+            "{}; enable commands.dangerous to allow it",
+            plan.danger
+        )));
     }
     Ok(plan)
 }
@@ -306,16 +312,65 @@ fn plan_set(items: &[(String, Json)], view: &UpsView) -> Result<Plan, CommandErr
 }
 
 fn finish(writes: Vec<Write>, rfc_test: Option<Oid>, summary: Json) -> Plan {
-    let cuts_power = writes.iter().any(|w| {
-        w.value
-            .as_i64()
-            .is_some_and(|raw| w.source.cuts_power.includes(raw))
-    });
+    let dangerous: Vec<&Write> = writes
+        .iter()
+        .filter(|w| {
+            w.value
+                .as_i64()
+                .is_some_and(|raw| w.source.cuts_power.includes(raw))
+        })
+        .collect();
+    let danger = danger_text(&dangerous);
     Plan {
+        cuts_power: !dangerous.is_empty(),
+        danger,
         writes,
         rfc_test,
-        cuts_power,
         summary,
+    }
+}
+
+/// The state rule of the policy: a test that discharges the battery (a
+/// battery or self test, a calibration) started while the UPS is on
+/// battery can drop the load, so it is dangerous then.
+fn on_battery_rule(mut plan: Plan, model: &Model) -> Plan {
+    let starts_a_test = plan
+        .writes
+        .iter()
+        .any(|w| named::TEST_STARTS.contains(&w.field.path().as_str()) && !is_stop(w))
+        || plan
+            .rfc_test
+            .as_ref()
+            .is_some_and(|oid| oid.arcs().last() != Some(&named::RFC1628_ABORT_TEST));
+    if starts_a_test && model.status().contains(&"OB") {
+        plan.cuts_power = true;
+        plan.danger = "a test started while the UPS is on battery can drop the load";
+    }
+    plan
+}
+
+/// A write that stops rather than starts (`cancel_calibration`).
+fn is_stop(write: &Write) -> bool {
+    write
+        .requested
+        .as_str()
+        .is_some_and(|label| label.starts_with("cancel"))
+}
+
+/// The refusal reason of dangerous writes, by safety class: a setting
+/// every value of which is power-affecting (transfer points, schedules,
+/// thresholds) changes how the load is powered; a test may drop it; any
+/// other (UPS or outlet off, reboot, shutdown countdowns) cuts power.
+fn danger_text(dangerous: &[&Write]) -> &'static str {
+    let setting = |w: &&Write| matches!(w.source.cuts_power, mib::CutsPower::AllBut([]));
+    if dangerous.is_empty() {
+        ""
+    } else if dangerous.iter().all(|w| w.field.page == Page::Test) {
+        "this test can drop the load"
+    } else if dangerous.iter().all(setting) {
+        "this setting changes whether, when or at what voltage the load is powered"
+    } else {
+        "this command cuts power to the load"
     }
 }
 
@@ -824,6 +879,69 @@ mod tests {
             let error = plan_of(action.clone(), &policy).unwrap_err().to_string();
             assert!(error.contains(expected), "{action:?}: {error}");
         }
+    }
+
+    #[test]
+    fn refusals_say_what_the_write_would_do() {
+        // upsConfigLowBattTime decides when the load is cut: a setting, it
+        // cuts no power itself.
+        let refused = plan_of(
+            set("config.low_battery_runtime", json!(240)),
+            &CommandsConfig::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            refused
+                .contains("setting changes whether, when or at what voltage the load is powered")
+                && !refused.contains("cuts power"),
+            "{refused}"
+        );
+        let refused = plan_of(
+            Action::Named("outlet.2.load.off".into()),
+            &CommandsConfig::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(refused.contains("cuts power to the load"), "{refused}");
+    }
+
+    #[test]
+    fn a_battery_test_on_battery_is_dangerous() {
+        // RFC 1628 upsOutputSource: normal(3), battery(5); PowerNet
+        // upsAdvTestDiagnostics: testDiagnostics(2) starts a battery test.
+        let plan_on = |source: i64, policy: &CommandsConfig| {
+            let oid = |s: &str| Oid::parse(s).unwrap();
+            let data: Snapshot = [
+                ("1.3.6.1.2.1.33.1.4.1.0", Value::Integer(source)),
+                ("1.3.6.1.4.1.318.1.1.1.7.2.2.0", Value::Integer(1)),
+                ("1.3.6.1.2.1.33.1.2.4.0", Value::Integer(90)),
+            ]
+            .into_iter()
+            .map(|(o, v)| (oid(o), v))
+            .collect();
+            let mibs = BTreeSet::from([Mib::Rfc1628, Mib::PowerNet]);
+            let mut model = Model::from_snapshot(mibs, &data, &ScaleOverrides::new());
+            let shape = model.shape();
+            let view = UpsView {
+                model: &model,
+                shape: &shape,
+            };
+            plan(&Action::Named("test.battery.start".into()), &view, policy)
+        };
+        let on_mains = plan_on(3, &CommandsConfig::default()).unwrap();
+        assert!(!on_mains.cuts_power);
+        assert_eq!(on_mains.writes[0].value, Value::Integer(2));
+        let refused = plan_on(5, &CommandsConfig::default()).unwrap_err();
+        assert!(
+            matches!(refused, CommandError::Refused(ref m) if m.contains("on battery")),
+            "{refused}"
+        );
+        let dangerous = CommandsConfig {
+            dangerous: true,
+            ..CommandsConfig::default()
+        };
+        assert!(plan_on(5, &dangerous).unwrap().cuts_power, "and armed");
     }
 
     #[test]

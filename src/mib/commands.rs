@@ -35,6 +35,13 @@ pub const RFC1628_WELL_KNOWN_TESTS: &str = "1.3.6.1.2.1.33.1.7.7";
 /// `upsTestId` and `upsTestSpinLock` (scalars).
 pub const RFC1628_TEST_ID: &str = "1.3.6.1.2.1.33.1.7.1";
 pub const RFC1628_TEST_SPIN_LOCK: &str = "1.3.6.1.2.1.33.1.7.2";
+/// `upsWellKnownTests.2`, `testAbortTestInProgress`: the one test that
+/// starts nothing.
+pub const RFC1628_ABORT_TEST: u32 = 2;
+/// The test-page fields whose write starts a battery test, a self test or
+/// a runtime calibration: each discharges the battery, so on a UPS that
+/// is already on battery it can drop the load (issue 17: dangerous then).
+pub const TEST_STARTS: &[&str] = &["test.start", "test.start_diagnostics", "test.calibration"];
 
 const fn set(path: &'static str, label: &'static str) -> Way {
     Way::Set {
@@ -54,7 +61,7 @@ const fn set_number(path: &'static str, number: i64) -> Way {
 pub static COMMANDS: &[NamedCommand] = &[
     NamedCommand { name: "test.battery.start", label: "Start battery test", ways: &[set("test.start", "test"), set("test.start", "start"), Way::RfcTest { test: 4 }] },
     NamedCommand { name: "test.battery.start.deep", label: "Start deep battery test", ways: &[Way::RfcTest { test: 5 }] },
-    NamedCommand { name: "test.battery.stop", label: "Stop battery test", ways: &[Way::RfcTest { test: 2 }] },
+    NamedCommand { name: "test.battery.stop", label: "Stop battery test", ways: &[Way::RfcTest { test: RFC1628_ABORT_TEST }] },
     NamedCommand { name: "test.system.start", label: "Start self test", ways: &[set("test.start_diagnostics", "start"), Way::RfcTest { test: 3 }] },
     NamedCommand { name: "calibrate.start", label: "Start runtime calibration", ways: &[set("test.calibration", "perform_calibration")] },
     NamedCommand { name: "calibrate.stop", label: "Stop runtime calibration", ways: &[set("test.calibration", "cancel_calibration")] },

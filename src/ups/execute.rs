@@ -95,7 +95,8 @@ impl<S: UpsSink> UpsTask<S> {
         }
         self.armed.insert(key, now);
         Err(Outcome::Armed(format!(
-            "this command cuts power: send it again within {} s to confirm",
+            "{}: send it again within {} s to confirm",
+            plan.danger,
             window.as_secs()
         )))
     }
