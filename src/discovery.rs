@@ -507,7 +507,7 @@ fn field_component(ups: &Ups, slot: Slot, row: Option<u32>) -> Option<(String, J
         c.insert("command_topic".into(), json!(topic));
         c.insert("optimistic".into(), json!(false));
     }
-    role_keys(&mut c, field, &role);
+    role_keys(&mut c, slot, &role);
     let category = match role {
         Role::Read(_) => entity_category(field, platform),
         _ => Some("config"),
@@ -729,7 +729,8 @@ fn step(field: &Field, source: &Source) -> f64 {
 }
 
 /// The platform's own keys.
-fn role_keys(c: &mut Map<String, Json>, field: &Field, role: &Role) {
+fn role_keys(c: &mut Map<String, Json>, slot: Slot, role: &Role) {
+    let field = slot.field;
     let platform = role.platform();
     let class = (field.ha.component == platform)
         .then_some(field.ha.device_class)
@@ -739,7 +740,7 @@ fn role_keys(c: &mut Map<String, Json>, field: &Field, role: &Role) {
             c.insert("device_class".into(), json!("enum"));
             c.insert("options".into(), json!(option_texts(labels)));
         }
-        Role::Read(Kind::Number) => numeric_sensor_keys(c, field, platform, class),
+        Role::Read(Kind::Number) => numeric_sensor_keys(c, slot, platform, class),
         Role::Read(_) | Role::Switch => {
             if let Some(class) = class {
                 c.insert("device_class".into(), json!(class));
@@ -802,10 +803,11 @@ fn number_class(unit: Unit) -> Option<&'static str> {
 /// config value is no measurement).
 fn numeric_sensor_keys(
     c: &mut Map<String, Json>,
-    field: &Field,
+    slot: Slot,
     platform: Component,
     class: Option<&str>,
 ) {
+    let field = slot.field;
     if let Some(class) = class {
         c.insert("device_class".into(), json!(class));
     }
@@ -823,27 +825,29 @@ fn numeric_sensor_keys(
         c.insert("unit_of_measurement".into(), json!(unit.symbol()));
     }
     let numeric = field.unit.is_some() || state_class.is_some();
-    if let Some(decimals) = display_precision(field).filter(|_| numeric) {
+    if let Some(decimals) = display_precision(field, slot.source).filter(|_| numeric) {
         c.insert("suggested_display_precision".into(), json!(decimals));
     }
 }
 
-/// The decimals every numeric source of the field keeps, when they agree
-/// and are not zero (a field that is whole volts on one card and tenths on
-/// another is left to Home Assistant's default). Seconds are shown whole:
-/// TimeTicks' hundredths are the wire format, not precision.
-fn display_precision(field: &Field) -> Option<u32> {
-    let decimals: Vec<u32> = field
-        .sources
-        .iter()
-        .filter(|s| matches!(s.decode, Decode::Number { .. }))
-        .map(|s| s.decode.decimals())
-        .collect();
-    let most = decimals.iter().copied().max().filter(|&d| d > 0)?;
+/// The decimals the source in use keeps (where cards disagree, the
+/// display follows the card: PowerNet's HighPrec tenths of V show one
+/// decimal, its whole-volt objects none). Whole-unit sources are left to
+/// Home Assistant's default, and so is a source whose card may send
+/// undeclared tenths (quirk Q2). Seconds are shown whole: TimeTicks'
+/// hundredths are the wire format, not precision.
+fn display_precision(field: &Field, source: &Source) -> Option<u32> {
+    if !matches!(source.decode, Decode::Number { .. }) || source.tenths_above.is_some() {
+        return None;
+    }
+    let decimals = source.decode.decimals();
+    if decimals == 0 {
+        return None;
+    }
     if field.unit == Some(Unit::Second) {
         return Some(0);
     }
-    decimals.iter().all(|&d| d == most).then_some(most)
+    Some(decimals)
 }
 
 /// Home Assistant refuses sensors and binary sensors in the `config`
@@ -1274,18 +1278,47 @@ mod tests {
     }
 
     #[test]
-    fn precision_only_where_every_source_agrees() {
-        let precision = |path: &str| display_precision(mib::field_by_path(path).unwrap());
-        assert_eq!(precision("output.frequency"), None, "tenths and whole Hz");
-        assert_eq!(precision("input.lines.frequency"), Some(1));
-        assert_eq!(precision("battery.voltage"), None, "whole and tenths of V");
+    fn precision_follows_the_source_in_use() {
+        let precision = |path: &str, object: &str| {
+            let field = mib::field_by_path(path).unwrap();
+            let source = field.sources.iter().find(|s| s.object == object).unwrap();
+            display_precision(field, source)
+        };
+        // PowerNet-MIB: upsHighPrecBatteryActualVoltage "in tenths of VDC",
+        // upsAdvBatteryActualVoltage "in VDC".
         assert_eq!(
-            precision("test.elapsed_time"),
+            precision("battery.voltage", "upsHighPrecBatteryActualVoltage"),
+            Some(1)
+        );
+        assert_eq!(
+            precision("battery.voltage", "upsAdvBatteryActualVoltage"),
+            None
+        );
+        assert_eq!(
+            precision("input.lines.frequency", "upsInputFrequency"),
+            Some(1),
+            "RFC 1628: 0.1 Hertz"
+        );
+        assert_eq!(
+            precision("input.lines.voltage", "upsInputVoltage"),
+            None,
+            "whole V, but Galaxy and Delta cards send tenths (Q2)"
+        );
+        assert_eq!(
+            precision("test.elapsed_time", "upsTestElapsedTime"),
             Some(0),
             "TimeTicks, shown whole"
         );
-        assert_eq!(precision("battery.runtime"), Some(0));
-        assert_eq!(precision("config.low_battery_level"), None, "whole %");
+        assert_eq!(
+            precision("battery.runtime", "upsAdvBatteryRunTimeRemaining"),
+            Some(0),
+            "TimeTicks, shown whole"
+        );
+        assert_eq!(
+            precision("config.low_battery_level", "upsmgConfigLowBatteryLevel"),
+            None,
+            "whole %"
+        );
     }
 
     #[test]

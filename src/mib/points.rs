@@ -317,7 +317,7 @@ pub static FIELDS: &[Field] = &[
     ]),
     column(Input, "lines", "current", "Input current", Some(Ampere), CURRENT.diagnostic(), &[
         src(Rfc1628, "upsInputCurrent", "1.3.6.1.2.1.33.1.3.3.1.4", TENTHS).non_negative(),
-        src(Mge, "mginputCurrent", "1.3.6.1.4.1.705.1.6.2.1.6", TENTHS),
+        src(Mge, "mginputCurrent", "1.3.6.1.4.1.705.1.6.2.1.6", TENTHS).note("the MIB names no unit; tenths of A on real cards, as RFC 1628's 0.1 RMS Amp (Galaxy 7000: 370 = 37.0 A at 9 % of 250 kVA)"),
         src(PowerNet, "upsPhaseInputCurrent", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.6", TENTHS).feed(1).null_when(&[-1]),
     ]),
     column(Input, "lines", "power", "Input power", Some(Watt), POWER.diagnostic(), &[
@@ -332,7 +332,7 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "mginputMaximumVoltage", "1.3.6.1.4.1.705.1.6.2.1.5", TENTHS).single_phase_only().note("the same quantity as mginputVoltage: phase-to-phase on 3-phase cards (voltage_phase_to_phase_max there)"),
         src(PowerNet, "upsPhaseInputMaxVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.4", INT).feed(1).null_when(&[-1]),
     ]),
-    column(Input, "lines", "voltage_phase_to_phase", "Input voltage phase to phase", Some(Volt), VOLTAGE, &[
+    column(Input, "lines", "voltage_phase_to_phase", "Input voltage phase to phase", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Mge, "mginputVoltage", "1.3.6.1.4.1.705.1.6.2.1.2", TENTHS).polyphase_only().note("\"The input phase voltage\": phase-to-phase on a 3-phase card (Galaxy 7000: 409.0 V beside RFC 1628's 236.3 V phase-to-neutral on line 1, Q3)"),
     ]),
     column(Input, "lines", "voltage_phase_to_phase_min", "Input voltage phase to phase minimum", Some(Volt), VOLTAGE.diagnostic(), &[
@@ -539,12 +539,12 @@ pub static FIELDS: &[Field] = &[
         src(Mge, "mgoutputVoltage", "1.3.6.1.4.1.705.1.7.2.1.2", TENTHS).single_phase_only().note("phase-to-neutral on one line; on 3-phase cards it is voltage_phase_to_phase (Q3)"),
         src(PowerNet, "upsPhaseOutputVoltage", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.3", INT).feed(1).null_when(&[-1]).note("as the card reports it: phase-to-phase on a Galaxy VS although voltage_orientation says phase-to-neutral; voltage_phase_to_neutral is upsPhase*VoltagePN"),
     ]),
-    column(Output, "lines", "voltage_phase_to_phase", "Output voltage phase to phase", Some(Volt), VOLTAGE, &[
+    column(Output, "lines", "voltage_phase_to_phase", "Output voltage phase to phase", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Mge, "mgoutputVoltage", "1.3.6.1.4.1.705.1.7.2.1.2", TENTHS).polyphase_only().note("\"The output phase voltage\": phase-to-phase on a 3-phase card (Galaxy 7000: 400.0 V beside RFC 1628's 230.3 V phase-to-neutral on line 1, Q3)"),
     ]),
     column(Output, "lines", "current", "Output current", Some(Ampere), CURRENT.diagnostic(), &[
         src(Rfc1628, "upsOutputCurrent", "1.3.6.1.2.1.33.1.4.4.1.3", TENTHS).non_negative(),
-        src(Mge, "mgoutputCurrent", "1.3.6.1.4.1.705.1.7.2.1.5", TENTHS),
+        src(Mge, "mgoutputCurrent", "1.3.6.1.4.1.705.1.7.2.1.5", TENTHS).note("the MIB names no unit; tenths of A on real cards (5PX: 70 = 7.0 A beside RFC 1628's upsOutputCurrent 78 = 7.8 A, one source per column decides which is shown)"),
         src(PowerNet, "upsPhaseOutputCurrent", "1.3.6.1.4.1.318.1.1.1.9.3.3.1.4", TENTHS).feed(1).null_when(&[-1]),
     ]),
     column(Output, "lines", "power", "Output power", Some(Watt), POWER.diagnostic(), &[
