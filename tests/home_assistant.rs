@@ -794,6 +794,7 @@ fn home_assistant_shows_and_drives_every_page() {
     check_nothing_unknown(&mut checks, &rig, &ha, "rack3");
     check_trap_event_and_automation(&mut checks, &mut rig, &ha);
     check_energy_dashboard(&mut checks, &ha);
+    check_powernet_personalities(&mut checks, &mut rig, &mut ha);
     check_logs(&mut checks, &ha, "at the end");
 
     // ------------------------------------------------------------ figures
@@ -1168,6 +1169,118 @@ fn check_energy_dashboard(checks: &mut Checks, ha: &HomeAssistant) {
         "statistics metadata: output energy a kWh sum, output power a W mean; no recorder statistics issue for them",
         wrong.is_empty() && ours.is_empty(),
         format!("{}; recorder issues {recorder_issues}", wrong.join("; ")),
+    );
+}
+
+/// Issue 14 item 8: the simulator's PowerNet personalities in Home
+/// Assistant. A 3-phase Galaxy VS-like card shows its per-phase voltages
+/// (both kinds, as the pages say); a single-phase Smart-UPS has no line 2
+/// or 3 entity at all, and one of its config entities set from Home
+/// Assistant reaches the simulator (the card reads it back).
+fn check_powernet_personalities(checks: &mut Checks, rig: &mut Rig, ha: &mut HomeAssistant) {
+    rig.cards.push(Card {
+        id: "galaxy",
+        sim: Sim::start(&["--personality", "galaxy-vs"]),
+        extra: "",
+    });
+    rig.cards.push(Card {
+        id: "smart",
+        sim: Sim::start(&["--personality", "smart-ups", "--seed", "5"]),
+        extra: "commands = { dangerous = true }",
+    });
+    rig.stop_gateway();
+    rig.start_gateway(&["rack1", "rack3", "galaxy", "smart"]);
+    let announced = wait_for(Duration::from_secs(60), || {
+        let a = rig.announced();
+        (a.contains_key(&uid("galaxy", "output_lines_3_voltage"))
+            && a.contains_key(&uid("smart", "config_high_transfer_voltage")))
+        .then_some(a)
+    })
+    .unwrap_or_default();
+    checks.check(
+        "the PowerNet personalities (galaxy-vs, smart-ups) are announced",
+        !announced.is_empty(),
+        "no output_lines_3_voltage / config_high_transfer_voltage",
+    );
+    // Every enabled entity of both shows what its page says, none unknown.
+    for ups in ["galaxy", "smart"] {
+        let (compared, wrong) = compare_states(rig, ha, ups, &announced, Duration::from_secs(60));
+        checks.check(
+            &format!("{ups}: every enabled entity shows its page's value ({compared} compared)"),
+            compared > 10 && wrong.is_empty(),
+            format!("{wrong:?}"),
+        );
+        check_nothing_unknown(checks, rig, ha, ups);
+    }
+    // Per-phase voltages of the 3-phase card, both kinds (diagnostic, off
+    // by default beside the whole-UPS voltages): enabled, Home Assistant
+    // shows each phase as its page says.
+    ha.enable_all();
+    ha.restart();
+    let phases = wait_for(Duration::from_secs(90), || {
+        let dump = ha.dump();
+        let pages = rig.pages("galaxy");
+        let mut shown = Vec::new();
+        for page in ["input", "output"] {
+            for line in 1..=3u64 {
+                for key in ["voltage", "voltage_phase_to_neutral"] {
+                    let expect = row(&pages, page, "lines", line)?[key].as_f64()?;
+                    let state: f64 = dump
+                        .state(&uid("galaxy", &format!("{page}_lines_{line}_{key}")))?
+                        .parse()
+                        .ok()?;
+                    if (state - expect).abs() > 1e-6 {
+                        return None;
+                    }
+                    shown.push(format!("{page} L{line} {key} {state} V"));
+                }
+            }
+        }
+        Some(shown)
+    });
+    checks.check(
+        "galaxy (3-phase PowerNet): Home Assistant shows input and output voltage per phase, phase-to-phase and phase-to-neutral",
+        phases.as_ref().is_some_and(|p| p.len() == 12),
+        format!("{phases:?}; pages {:?}", rig.pages("galaxy").get("input").map(|i| i["lines"].clone())),
+    );
+    // No phantom phase on the single-phase card.
+    let dump = ha.dump();
+    let phantoms: Vec<String> = dump
+        .entities()
+        .iter()
+        .filter_map(|e| e["unique_id"].as_str())
+        .filter(|u| u.starts_with(&uid("smart", "")))
+        .filter(|u| ["lines_2_", "lines_3_"].iter().any(|l| u.contains(l)))
+        .map(str::to_string)
+        .collect();
+    checks.check(
+        "smart (single-phase PowerNet): no line 2 or 3 entity, line 1 shown",
+        phantoms.is_empty() && dump.state(&uid("smart", "input_lines_1_voltage")).is_some(),
+        format!("phantoms {phantoms:?}"),
+    );
+    // A config entity set from Home Assistant reaches the simulator.
+    let cid = "config_high_transfer_voltage";
+    let before = rig
+        .pages("smart")
+        .get("config")
+        .and_then(|c| c["high_transfer_voltage"].as_f64());
+    let target = before.map(|v| v - 1.0);
+    if let (Some(entity), Some(target)) = (dump.entity_id(&uid("smart", cid)), target) {
+        ha.call(
+            "number.set_value",
+            entity,
+            &format!("{{\"value\": {target}}}"),
+        );
+    }
+    let set = wait_for(Duration::from_secs(20), || {
+        let page = rig.pages("smart").get("config")?["high_transfer_voltage"].as_f64()?;
+        let shown: f64 = ha.dump().state(&uid("smart", cid))?.parse().ok()?;
+        (Some(page) == target && Some(shown) == target).then_some(page)
+    });
+    checks.check(
+        "smart: number.set_value on config high_transfer_voltage: the simulator takes the SET, the card reads it back, Home Assistant shows it",
+        set.is_some(),
+        format!("before {before:?}, wanted {target:?}, page now {:?}", rig.pages("smart").get("config").map(|c| c["high_transfer_voltage"].clone())),
     );
 }
 
