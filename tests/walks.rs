@@ -69,9 +69,11 @@ fn eaton_9px_le_rfc1628_and_mge() {
     );
     assert_eq!(pages["alarms"], json!({"present": 0}));
     // RFC 1628 input row (whole volts), MGE tenths and the row count.
+    // upsInputCurrent.1 = 0 and upsInputTruePower.1 = 0 on a line carrying
+    // 228 V while the output draws 360 W: not measured, no reading.
     assert_eq!(
         pages["input"]["lines"],
-        json!([{"index": 1, "voltage": 228, "frequency": 50.0, "current": 0.0, "power": 0}])
+        json!([{"index": 1, "voltage": 228, "frequency": 50.0, "current": null, "power": null}])
     );
     assert_eq!(pages["input"]["bad"], false);
     assert_eq!(pages["input"]["transfer_reason"], "no");
@@ -677,6 +679,11 @@ fn eaton_5px_cells_without_row_index_are_no_line() {
     assert!(line1.get("voltage_min").is_none(), "{line1}");
     assert!(line1.get("voltage_max").is_none(), "{line1}");
     assert_eq!(pages["output"]["lines"][0]["current"], 7.8); // upsOutputCurrent.1 = 78 (0.1 A)
+    // upsInputCurrent.1 = 0, upsInputTruePower.1 = 0 on a 229 V line while
+    // upsOutputPower.1 = 1593 W: the card does not measure them.
+    assert_eq!(line1["current"], Json::Null);
+    assert_eq!(line1["power"], Json::Null);
+    assert_eq!(pages["output"]["power"], 1593);
     assert_eq!(pages["battery"]["temperature"], Json::Null); // upsBatteryTemperature = 0: no sensor
     // A 3 kVA single-phase UPS: no line count anywhere, and its MGE output
     // table repeats the frequency on rows 2 and 3. One line each way.

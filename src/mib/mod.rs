@@ -684,6 +684,11 @@ pub struct Field {
     /// when another column of the same row says so (an environment sensor
     /// whose communication is lost still reports 0.0 °C).
     pub void_when: Option<VoidWhen>,
+    /// A zero in this column is no reading while the named column of the
+    /// same row reads more than zero: the card does not measure it (a 5PX
+    /// reports 0 A and 0 W on an input line carrying 229 V while its
+    /// output draws 1.6 kW; a UPS on mains always draws current).
+    pub zero_unmeasured_while: Option<&'static str>,
 }
 
 /// "Null when column `column` of the same row reads `flag`".
@@ -697,6 +702,13 @@ impl Field {
     /// This column is no reading while `column` of its row reads `flag`.
     pub const fn void_when(mut self, column: &'static str, flag: bool) -> Field {
         self.void_when = Some(VoidWhen { column, flag });
+        self
+    }
+
+    /// A zero here is no reading while `column` of its row reads more
+    /// than zero.
+    pub const fn zero_unmeasured_while(mut self, column: &'static str) -> Field {
+        self.zero_unmeasured_while = Some(column);
         self
     }
 

@@ -93,12 +93,12 @@ const PRESS: Ha = Ha::new(Button);
 
 #[rustfmt::skip]
 const fn scalar(page: Page, key: &'static str, label: &'static str, unit: Option<Unit>, ha: Ha, sources: &'static [Source]) -> Field {
-    Field { page, table: None, key, label, unit, ha, sources, void_when: None }
+    Field { page, table: None, key, label, unit, ha, sources, void_when: None, zero_unmeasured_while: None }
 }
 
 #[rustfmt::skip]
 const fn column(page: Page, table: &'static str, key: &'static str, label: &'static str, unit: Option<Unit>, ha: Ha, sources: &'static [Source]) -> Field {
-    Field { page, table: Some(table), key, label, unit, ha, sources, void_when: None }
+    Field { page, table: Some(table), key, label, unit, ha, sources, void_when: None, zero_unmeasured_while: None }
 }
 
 #[rustfmt::skip]
@@ -319,11 +319,11 @@ pub static FIELDS: &[Field] = &[
         src(Rfc1628, "upsInputCurrent", "1.3.6.1.2.1.33.1.3.3.1.4", TENTHS).non_negative(),
         src(Mge, "mginputCurrent", "1.3.6.1.4.1.705.1.6.2.1.6", TENTHS).note("the MIB names no unit; tenths of A on real cards, as RFC 1628's 0.1 RMS Amp (Galaxy 7000: 370 = 37.0 A at 9 % of 250 kVA)"),
         src(PowerNet, "upsPhaseInputCurrent", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.6", TENTHS).feed(1).null_when(&[-1]),
-    ]),
+    ]).zero_unmeasured_while("voltage"),
     column(Input, "lines", "power", "Input power", Some(Watt), POWER.diagnostic(), &[
         src(Rfc1628, "upsInputTruePower", "1.3.6.1.2.1.33.1.3.3.1.5", INT).non_negative(),
         src(PowerNet, "upsPhaseInputPower", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.9", INT).feed(1).null_when(&[-1]),
-    ]),
+    ]).zero_unmeasured_while("voltage"),
     column(Input, "lines", "voltage_min", "Input voltage minimum", Some(Volt), VOLTAGE.diagnostic(), &[
         src(Mge, "mginputMinimumVoltage", "1.3.6.1.4.1.705.1.6.2.1.4", TENTHS).single_phase_only().note("the same quantity as mginputVoltage: phase-to-phase on 3-phase cards (voltage_phase_to_phase_min there)"),
         src(PowerNet, "upsPhaseInputMinVoltage", "1.3.6.1.4.1.318.1.1.1.9.2.3.1.5", INT).feed(1).null_when(&[-1]),

@@ -572,6 +572,39 @@ fn void_invalid_cells(mut columns: Vec<Column>) -> Vec<Column> {
             }
         }
     }
+    void_unmeasured_zeros(columns)
+}
+
+/// Zeros the card does not measure (the point table's
+/// [`mib::Field::zero_unmeasured_while`]: 0 A on an input line that
+/// carries voltage) become no reading.
+fn void_unmeasured_zeros(mut columns: Vec<Column>) -> Vec<Column> {
+    let live: Vec<(usize, Vec<bool>)> = columns
+        .iter()
+        .enumerate()
+        .filter_map(|(at, column)| {
+            let key = column.field.zero_unmeasured_while?;
+            let marker = columns.iter().find(|c| c.field.key == key)?;
+            let rows = marker
+                .cells
+                .iter()
+                .map(|cell| {
+                    cell.as_ref()
+                        .and_then(Reading::as_f64)
+                        .is_some_and(|v| v > 0.0)
+                })
+                .collect();
+            Some((at, rows))
+        })
+        .collect();
+    for (at, rows) in live {
+        for (cell, live) in columns[at].cells.iter_mut().zip(rows) {
+            let zero = cell.as_ref().and_then(Reading::as_f64) == Some(0.0);
+            if live && zero {
+                *cell = Some(Reading::Null);
+            }
+        }
+    }
     columns
 }
 

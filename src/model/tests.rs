@@ -306,3 +306,32 @@ fn whole_ups_values_follow_from_the_lines_without_a_card_total() {
         Some(229.5)
     );
 }
+
+#[test]
+fn a_zero_the_card_does_not_measure_is_no_reading() {
+    // A 5PX: upsInputVoltage.1 = 229 V (whole V), upsInputCurrent.1 = 0
+    // (0.1 RMS Amp) and upsInputTruePower.1 = 0 W while it runs on mains:
+    // a UPS on mains always draws current, so these zeros are unmeasured.
+    let m = model(&[
+        ("1.3.6.1.2.1.33.1.3.3.1.3.1", Value::Integer(229)),
+        ("1.3.6.1.2.1.33.1.3.3.1.4.1", Value::Integer(0)),
+        ("1.3.6.1.2.1.33.1.3.3.1.5.1", Value::Integer(0)),
+    ]);
+    let current = field("input.lines.current");
+    let power = field("input.lines.power");
+    assert_eq!(m.reading(current, Some(1)), Some(&Reading::Null));
+    assert_eq!(m.reading(power, Some(1)), Some(&Reading::Null));
+    // A blackout: no input voltage, and then 0 A is a real zero.
+    let m = model(&[
+        ("1.3.6.1.2.1.33.1.3.3.1.3.1", Value::Integer(0)),
+        ("1.3.6.1.2.1.33.1.3.3.1.4.1", Value::Integer(0)),
+        ("1.3.6.1.2.1.33.1.2.4.0", Value::Integer(90)),
+    ]);
+    assert_eq!(m.reading(current, Some(1)), Some(&Reading::number(0.0, 1)));
+    // A real reading stays: 1.5 A on 229 V.
+    let m = model(&[
+        ("1.3.6.1.2.1.33.1.3.3.1.3.1", Value::Integer(229)),
+        ("1.3.6.1.2.1.33.1.3.3.1.4.1", Value::Integer(15)),
+    ]);
+    assert_eq!(m.reading(current, Some(1)), Some(&Reading::number(1.5, 1)));
+}
