@@ -658,6 +658,12 @@ fn mge_galaxy_7000() {
     assert_eq!(between, [400.0, 400.0, 400.0]);
     // The whole-UPS voltage is phase-to-neutral (RFC 1628's line 1).
     assert_eq!(pages["input"]["voltage"], 236.3);
+    // The load of every line from the one source that serves all three:
+    // mgoutputLoadPerPhase.n.0 = 9/7/11 % (RFC 1628 has line 1 only); the
+    // whole-UPS load is the highest line.
+    let loads: Vec<&Json> = output.iter().map(|l| &l["load"]).collect();
+    assert_eq!(loads, [9, 7, 11]);
+    assert_eq!(pages["output"]["load"], 11);
 }
 
 /// Eaton 5PX 3000 (LibreNMS): single phase; its MGE tables carry

@@ -528,6 +528,11 @@ fn decode_table(
     }
     let columns = columns
         .into_iter()
+        .map(|(field, source, cells)| {
+            let (source, cells) =
+                cover_the_lines(table, field, source, cells, &rows, data, overrides, notes);
+            (field, source, cells)
+        })
         .map(|(field, source, mut cells)| Column {
             field,
             source,
@@ -545,6 +550,42 @@ fn decode_table(
     table.rows.shrink_to_fit();
     table.columns.shrink_to_fit();
     Some(table)
+}
+
+/// A line column whose source misses some of the card's lines takes,
+/// for all its rows, the first other source that serves every line (a
+/// Galaxy 7000's RFC 1628 table has line 1 only, its MGE table the load of
+/// all three): still one source per column, now covering the lines.
+#[allow(clippy::too_many_arguments)]
+fn cover_the_lines(
+    table: &Table,
+    field: &'static Field,
+    source: &'static Source,
+    cells: BTreeMap<u32, Reading>,
+    rows: &[u32],
+    data: &Snapshot,
+    overrides: &ScaleOverrides,
+    notes: &mut Vec<String>,
+) -> (&'static Source, BTreeMap<u32, Reading>) {
+    let covers = |cells: &BTreeMap<u32, Reading>| {
+        rows.iter()
+            .all(|row| cells.get(row).is_some_and(|c| !c.is_null()))
+    };
+    if table.row_limit.is_none() || rows.len() < 2 || covers(&cells) {
+        return (source, cells);
+    }
+    for other in field.sources {
+        if std::ptr::eq(other, source) || !other.lines.fits(rows.len()) {
+            continue;
+        }
+        let mut quirks = Vec::new();
+        let candidate = source_cells(field, other, data, overrides, &mut quirks);
+        if covers(&candidate) {
+            notes.extend(quirks);
+            return (other, candidate);
+        }
+    }
+    (source, cells)
 }
 
 /// Cells the card itself marks invalid (the point table's

@@ -335,3 +335,29 @@ fn a_zero_the_card_does_not_measure_is_no_reading() {
     ]);
     assert_eq!(m.reading(current, Some(1)), Some(&Reading::number(1.5, 1)));
 }
+
+#[test]
+fn a_column_takes_the_source_that_serves_every_line() {
+    // A Galaxy 7000: RFC 1628 upsOutputPercentLoad on line 1 only, MGE
+    // mgoutputLoadPerPhase (a percentage) and mgoutputCurrent on lines 1-3.
+    let m = model(&[
+        ("1.3.6.1.2.1.33.1.4.4.1.5.1", Value::Integer(9)),
+        ("1.3.6.1.4.1.705.1.7.2.1.5.1", Value::Integer(350)),
+        ("1.3.6.1.4.1.705.1.7.2.1.5.2", Value::Integer(270)),
+        ("1.3.6.1.4.1.705.1.7.2.1.5.3", Value::Integer(410)),
+        ("1.3.6.1.4.1.705.1.7.2.1.4.1", Value::Integer(9)),
+        ("1.3.6.1.4.1.705.1.7.2.1.4.2", Value::Integer(7)),
+        ("1.3.6.1.4.1.705.1.7.2.1.4.3", Value::Integer(11)),
+        ("1.3.6.1.4.1.705.1.7.1.0", Value::Integer(3)),
+    ]);
+    let load = field("output.lines.load");
+    assert_eq!(m.source_of(load).unwrap().object, "mgoutputLoadPerPhase");
+    assert_eq!(m.reading(load, Some(3)), Some(&Reading::number(11.0, 0)));
+    // One line: the preferred RFC 1628 source stays.
+    let m = model(&[
+        ("1.3.6.1.2.1.33.1.4.4.1.5.1", Value::Integer(9)),
+        ("1.3.6.1.4.1.705.1.7.2.1.4.1", Value::Integer(8)),
+        ("1.3.6.1.4.1.705.1.7.1.0", Value::Integer(1)),
+    ]);
+    assert_eq!(m.source_of(load).unwrap().object, "upsOutputPercentLoad");
+}
