@@ -464,3 +464,34 @@ fn power_affecting_settings_are_refused_by_default() {
     }
     assert_eq!(rig.page("config"), config, "nothing changed");
 }
+
+/// Issue 17 item 5: a battery test while the UPS runs on its battery can
+/// drop the load: refused by default while the card says so (mains off),
+/// accepted again once the mains are back.
+#[test]
+fn a_battery_test_is_refused_while_the_ups_is_on_battery() {
+    let mut rig = Rig::start(&[], "", "");
+    assert!(rig.sim.control("mains off").starts_with("ok"));
+    wait_retained(
+        &rig.broker,
+        "ups2mqtt/rack1/output",
+        |p| json(p)["on_battery"] == true,
+        &rig.gateway,
+    );
+    let refused = rig.command("ups2mqtt/rack1/command", "test.battery.start");
+    assert_eq!(refused["status"], "error", "{refused}");
+    assert_eq!(refused["kind"], "refused", "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("on battery"),
+        "{refused}"
+    );
+    assert!(rig.sim.control("mains on").starts_with("ok"));
+    wait_retained(
+        &rig.broker,
+        "ups2mqtt/rack1/output",
+        |p| json(p)["on_battery"] == false,
+        &rig.gateway,
+    );
+    let started = rig.command("ups2mqtt/rack1/command", "test.battery.start");
+    assert_eq!(started["status"], "ok", "{started}");
+}

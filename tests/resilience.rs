@@ -931,3 +931,117 @@ fn fifty_upses_with_continuous_traps_lose_no_event() {
     assert_eq!(delivered, sent, "every event on its UPS's topic");
     assert!(complaints.is_empty(), "{}", complaints.join("\n"));
 }
+
+/// Issue 17, 6: two gateways on one base topic configured with the same
+/// UPS id cannot both own its topics: the one that sees the other's owner
+/// record logs an error naming the UPS and the other gateway (README,
+/// "Scaling out"), and neither treats the other's UPS as a ghost.
+#[test]
+fn the_same_ups_id_on_two_gateways_is_reported_naming_both() {
+    let broker = Mosquitto::start();
+    let toml = ups_toml("same", "127.0.0.1", free_udp_port(), "");
+    let alpha = Gateway::start_named(&broker, "alpha", &toml);
+    wait_retained(&broker, "ups2mqtt/same/gateway", |p| p == "alpha", &alpha);
+    let beta = Gateway::start_named(&broker, "beta", &toml);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let reported = |log: &str| {
+        log.lines().any(|l| {
+            l.contains("ERROR")
+                && l.contains("also published by another gateway")
+                && l.contains("same")
+                && l.contains("alpha")
+        })
+    };
+    while !reported(&beta.log()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!("same UPS id: beta reported it: {}", reported(&beta.log()));
+    assert!(reported(&beta.log()), "beta:\n{}", beta.log());
+    for log in [alpha.log(), beta.log()] {
+        assert!(!log.contains("no longer configured"), "{log}");
+    }
+}
+
+/// Issue 17, 3: requests at 1,000 a second for 3 s (with trap events
+/// meanwhile): each of the 3,000 is answered or counted as shed, and no
+/// event is dropped.
+#[test]
+fn a_sustained_request_rate_is_answered_or_counted_and_loses_no_event() {
+    let broker = Mosquitto::start();
+    let toml = ups_toml("rack1", "127.0.0.1", free_udp_port(), "");
+    let gateway = Gateway::start_with(&broker, &toml, "");
+    wait_retained(
+        &broker,
+        "ups2mqtt/bridge/state",
+        |p| p.contains("online"),
+        &gateway,
+    );
+    let events = Subscriber::start_with(broker.port(), "ups2mqtt/rack1/event", &["-q", "1"]);
+    let responses = Subscriber::start_with(broker.port(), "ups2mqtt/rack1/response", &["-q", "1"]);
+    let mut publisher = Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &broker.port().to_string()])
+        .args(["-q", "1", "-t", "ups2mqtt/rack1/request", "-l"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto_pub");
+    let mut stdin = publisher.stdin.take().unwrap();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let started = Instant::now();
+    for i in 0..3000u64 {
+        writeln!(
+            stdin,
+            "{{\"transaction\":{i},\"command\":\"no.such.command\"}}"
+        )
+        .unwrap();
+        if i % 100 == 0 {
+            let trap = v2c_trap("public", i as i64, ON_BATTERY, &format!("rate-{i}"));
+            socket
+                .send_to(&trap, ("127.0.0.1", gateway.trap_port))
+                .unwrap();
+        }
+        let due = started + Duration::from_millis(i + 1);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    drop(stdin);
+    publisher.wait().unwrap();
+    let took = started.elapsed();
+    let answered = || -> BTreeSet<i64> {
+        responses
+            .messages()
+            .iter()
+            .filter_map(|m| serde_json::from_str::<Json>(&m.payload).ok())
+            .filter_map(|r| r["transaction"].as_i64())
+            .collect()
+    };
+    let delivered = || {
+        events
+            .messages()
+            .iter()
+            .filter_map(|m| marker_of(&m.payload))
+            .filter(|m| m.starts_with("rate-"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let health = loop {
+        let health = bridge_health(&broker, &gateway, |_| true);
+        let shed = health["mqtt"]["commands_shed"].as_u64().unwrap_or(0) as usize;
+        if (answered().len() + shed >= 3000 && delivered() == 30) || Instant::now() > deadline {
+            break health;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let shed = health["mqtt"]["commands_shed"].as_u64().unwrap_or(0) as usize;
+    eprintln!(
+        "3000 requests in {took:?}: {} answered, {shed} shed; {}/30 trap events; bridge health mqtt {}",
+        answered().len(),
+        delivered(),
+        health["mqtt"]
+    );
+    assert!(answered().len() + shed >= 3000, "{health}");
+    assert_eq!(delivered(), 30);
+    assert_eq!(health["mqtt"]["events_dropped"], 0, "{health}");
+}
