@@ -309,6 +309,7 @@ impl Sim {
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .expect("timeout");
+        stream.set_nodelay(true).expect("TCP_NODELAY");
         Ok(Sim {
             child,
             base,
@@ -324,9 +325,16 @@ impl Sim {
         self.base + agent
     }
 
-    /// One control line → its reply (`ok ...`).
+    /// One control line → its reply (`ok ...`). The line goes out in one
+    /// write on a TCP_NODELAY socket: `writeln!` on the stream writes the
+    /// text and the newline separately, and Nagle then holds the newline
+    /// until the simulator's delayed ACK (about 40 ms), which the NUT latency
+    /// benchmark would count against the servers.
     pub fn control(&mut self, line: &str) -> String {
-        writeln!(self.control.get_mut(), "{line}").expect("write control");
+        self.control
+            .get_mut()
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("write control");
         let mut reply = String::new();
         self.control.read_line(&mut reply).expect("control reply");
         reply.trim_end().to_string()
