@@ -1,6 +1,7 @@
 //! The command line: argument parsing, logging set-up and the subcommands'
 //! output. Each subcommand is a thin shell over the library.
 
+#[cfg(feature = "demo")]
 mod demo;
 
 use crate::config::UpsConfig;
@@ -16,6 +17,7 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+#[cfg(feature = "demo")]
 pub use demo::{BrokerChoice, DemoArgs};
 
 #[derive(Parser, Debug)]
@@ -88,6 +90,7 @@ ups2mqtt demo --watch                            # print the topics here (no mos
 The simulator is the ups2mqtt-sim binary next to this one (`cargo build` builds both).\n\
 The broker is mosquitto when installed (apt-get install mosquitto), otherwise the embedded one\n\
 (cargo feature `demo-broker`, on by default).")]
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
 }
 
@@ -158,6 +161,7 @@ pub fn main() -> ExitCode {
     let default_filter = match cli.command {
         // The embedded broker logs every connection, and errors for clients
         // that simply disconnected.
+        #[cfg(feature = "demo")]
         Command::Demo(_) => "info,rumqttd=off",
         _ => "info",
     };
@@ -178,6 +182,7 @@ pub fn main() -> ExitCode {
             Command::Run(args) => run(args).await,
             Command::CheckConfig(args) => check_config(args),
             Command::Probe(args) => probe(args).await,
+            #[cfg(feature = "demo")]
             Command::Demo(args) => demo::demo(args).await,
         }
     });
@@ -492,7 +497,7 @@ mod tests {
             let cli = Cli::try_parse_from(args).unwrap();
             assert_eq!(cli.log_format, LogFormat::Json);
         }
-        let cli = Cli::try_parse_from(["ups2mqtt", "demo"]).unwrap();
+        let cli = Cli::try_parse_from(["ups2mqtt", "check-config"]).unwrap();
         assert_eq!(cli.log_format, LogFormat::Human);
         assert!(Cli::try_parse_from(["ups2mqtt", "--log-format", "xml", "run"]).is_err());
     }
