@@ -170,20 +170,48 @@ pub fn row_index(suffix: &[u32]) -> Option<u32> {
 
 /// All cells of one column source, by row index.
 pub fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> BTreeMap<u32, &'a Value> {
+    let mut cells = BTreeMap::new();
+    each_column_cell(source, data, |row, _, value| {
+        cells.insert(row, value);
+    });
+    cells
+}
+
+/// The cells of one column source as the agent served them: row index and
+/// the cell's own OID (a row may be served as `.<row>.0`, quirk Q1).
+pub fn column_cell_oids<'a>(source: &Source, data: &'a Snapshot) -> Vec<(u32, &'a Oid)> {
+    let mut oids = Vec::new();
+    each_column_cell(source, data, |row, oid, _| oids.push((row, oid)));
+    oids
+}
+
+fn each_column_cell<'a>(
+    source: &Source,
+    data: &'a Snapshot,
+    mut cell: impl FnMut(u32, &'a Oid, &'a Value),
+) {
     let column = source.object();
-    under(&column, data)
-        .filter_map(|(oid, value)| Some((source.index.row_of(oid.suffix_after(&column)?)?, value)))
-        .collect()
+    for (oid, value) in under(&column, data) {
+        if let Some(row) = oid
+            .suffix_after(&column)
+            .and_then(|suffix| source.index.row_of(suffix))
+        {
+            cell(row, oid, value);
+        }
+    }
 }
 
 /// The raw value of a page-level source (`object.0`, or the fixed row its
 /// index rule names), if the agent sent it.
 pub fn scalar_cell<'a>(source: &Source, data: &'a Snapshot) -> Option<&'a Value> {
+    scalar_entry(source, data).map(|(_, value)| value)
+}
+
+/// [`scalar_cell`] with the OID the agent served it under.
+pub fn scalar_entry<'a>(source: &Source, data: &'a Snapshot) -> Option<(&'a Oid, &'a Value)> {
     let object = source.object();
     let instance = source.index.arcs(0);
-    under(&object, data)
-        .find(|(oid, _)| oid.suffix_after(&object) == Some(instance.as_slice()))
-        .map(|(_, value)| value)
+    under(&object, data).find(|(oid, _)| oid.suffix_after(&object) == Some(instance.as_slice()))
 }
 
 /// The instances below `object` in a snapshot, in OID order.

@@ -91,6 +91,12 @@ impl Page {
         )
     }
 
+    /// Pages whose table rows come and go between polls (active alarms):
+    /// always walked, never read by a GET of the cells seen before.
+    pub const fn rows_come_and_go(self) -> bool {
+        matches!(self, Page::Alarms)
+    }
+
     /// The pages a write to this page can change, to read again after a
     /// SET: a control write (outlets, UPS on/off) shows on the receptacles
     /// and output pages too.

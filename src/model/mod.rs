@@ -21,6 +21,7 @@ pub use page::{Column, PageData, Scalar, TableData};
 pub use shape::{Identity, Outlet, Resolved, ResolvedCommand, Shape};
 
 use crate::mib::{Field, Mib, Page, Source};
+use crate::oid::Oid;
 use crate::pages::{Reading, ScaleOverrides, Snapshot};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,6 +58,8 @@ pub struct Update {
     pub gone: BTreeSet<Page>,
     /// Quirks applied while decoding (for the health topic).
     pub notes: Vec<String>,
+    /// Pages whose layout (fields, sources, rows) changed or that are gone.
+    pub relayout: BTreeSet<Page>,
 }
 
 impl Model {
@@ -103,12 +106,16 @@ impl Model {
                 (None, Some(_)) => {
                     self.pages.remove(&page);
                     update.gone.insert(page);
+                    update.relayout.insert(page);
                     self.shape = None;
                 }
                 (Some(new), previous) => {
                     if previous != Some(&new) {
-                        let identity = page == Page::General;
-                        if identity || !previous.is_some_and(|p| shape::same_layout(p, &new)) {
+                        let relayout = !previous.is_some_and(|p| shape::same_layout(p, &new));
+                        if relayout {
+                            update.relayout.insert(page);
+                        }
+                        if relayout || page == Page::General {
                             self.shape = None;
                         }
                         update.changed.insert(page);
@@ -214,6 +221,14 @@ impl Model {
         };
         let view = page::PageText { page: data, extra };
         Some(serde_json::to_string(&view).expect("a page serializes"))
+    }
+
+    /// The OIDs in `data` that `page`'s readings came from (empty when the
+    /// UPS has no data for it): what a later poll of the page GETs.
+    pub fn served_oids(&self, page: Page, data: &Snapshot) -> Vec<Oid> {
+        self.pages
+            .get(&page)
+            .map_or_else(Vec::new, |p| p.served_oids(data))
     }
 
     /// Every page's JSON, in page order.

@@ -8,6 +8,7 @@
 //! source stops answering altogether.
 
 use crate::mib::{self, Field, Page, Source, Table};
+use crate::oid::Oid;
 use crate::pages::{self, Reading, ScaleOverrides, Snapshot};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -228,6 +229,33 @@ impl PageData {
                 .flat_map(|t| &t.columns)
                 .flat_map(|c| &c.cells)
                 .any(|c| c.as_ref().is_some_and(|r| !r.is_null()))
+    }
+
+    /// The OIDs in `data` this page's readings were decoded from: the
+    /// chosen source of each field and column (as the agent served each
+    /// cell), in the rows kept. While the card's layout stays the same, a
+    /// GET of these decodes to what a walk of the whole page would.
+    pub fn served_oids(&self, data: &Snapshot) -> Vec<Oid> {
+        let own = |s: &Scalar| s.field.sources.iter().any(|o| std::ptr::eq(o, s.source));
+        let mut oids: Vec<Oid> = self
+            .scalars
+            .iter()
+            .filter(|s| own(s))
+            .filter_map(|s| pages::scalar_entry(s.source, data))
+            .map(|(oid, _)| oid.clone())
+            .collect();
+        for table in &self.tables {
+            for column in &table.columns {
+                let cells = pages::column_cell_oids(column.source, data);
+                let kept = cells
+                    .into_iter()
+                    .filter(|(row, _)| table.rows.contains(row));
+                oids.extend(kept.map(|(_, oid)| oid.clone()));
+            }
+        }
+        oids.sort_unstable();
+        oids.dedup();
+        oids
     }
 
     /// The scalar of `field`, if this page has it.

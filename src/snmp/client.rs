@@ -82,6 +82,20 @@ pub const DEFAULT_MAX_REPETITIONS: u32 = 50;
 /// Largest UDP payload.
 const RECV_BUFFER: usize = 65_535;
 
+/// Reads the datagram waiting on `socket` and hands it to `accept` where it
+/// lies: the 64 KiB buffer is on this (synchronous) call's stack, so it is
+/// neither part of a UPS task's future nor a heap allocation, and no copy
+/// of the datagram is made (with glibc every allocation of 1 KiB or more
+/// consolidates the small free chunks first: per reply, that added up).
+fn read_waiting_datagram<T>(
+    socket: &UdpSocket,
+    accept: &mut impl FnMut(&[u8], SocketAddr) -> T,
+) -> std::io::Result<(usize, T)> {
+    let mut buf = [0u8; RECV_BUFFER];
+    let (len, from) = socket.try_recv_from(&mut buf)?;
+    Ok((len, accept(&buf[..len], from)))
+}
+
 /// How to reach one agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientOptions {
@@ -757,14 +771,15 @@ impl Client {
         Ok(())
     }
 
-    /// The next datagram before `deadline`. The 64 KiB receive buffer is
-    /// taken only once a datagram is waiting and is freed before returning,
-    /// so a UPS waiting for its agent holds none (500 UPSes starting at once
-    /// would otherwise hold 32 MiB of them).
-    async fn next_datagram(
-        &mut self,
+    /// Hands the next datagram before `deadline` to `accept` (its bytes and
+    /// sender) and returns what that made of it with the datagram's size.
+    /// A UPS waiting for its agent holds no receive buffer (500 UPSes would
+    /// otherwise hold 32 MiB of them): see [`read_waiting_datagram`].
+    async fn next_datagram<T>(
+        &self,
         deadline: Instant,
-    ) -> Result<Option<(Vec<u8>, SocketAddr)>, SnmpError> {
+        mut accept: impl FnMut(&[u8], SocketAddr) -> T,
+    ) -> Result<Option<(usize, T)>, SnmpError> {
         loop {
             // Waits without a buffer (a zero-length peek); ICMP errors
             // (port unreachable) come out here as on a receive.
@@ -773,9 +788,8 @@ impl Client {
                 Ok(Err(source)) => return Err(self.io_error("receive", source)),
                 Ok(Ok(_)) => {}
             }
-            let mut buf = vec![0; RECV_BUFFER];
-            match self.socket.try_recv_from(&mut buf) {
-                Ok((len, from)) => return Ok(Some((buf[..len].to_vec(), from))),
+            match read_waiting_datagram(&self.socket, &mut accept) {
+                Ok(accepted) => return Ok(Some(accepted)),
                 Err(source) if source.kind() == std::io::ErrorKind::WouldBlock => continue,
                 Err(source) => return Err(self.io_error("receive", source)),
             }
@@ -790,12 +804,15 @@ impl Client {
         last_undecodable: &mut Option<DecodeError>,
     ) -> Result<Option<CommonPdu>, SnmpError> {
         loop {
-            let Some((datagram, from)) = self.next_datagram(deadline).await? else {
+            let opts = &self.opts;
+            let read = self.next_datagram(deadline, |datagram, from| {
+                accept_reply(opts, request_id, from, datagram)
+            });
+            let Some((size, accepted)) = read.await? else {
                 return Ok(None);
             };
-            self.stats.bytes_received += datagram.len() as u64;
-            let datagram = datagram.as_slice();
-            match accept_reply(&self.opts, request_id, from, datagram) {
+            self.stats.bytes_received += size as u64;
+            match accepted {
                 Ok(reply) => return Ok(Some(reply)),
                 Err(why) => {
                     self.stats.discarded += 1;
@@ -1109,11 +1126,6 @@ impl Client {
         last_discard: &mut Option<String>,
     ) -> Result<Option<V3Accepted>, SnmpError> {
         loop {
-            let Some((datagram, from)) = self.next_datagram(deadline).await? else {
-                return Ok(None);
-            };
-            self.stats.bytes_received += datagram.len() as u64;
-            let datagram = datagram.as_slice();
             let check = V3Check {
                 target: self.opts.target,
                 sent,
@@ -1121,7 +1133,12 @@ impl Client {
                 keys,
                 engine: self.engine.as_ref(),
             };
-            match check.accept(from, datagram) {
+            let read = self.next_datagram(deadline, |datagram, from| check.accept(from, datagram));
+            let Some((size, accepted)) = read.await? else {
+                return Ok(None);
+            };
+            self.stats.bytes_received += size as u64;
+            match accepted {
                 Ok((accepted, update)) => {
                     if let (Some((boots, time)), Some(engine)) = (update, self.engine.as_mut()) {
                         engine.set_time(boots, time);

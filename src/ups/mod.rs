@@ -92,8 +92,24 @@ impl Ups {
 
     /// Walks the subtrees of `pages` once and returns the raw snapshot.
     pub async fn snapshot(&mut self, pages: &[Page]) -> Result<Snapshot, SnmpError> {
-        let roots = self.walk_roots(pages);
-        self.client.walk_map(&roots).await
+        self.read(pages, &[]).await
+    }
+
+    /// Walks the subtrees of `walk` and GETs the instances `get` (the cells
+    /// a page was decoded from before, see [`crate::model::PageData::served_oids`]),
+    /// into one snapshot; instances the agent no longer has are left out.
+    pub async fn read(&mut self, walk: &[Page], get: &[Oid]) -> Result<Snapshot, SnmpError> {
+        let mut snapshot = if walk.is_empty() {
+            Snapshot::new()
+        } else {
+            let roots = self.walk_roots(walk);
+            self.client.walk_map(&roots).await?
+        };
+        if !get.is_empty() {
+            let cells = self.client.get(get).await?;
+            snapshot.extend(cells);
+        }
+        Ok(snapshot)
     }
 
     /// The walk roots of `pages`, derived from the point table once per set.

@@ -14,6 +14,7 @@ use crate::messages::{Audit, EnergyTotal, Health, Response};
 use crate::mib::{Field, Page};
 use crate::model::energy::{self, EnergyMeter};
 use crate::model::{Model, Shape, Update};
+use crate::oid::Oid;
 use crate::pages::{Reading, Snapshot};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -102,6 +103,9 @@ pub struct UpsTask<S: UpsSink> {
     /// Output energy, where the card has no counter ([`energy`]).
     energy: EnergyMeter,
     started: Instant,
+    /// Per page, the cells its last walk was decoded from: polls between
+    /// walks GET only these ([`UpsTask::read_plan`]).
+    served: BTreeMap<Page, Vec<Oid>>,
 }
 
 /// How long a task waits for its retained energy total before it
@@ -137,6 +141,7 @@ impl<S: UpsSink> UpsTask<S> {
             publisher: None,
             energy: EnergyMeter::new(energy_gap),
             started: now,
+            served: BTreeMap::new(),
         }
     }
 
@@ -280,7 +285,9 @@ impl<S: UpsSink> UpsTask<S> {
     async fn poll(&mut self, due: &[Page]) {
         let started = Instant::now();
         match self.read(due).await {
-            Ok(snapshot) => self.on_success(due, &snapshot),
+            Ok((snapshot, walked)) => {
+                self.on_success(due, &snapshot, &walked);
+            }
             Err(error) => self.on_failure(error),
         }
         let retry = Duration::from_secs(self.config.poll.fast);
@@ -305,20 +312,61 @@ impl<S: UpsSink> UpsTask<S> {
         self.publish_state();
     }
 
-    async fn read(&mut self, due: &[Page]) -> Result<Snapshot, UpsError> {
+    /// Reads the due pages; returns the snapshot and the pages walked.
+    async fn read(&mut self, due: &[Page]) -> Result<(Snapshot, Vec<Page>), UpsError> {
         if self.ups.is_none() {
             let ups = Ups::connect(&self.config).await?;
             tracing::info!(mibs = ?ups.capabilities().mibs, "agent detected");
             if ups.capabilities().mibs != *self.model.mibs() {
                 self.model = Model::new(ups.capabilities().mibs.clone());
             }
+            // A new session may be another card: walk everything first.
+            self.served.clear();
             self.ups = Some(ups);
         }
+        let (walk, get) = self.read_plan(due);
+        tracing::debug!(?walk, cells = get.len(), "reading");
         let ups = self.ups.as_mut().expect("connected above");
-        Ok(ups.snapshot(due).await?)
+        Ok((ups.read(&walk, &get).await?, walk))
     }
 
-    fn on_success(&mut self, due: &[Page], snapshot: &Snapshot) {
+    /// Which due pages are walked, and the cells GET reads for the others.
+    ///
+    /// A page is walked when it has not been walked yet, its layout changed
+    /// at its last read, its rows come and go (alarms), or a slow page is
+    /// due too: so every new row, source or field a card grows shows up at
+    /// the latest one slow interval later. In between, the cells the last
+    /// walk was decoded from are all a poll asks for: one or two GETs
+    /// instead of a walk of every MIB's subtrees.
+    fn read_plan(&self, due: &[Page]) -> (Vec<Page>, Vec<Oid>) {
+        let full = due.iter().any(|page| !page.is_fast());
+        let mut walk = Vec::new();
+        let mut get = Vec::new();
+        for &page in due {
+            match self.served.get(&page) {
+                Some(cells) if !full && !page.rows_come_and_go() && !cells.is_empty() => {
+                    get.extend_from_slice(cells)
+                }
+                _ => walk.push(page),
+            }
+        }
+        (walk, get)
+    }
+
+    /// Keeps the cells each walked page was decoded from, and forgets those
+    /// of a page whose layout changed (walked again at its next poll).
+    fn remember_served(&mut self, walked: &[Page], relayout: &BTreeSet<Page>, data: &Snapshot) {
+        for &page in walked {
+            self.served.insert(page, self.model.served_oids(page, data));
+        }
+        for page in relayout {
+            if !walked.contains(page) {
+                self.served.remove(page);
+            }
+        }
+    }
+
+    fn on_success(&mut self, due: &[Page], snapshot: &Snapshot, walked: &[Page]) {
         let refresh = self.last_refresh.elapsed() >= self.refresh;
         if refresh {
             self.last_refresh = Instant::now();
@@ -328,7 +376,9 @@ impl<S: UpsSink> UpsTask<S> {
             changed,
             gone,
             notes,
+            relayout,
         } = self.model.apply_read(due, snapshot, overrides);
+        self.remember_served(walked, &relayout, snapshot);
         self.health.notes = notes;
         for page in gone {
             self.sink.page_gone(page);
