@@ -63,6 +63,7 @@ impl Gateway {
         }
         let refresh = Duration::from_secs(config.mqtt.refresh);
         let mut hub = HubBuilder::default();
+        let walks = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_WALKS));
         for ups in &config.ups {
             // Which gateway publishes this UPS: ghost removal by another
             // gateway on the same broker leaves it alone.
@@ -75,7 +76,8 @@ impl Gateway {
             let sink = MqttSink::new(mqtt.clone(), &config, ups);
             let policy = ups.command_policy(&config.commands);
             let task = UpsTask::new(ups.clone(), sink, refresh, policy)
-                .with_publisher(hub.add(&ups.id, tx.clone()));
+                .with_publisher(hub.add(&ups.id, tx.clone()))
+                .with_walk_limit(walks.clone());
             tasks.spawn(task.run(rx, stop_rx.clone()));
             requests.insert(ups.id.clone(), tx);
         }
@@ -186,6 +188,11 @@ impl Gateway {
         info!("gateway stopped");
     }
 }
+
+/// Walks running at once across all UPSes (see
+/// [`UpsTask::with_walk_limit`]): more than a small rack, so only a room of
+/// UPSes starting together ever waits, for well under a second.
+const CONCURRENT_WALKS: usize = 64;
 
 /// Routed traps waiting for their UPS task; more are dropped and counted.
 const TRAP_QUEUE: usize = 256;

@@ -17,11 +17,10 @@ pub mod energy;
 pub mod page;
 pub mod shape;
 
-pub use page::{Column, PageData, Scalar, TableData};
+pub use page::{Column, PageData, Scalar, ServedCell, TableData};
 pub use shape::{Identity, Outlet, Resolved, ResolvedCommand, Shape};
 
 use crate::mib::{Field, Mib, Page, Source};
-use crate::oid::Oid;
 use crate::pages::{Reading, ScaleOverrides, Snapshot};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -223,12 +222,12 @@ impl Model {
         Some(serde_json::to_string(&view).expect("a page serializes"))
     }
 
-    /// The OIDs in `data` that `page`'s readings came from (empty when the
+    /// The cells in `data` that `page`'s readings came from (none when the
     /// UPS has no data for it): what a later poll of the page GETs.
-    pub fn served_oids(&self, page: Page, data: &Snapshot) -> Vec<Oid> {
+    pub fn served_cells(&self, page: Page, data: &Snapshot) -> Vec<ServedCell> {
         self.pages
             .get(&page)
-            .map_or_else(Vec::new, |p| p.served_oids(data))
+            .map_or_else(Vec::new, |p| p.served_cells(data))
     }
 
     /// Every page's JSON, in page order.

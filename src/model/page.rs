@@ -94,6 +94,40 @@ impl TableData {
     }
 }
 
+/// One cell a page was decoded from, kept small (a UPS keeps a few hundred
+/// between walks): its source and the instance arcs after the object.
+#[derive(Debug, Clone, Copy)]
+pub struct ServedCell {
+    source: &'static Source,
+    instance: [u32; ServedCell::MAX_ARCS],
+    arcs: u8,
+}
+
+impl ServedCell {
+    /// Longest instance a source is read at (`feed.1.row`).
+    const MAX_ARCS: usize = 3;
+
+    fn of(source: &'static Source, oid: &Oid) -> Option<ServedCell> {
+        let suffix = oid.suffix_after(&source.object())?;
+        let mut instance = [0; ServedCell::MAX_ARCS];
+        instance.get_mut(..suffix.len())?.copy_from_slice(suffix);
+        Some(ServedCell {
+            source,
+            instance,
+            arcs: suffix.len() as u8,
+        })
+    }
+
+    /// The cell's OID, to GET.
+    pub fn oid(&self) -> Oid {
+        let object = self.source.object();
+        let mut arcs = Vec::with_capacity(object.arcs().len() + usize::from(self.arcs));
+        arcs.extend_from_slice(object.arcs());
+        arcs.extend_from_slice(&self.instance[..usize::from(self.arcs)]);
+        Oid::from_arcs(arcs)
+    }
+}
+
 /// One decoded page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageData {
@@ -231,31 +265,28 @@ impl PageData {
                 .any(|c| c.as_ref().is_some_and(|r| !r.is_null()))
     }
 
-    /// The OIDs in `data` this page's readings were decoded from: the
+    /// The cells in `data` this page's readings were decoded from: the
     /// chosen source of each field and column (as the agent served each
     /// cell), in the rows kept. While the card's layout stays the same, a
     /// GET of these decodes to what a walk of the whole page would.
-    pub fn served_oids(&self, data: &Snapshot) -> Vec<Oid> {
+    pub fn served_cells(&self, data: &Snapshot) -> Vec<ServedCell> {
         let own = |s: &Scalar| s.field.sources.iter().any(|o| std::ptr::eq(o, s.source));
-        let mut oids: Vec<Oid> = self
+        let mut cells: Vec<ServedCell> = self
             .scalars
             .iter()
             .filter(|s| own(s))
-            .filter_map(|s| pages::scalar_entry(s.source, data))
-            .map(|(oid, _)| oid.clone())
+            .filter_map(|s| ServedCell::of(s.source, pages::scalar_entry(s.source, data)?.0))
             .collect();
         for table in &self.tables {
             for column in &table.columns {
-                let cells = pages::column_cell_oids(column.source, data);
-                let kept = cells
+                let served = pages::column_cell_oids(column.source, data);
+                let kept = served
                     .into_iter()
                     .filter(|(row, _)| table.rows.contains(row));
-                oids.extend(kept.map(|(_, oid)| oid.clone()));
+                cells.extend(kept.filter_map(|(_, oid)| ServedCell::of(column.source, oid)));
             }
         }
-        oids.sort_unstable();
-        oids.dedup();
-        oids
+        cells
     }
 
     /// The scalar of `field`, if this page has it.

@@ -392,7 +392,7 @@ fn snmprec(path: &std::path::Path) -> Snapshot {
 }
 
 /// Between walks a poll GETs only the cells a page was decoded from
-/// (`PageData::served_oids`): on every real walk, every page decodes from
+/// (`PageData::served_cells`): on every real walk, every page decodes from
 /// those cells alone to exactly what the walk gave.
 #[test]
 fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
@@ -413,7 +413,7 @@ fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
             let Some(walked) = model.page(page) else {
                 continue;
             };
-            let served = model.served_oids(page, &data);
+            let served = model.served_cells(page, &data);
             assert!(
                 !served.is_empty(),
                 "{}: {page:?} read from no cell",
@@ -421,7 +421,7 @@ fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
             );
             let got: Snapshot = served
                 .iter()
-                .map(|oid| (oid.clone(), data[oid].clone()))
+                .map(|cell| (cell.oid(), data[&cell.oid()].clone()))
                 .collect();
             let again = PageData::decode(page, &got, &overrides, Some(walked), &mut Vec::new());
             assert_eq!(again.as_ref(), Some(walked), "{}: {page:?}", walk.display());

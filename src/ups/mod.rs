@@ -96,7 +96,7 @@ impl Ups {
     }
 
     /// Walks the subtrees of `walk` and GETs the instances `get` (the cells
-    /// a page was decoded from before, see [`crate::model::PageData::served_oids`]),
+    /// a page was decoded from before, see [`crate::model::PageData::served_cells`]),
     /// into one snapshot; instances the agent no longer has are left out.
     pub async fn read(&mut self, walk: &[Page], get: &[Oid]) -> Result<Snapshot, SnmpError> {
         let mut snapshot = if walk.is_empty() {

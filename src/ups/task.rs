@@ -13,7 +13,7 @@ use crate::hub::{Publisher, UpsState};
 use crate::messages::{Audit, EnergyTotal, Health, Response};
 use crate::mib::{Field, Page};
 use crate::model::energy::{self, EnergyMeter};
-use crate::model::{Model, Shape, Update};
+use crate::model::{Model, ServedCell, Shape, Update};
 use crate::oid::Oid;
 use crate::pages::{Reading, Snapshot};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -105,7 +105,10 @@ pub struct UpsTask<S: UpsSink> {
     started: Instant,
     /// Per page, the cells its last walk was decoded from: polls between
     /// walks GET only these ([`UpsTask::read_plan`]).
-    served: BTreeMap<Page, Vec<Oid>>,
+    served: BTreeMap<Page, Vec<ServedCell>>,
+    /// Walks in progress across the gateway, bounded (see
+    /// [`UpsTask::with_walk_limit`]).
+    walks: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// How long a task waits for its retained energy total before it
@@ -142,7 +145,18 @@ impl<S: UpsSink> UpsTask<S> {
             energy: EnergyMeter::new(energy_gap),
             started: now,
             served: BTreeMap::new(),
+            walks: None,
         }
+    }
+
+    /// Shares a bound on the walks running at once with other UPS tasks: a
+    /// walk of every page holds tens of kB of raw replies until it is
+    /// decoded, and at start every UPS walks everything at the same moment
+    /// (500 UPSes: the gateway's peak memory). Polls between walks are GETs
+    /// of a few cells and need no permit.
+    pub fn with_walk_limit(mut self, walks: Arc<tokio::sync::Semaphore>) -> UpsTask<S> {
+        self.walks = Some(walks);
+        self
     }
 
     /// Publishes the state after every change (see [`crate::hub`]).
@@ -326,6 +340,10 @@ impl<S: UpsSink> UpsTask<S> {
         }
         let (walk, get) = self.read_plan(due);
         tracing::debug!(?walk, cells = get.len(), "reading");
+        let _permit = match (&self.walks, walk.is_empty()) {
+            (Some(walks), false) => walks.clone().acquire_owned().await.ok(),
+            _ => None,
+        };
         let ups = self.ups.as_mut().expect("connected above");
         Ok((ups.read(&walk, &get).await?, walk))
     }
@@ -345,7 +363,7 @@ impl<S: UpsSink> UpsTask<S> {
         for &page in due {
             match self.served.get(&page) {
                 Some(cells) if !full && !page.rows_come_and_go() && !cells.is_empty() => {
-                    get.extend_from_slice(cells)
+                    get.extend(cells.iter().map(ServedCell::oid))
                 }
                 _ => walk.push(page),
             }
@@ -357,7 +375,8 @@ impl<S: UpsSink> UpsTask<S> {
     /// of a page whose layout changed (walked again at its next poll).
     fn remember_served(&mut self, walked: &[Page], relayout: &BTreeSet<Page>, data: &Snapshot) {
         for &page in walked {
-            self.served.insert(page, self.model.served_oids(page, data));
+            self.served
+                .insert(page, self.model.served_cells(page, data));
         }
         for page in relayout {
             if !walked.contains(page) {
