@@ -1428,37 +1428,47 @@ impl Config {
                 .iter()
                 .any(|ip| !other.contains(&canonical_ip(*ip).to_string()))
         };
+        // One problem per UPS, naming the first earlier one it clashes with:
+        // 500 UPSes behind one address are 500 lines, not 124,750.
+        let at: Vec<BTreeSet<String>> = self.ups.iter().map(addresses).collect();
+        let clash = |i: usize, j: usize| {
+            let (a, b) = (&self.ups[i], &self.ups[j]);
+            let shared = at[i].intersection(&at[j]).next()?;
+            if own_source(a, &at[j]) && own_source(b, &at[i]) {
+                return None;
+            }
+            let (key, fix) = if community_traps_clash(a, b) {
+                (
+                    "trap_sources",
+                    "give one its own trap_community, or both trap_sources with the card's own address (its v1 agent-addr)",
+                )
+            } else if v3_traps_clash(a, b) {
+                (
+                    "trap_engine_id",
+                    "give both their card's trap_engine_id (the engine ID its SNMPv3 traps carry), or one another user",
+                )
+            } else {
+                return None;
+            };
+            Some((shared, key, fix))
+        };
         let mut problems = Vec::new();
         for (j, b) in self.ups.iter().enumerate() {
-            for (i, a) in self.ups.iter().enumerate().take(j) {
-                let (at_a, at_b) = (addresses(a), addresses(b));
-                let Some(shared) = at_a.intersection(&at_b).next() else {
-                    continue;
-                };
-                if own_source(a, &at_b) && own_source(b, &at_a) {
-                    continue;
-                }
-                let (key, fix) = if community_traps_clash(a, b) {
-                    (
-                        "trap_sources",
-                        "give one its own trap_community, or both trap_sources with the card's own address (its v1 agent-addr)",
-                    )
-                } else if v3_traps_clash(a, b) {
-                    (
-                        "trap_engine_id",
-                        "give both their card's trap_engine_id (the engine ID its SNMPv3 traps carry), or one another user",
-                    )
-                } else {
-                    continue;
-                };
-                problems.push(Problem {
-                    key: format!("ups[{j}].{key}"),
-                    reason: format!(
-                        "traps from {shared} cannot be told apart between {:?} (ups[{i}]) and {:?} (ups[{j}]): {fix}",
-                        a.id, b.id
-                    ),
-                });
-            }
+            let mut clashes = (0..j).filter_map(|i| Some((i, clash(i, j)?)));
+            let Some((i, (shared, key, fix))) = clashes.next() else {
+                continue;
+            };
+            let more = match clashes.count() {
+                0 => String::new(),
+                n => format!(" (and {n} more before it)"),
+            };
+            problems.push(Problem {
+                key: format!("ups[{j}].{key}"),
+                reason: format!(
+                    "traps from {shared} cannot be told apart between {:?} (ups[{i}]) and {:?} (ups[{j}]){more}: {fix}",
+                    self.ups[i].id, b.id
+                ),
+            });
         }
         problems
     }
@@ -1600,6 +1610,33 @@ mod tests {
         Config::from_figment(
             Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)),
         )
+    }
+
+    /// A room of UPSes behind one address (NAT, a proxy, the benchmark's
+    /// simulator): one problem per UPS, not one per pair.
+    #[test]
+    fn upses_sharing_an_address_are_reported_once_each() {
+        let toml: String = (0..500)
+            .map(|i| {
+                format!(
+                    "[[ups]]\nid = \"u{i}\"\nhost = \"127.0.0.1\"\nport = {}\n",
+                    2000 + i
+                )
+            })
+            .collect();
+        let problems = parse(&toml).unwrap().trap_ambiguities();
+        assert_eq!(problems.len(), 499);
+        assert_eq!(problems[0].key, "ups[1].trap_sources");
+        assert!(
+            problems[0]
+                .reason
+                .contains("\"u0\" (ups[0]) and \"u1\" (ups[1]): ")
+        );
+        let last = &problems[498].reason;
+        assert!(
+            last.contains("\"u0\" (ups[0]) and \"u499\" (ups[499]) (and 498 more before it)"),
+            "{last}"
+        );
     }
 
     /// Two SNMPv3 cards behind one address, signing with the same user:
