@@ -1308,6 +1308,7 @@ fn check_logs(checks: &mut Checks, ha: &HomeAssistant, when: &str) {
         .lines()
         .filter(|l| l.contains(" WARNING (") || l.contains(" ERROR (") || l.contains(" CRITICAL ("))
         .filter(|l| WATCHED.iter().any(|w| l.contains(&format!("[{w}"))))
+        .filter(|l| !is_slow_host_warning(l))
         .collect();
     let system: Vec<Json> = ha
         .system_log()
@@ -1317,12 +1318,20 @@ fn check_logs(checks: &mut Checks, ha: &HomeAssistant, when: &str) {
                 .as_str()
                 .is_some_and(|n| WATCHED.iter().any(|w| n.starts_with(w)))
         })
+        .filter(|e| !is_slow_host_warning(&e["message"].to_string()))
         .collect();
     checks.check(
         &format!("no MQTT discovery or entity warning or error in Home Assistant's log ({when})"),
         bad.is_empty() && system.is_empty(),
         format!("{bad:#?} {system:?}"),
     );
+}
+
+/// Home Assistant's "Updating state for <entity> took 0.976 seconds" says
+/// its host was busy (a loaded 2-core CI machine), not that an entity of
+/// ours is wrong: every other warning of the watched loggers fails the check.
+fn is_slow_host_warning(line: &str) -> bool {
+    line.contains("Updating state for ") && line.contains(" took ") && line.contains(" seconds")
 }
 
 /// Unit and device class of every instantiated field entity, against the
