@@ -3,11 +3,13 @@
 //!
 //! This module owns the metric names and how a scrape is rendered. A
 //! scrape reads only what the gateway already holds: each UPS's latest
-//! [`crate::hub::UpsState`] (its model, status and health), the trap and
-//! MQTT counters, and `/proc/self`; it never polls a card. The UPS
-//! families are derived from the point table ([`families`]); the gateway's
-//! own metrics are listed once in [`GATEWAY`] (rendered and documented
-//! from there).
+//! [`crate::hub::UpsState`] (its model, status, health and SNMP round-trip
+//! histogram) and command counts, the trap, MQTT and NUT counters, and
+//! `/proc/self`; it never polls a card. The UPS families are derived from
+//! the point table ([`families`]) and rendered by [`readings`], the hot
+//! path; the gateway's own metrics are listed once in [`GATEWAY`]
+//! (rendered and documented from there). A scrape is handed on in pieces
+//! ([`render_to`], [`CHUNK`]) that the endpoint streams.
 
 pub mod families;
 pub mod http;
