@@ -6,6 +6,9 @@
 //! the worst case, a UPS with every field of the point table. A plain
 //! program that prints a table (no bench framework).
 
+#[path = "../tests/support/every_field.rs"]
+mod every_field;
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -14,11 +17,9 @@ use tokio::sync::mpsc;
 use ups2mqtt::hub::{HubBuilder, UpsState};
 use ups2mqtt::messages::Health;
 use ups2mqtt::metrics::{Counters, render, render_to};
-use ups2mqtt::mib::{self, Decode, Mib, Page};
+use ups2mqtt::mib::{Mib, Page};
 use ups2mqtt::model::Model;
-use ups2mqtt::oid::Oid;
 use ups2mqtt::pages::{ScaleOverrides, Snapshot};
-use ups2mqtt::snmp::Value;
 
 /// The snapshot of the simulated 3-phase card and the MIBs it serves.
 fn sim_snapshot() -> (Snapshot, BTreeSet<Mib>) {
@@ -61,24 +62,7 @@ fn sim_snapshot() -> (Snapshot, BTreeSet<Mib>) {
 
 /// A UPS with every field: the first source of each answers (rows 1, 2).
 fn every_field_snapshot() -> (Snapshot, BTreeSet<Mib>) {
-    let mut data = Snapshot::new();
-    for field in mib::FIELDS {
-        let source = &field.sources[0];
-        let value = match source.decode {
-            Decode::Text => Value::OctetString(format!("{} text", field.key).into_bytes()),
-            Decode::Number { .. } => Value::Integer(2),
-            Decode::Enum(labels) => Value::Integer(labels[0].0),
-            Decode::Flag { on, .. } => Value::Integer(on),
-            Decode::Alarm => Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
-            Decode::ObjectId => Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.7.7.4").unwrap()),
-            Decode::Vendor => Value::ObjectId(Oid::parse("1.3.6.1.4.1.318.1.3.27").unwrap()),
-        };
-        let instances: &[u32] = if field.table.is_some() { &[1, 2] } else { &[0] };
-        for &instance in instances {
-            data.insert(source.object_oid().child(instance), value.clone());
-        }
-    }
-    (data, Mib::ALL.into())
+    (every_field::every_field_snapshot(), Mib::ALL.into())
 }
 
 /// Time this thread has spent on a CPU (the machine may be shared: wall

@@ -228,23 +228,7 @@ fn probe(agent: &str, what: &str) -> Pages {
 /// A UPS with every field of the point table: the first source of every
 /// field answers (table columns with rows 1 and 2), decoded by the library.
 fn every_field_pages() -> Pages {
-    let mut data = Snapshot::new();
-    for field in mib::FIELDS {
-        let source = &field.sources[0];
-        let value = match source.decode {
-            Decode::Text => Value::OctetString(format!("{} text", field.key).into_bytes()),
-            Decode::Number { .. } => Value::Integer(2),
-            Decode::Enum(labels) => Value::Integer(labels[0].0),
-            Decode::Flag { on, .. } => Value::Integer(on),
-            Decode::Alarm => Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
-            Decode::ObjectId => Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.7.7.4").unwrap()),
-            Decode::Vendor => Value::ObjectId(Oid::parse("1.3.6.1.4.1.318.1.3.27").unwrap()),
-        };
-        let instances: &[u32] = if field.table.is_some() { &[1, 2] } else { &[0] };
-        for &instance in instances {
-            data.insert(source.instance(instance), value.clone());
-        }
-    }
+    let data = support::every_field::every_field_snapshot();
     let pages = Pages::new(data, Mib::ALL.into());
     assert_eq!(pages.len(), Page::ALL.len(), "every page has data");
     pages

@@ -1082,6 +1082,7 @@ pub fn retained_messages(port: u16, topic_filter: &str, timeout: Duration) -> Ve
     messages
 }
 
+pub mod every_field;
 pub mod gateway;
 pub mod home_assistant;
 pub mod sim;
