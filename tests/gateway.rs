@@ -166,12 +166,7 @@ fn a_broker_restart_loses_nothing_that_matters() {
     let again = discovery(&retained(broker.port(), "#", Duration::from_secs(2)));
     assert!(again.len() > 10_000, "{again}");
     assert_eq!(again, discovery(&before));
-    wait_retained(
-        &broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        &gateway,
-    );
+    gateway.wait_online(&broker);
 }
 
 #[test]
@@ -236,12 +231,7 @@ fn a_removed_ups_leaves_no_ghosts_and_shutdown_says_offline() {
     );
 
     let gateway = Gateway::start(&broker, &[("rack1", &sim1)]);
-    wait_retained(
-        &broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        &gateway,
-    );
+    gateway.wait_online(&broker);
     let deadline = Instant::now() + WAIT;
     loop {
         let left: Vec<String> = retained(broker.port(), "#", Duration::from_secs(2))

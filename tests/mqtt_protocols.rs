@@ -16,12 +16,7 @@ fn assert_pages_arrive(broker: &Mosquitto, gateway: &Gateway) {
         gateway,
     ));
     assert_eq!(battery["charge"], 91);
-    wait_retained(
-        broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        gateway,
-    );
+    gateway.wait_online(broker);
     wait_retained(
         broker,
         "homeassistant/device/gwtest_rack1/config",

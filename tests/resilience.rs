@@ -277,12 +277,7 @@ fn oversize_messages_are_discarded_answered_and_never_drop_the_session() {
     let broker = Mosquitto::start();
     let toml = ups_toml("rack1", "127.0.0.1", free_udp_port(), "");
     let gateway = Gateway::start_with(&broker, &toml, "");
-    wait_retained(
-        &broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        &gateway,
-    );
+    gateway.wait_online(&broker);
     let responses = Subscriber::start(broker.port(), "ups2mqtt/rack1/response");
     let huge = vec![b'x'; 1_500_000];
     publish(&broker, "ups2mqtt/rack1/command", &huge, false);
@@ -342,12 +337,7 @@ fn bursts_of_traps_and_requests_lose_no_event_and_answer_every_request() {
     let broker = Mosquitto::start_with(SUBSCRIBER_QUEUE);
     let toml = ups_toml("rack1", "127.0.0.1", free_udp_port(), "");
     let gateway = Gateway::start_with(&broker, &toml, "");
-    wait_retained(
-        &broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        &gateway,
-    );
+    gateway.wait_online(&broker);
     let events = Subscriber::start_with(broker.port(), "ups2mqtt/rack1/event", &["-q", "1"]);
     let responses = Subscriber::start_with(broker.port(), "ups2mqtt/rack1/response", &["-q", "1"]);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -476,12 +466,7 @@ fn no_event_is_lost_across_a_broker_crash_and_reconnect_is_prompt() {
     let mut broker = Mosquitto::start();
     let toml = ups_toml("rack1", "127.0.0.1", free_udp_port(), "");
     let gateway = Gateway::start_with(&broker, &toml, "");
-    wait_retained(
-        &broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        &gateway,
-    );
+    gateway.wait_online(&broker);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let target = ("127.0.0.1", gateway.trap_port);
     let send = |i: usize| {
@@ -649,12 +634,7 @@ fn traps_on_a_shared_address_go_to_the_ups_they_name() {
     ]
     .concat();
     let gateway = Gateway::start_with(&broker, &toml, "");
-    wait_retained(
-        &broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        &gateway,
-    );
+    gateway.wait_online(&broker);
     let events = Subscriber::start_with(broker.port(), "ups2mqtt/+/event", &["-q", "1"]);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let target = ("127.0.0.1", gateway.trap_port);
@@ -977,12 +957,7 @@ fn a_sustained_request_rate_is_answered_or_counted_and_loses_no_event() {
     let broker = Mosquitto::start_with(SUBSCRIBER_QUEUE);
     let toml = ups_toml("rack1", "127.0.0.1", free_udp_port(), "");
     let gateway = Gateway::start_with(&broker, &toml, "");
-    wait_retained(
-        &broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        &gateway,
-    );
+    gateway.wait_online(&broker);
     let events = Subscriber::start_with(broker.port(), "ups2mqtt/rack1/event", &["-q", "1"]);
     let responses = Subscriber::start_with(broker.port(), "ups2mqtt/rack1/response", &["-q", "1"]);
     let mut publisher = Command::new("mosquitto_pub")

@@ -250,12 +250,7 @@ fn nat_agent_addr_and_ipv6_listeners_route_to_their_ups() {
     );
     let traps = format!("[traps]\nlisten = [\"127.0.0.1:{v4}\", \"[::1]:{v6}\"]\n");
     let gateway = Gateway::start_with(&broker, &upses, &traps);
-    wait_retained(
-        &broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        &gateway,
-    );
+    gateway.wait_online(&broker);
     let events = Subscriber::start(broker.port(), "ups2mqtt/+/event");
     // From 127.0.0.1, but the v1 agent-addr names rack1 behind NAT.
     net_snmp(

@@ -575,12 +575,7 @@ fn v3_traps_and_informs_become_events_and_bad_keys_are_counted() {
     // No agent behind the UPS: traps route by source address all the same.
     let upses = ups_toml("rack1", "127.0.0.1", support::free_udp_port(), "");
     let gateway = Gateway::start_with(&broker, &upses, &traps);
-    wait_retained(
-        &broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        &gateway,
-    );
+    gateway.wait_online(&broker);
     let events = Subscriber::start(broker.port(), "ups2mqtt/rack1/event");
     let state = temp_dir("net-snmp-state");
     let target = format!("127.0.0.1:{port}");
@@ -713,12 +708,7 @@ fn v3_traps_on_a_shared_address_go_to_the_ups_of_their_engine_id() {
     );
 
     let gateway = Gateway::start_with(&broker, &upses, "");
-    wait_retained(
-        &broker,
-        "ups2mqtt/bridge/state",
-        |p| p.contains("online"),
-        &gateway,
-    );
+    gateway.wait_online(&broker);
     let events = Subscriber::start(broker.port(), "ups2mqtt/+/event");
     let state = temp_dir("net-snmp-state");
     let target = format!("127.0.0.1:{}", gateway.trap_port);

@@ -45,6 +45,16 @@ impl Gateway {
         Gateway::start_full(broker, ups_toml, "", mqtt)
     }
 
+    /// Waits until the gateway's bridge state on `broker` says online.
+    pub fn wait_online(&self, broker: &Mosquitto) {
+        wait_retained(
+            broker,
+            "ups2mqtt/bridge/state",
+            |p| p.contains("online"),
+            self,
+        );
+    }
+
     /// Starts with gateway id `id` instead of `gwtest` (several gateways
     /// on one broker).
     pub fn start_named(broker: &Mosquitto, id: &str, ups_toml: &str) -> Gateway {
