@@ -1,16 +1,47 @@
 //! Object identifiers: the one primitive shared by the point table, the SNMP
 //! client, the trap decoder and the simulator.
 //!
-//! An [`Oid`] is an owned sequence of arcs. Its derived ordering is
-//! lexicographic over the arcs, which is exactly SNMP's GETNEXT order, so a
+//! An [`Oid`] is an owned sequence of arcs. Its ordering is lexicographic
+//! over the arcs, which is exactly SNMP's GETNEXT order, so a
 //! `BTreeMap<Oid, _>` iterates like a MIB walk.
+//!
+//! The arcs live inline, without a heap allocation, up to [`INLINE_ARCS`]
+//! (every cell of the three UPS MIBs, PowerNet's deepest at 17 included):
+//! the poll path creates, clones and drops thousands of OIDs per second.
+//! Longer OIDs (the network may send up to 128 arcs) fall back to the heap.
+//! Equality, ordering and hashing only ever look at the arcs, so the two
+//! representations never disagree.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
+/// How many arcs an [`Oid`] holds without a heap allocation. 19 arcs
+/// keep `size_of::<Oid>()` at 80 bytes (a `Vec<u32>` is 24 bytes plus a
+/// heap block of 48 to 96 bytes for the OIDs UPS MIBs use).
+pub const INLINE_ARCS: usize = 19;
+
 /// An SNMP object identifier, e.g. `1.3.6.1.2.1.33.1.1.1.0`.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Oid(Vec<u32>);
+#[derive(Clone, Default)]
+pub struct Oid(Arcs);
+
+/// The arcs, inline when they fit; `Heap` only holds more than
+/// [`INLINE_ARCS`] arcs.
+#[derive(Clone)]
+enum Arcs {
+    Inline { len: u8, arcs: [u32; INLINE_ARCS] },
+    Heap(Vec<u32>),
+}
+
+impl Default for Arcs {
+    fn default() -> Self {
+        Arcs::Inline {
+            len: 0,
+            arcs: [0; INLINE_ARCS],
+        }
+    }
+}
 
 /// Why a dotted string is not an OID.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,35 +52,65 @@ pub struct OidParseError {
 }
 
 impl Oid {
-    /// Builds an OID from its arcs.
-    pub fn from_arcs(arcs: impl Into<Vec<u32>>) -> Self {
-        Oid(arcs.into())
+    /// Builds an OID from its arcs (a slice, array or `Vec`).
+    pub fn from_arcs(arcs: impl AsRef<[u32]>) -> Self {
+        let mut oid = Oid::default();
+        oid.extend_from_slice(arcs.as_ref());
+        oid
     }
 
     /// The arcs, first to last.
     pub fn arcs(&self) -> &[u32] {
-        &self.0
+        match &self.0 {
+            Arcs::Inline { len, arcs } => &arcs[..usize::from(*len)],
+            Arcs::Heap(arcs) => arcs,
+        }
     }
 
     /// Number of arcs.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.arcs().len()
     }
 
     /// True for the empty OID (never sent on the wire).
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.arcs().is_empty()
+    }
+
+    /// Appends one arc, moving to the heap past [`INLINE_ARCS`].
+    pub fn push(&mut self, arc: u32) {
+        self.extend_from_slice(&[arc]);
+    }
+
+    /// Appends `more` arcs, moving to the heap past [`INLINE_ARCS`].
+    pub fn extend_from_slice(&mut self, more: &[u32]) {
+        match &mut self.0 {
+            Arcs::Inline { len, arcs } => {
+                let old = usize::from(*len);
+                let new = old + more.len();
+                if new <= INLINE_ARCS {
+                    arcs[old..new].copy_from_slice(more);
+                    *len = new as u8;
+                } else {
+                    let mut heap = Vec::with_capacity(new);
+                    heap.extend_from_slice(&arcs[..old]);
+                    heap.extend_from_slice(more);
+                    self.0 = Arcs::Heap(heap);
+                }
+            }
+            Arcs::Heap(arcs) => arcs.extend_from_slice(more),
+        }
     }
 
     /// True when `self` lies in the subtree rooted at `root` (or equals it).
     pub fn starts_with(&self, root: &Oid) -> bool {
-        self.0.starts_with(&root.0)
+        self.arcs().starts_with(root.arcs())
     }
 
     /// The arcs after `root`, when `self` lies strictly below `root`.
     pub fn suffix_after(&self, root: &Oid) -> Option<&[u32]> {
-        if self.0.len() > root.0.len() && self.starts_with(root) {
-            Some(&self.0[root.0.len()..])
+        if self.len() > root.len() && self.starts_with(root) {
+            Some(&self.arcs()[root.len()..])
         } else {
             None
         }
@@ -57,22 +118,20 @@ impl Oid {
 
     /// A new OID with `arc` appended (`sysDescr` → `sysDescr.0`).
     pub fn child(&self, arc: u32) -> Oid {
-        let mut arcs = self.0.clone();
-        arcs.push(arc);
-        Oid(arcs)
+        self.join(&[arc])
     }
 
     /// A new OID with all of `arcs` appended.
     pub fn join(&self, arcs: &[u32]) -> Oid {
-        let mut all = self.0.clone();
+        let mut all = Oid::from_arcs(self.arcs());
         all.extend_from_slice(arcs);
-        Oid(all)
+        all
     }
 
     /// The OID without its last arc (`None` for the empty OID).
     pub fn parent(&self) -> Option<Oid> {
-        let (_, head) = self.0.split_last()?;
-        Some(Oid(head.to_vec()))
+        let (_, head) = self.arcs().split_last()?;
+        Some(Oid::from_arcs(head))
     }
 
     /// Parses a dotted OID; a leading dot is accepted (`.1.3.6`).
@@ -85,17 +144,43 @@ impl Oid {
         if body.is_empty() {
             return Err(err("empty"));
         }
-        let arcs = body
-            .split('.')
-            .map(|arc| {
-                arc.parse::<u32>()
-                    .map_err(|_| err("arcs must be numbers 0..2^32"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if arcs.len() < 2 {
+        let mut oid = Oid::default();
+        for arc in body.split('.') {
+            let arc = arc
+                .parse::<u32>()
+                .map_err(|_| err("arcs must be numbers 0..2^32"))?;
+            oid.push(arc);
+        }
+        if oid.len() < 2 {
             return Err(err("needs at least two arcs"));
         }
-        Ok(Oid(arcs))
+        Ok(oid)
+    }
+}
+
+impl PartialEq for Oid {
+    fn eq(&self, other: &Oid) -> bool {
+        self.arcs() == other.arcs()
+    }
+}
+
+impl Eq for Oid {}
+
+impl PartialOrd for Oid {
+    fn partial_cmp(&self, other: &Oid) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Oid {
+    fn cmp(&self, other: &Oid) -> Ordering {
+        self.arcs().cmp(other.arcs())
+    }
+}
+
+impl Hash for Oid {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.arcs().hash(state);
     }
 }
 
@@ -109,7 +194,7 @@ impl FromStr for Oid {
 impl fmt::Display for Oid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        for arc in &self.0 {
+        for arc in self.arcs() {
             if !first {
                 f.write_str(".")?;
             }
@@ -175,5 +260,87 @@ mod tests {
         assert_eq!(cell.suffix_after(&root), Some(&[1, 0][..]));
         assert_eq!(root.suffix_after(&root), None);
         assert_eq!(root.child(3).parent().unwrap(), root);
+    }
+
+    fn hash_of(oid: &Oid) -> u64 {
+        use std::collections::hash_map::DefaultHasher;
+        let mut hasher = DefaultHasher::new();
+        oid.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// `1.3.6.1.4.1.318` followed by arcs up to `len` arcs in all.
+    fn apc(len: usize) -> Vec<u32> {
+        let mut arcs = vec![1, 3, 6, 1, 4, 1, 318];
+        arcs.extend((1..).take(len - arcs.len()));
+        arcs
+    }
+
+    #[test]
+    fn inline_and_heap_oids_follow_the_arcs() {
+        let at = apc(INLINE_ARCS);
+        let over = apc(INLINE_ARCS + 1);
+        // Built arc by arc, from a slice, by join and by parsing: the same
+        // OID whatever the route, on both sides of the boundary.
+        for arcs in [&at, &over] {
+            let text = arcs
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(".");
+            let mut pushed = Oid::default();
+            arcs.iter().for_each(|&a| pushed.push(a));
+            let joined = Oid::from_arcs(&arcs[..3]).join(&arcs[3..]);
+            let parsed = Oid::parse(&text).unwrap();
+            for oid in [&pushed, &joined, &parsed] {
+                assert_eq!(oid.arcs(), &arcs[..]);
+                assert_eq!(oid, &Oid::from_arcs(arcs));
+                assert_eq!(hash_of(oid), hash_of(&Oid::from_arcs(arcs)));
+                assert_eq!(oid.to_string(), text);
+            }
+        }
+        let at = Oid::from_arcs(&at);
+        let over = Oid::from_arcs(&over);
+        assert!(matches!(at.0, Arcs::Inline { .. }));
+        assert!(matches!(over.0, Arcs::Heap(_)));
+        // Across the boundary: a prefix sorts first, then arc by arc.
+        assert!(at < over);
+        assert_eq!(over.parent().unwrap(), at);
+        assert!(matches!(over.parent().unwrap().0, Arcs::Inline { .. }));
+        assert_eq!(at.child(INLINE_ARCS as u32 - 6), over);
+        assert!(over.starts_with(&at) && !at.starts_with(&over));
+        assert_eq!(over.suffix_after(&at), Some(&[INLINE_ARCS as u32 - 6][..]));
+        let mut bigger_inline = at.clone();
+        bigger_inline.0 = Arcs::Inline {
+            len: 8,
+            arcs: {
+                let mut a = [0; INLINE_ARCS];
+                a[..8].copy_from_slice(&[1, 3, 6, 1, 4, 1, 318, 2]);
+                a
+            },
+        };
+        // 1.3.6.1.4.1.318.2 > 1.3.6.1.4.1.318.1.2.… (inline above heap).
+        assert!(bigger_inline > over && over > at);
+        // A heap OID that is not canonical (a short one on the heap) still
+        // equals, hashes and orders like its arcs.
+        let short_heap = Oid(Arcs::Heap(vec![1, 3, 6]));
+        let short_inline = Oid::from_arcs([1, 3, 6]);
+        assert_eq!(short_heap, short_inline);
+        assert_eq!(hash_of(&short_heap), hash_of(&short_inline));
+        assert_eq!(short_heap.cmp(&short_inline), Ordering::Equal);
+        assert!(short_heap < at);
+    }
+
+    #[test]
+    fn long_oids_from_the_network_fit() {
+        let arcs: Vec<u32> = (0..128).collect();
+        let oid = Oid::from_arcs(&arcs);
+        assert_eq!(oid.arcs(), &arcs[..]);
+        assert_eq!(oid.len(), 128);
+    }
+
+    #[test]
+    fn stays_small() {
+        assert!(std::mem::size_of::<Oid>() <= 80);
     }
 }

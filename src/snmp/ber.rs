@@ -45,7 +45,8 @@ pub mod tag {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot encode OID {oid}: {reason}")]
 pub struct EncodeError {
-    pub oid: Oid,
+    /// Boxed: errors travel in `Result`s that should stay small.
+    pub oid: Box<Oid>,
     pub reason: &'static str,
 }
 
@@ -143,7 +144,7 @@ pub fn push_value(out: &mut Vec<u8>, value: &Value) {
 /// arcs, first arc 0..=2, second arc below 40 under arcs 0 and 1).
 pub fn check_oid(oid: &Oid) -> Result<(), EncodeError> {
     let err = |reason| EncodeError {
-        oid: oid.clone(),
+        oid: Box::new(oid.clone()),
         reason,
     };
     match oid.arcs() {
@@ -158,26 +159,26 @@ pub fn check_oid(oid: &Oid) -> Result<(), EncodeError> {
 
 /// Decodes OBJECT IDENTIFIER content bytes (without tag and length).
 pub fn decode_oid(content: &[u8]) -> Result<Oid, OidDecodeError> {
-    // One allocation: the arcs (content bytes bound the subidentifiers).
-    let mut arcs = Vec::with_capacity(content.len() + 1);
+    // No allocation for OIDs of up to `oid::INLINE_ARCS` arcs.
+    let mut oid = Oid::default();
     for_each_subidentifier(content, |subid| {
-        if arcs.is_empty() {
+        if oid.is_empty() {
             let (a, b) = match subid {
                 0..40 => (0, subid),
                 40..80 => (1, subid - 40),
                 _ => (2, subid - 80),
             };
-            arcs.push(a);
-            arcs.push(arc_u32(b)?);
+            oid.push(a);
+            oid.push(arc_u32(b)?);
         } else {
-            arcs.push(arc_u32(subid)?);
+            oid.push(arc_u32(subid)?);
         }
         Ok(())
     })?;
-    if arcs.is_empty() {
+    if oid.is_empty() {
         return Err(OidDecodeError::Empty);
     }
-    Ok(Oid::from_arcs(arcs))
+    Ok(oid)
 }
 
 fn arc_u32(value: u64) -> Result<u32, OidDecodeError> {

@@ -214,8 +214,9 @@ pub enum SnmpError {
         status: ErrorStatus,
         /// 1-based, as on the wire (0: not about one varbind).
         index: u32,
-        /// The requested varbind at `index`.
-        oid: Option<Oid>,
+        /// The requested varbind at `index` (boxed: an inline [`Oid`] would
+        /// make every `Result<_, SnmpError>` 80 bytes bigger).
+        oid: Option<Box<Oid>>,
     },
     /// The agent answered every attempt, but never with a usable message.
     #[error("SNMP {target}: replies could not be decoded: {source}")]
@@ -288,7 +289,7 @@ pub enum UsmProblem {
     Report(String),
 }
 
-fn describe_oid(oid: &Option<Oid>) -> String {
+fn describe_oid(oid: &Option<Box<Oid>>) -> String {
     oid.as_ref().map(|o| format!(" ({o})")).unwrap_or_default()
 }
 
@@ -691,7 +692,7 @@ impl Client {
                 target: self.opts.target,
                 status: ErrorStatus::TooBig,
                 index: 0,
-                oid: first.cloned(),
+                oid: first.cloned().map(Box::new),
             });
         }
         self.max_varbinds = self.max_varbinds.min(asked / 2).max(1);
@@ -861,7 +862,7 @@ impl Client {
             target: self.opts.target,
             status: reply.error_status,
             index: reply.error_index,
-            oid,
+            oid: oid.map(Box::new),
         }
     }
 

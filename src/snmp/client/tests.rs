@@ -743,7 +743,7 @@ async fn set_writes_with_the_write_community() {
             ..
         } => {
             assert_eq!((*status, *index), (ErrorStatus::WrongType, 2));
-            assert_eq!(at, &name);
+            assert_eq!(**at, name);
         }
         other => panic!("expected an agent error, got {other}"),
     }
@@ -760,7 +760,7 @@ async fn set_v1_reports_no_such_name_with_the_oid() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, SnmpError::Agent { status: ErrorStatus::NoSuchName, index: 1, oid: Some(o), .. } if *o == missing),
+        matches!(&err, SnmpError::Agent { status: ErrorStatus::NoSuchName, index: 1, oid: Some(o), .. } if **o == missing),
         "{err}"
     );
 }
