@@ -16,7 +16,7 @@ use crate::messages::{
     self, Audit, BridgeHealth, EnergyTotal, FailureKind, Health, MqttCounters, Response,
 };
 use crate::mib::{Field, Page};
-use crate::model::Shape;
+use crate::model::{PublishedPage, Shape};
 use crate::mqtt::{Class, Incoming, IncomingRx, Mqtt, Reply};
 use crate::nut::{NutServer, NutStats};
 use crate::pages::Reading;
@@ -424,12 +424,12 @@ impl MqttSink {
 }
 
 impl UpsSink for MqttSink {
-    fn page(&mut self, page: Page, text: String, force: bool) {
-        let topic = self.naming().page(&self.ups_id, page);
-        self.mqtt.set_retained(Class::State, &topic, text);
-        if force {
-            self.mqtt.touch(&topic);
-        }
+    /// The page's text is not kept: the store renders it from the
+    /// readings (shared with the model) whenever it is sent.
+    fn page(&mut self, page: PublishedPage, force: bool) {
+        let topic = self.naming().page(&self.ups_id, page.page());
+        self.mqtt
+            .set_derived(Class::State, &topic, Arc::new(page), force);
     }
 
     fn page_gone(&mut self, page: Page) {
@@ -491,6 +491,12 @@ impl UpsSink for MqttSink {
         let topic = self.naming().energy(&self.ups_id);
         self.mqtt
             .set_retained(Class::State, &topic, messages::text(total));
+    }
+}
+
+impl crate::mqtt::Derived for PublishedPage {
+    fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.write_text(out)
     }
 }
 

@@ -21,10 +21,13 @@
 //! can be answered): rumqttc itself would drop the session on an oversize
 //! packet, so its own limit is MQTT's maximum.
 //!
-//! A retained payload that can be derived from the others (a UPS's Home
-//! Assistant discovery, ~150 kB of JSON derived from its ~8 kB of pages)
-//! is kept as a [`Render`] and built only when it is sent, so the store
-//! holds each fact once.
+//! A retained payload that can be derived from facts kept elsewhere is
+//! built only when it is sent, so the store holds each fact once: a UPS's
+//! Home Assistant discovery (a [`Render`]: ~300 kB of JSON derived from
+//! its shape) and its pages (a [`Derived`]: written from the model's
+//! readings, which the store shares instead of copying). A page is
+//! compared with the last one by a hash of its text, so only what changed
+//! is published; the text itself is not kept.
 
 use crate::config::MqttProtocol;
 use crate::config::{Config, MqttConfig};
@@ -132,17 +135,61 @@ pub struct MqttStats {
 /// store's lock).
 pub type Render = Arc<dyn Fn() -> String + Send + Sync>;
 
+/// A retained payload derived from facts kept elsewhere, written out
+/// whenever it is needed: to compare it with the last one (into a hash)
+/// and to send it.
+pub trait Derived: Send + Sync + 'static {
+    /// Writes the payload; the same facts always write the same bytes.
+    /// (The store writes only to memory; an error is `out`'s.)
+    fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+/// Hashes what is written to it.
+struct HashWriter<H>(H);
+
+impl<H: std::hash::Hasher> std::io::Write for HashWriter<H> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.write(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A retained topic's latest payload: kept as sent, or rendered when sent.
 #[derive(Clone)]
 enum Payload {
     /// Empty: cleared at the broker, forgotten once that is sent.
     Text(String),
     Rendered(Render),
+    /// Written out when sent, and compared with the next one by the hash
+    /// of its text ([`Mqtt::set_derived`]).
+    Derived {
+        payload: Arc<dyn Derived>,
+        hash: u64,
+    },
 }
 
 impl Payload {
     fn is_cleared(&self) -> bool {
         matches!(self, Payload::Text(text) if text.is_empty())
+    }
+
+    /// The payload's bytes, rendered or written out if it is kept so.
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            Payload::Text(text) => text.clone().into_bytes(),
+            Payload::Rendered(render) => render().into_bytes(),
+            Payload::Derived { payload, .. } => {
+                let mut out = Vec::new();
+                payload
+                    .write(&mut out)
+                    .expect("writing to memory cannot fail");
+                out
+            }
+        }
     }
 }
 
@@ -151,6 +198,7 @@ impl std::fmt::Debug for Payload {
         match self {
             Payload::Text(text) => write!(f, "Text({} bytes)", text.len()),
             Payload::Rendered(_) => f.write_str("Rendered"),
+            Payload::Derived { hash, .. } => write!(f, "Derived({hash:016x})"),
         }
     }
 }
@@ -218,6 +266,8 @@ impl Store {
 
 struct Shared {
     store: Mutex<Store>,
+    /// Keys the hashes of derived payloads ([`Mqtt::set_derived`]).
+    hashes: std::hash::RandomState,
     /// Payload bytes sent to the gateway and not yet received by it.
     incoming_bytes: std::sync::atomic::AtomicUsize,
     wake: Notify,
@@ -263,6 +313,7 @@ impl Mqtt {
                 inflight: HashMap::new(),
                 stats: MqttStats::default(),
             }),
+            hashes: std::hash::RandomState::new(),
             wake: Notify::new(),
             connected: watch::channel(false).0,
             closing: std::sync::atomic::AtomicBool::new(false),
@@ -342,6 +393,49 @@ impl Mqtt {
         self.shared.wake.notify_one();
     }
 
+    /// Sets a retained topic whose payload is derived from facts kept
+    /// elsewhere: published if its text differs from the last one's (or
+    /// if `force`), and written out again for every replay. The store
+    /// keeps `payload` and the hash of its text, never the text: it is
+    /// written once into the hash now (by the caller, outside the store's
+    /// lock) and once more each time it is sent.
+    pub fn set_derived(&self, class: Class, topic: &str, payload: Arc<dyn Derived>, force: bool) {
+        use std::hash::BuildHasher;
+        let mut hasher = HashWriter(self.shared.hashes.build_hasher());
+        payload
+            .write(&mut hasher)
+            .expect("writing to a hasher cannot fail");
+        let hash = std::hash::Hasher::finish(&hasher.0);
+        let mut store = self.store();
+        let dirty = match store.retained.get_mut(topic) {
+            // The same text: only the payload is replaced (so the store
+            // shares the facts the caller has now, not older ones).
+            Some((
+                _,
+                Payload::Derived {
+                    payload: kept,
+                    hash: last,
+                },
+            )) if *last == hash => {
+                *kept = payload;
+                force
+            }
+            _ => {
+                store.retained.insert(
+                    topic.to_string(),
+                    (class, Payload::Derived { payload, hash }),
+                );
+                true
+            }
+        };
+        if !dirty {
+            return;
+        }
+        store.dirty.insert((class, topic.to_string()));
+        drop(store);
+        self.shared.wake.notify_one();
+    }
+
     /// Clears a retained topic at the broker (empty retained payload) and
     /// forgets it.
     pub fn clear_retained(&self, class: Class, topic: &str) {
@@ -349,18 +443,6 @@ impl Mqtt {
         store
             .retained
             .insert(topic.to_string(), (class, Payload::Text(String::new())));
-        store.dirty.insert((class, topic.to_string()));
-        drop(store);
-        self.shared.wake.notify_one();
-    }
-
-    /// Re-publishes one retained topic even if unchanged (full refresh).
-    pub fn touch(&self, topic: &str) {
-        let mut store = self.store();
-        let Some((class, _)) = store.retained.get(topic) else {
-            return;
-        };
-        let class = *class;
         store.dirty.insert((class, topic.to_string()));
         drop(store);
         self.shared.wake.notify_one();
@@ -465,10 +547,7 @@ impl Mqtt {
     /// it is.
     pub fn retained(&self, topic: &str) -> Option<String> {
         let payload = self.store().retained.get(topic)?.1.clone();
-        Some(match payload {
-            Payload::Text(text) => text,
-            Payload::Rendered(render) => render(),
-        })
+        Some(String::from_utf8_lossy(&payload.bytes()).into_owned())
     }
 
     /// Publishes the bridge `offline` state and disconnects cleanly.
@@ -1049,15 +1128,15 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
             };
             drop(store_guard);
             let payload = match payload {
-                Some(Payload::Text(text)) => text,
-                Some(Payload::Rendered(render)) => render(),
-                None => String::new(),
+                Some(Payload::Text(text)) => text.into_bytes(),
+                Some(payload) => payload.bytes(),
+                None => Vec::new(),
             };
             debug!(?class, %topic, "publish retained");
             *held = Some(Held {
                 class,
                 topic,
-                payload: payload.into_bytes(),
+                payload,
             });
             // Handed over on the next call, under the lock again.
             return true;

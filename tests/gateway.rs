@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::gateway::{Gateway, WAIT, json, wait_retained};
+use support::gateway::{Gateway, WAIT, json, ups_toml, wait_retained};
 use support::{Mosquitto, Snmpsim, Subscriber, retained};
 
 #[test]
@@ -89,6 +89,43 @@ fn pages_availability_health_and_discovery_are_retained() {
         |_| true,
         &gateway,
     );
+}
+
+#[test]
+fn a_page_is_published_when_it_changes_and_replayed_as_it_was() {
+    let mut broker = Mosquitto::start();
+    let sim = Snmpsim::start("eaton-mgeups_9pxle");
+    // No refresh within the test: a page goes out again only if its text
+    // changes, and this walk's readings never do.
+    let ups = ups_toml("rack1", "127.0.0.1", sim.port(), "");
+    let gateway = Gateway::start_with_mqtt(&broker, &ups, "refresh = 3600\n");
+    let topic = "ups2mqtt/rack1/battery";
+    let first = wait_retained(&broker, topic, |_| true, &gateway);
+    let live = Subscriber::start(broker.port(), "ups2mqtt/rack1/#");
+    let polls = |health: &str| json(health)["polls"].as_u64().unwrap_or(0);
+    let health = live
+        .wait_message(|m| m.topic == "ups2mqtt/rack1/health", WAIT)
+        .expect("health");
+    let start = polls(&health.payload);
+    // Five more polls of the battery page (a fast page: every poll).
+    live.wait_message(
+        |m| m.topic == "ups2mqtt/rack1/health" && polls(&m.payload) >= start + 5,
+        WAIT,
+    )
+    .expect("five more polls");
+    let battery: Vec<_> = live
+        .messages()
+        .into_iter()
+        .filter(|m| m.topic == topic)
+        .collect();
+    assert_eq!(battery.len(), 1, "only the retained copy: {battery:?}");
+    assert!(battery[0].retain);
+    // A broker without persistence gets the page again from the gateway
+    // (rendered from the readings, not kept as text): the same bytes.
+    broker.stop();
+    broker.restart();
+    let again = wait_retained(&broker, topic, |_| true, &gateway);
+    assert_eq!(again, first);
 }
 
 #[test]

@@ -48,6 +48,46 @@ pub struct Model {
     announced: Option<Arc<Shape>>,
 }
 
+/// One page of a model as published ([`Model::published_page`]).
+#[derive(Debug, Clone)]
+pub struct PublishedPage {
+    data: Arc<PageData>,
+    /// The NUT-style status flags (the output page only).
+    status: Option<Vec<&'static str>>,
+}
+
+impl PublishedPage {
+    pub fn page(&self) -> Page {
+        self.data.page
+    }
+
+    /// The page's JSON text.
+    pub fn text(&self) -> String {
+        let mut text = Vec::new();
+        self.write_text(&mut text)
+            .expect("writing to memory cannot fail");
+        String::from_utf8(text).expect("JSON is UTF-8")
+    }
+
+    /// Writes the page's JSON text to `out` (a buffer, a hasher); fails
+    /// only if `out` does.
+    pub fn write_text(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        let status = self
+            .status
+            .as_deref()
+            .map(|flags| (flags.join(" "), crate::status::text(flags)));
+        let extra: &[(&str, &str)] = match &status {
+            Some((flags, text)) => &[(STATUS_KEY, flags), (STATUS_TEXT_KEY, text)],
+            None => &[],
+        };
+        let view = page::PageText {
+            page: &self.data,
+            extra,
+        };
+        serde_json::to_writer(out, &view).map_err(std::io::Error::from)
+    }
+}
+
 /// What a read changed.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Update {
@@ -210,16 +250,16 @@ impl Model {
     /// A page's JSON text as published (the output page with the NUT-style
     /// status), serialized straight from the readings.
     pub fn page_text(&self, page: Page) -> Option<String> {
-        let data = self.pages.get(&page)?;
-        let status = self.status.join(" ");
-        let text = crate::status::text(&self.status);
-        let extra: &[(&str, &str)] = if page == Page::Output {
-            &[(STATUS_KEY, &status), (STATUS_TEXT_KEY, &text)]
-        } else {
-            &[]
-        };
-        let view = page::PageText { page: data, extra };
-        Some(serde_json::to_string(&view).expect("a page serializes"))
+        Some(self.published_page(page)?.text())
+    }
+
+    /// A page as published, apart from the model: its readings shared (not
+    /// copied), its text rendered whenever it is asked for.
+    pub fn published_page(&self, page: Page) -> Option<PublishedPage> {
+        Some(PublishedPage {
+            data: self.pages.get(&page)?.clone(),
+            status: (page == Page::Output).then(|| self.status.clone()),
+        })
     }
 
     /// The cells in `data` that `page`'s readings came from (none when the

@@ -13,7 +13,7 @@ use crate::hub::{Publisher, UpsState};
 use crate::messages::{Audit, EnergyTotal, Health, Response};
 use crate::mib::{Field, Page};
 use crate::model::energy::{self, EnergyMeter};
-use crate::model::{Model, ServedCell, Shape, Update};
+use crate::model::{Model, PublishedPage, ServedCell, Shape, Update};
 use crate::oid::Oid;
 use crate::pages::{Reading, Snapshot};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -26,9 +26,9 @@ use tracing::Instrument;
 /// Where a UPS task's results go (the gateway maps them to MQTT topics;
 /// tests record them). Calls are cheap and never block on the network.
 pub trait UpsSink: Send + 'static {
-    /// A page's latest JSON text; `force` re-publishes it even if
-    /// unchanged.
-    fn page(&mut self, page: Page, text: String, force: bool);
+    /// A page's latest readings (rendered to JSON as needed); `force`
+    /// re-publishes it even if unchanged.
+    fn page(&mut self, page: PublishedPage, force: bool);
     /// A page the UPS no longer has.
     fn page_gone(&mut self, page: Page);
     /// What the UPS has and can do changed: announce it (discovery).
@@ -273,8 +273,8 @@ impl<S: UpsSink> UpsTask<S> {
     /// Publishes the JSON of `pages` (those the UPS has).
     pub(super) fn publish(&mut self, pages: BTreeSet<Page>, force: bool) {
         for page in pages {
-            if let Some(text) = self.model.page_text(page) {
-                self.sink.page(page, text, force);
+            if let Some(published) = self.model.published_page(page) {
+                self.sink.page(published, force);
             }
         }
     }

@@ -40,7 +40,8 @@ impl Gateway {
     }
 
     /// Starts with more `[mqtt]` keys (`protocol = "5"`, `tls = {...}`,
-    /// `host = ...` replacing the default loopback address).
+    /// `host = ...` replacing the default loopback address, `refresh = ...`
+    /// replacing the default 3 s).
     pub fn start_with_mqtt(broker: &Mosquitto, ups_toml: &str, mqtt: &str) -> Gateway {
         Gateway::start_full(broker, ups_toml, "", mqtt)
     }
@@ -100,6 +101,12 @@ impl Gateway {
         } else {
             "host = \"127.0.0.1\"\n"
         };
+        // Every page re-published every 3 s, unless the test says otherwise.
+        let refresh = if mqtt.contains("refresh =") {
+            ""
+        } else {
+            "refresh = 3\n"
+        };
         let trap_port = free_udp_port();
         let traps = if extra.contains("[traps]") {
             String::new()
@@ -107,7 +114,7 @@ impl Gateway {
             format!("[traps]\nlisten = [\"127.0.0.1:{trap_port}\"]\n")
         };
         let toml = format!(
-            "[gateway]\nid = \"{id}\"\n[mqtt]\n{host}port = {}\nrefresh = 3\nkeep_alive = 5\n{mqtt}\n{traps}{extra}\n{ups_toml}",
+            "[gateway]\nid = \"{id}\"\n[mqtt]\n{host}port = {}\n{refresh}keep_alive = 5\n{mqtt}\n{traps}{extra}\n{ups_toml}",
             broker.port()
         );
         let config = dir.join("config.toml");
