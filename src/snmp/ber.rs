@@ -5,6 +5,11 @@
 //! every `push_*` function appends one complete TLV to a `Vec<u8>`. Lengths
 //! use the short form below 128 and the minimal long form above.
 //!
+//! A whole message is written into one buffer: a constructed TLV (and an
+//! OBJECT IDENTIFIER) reserves one length byte, writes its content after it
+//! and then patches the length in, moving the content up when the length
+//! needs the long form. No TLV has a buffer of its own.
+//!
 //! Decoding is snmp2's job ([`crate::snmp::message`]) except for OID
 //! contents: [`decode_oid`] replaces asn1-rs's arc iterator, which misreads
 //! a first subidentifier that is not a single byte (e.g. `2.100`) and
@@ -83,11 +88,34 @@ pub fn push_tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
     out.extend_from_slice(content);
 }
 
-/// Appends a constructed TLV whose content `body` writes.
+/// Appends a constructed TLV whose content `body` writes (after the
+/// bytes already in `out`, which it must leave alone).
 pub fn push_constructed(out: &mut Vec<u8>, tag: u8, body: impl FnOnce(&mut Vec<u8>)) {
-    let mut content = Vec::new();
-    body(&mut content);
-    push_tlv(out, tag, &content);
+    out.push(tag);
+    let length_at = out.len();
+    out.push(0);
+    body(out);
+    patch_length(out, length_at);
+}
+
+/// Writes the length of the content that follows the one-byte length slot
+/// at `at` (up to the end of `out`), in the minimal form.
+fn patch_length(out: &mut Vec<u8>, at: usize) {
+    let len = out.len() - at - 1;
+    if len < 0x80 {
+        out[at] = len as u8;
+        return;
+    }
+    // Long form: 0x80 | n, then n big-endian bytes, which the content
+    // moves up to make room for.
+    let bytes = len.to_be_bytes();
+    let significant = &bytes[bytes.iter().take_while(|&&b| b == 0).count()..];
+    let n = significant.len();
+    let end = out.len();
+    out[at] = 0x80 | n as u8;
+    out.resize(end + n, 0);
+    out.copy_within(at + 1..end, at + 1 + n);
+    out[at + 1..at + 1 + n].copy_from_slice(significant);
 }
 
 /// Appends an INTEGER (minimal two's complement).
@@ -118,7 +146,11 @@ pub fn push_empty(out: &mut Vec<u8>, tag: u8) {
 /// (missing arcs read as 0, the first two arcs combined as `40 * a + b`),
 /// but will not decode to the same arcs. Callers that care check first.
 pub fn push_oid(out: &mut Vec<u8>, oid: &Oid) {
-    push_tlv(out, tag::OBJECT_IDENTIFIER, &oid_content(oid));
+    out.push(tag::OBJECT_IDENTIFIER);
+    let length_at = out.len();
+    out.push(0);
+    push_oid_content(out, oid);
+    patch_length(out, length_at);
 }
 
 /// Appends one value with its SMI tag.
@@ -212,17 +244,16 @@ fn for_each_subidentifier(
     Ok(())
 }
 
-/// OID content: first two arcs combined, every subidentifier base-128.
-fn oid_content(oid: &Oid) -> Vec<u8> {
+/// Appends OID content: first two arcs combined, every subidentifier
+/// base-128.
+fn push_oid_content(out: &mut Vec<u8>, oid: &Oid) {
     let arcs = oid.arcs();
     let a = u64::from(arcs.first().copied().unwrap_or(0));
     let b = u64::from(arcs.get(1).copied().unwrap_or(0));
-    let mut out = Vec::with_capacity(arcs.len() + 4);
-    push_base128(&mut out, a * 40 + b);
+    push_base128(out, a * 40 + b);
     for &arc in arcs.iter().skip(2) {
-        push_base128(&mut out, u64::from(arc));
+        push_base128(out, u64::from(arc));
     }
-    out
 }
 
 fn push_base128(out: &mut Vec<u8>, value: u64) {
@@ -420,7 +451,9 @@ mod tests {
         ] {
             let o = oid(text);
             check_oid(&o).unwrap();
-            assert_eq!(decode_oid(&oid_content(&o)), Ok(o), "{text}");
+            let mut content = Vec::new();
+            push_oid_content(&mut content, &o);
+            assert_eq!(decode_oid(&content), Ok(o), "{text}");
         }
     }
 
@@ -466,6 +499,39 @@ mod tests {
         let long = enc(&Value::OctetString(vec![b'x'; 200]));
         assert_eq!(&long[..3], &[0x04, 0x81, 0xc8]);
         assert_eq!(long.len(), 203);
+    }
+
+    #[test]
+    fn patched_lengths_take_the_long_form_when_needed() {
+        // X.690 8.1.3.5: 300 = 0x012c needs 0x82 0x01 0x2c; the content
+        // moves up behind the longer length, nested twice.
+        let mut out = vec![0xee];
+        push_constructed(&mut out, tag::SEQUENCE, |outer| {
+            push_constructed(outer, tag::SEQUENCE, |inner| {
+                push_octets(inner, tag::OCTET_STRING, &[b'x'; 300]);
+            });
+            push_empty(outer, tag::NULL);
+        });
+        let mut expected = vec![0xee, 0x30, 0x82, 0x01, 0x36, 0x30, 0x82, 0x01, 0x30];
+        expected.extend_from_slice(&[0x04, 0x82, 0x01, 0x2c]);
+        expected.extend_from_slice(&[b'x'; 300]);
+        expected.extend_from_slice(&[0x05, 0x00]);
+        assert_eq!(out, expected);
+        // 1.3 then 130 arcs of 1: 131 content bytes, length 0x81 0x83.
+        let long = Oid::from_arcs([&[1, 3][..], &[1; 130]].concat());
+        let mut out = Vec::new();
+        push_oid(&mut out, &long);
+        assert_eq!(&out[..4], &[0x06, 0x81, 0x83, 0x2b]);
+        assert_eq!(&out[4..], &[0x01; 130]);
+        // Exactly 127 and 128 content bytes: the edge of the short form.
+        for (content, header) in [(127, &[0x30, 0x7f][..]), (128, &[0x30, 0x81, 0x80])] {
+            let mut out = Vec::new();
+            push_constructed(&mut out, tag::SEQUENCE, |c| {
+                c.extend(std::iter::repeat_n(0x05, content))
+            });
+            assert_eq!(&out[..header.len()], header);
+            assert_eq!(out.len(), header.len() + content);
+        }
     }
 
     #[test]

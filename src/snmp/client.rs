@@ -43,12 +43,15 @@
 
 use crate::oid::Oid;
 use crate::snmp::ber::EncodeError;
-use crate::snmp::message::{CommonPdu, DecodeError, ErrorStatus, Message, Pdu, PduKind};
+use crate::snmp::message::{
+    CommonPdu, DecodeError, ErrorStatus, Message, Pdu, PduKind, PduRef, VarbindsRef,
+};
 use crate::snmp::rtt::RttHistogram;
 use crate::snmp::usm::{LocalKeys, SecurityLevel, UsmUser};
 use crate::snmp::v3::{self, Incoming, ReportKind, ScopedPdu, UsmParams, V3Error};
 use crate::snmp::value::{Value, VarBind};
 use crate::snmp::{SnmpVersion, Version};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -518,15 +521,15 @@ impl Client {
     /// each, in request order; successors past the end of the MIB (v2c
     /// endOfMibView, v1 noSuchName) are left out.
     pub async fn get_next(&mut self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
-        let mut pending = oids.to_vec();
+        let mut pending = Cow::Borrowed(oids);
         while !pending.is_empty() {
-            let request = CommonPdu::new(PduKind::GetNext, 0, null_varbinds(&pending));
+            let request = PduRef::new(PduKind::GetNext, VarbindsRef::Nulls(&pending));
             let reply = self.exchange(None, request).await?;
             match reply.error_status {
                 ErrorStatus::NoError => return Ok(present(reply.varbinds)),
                 ErrorStatus::NoSuchName => {
                     let at = self.error_position(&reply, &pending)?;
-                    pending.remove(at);
+                    pending.to_mut().remove(at);
                 }
                 _ => return Err(self.agent_error(&reply, &pending)),
             }
@@ -585,7 +588,7 @@ impl Client {
         community: &str,
         varbinds: &[VarBind],
     ) -> Result<Vec<VarBind>, SnmpError> {
-        let request = CommonPdu::new(PduKind::Set, 0, varbinds.to_vec());
+        let request = PduRef::new(PduKind::Set, VarbindsRef::Values(varbinds));
         let reply = self.exchange(Some(community), request).await?;
         if reply.error_status != ErrorStatus::NoError {
             let oids: Vec<Oid> = varbinds.iter().map(|(oid, _)| oid.clone()).collect();
@@ -597,9 +600,9 @@ impl Client {
     /// One GET batch; v1 `noSuchName` drops the named varbind and resends
     /// the rest.
     async fn get_batch(&mut self, oids: &[Oid]) -> Result<Batch, SnmpError> {
-        let mut pending = oids.to_vec();
+        let mut pending = Cow::Borrowed(oids);
         while !pending.is_empty() {
-            let request = CommonPdu::new(PduKind::Get, 0, null_varbinds(&pending));
+            let request = PduRef::new(PduKind::Get, VarbindsRef::Nulls(&pending));
             let reply = self.exchange(None, request).await?;
             match reply.error_status {
                 ErrorStatus::NoError => return Ok(Batch::Done(present(reply.varbinds))),
@@ -607,7 +610,7 @@ impl Client {
                 ErrorStatus::NoSuchName => {
                     let at = self.error_position(&reply, &pending)?;
                     debug!(target_addr = %self.opts.target, oid = %pending[at], "noSuchName, dropped");
-                    pending.remove(at);
+                    pending.to_mut().remove(at);
                 }
                 _ => return Err(self.agent_error(&reply, &pending)),
             }
@@ -627,7 +630,7 @@ impl Client {
             .min(self.opts.max_repetitions as usize)
             .max(1);
         let cursors: Vec<Oid> = chunk.iter().map(|&i| walks[i].cursor.clone()).collect();
-        let request = CommonPdu::get_bulk(0, 0, repetitions as u32, null_varbinds(&cursors));
+        let request = PduRef::get_bulk(0, repetitions as u32, &cursors);
         let received_before = self.stats.bytes_received;
         let reply = self.exchange(None, request).await?;
         self.learn_bulk_size(
@@ -660,7 +663,7 @@ impl Client {
         let mut pending = chunk.to_vec();
         while !pending.is_empty() {
             let cursors: Vec<Oid> = pending.iter().map(|&i| walks[i].cursor.clone()).collect();
-            let request = CommonPdu::new(PduKind::GetNext, 0, null_varbinds(&cursors));
+            let request = PduRef::new(PduKind::GetNext, VarbindsRef::Nulls(&cursors));
             let reply = self.exchange(None, request).await?;
             match reply.error_status {
                 ErrorStatus::NoError => {
@@ -705,36 +708,34 @@ impl Client {
     async fn exchange(
         &mut self,
         write: Option<&str>,
-        pdu: CommonPdu,
+        pdu: PduRef<'_>,
     ) -> Result<CommonPdu, SnmpError> {
         if self.opts.usm.is_some() {
-            return self.exchange_v3(write.is_some(), pdu).await;
+            return self.exchange_v3(write.is_some(), pdu.to_owned_pdu()).await;
         }
-        let community = match write {
-            Some(community) => community.as_bytes().to_vec(),
-            None => self.opts.community.as_bytes().to_vec(),
-        };
-        self.exchange_community(community, pdu).await
-    }
-
-    /// One v1/v2c exchange.
-    async fn exchange_community(
-        &mut self,
-        community: Vec<u8>,
-        mut pdu: CommonPdu,
-    ) -> Result<CommonPdu, SnmpError> {
         let target = self.opts.target;
         let request_id = self.take_request_id();
-        pdu.request_id = request_id;
-        let (kind, count) = (pdu.kind, pdu.varbinds.len());
-        let bytes = Message::new(self.opts.version, community, pdu)
-            .try_encode()
+        let pdu = PduRef { request_id, ..pdu };
+        let community = write.unwrap_or(&self.opts.community).as_bytes();
+        let bytes = pdu
+            .encode_message(self.opts.version, community)
             .map_err(|source| SnmpError::Encode { target, source })?;
+        self.exchange_community(&bytes, pdu).await
+    }
+
+    /// One v1/v2c exchange of the encoded request `bytes` (`pdu`).
+    async fn exchange_community(
+        &mut self,
+        bytes: &[u8],
+        pdu: PduRef<'_>,
+    ) -> Result<CommonPdu, SnmpError> {
+        let target = self.opts.target;
+        let (kind, count, request_id) = (pdu.kind, pdu.len(), pdu.request_id);
         let started = Instant::now();
         let attempts = self.opts.retries.saturating_add(1);
         let mut last_undecodable = None;
         for attempt in 1..=attempts {
-            self.send(&bytes, attempt).await?;
+            self.send(bytes, attempt).await?;
             debug!(target_addr = %target, %kind, request_id, varbinds = count, bytes = bytes.len(), attempt, "SNMP request");
             let sent_at = Instant::now();
             let deadline = sent_at + self.opts.timeout;
@@ -1378,10 +1379,6 @@ fn distinct_roots(roots: &[Oid]) -> Vec<Oid> {
         }
     }
     distinct
-}
-
-fn null_varbinds(oids: &[Oid]) -> Vec<VarBind> {
-    oids.iter().map(|oid| (oid.clone(), Value::Null)).collect()
 }
 
 /// GET results without the v2c exceptions.

@@ -4,7 +4,9 @@
 //! listener receives and what the simulator answers. It owns its bytes and
 //! values, so it outlives the datagram buffer.
 //!
-//! * Encoding is ours ([`crate::snmp::ber`]).
+//! * Encoding is ours ([`crate::snmp::ber`]), into one buffer per message.
+//!   The client encodes its requests from a borrowed [`PduRef`], so a GET
+//!   names its OIDs straight from the caller's slice.
 //! * Decoding uses snmp2's parser ([`snmp2::Pdu::from_bytes`]) for the
 //!   header, then re-reads the varbind list strictly with snmp2's public
 //!   `AsnReader`: snmp2's own varbind iterator stops silently at the first
@@ -64,6 +66,29 @@ pub struct CommonPdu {
     /// 1-based index of the failing varbind, 0 when none.
     pub error_index: u32,
     pub varbinds: Vec<VarBind>,
+}
+
+/// A common-layout PDU borrowed for encoding: what the client sends. A
+/// GET, GETNEXT or GETBULK names its OIDs (every value NULL) straight from
+/// the caller's slice, so a request copies no OID.
+#[derive(Debug, Clone, Copy)]
+pub struct PduRef<'a> {
+    pub kind: PduKind,
+    pub request_id: i32,
+    /// The error-status code (GetBulk: non-repeaters).
+    pub error_status: u32,
+    /// The error-index (GetBulk: max-repetitions).
+    pub error_index: u32,
+    pub varbinds: VarbindsRef<'a>,
+}
+
+/// The varbinds of a [`PduRef`].
+#[derive(Debug, Clone, Copy)]
+pub enum VarbindsRef<'a> {
+    /// Names and values (SET, responses, traps).
+    Values(&'a [VarBind]),
+    /// Names only, each sent with a NULL value (GET, GETNEXT, GETBULK).
+    Nulls(&'a [Oid]),
 }
 
 /// An SNMPv1 Trap-PDU.
@@ -318,6 +343,131 @@ impl CommonPdu {
     }
 }
 
+impl<'a> PduRef<'a> {
+    /// A request without error fields (the request id is set on sending).
+    pub fn new(kind: PduKind, varbinds: VarbindsRef<'a>) -> PduRef<'a> {
+        PduRef {
+            kind,
+            request_id: 0,
+            error_status: 0,
+            error_index: 0,
+            varbinds,
+        }
+    }
+
+    /// A GetBulk request for `oids` (the counts travel in the error slots).
+    pub fn get_bulk(non_repeaters: u32, max_repetitions: u32, oids: &'a [Oid]) -> PduRef<'a> {
+        PduRef {
+            error_status: non_repeaters,
+            error_index: max_repetitions,
+            ..PduRef::new(PduKind::GetBulk, VarbindsRef::Nulls(oids))
+        }
+    }
+
+    /// Borrows an owned PDU.
+    pub fn of(pdu: &'a CommonPdu) -> PduRef<'a> {
+        PduRef {
+            kind: pdu.kind,
+            request_id: pdu.request_id,
+            error_status: pdu.error_status.code(),
+            error_index: pdu.error_index,
+            varbinds: VarbindsRef::Values(&pdu.varbinds),
+        }
+    }
+
+    /// The same PDU, owned (SNMPv3 wraps an owned PDU).
+    pub fn to_owned_pdu(&self) -> CommonPdu {
+        let varbinds = match self.varbinds {
+            VarbindsRef::Values(varbinds) => varbinds.to_vec(),
+            VarbindsRef::Nulls(oids) => oids.iter().map(|oid| (oid.clone(), Value::Null)).collect(),
+        };
+        CommonPdu {
+            kind: self.kind,
+            request_id: self.request_id,
+            error_status: ErrorStatus::from_u32(self.error_status),
+            error_index: self.error_index,
+            varbinds,
+        }
+    }
+
+    /// Number of varbinds.
+    pub fn len(&self) -> usize {
+        match self.varbinds {
+            VarbindsRef::Values(varbinds) => varbinds.len(),
+            VarbindsRef::Nulls(oids) => oids.len(),
+        }
+    }
+
+    /// True without varbinds.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Fails on any OID (name or value) that would not decode back to
+    /// itself.
+    pub fn check_oids(&self) -> Result<(), EncodeError> {
+        match self.varbinds {
+            VarbindsRef::Values(varbinds) => check_varbind_oids(varbinds),
+            VarbindsRef::Nulls(oids) => oids.iter().try_for_each(ber::check_oid),
+        }
+    }
+
+    /// BER bytes of a v1/v2c message carrying this PDU; fails on any OID
+    /// that would not decode back to itself.
+    pub fn encode_message(
+        &self,
+        version: Version,
+        community: &[u8],
+    ) -> Result<Vec<u8>, EncodeError> {
+        self.check_oids()?;
+        let mut out =
+            Vec::with_capacity(MESSAGE_OVERHEAD + community.len() + self.varbinds.size_hint());
+        ber::push_constructed(&mut out, tag::SEQUENCE, |m| {
+            ber::push_integer(m, version.wire());
+            ber::push_octets(m, tag::OCTET_STRING, community);
+            encode_pdu(m, self);
+        });
+        Ok(out)
+    }
+}
+
+impl VarbindsRef<'_> {
+    /// A guess of the encoded varbind list's size, so that the message
+    /// buffer is allocated once.
+    fn size_hint(self) -> usize {
+        match self {
+            VarbindsRef::Values(varbinds) => varbinds
+                .iter()
+                .map(|(oid, value)| VARBIND_OVERHEAD + oid.len() + value_size_hint(value))
+                .sum(),
+            VarbindsRef::Nulls(oids) => oids.iter().map(|oid| VARBIND_OVERHEAD + oid.len()).sum(),
+        }
+    }
+}
+
+/// Message and PDU headers: tags, lengths, version, request id, errors.
+const MESSAGE_OVERHEAD: usize = 32;
+/// A varbind's tags and lengths, a NULL value and room for arcs above 127.
+const VARBIND_OVERHEAD: usize = 12;
+
+fn value_size_hint(value: &Value) -> usize {
+    match value {
+        Value::OctetString(bytes) | Value::Opaque(bytes) => bytes.len() + 4,
+        Value::ObjectId(oid) => oid.len() + 8,
+        _ => 11,
+    }
+}
+
+fn check_varbind_oids(varbinds: &[VarBind]) -> Result<(), EncodeError> {
+    for (oid, value) in varbinds {
+        ber::check_oid(oid)?;
+        if let Value::ObjectId(inner) = value {
+            ber::check_oid(inner)?;
+        }
+    }
+    Ok(())
+}
+
 impl Message {
     /// A message carrying a common-layout PDU.
     pub fn new(version: Version, community: impl Into<Vec<u8>>, pdu: CommonPdu) -> Message {
@@ -349,7 +499,10 @@ impl Message {
     /// Total: an OID BER cannot carry is written anyway (see
     /// [`ber::push_oid`]); use [`Message::try_encode`] to refuse those.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let varbinds = VarbindsRef::Values(self.varbinds());
+        // A v1 trap's header is longer: twice the overhead.
+        let mut out =
+            Vec::with_capacity(2 * MESSAGE_OVERHEAD + self.community.len() + varbinds.size_hint());
         ber::push_constructed(&mut out, tag::SEQUENCE, |m| {
             ber::push_integer(m, self.version.wire());
             ber::push_octets(m, tag::OCTET_STRING, &self.community);
@@ -367,12 +520,7 @@ impl Message {
         if let Pdu::TrapV1(trap) = &self.pdu {
             ber::check_oid(&trap.enterprise)?;
         }
-        for (oid, value) in self.varbinds() {
-            ber::check_oid(oid)?;
-            if let Value::ObjectId(inner) = value {
-                ber::check_oid(inner)?;
-            }
-        }
+        check_varbind_oids(self.varbinds())?;
         Ok(self.encode())
     }
 
@@ -400,11 +548,19 @@ impl Message {
 
 /// Appends a common-layout PDU TLV (also the PDU of an SNMPv3 scoped PDU).
 pub(crate) fn encode_common(out: &mut Vec<u8>, pdu: &CommonPdu) {
+    encode_pdu(out, &PduRef::of(pdu));
+}
+
+/// Appends a common-layout PDU TLV from a borrowed PDU.
+pub(crate) fn encode_pdu(out: &mut Vec<u8>, pdu: &PduRef<'_>) {
     ber::push_constructed(out, pdu.kind.tag(), |p| {
         ber::push_integer(p, i64::from(pdu.request_id));
-        ber::push_integer(p, i64::from(pdu.error_status.code()));
+        ber::push_integer(p, i64::from(pdu.error_status));
         ber::push_integer(p, i64::from(pdu.error_index));
-        encode_varbinds(p, &pdu.varbinds);
+        match pdu.varbinds {
+            VarbindsRef::Values(varbinds) => encode_varbinds(p, varbinds),
+            VarbindsRef::Nulls(oids) => encode_null_varbinds(p, oids),
+        }
     });
 }
 
@@ -416,6 +572,17 @@ fn encode_trap_v1(out: &mut Vec<u8>, trap: &TrapV1) {
         ber::push_integer(p, trap.specific_trap);
         ber::push_unsigned(p, tag::TIME_TICKS, u64::from(trap.timestamp));
         encode_varbinds(p, &trap.varbinds);
+    });
+}
+
+fn encode_null_varbinds(out: &mut Vec<u8>, oids: &[Oid]) {
+    ber::push_constructed(out, tag::SEQUENCE, |list| {
+        for oid in oids {
+            ber::push_constructed(list, tag::SEQUENCE, |vb| {
+                ber::push_oid(vb, oid);
+                ber::push_empty(vb, tag::NULL);
+            });
+        }
     });
 }
 
@@ -782,6 +949,138 @@ mod tests {
             pdu.varbinds,
             vec![(oid("1.3.6.1.2.1.1.3.0"), Value::TimeTicks(12_345_678))]
         );
+    }
+
+    /// Requests as net-snmp 5.9 sends them, captured with `-d` against a
+    /// closed loopback port: `snmpget -v2c` of 20 OIDs (0x82 long-form
+    /// lengths), `snmpgetnext -v1` of the first 8 (0x81 long form) and
+    /// `snmpbulkget -v2c -c private -Cn1 -Cr25` (short form). Both the
+    /// borrowed request encoder and the owned one must give these bytes.
+    #[test]
+    fn requests_match_net_snmp_captures() {
+        let get_oids: Vec<Oid> = [
+            "1.3.6.1.4.1.318.1.1.1.2.2.1.0",
+            "1.3.6.1.4.1.705.1.5.1.0",
+            "1.3.6.1.4.1.318.1.1.1.2.2.2.0",
+            "1.3.6.1.4.1.705.1.5.2.0",
+            "1.3.6.1.4.1.318.1.1.1.2.2.3.0",
+            "1.3.6.1.4.1.705.1.5.3.0",
+            "1.3.6.1.4.1.318.1.1.1.2.2.4.0",
+            "1.3.6.1.4.1.705.1.5.4.0",
+            "1.3.6.1.4.1.318.1.1.1.2.2.5.0",
+            "1.3.6.1.4.1.705.1.5.5.0",
+            "1.3.6.1.4.1.318.1.1.1.2.2.6.0",
+            "1.3.6.1.4.1.705.1.5.6.0",
+            "1.3.6.1.4.1.318.1.1.1.2.2.7.0",
+            "1.3.6.1.4.1.705.1.5.7.0",
+            "1.3.6.1.4.1.318.1.1.1.2.2.8.0",
+            "1.3.6.1.4.1.705.1.5.8.0",
+            "1.3.6.1.2.1.33.1.4.4.1.2.1",
+            "1.3.6.1.4.1.318.1.1.1.9.3.3.1.6.1.1.2",
+            "1.3.6.1.2.1.1.3.0",
+            "2.100.3",
+        ]
+        .iter()
+        .map(|text| oid(text))
+        .collect();
+        let get: &[u8] = &[
+            0x30, 0x82, 0x01, 0x88, 0x02, 0x01, 0x01, 0x04, 0x06, 0x70, 0x75, 0x62, 0x6c, 0x69,
+            0x63, 0xa0, 0x82, 0x01, 0x79, 0x02, 0x04, 0x6e, 0xa2, 0x15, 0xd1, 0x02, 0x01, 0x00,
+            0x02, 0x01, 0x00, 0x30, 0x82, 0x01, 0x69, 0x30, 0x12, 0x06, 0x0e, 0x2b, 0x06, 0x01,
+            0x04, 0x01, 0x82, 0x3e, 0x01, 0x01, 0x01, 0x02, 0x02, 0x01, 0x00, 0x05, 0x00, 0x30,
+            0x0f, 0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x85, 0x41, 0x01, 0x05, 0x01, 0x00,
+            0x05, 0x00, 0x30, 0x12, 0x06, 0x0e, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x3e, 0x01,
+            0x01, 0x01, 0x02, 0x02, 0x02, 0x00, 0x05, 0x00, 0x30, 0x0f, 0x06, 0x0b, 0x2b, 0x06,
+            0x01, 0x04, 0x01, 0x85, 0x41, 0x01, 0x05, 0x02, 0x00, 0x05, 0x00, 0x30, 0x12, 0x06,
+            0x0e, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x3e, 0x01, 0x01, 0x01, 0x02, 0x02, 0x03,
+            0x00, 0x05, 0x00, 0x30, 0x0f, 0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x85, 0x41,
+            0x01, 0x05, 0x03, 0x00, 0x05, 0x00, 0x30, 0x12, 0x06, 0x0e, 0x2b, 0x06, 0x01, 0x04,
+            0x01, 0x82, 0x3e, 0x01, 0x01, 0x01, 0x02, 0x02, 0x04, 0x00, 0x05, 0x00, 0x30, 0x0f,
+            0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x85, 0x41, 0x01, 0x05, 0x04, 0x00, 0x05,
+            0x00, 0x30, 0x12, 0x06, 0x0e, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x3e, 0x01, 0x01,
+            0x01, 0x02, 0x02, 0x05, 0x00, 0x05, 0x00, 0x30, 0x0f, 0x06, 0x0b, 0x2b, 0x06, 0x01,
+            0x04, 0x01, 0x85, 0x41, 0x01, 0x05, 0x05, 0x00, 0x05, 0x00, 0x30, 0x12, 0x06, 0x0e,
+            0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x3e, 0x01, 0x01, 0x01, 0x02, 0x02, 0x06, 0x00,
+            0x05, 0x00, 0x30, 0x0f, 0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x85, 0x41, 0x01,
+            0x05, 0x06, 0x00, 0x05, 0x00, 0x30, 0x12, 0x06, 0x0e, 0x2b, 0x06, 0x01, 0x04, 0x01,
+            0x82, 0x3e, 0x01, 0x01, 0x01, 0x02, 0x02, 0x07, 0x00, 0x05, 0x00, 0x30, 0x0f, 0x06,
+            0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x85, 0x41, 0x01, 0x05, 0x07, 0x00, 0x05, 0x00,
+            0x30, 0x12, 0x06, 0x0e, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x3e, 0x01, 0x01, 0x01,
+            0x02, 0x02, 0x08, 0x00, 0x05, 0x00, 0x30, 0x0f, 0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04,
+            0x01, 0x85, 0x41, 0x01, 0x05, 0x08, 0x00, 0x05, 0x00, 0x30, 0x10, 0x06, 0x0c, 0x2b,
+            0x06, 0x01, 0x02, 0x01, 0x21, 0x01, 0x04, 0x04, 0x01, 0x02, 0x01, 0x05, 0x00, 0x30,
+            0x16, 0x06, 0x12, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x3e, 0x01, 0x01, 0x01, 0x09,
+            0x03, 0x03, 0x01, 0x06, 0x01, 0x01, 0x02, 0x05, 0x00, 0x30, 0x0c, 0x06, 0x08, 0x2b,
+            0x06, 0x01, 0x02, 0x01, 0x01, 0x03, 0x00, 0x05, 0x00, 0x30, 0x07, 0x06, 0x03, 0x81,
+            0x34, 0x03, 0x05, 0x00,
+        ];
+        let next: &[u8] = &[
+            0x30, 0x81, 0xb1, 0x02, 0x01, 0x00, 0x04, 0x06, 0x70, 0x75, 0x62, 0x6c, 0x69, 0x63,
+            0xa1, 0x81, 0xa3, 0x02, 0x04, 0x20, 0x64, 0xc7, 0xa1, 0x02, 0x01, 0x00, 0x02, 0x01,
+            0x00, 0x30, 0x81, 0x94, 0x30, 0x12, 0x06, 0x0e, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82,
+            0x3e, 0x01, 0x01, 0x01, 0x02, 0x02, 0x01, 0x00, 0x05, 0x00, 0x30, 0x0f, 0x06, 0x0b,
+            0x2b, 0x06, 0x01, 0x04, 0x01, 0x85, 0x41, 0x01, 0x05, 0x01, 0x00, 0x05, 0x00, 0x30,
+            0x12, 0x06, 0x0e, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x3e, 0x01, 0x01, 0x01, 0x02,
+            0x02, 0x02, 0x00, 0x05, 0x00, 0x30, 0x0f, 0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01,
+            0x85, 0x41, 0x01, 0x05, 0x02, 0x00, 0x05, 0x00, 0x30, 0x12, 0x06, 0x0e, 0x2b, 0x06,
+            0x01, 0x04, 0x01, 0x82, 0x3e, 0x01, 0x01, 0x01, 0x02, 0x02, 0x03, 0x00, 0x05, 0x00,
+            0x30, 0x0f, 0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x85, 0x41, 0x01, 0x05, 0x03,
+            0x00, 0x05, 0x00, 0x30, 0x12, 0x06, 0x0e, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x3e,
+            0x01, 0x01, 0x01, 0x02, 0x02, 0x04, 0x00, 0x05, 0x00, 0x30, 0x0f, 0x06, 0x0b, 0x2b,
+            0x06, 0x01, 0x04, 0x01, 0x85, 0x41, 0x01, 0x05, 0x04, 0x00, 0x05, 0x00,
+        ];
+        let bulk: &[u8] = &[
+            0x30, 0x4d, 0x02, 0x01, 0x01, 0x04, 0x07, 0x70, 0x72, 0x69, 0x76, 0x61, 0x74, 0x65,
+            0xa5, 0x3f, 0x02, 0x04, 0x02, 0x24, 0xa7, 0x3f, 0x02, 0x01, 0x01, 0x02, 0x01, 0x19,
+            0x30, 0x31, 0x30, 0x0c, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x03, 0x00,
+            0x05, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x85, 0x41, 0x01,
+            0x07, 0x05, 0x00, 0x30, 0x12, 0x06, 0x0e, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x3e,
+            0x01, 0x01, 0x01, 0x0c, 0x03, 0x02, 0x01, 0x05, 0x00,
+        ];
+        let bulk_oids = [
+            oid("1.3.6.1.2.1.1.3.0"),
+            oid("1.3.6.1.4.1.705.1.7"),
+            oid("1.3.6.1.4.1.318.1.1.1.12.3.2.1"),
+        ];
+        let cases = [
+            (
+                Version::V2c,
+                &b"public"[..],
+                PduRef {
+                    request_id: 0x6ea215d1,
+                    ..PduRef::new(PduKind::Get, VarbindsRef::Nulls(&get_oids))
+                },
+                get,
+            ),
+            (
+                Version::V1,
+                &b"public"[..],
+                PduRef {
+                    request_id: 0x2064c7a1,
+                    ..PduRef::new(PduKind::GetNext, VarbindsRef::Nulls(&get_oids[..8]))
+                },
+                next,
+            ),
+            (
+                Version::V2c,
+                &b"private"[..],
+                PduRef {
+                    request_id: 0x224a73f,
+                    ..PduRef::get_bulk(1, 25, &bulk_oids)
+                },
+                bulk,
+            ),
+        ];
+        for (version, community, pdu, bytes) in cases {
+            assert_eq!(
+                pdu.encode_message(version, community).unwrap(),
+                bytes,
+                "{pdu:?}"
+            );
+            let owned = Message::new(version, community.to_vec(), pdu.to_owned_pdu());
+            assert_eq!(owned.encode(), bytes, "{pdu:?}");
+            assert_eq!(Message::decode(bytes).unwrap(), owned);
+        }
     }
 
     #[test]

@@ -27,7 +27,9 @@ pub mod v3;
 pub mod value;
 
 pub use client::{Client, ClientOptions, ClientStats, SnmpError, UsmOptions, UsmProblem};
-pub use message::{CommonPdu, DecodeError, ErrorStatus, Message, Pdu, PduKind, TrapV1};
+pub use message::{
+    CommonPdu, DecodeError, ErrorStatus, Message, Pdu, PduKind, PduRef, TrapV1, VarbindsRef,
+};
 pub use value::{Value, VarBind};
 
 use std::fmt;
