@@ -715,7 +715,7 @@ pub(crate) fn decode_common_pdu(pdu_tag: u8, body: &[u8]) -> Result<CommonPdu, D
 
 fn decode_varbinds(list: &[u8]) -> Result<Vec<VarBind>, DecodeError> {
     let mut rdr = AsnReader::from_bytes(list);
-    let mut varbinds = Vec::new();
+    let mut varbinds = Vec::with_capacity(count_varbinds(list));
     while rdr.bytes_left() > 0 {
         let index = varbinds.len() + 1;
         let varbind_err = |reason: String| DecodeError::Varbind { index, reason };
@@ -725,6 +725,17 @@ fn decode_varbinds(list: &[u8]) -> Result<Vec<VarBind>, DecodeError> {
         varbinds.push(decode_varbind(seq).map_err(varbind_err)?);
     }
     Ok(varbinds)
+}
+
+/// How many varbinds `list` holds (a cheap first pass over the headers),
+/// so that the varbind vector is allocated once instead of grown.
+fn count_varbinds(list: &[u8]) -> usize {
+    let mut rdr = AsnReader::from_bytes(list);
+    let mut count = 0;
+    while rdr.bytes_left() > 0 && rdr.read_raw(tag::SEQUENCE).is_ok() {
+        count += 1;
+    }
+    count
 }
 
 fn decode_varbind(seq: &[u8]) -> Result<VarBind, String> {
