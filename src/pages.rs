@@ -168,11 +168,19 @@ pub fn row_index(suffix: &[u32]) -> Option<u32> {
     mib::RowIndex::Single.row_of(suffix)
 }
 
-/// All cells of one column source, by row index.
-pub fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> BTreeMap<u32, &'a Value> {
-    let mut cells = BTreeMap::new();
-    each_column_cell(source, data, |row, _, value| {
-        cells.insert(row, value);
+/// All cells of one column source, by row index (ascending, one per row).
+pub fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> Vec<(u32, &'a Value)> {
+    let mut cells: Vec<(u32, &Value)> = Vec::new();
+    each_column_cell(source, data, |row, _, value| cells.push((row, value)));
+    // By row; a row served twice (`.<row>` and `.<row>.0`) keeps the cell
+    // that comes last in OID order.
+    cells.sort_by_key(|(row, _)| *row);
+    cells.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 = later.1;
+        }
+        same
     });
     cells
 }

@@ -374,8 +374,8 @@ fn walk_values(walk: &str) -> BTreeMap<String, (String, String)> {
 /// tables' `.<feed>.1.<row>` form.
 fn cell_oids(source: &Source, row: u64) -> Vec<String> {
     let row = row as u32;
-    let mut arcs = vec![source.index.arcs(row)];
-    arcs.push([source.index.arcs(row), vec![0]].concat());
+    let mut arcs = vec![source.index.arcs(row).to_vec()];
+    arcs.push([&source.index.arcs(row)[..], &[0]].concat());
     if let RowIndex::FeedThenRow { feed } = source.index {
         arcs.push(vec![feed, 1, row]);
     }

@@ -355,11 +355,14 @@ pub enum RowIndex {
 
 impl RowIndex {
     /// The arcs after the object OID for a row (`0` for scalars).
-    pub fn arcs(self, row: u32) -> Vec<u32> {
+    pub fn arcs(self, row: u32) -> InstanceArcs {
         match self {
-            RowIndex::Single => vec![row],
-            RowIndex::FeedThenRow { feed } => vec![feed, row],
-            RowIndex::Row(fixed) => vec![fixed],
+            RowIndex::Single => InstanceArcs::one(row),
+            RowIndex::FeedThenRow { feed } => InstanceArcs {
+                arcs: [feed, row],
+                len: 2,
+            },
+            RowIndex::Row(fixed) => InstanceArcs::one(fixed),
         }
     }
 
@@ -378,6 +381,36 @@ impl RowIndex {
             }
             _ => None,
         }
+    }
+}
+
+/// The arcs after an object's OID that name one of its cells (one or two:
+/// a row, or a feed and a row), kept inline: decoding looks them up for
+/// every cell of every poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstanceArcs {
+    arcs: [u32; 2],
+    len: u8,
+}
+
+impl InstanceArcs {
+    const fn one(arc: u32) -> InstanceArcs {
+        InstanceArcs {
+            arcs: [arc, 0],
+            len: 1,
+        }
+    }
+
+    pub fn as_slice(&self) -> &[u32] {
+        &self.arcs[..usize::from(self.len)]
+    }
+}
+
+impl std::ops::Deref for InstanceArcs {
+    type Target = [u32];
+
+    fn deref(&self) -> &[u32] {
+        self.as_slice()
     }
 }
 
@@ -543,7 +576,7 @@ impl Source {
 
     /// The instance OID of a row (`0` for page-level values).
     pub fn instance(&self, row: u32) -> Oid {
-        self.object_oid().join(&self.index.arcs(row))
+        self.object_oid().join(self.index.arcs(row).as_slice())
     }
 
     /// The parsed object OID. The table's OIDs are checked by a unit test.
@@ -555,14 +588,14 @@ impl Source {
     /// the point table is parsed once per process (polls and traps look
     /// sources up by OID all the time).
     pub fn object(&self) -> std::borrow::Cow<'static, Oid> {
-        static PARSED: std::sync::LazyLock<std::collections::HashMap<(usize, usize), Oid>> =
-            std::sync::LazyLock::new(|| {
-                FIELDS
-                    .iter()
-                    .flat_map(|f| f.sources)
-                    .filter_map(|s| Some((text_key(s.oid), Oid::parse(s.oid).ok()?)))
-                    .collect()
-            });
+        type ByAddress = std::collections::HashMap<(usize, usize), Oid, AddressHash>;
+        static PARSED: std::sync::LazyLock<ByAddress> = std::sync::LazyLock::new(|| {
+            FIELDS
+                .iter()
+                .flat_map(|f| f.sources)
+                .filter_map(|s| Some((text_key(s.oid), Oid::parse(s.oid).ok()?)))
+                .collect()
+        });
         match PARSED.get(&text_key(self.oid)) {
             Some(oid) => std::borrow::Cow::Borrowed(oid),
             None => std::borrow::Cow::Owned(
@@ -573,6 +606,34 @@ impl Source {
 
     pub fn is_writable(&self) -> bool {
         matches!(self.access, Access::ReadWrite(_))
+    }
+}
+
+/// The hash of [`Source::object`]'s cache: its keys are addresses, distinct
+/// by construction, so a multiply-rotate is enough (SipHash, the default,
+/// cost more than the lookup it serves: every cell of every poll).
+type AddressHash = std::hash::BuildHasherDefault<AddressHasher>;
+
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

@@ -298,7 +298,12 @@ impl Model {
     /// this returned.
     pub fn new_shape(&mut self) -> Option<Arc<Shape>> {
         let shape = self.shape();
-        if self.announced.as_deref() == Some(&*shape) {
+        // The same `Arc` while nothing changed: no deep comparison per poll.
+        let unchanged = self
+            .announced
+            .as_ref()
+            .is_some_and(|announced| Arc::ptr_eq(announced, &shape) || **announced == *shape);
+        if unchanged {
             return None;
         }
         self.announced = Some(shape.clone());

@@ -11,7 +11,7 @@ use crate::mib::{self, Field, Page, Source, Table};
 use crate::oid::Oid;
 use crate::pages::{self, Reading, ScaleOverrides, Snapshot};
 use serde_json::{Map, Value as Json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// A page-level field this UPS has, with the source that serves it.
 #[derive(Debug, Clone)]
@@ -508,6 +508,29 @@ fn decode_scalar(
     })
 }
 
+/// A column's decoded cells by row index: ascending, one per row (a few
+/// rows: a sorted `Vec`, not a map, on the path of every poll).
+type RowCells = Vec<(u32, Reading)>;
+
+/// The cell of `row`, if any.
+fn cell_of(cells: &RowCells, row: u32) -> Option<&Reading> {
+    let at = cells.binary_search_by_key(&row, |(r, _)| *r).ok()?;
+    Some(&cells[at].1)
+}
+
+/// The cells of `rows` (ascending), in that order.
+fn cells_in_rows(cells: RowCells, rows: &[u32]) -> Vec<Option<Reading>> {
+    let mut cells = cells.into_iter().peekable();
+    rows.iter()
+        .map(|&row| {
+            while cells.next_if(|(r, _)| *r < row).is_some() {}
+            cells
+                .next_if(|(r, _)| *r == row)
+                .map(|(_, reading)| reading)
+        })
+        .collect()
+}
+
 /// Every cell one source serves for a column, by row index.
 fn source_cells(
     field: &Field,
@@ -515,7 +538,7 @@ fn source_cells(
     data: &Snapshot,
     overrides: &ScaleOverrides,
     notes: &mut Vec<String>,
-) -> BTreeMap<u32, Reading> {
+) -> RowCells {
     pages::column_cells(source, data)
         .into_iter()
         .filter_map(|(index, raw)| {
@@ -536,7 +559,7 @@ fn choose_column(
     overrides: &ScaleOverrides,
     choices: &Choices,
     notes: &mut Vec<String>,
-) -> Option<(&'static Source, BTreeMap<u32, Reading>)> {
+) -> Option<(&'static Source, RowCells)> {
     if let Some(source) = choices.column(field) {
         let cells = source_cells(field, source, data, overrides, notes);
         if !cells.is_empty() {
@@ -546,7 +569,7 @@ fn choose_column(
     let mut first_null = None;
     for source in field.sources {
         let cells = source_cells(field, source, data, overrides, notes);
-        if cells.values().any(|c| !c.is_null()) {
+        if cells.iter().any(|(_, c)| !c.is_null()) {
             return Some((source, cells));
         }
         if first_null.is_none() && !cells.is_empty() {
@@ -565,17 +588,19 @@ fn decode_table(
     choices: &Choices,
     notes: &mut Vec<String>,
 ) -> Option<TableData> {
-    let columns: Vec<(&'static Field, &'static Source, BTreeMap<u32, Reading>)> = columns
+    let columns: Vec<(&'static Field, &'static Source, RowCells)> = columns
         .iter()
         .filter_map(|&field| {
             let (source, cells) = choose_column(field, data, overrides, choices, notes)?;
             Some((field, source, cells))
         })
         .collect();
-    let all_rows: BTreeSet<u32> = columns
+    let mut all_rows: Vec<u32> = columns
         .iter()
-        .flat_map(|(_, _, cells)| cells.keys().copied())
+        .flat_map(|(_, _, cells)| cells.iter().map(|(row, _)| *row))
         .collect();
+    all_rows.sort_unstable();
+    all_rows.dedup();
     let limit = row_limit(table, scalars, &columns, choices);
     let rows: Vec<u32> = all_rows
         .into_iter()
@@ -592,10 +617,10 @@ fn decode_table(
                 cover_the_lines(table, field, source, cells, &rows, data, overrides, notes);
             (field, source, cells)
         })
-        .map(|(field, source, mut cells)| Column {
+        .map(|(field, source, cells)| Column {
             field,
             source,
-            cells: rows.iter().map(|index| cells.remove(index)).collect(),
+            cells: cells_in_rows(cells, &rows),
         })
         .filter(|column| column.cells.iter().any(Option::is_some))
         .filter(|column| column.source.lines.fits(rows.len()))
@@ -620,15 +645,15 @@ fn cover_the_lines(
     table: &Table,
     field: &'static Field,
     source: &'static Source,
-    cells: BTreeMap<u32, Reading>,
+    cells: RowCells,
     rows: &[u32],
     data: &Snapshot,
     overrides: &ScaleOverrides,
     notes: &mut Vec<String>,
-) -> (&'static Source, BTreeMap<u32, Reading>) {
-    let covers = |cells: &BTreeMap<u32, Reading>| {
+) -> (&'static Source, RowCells) {
+    let covers = |cells: &RowCells| {
         rows.iter()
-            .all(|row| cells.get(row).is_some_and(|c| !c.is_null()))
+            .all(|row| cell_of(cells, *row).is_some_and(|c| !c.is_null()))
     };
     if table.row_limit.is_none() || rows.len() < 2 || covers(&cells) {
         return (source, cells);
@@ -719,7 +744,7 @@ fn void_unmeasured_zeros(mut columns: Vec<Column>) -> Vec<Column> {
 fn row_limit(
     table: &Table,
     scalars: &[Scalar],
-    columns: &[(&'static Field, &'static Source, BTreeMap<u32, Reading>)],
+    columns: &[(&'static Field, &'static Source, RowCells)],
     choices: &Choices,
 ) -> Option<u32> {
     let key = table.row_limit?;
@@ -759,7 +784,7 @@ fn row_limit(
 /// A row without a reading in the table's required column is dropped.
 fn required_present(
     table: &Table,
-    columns: &[(&'static Field, &'static Source, BTreeMap<u32, Reading>)],
+    columns: &[(&'static Field, &'static Source, RowCells)],
     index: u32,
 ) -> bool {
     let Some(key) = table.required else {
@@ -768,6 +793,6 @@ fn required_present(
     columns
         .iter()
         .find(|(field, _, _)| field.key == key)
-        .and_then(|(_, _, cells)| cells.get(&index))
+        .and_then(|(_, _, cells)| cell_of(cells, index))
         .is_some_and(|reading| !reading.is_null())
 }

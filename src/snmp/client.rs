@@ -711,7 +711,9 @@ impl Client {
         pdu: PduRef<'_>,
     ) -> Result<CommonPdu, SnmpError> {
         if self.opts.usm.is_some() {
-            return self.exchange_v3(write.is_some(), pdu.to_owned_pdu()).await;
+            // Boxed: the v1/v2c exchange's future stays small (a poll's
+            // future is inline in every UPS task, see `UpsTask::run_loop`).
+            return Box::pin(self.exchange_v3(write.is_some(), pdu.to_owned_pdu())).await;
         }
         let target = self.opts.target;
         let request_id = self.take_request_id();

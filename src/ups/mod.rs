@@ -103,7 +103,9 @@ impl Ups {
             Snapshot::new()
         } else {
             let roots = self.walk_roots(walk);
-            self.client.walk_map(&roots).await?
+            // Boxed: walks are the rare case, and the GET path's future
+            // stays small (it is boxed per poll, see `UpsTask::run_loop`).
+            Box::pin(self.client.walk_map(&roots)).await?
         };
         if !get.is_empty() {
             let cells = self.client.get(get).await?;
