@@ -588,25 +588,57 @@ impl Source {
     /// the point table is parsed once per process (polls and traps look
     /// sources up by OID all the time).
     pub fn object(&self) -> std::borrow::Cow<'static, Oid> {
-        type ByAddress = std::collections::HashMap<(usize, usize), Oid, AddressHash>;
-        static PARSED: std::sync::LazyLock<ByAddress> = std::sync::LazyLock::new(|| {
-            FIELDS
-                .iter()
-                .flat_map(|f| f.sources)
-                .filter_map(|s| Some((text_key(s.oid), Oid::parse(s.oid).ok()?)))
-                .collect()
-        });
-        match PARSED.get(&text_key(self.oid)) {
-            Some(oid) => std::borrow::Cow::Borrowed(oid),
+        match self.object_id() {
+            Some(id) => std::borrow::Cow::Borrowed(object_by_id(id)),
             None => std::borrow::Cow::Owned(
                 Oid::parse(self.oid).expect("point table OIDs are valid (checked by tests)"),
             ),
         }
     }
 
+    /// The number of this source's object among the point table's parsed
+    /// objects: a two-byte handle for what is kept per cell (see
+    /// [`object_by_id`]). `None` only for a source outside the table.
+    pub fn object_id(&self) -> Option<ObjectId> {
+        OBJECTS.by_address.get(&text_key(self.oid)).copied()
+    }
+
     pub fn is_writable(&self) -> bool {
         matches!(self.access, Access::ReadWrite(_))
     }
+}
+
+/// The number of a point-table object (see [`Source::object_id`]).
+pub type ObjectId = u16;
+
+/// The parsed object OID of every source in the point table, numbered.
+struct Objects {
+    by_address: std::collections::HashMap<(usize, usize), ObjectId, AddressHash>,
+    oids: Vec<Oid>,
+}
+
+static OBJECTS: std::sync::LazyLock<Objects> = std::sync::LazyLock::new(|| {
+    let mut objects = Objects {
+        by_address: Default::default(),
+        oids: Vec::new(),
+    };
+    for source in FIELDS.iter().flat_map(|f| f.sources) {
+        let key = text_key(source.oid);
+        if objects.by_address.contains_key(&key) {
+            continue;
+        }
+        let (Ok(oid), Ok(id)) = (Oid::parse(source.oid), objects.oids.len().try_into()) else {
+            continue;
+        };
+        objects.by_address.insert(key, id);
+        objects.oids.push(oid);
+    }
+    objects
+});
+
+/// The object OID numbered `id` by [`Source::object_id`].
+pub fn object_by_id(id: ObjectId) -> &'static Oid {
+    &OBJECTS.oids[usize::from(id)]
 }
 
 /// The hash of [`Source::object`]'s cache: its keys are addresses, distinct

@@ -94,37 +94,43 @@ impl TableData {
     }
 }
 
-/// One cell a page was decoded from, kept small (a UPS keeps a few hundred
-/// between walks): its source and the instance arcs after the object.
+/// One cell a page was decoded from, kept small (a UPS keeps several
+/// hundred between walks): its object's number in the point table and the
+/// instance arcs after it (10 bytes).
 #[derive(Debug, Clone, Copy)]
 pub struct ServedCell {
-    source: &'static Source,
-    instance: [u32; ServedCell::MAX_ARCS],
+    object: mib::ObjectId,
     arcs: u8,
+    instance: [u16; ServedCell::MAX_ARCS],
 }
 
 impl ServedCell {
     /// Longest instance a source is read at (`feed.1.row`).
     const MAX_ARCS: usize = 3;
 
+    /// `None` for a cell that does not fit (more than three instance arcs,
+    /// or one above 65,535).
     fn of(source: &'static Source, oid: &Oid) -> Option<ServedCell> {
-        let suffix = oid.suffix_after(&source.object())?;
+        let object = source.object_id()?;
+        let suffix = oid.suffix_after(mib::object_by_id(object))?;
         let mut instance = [0; ServedCell::MAX_ARCS];
-        instance.get_mut(..suffix.len())?.copy_from_slice(suffix);
+        for (arc, slot) in suffix.iter().zip(instance.get_mut(..suffix.len())?) {
+            *slot = u16::try_from(*arc).ok()?;
+        }
         Some(ServedCell {
-            source,
-            instance,
+            object,
             arcs: suffix.len() as u8,
+            instance,
         })
     }
 
     /// The cell's OID, to GET.
     pub fn oid(&self) -> Oid {
-        let object = self.source.object();
-        let mut arcs = Vec::with_capacity(object.arcs().len() + usize::from(self.arcs));
-        arcs.extend_from_slice(object.arcs());
-        arcs.extend_from_slice(&self.instance[..usize::from(self.arcs)]);
-        Oid::from_arcs(arcs)
+        let mut oid = mib::object_by_id(self.object).clone();
+        for &arc in &self.instance[..usize::from(self.arcs)] {
+            oid.push(u32::from(arc));
+        }
+        oid
     }
 }
 
@@ -271,22 +277,26 @@ impl PageData {
     /// GET of these decodes to what a walk of the whole page would.
     pub fn served_cells(&self, data: &Snapshot) -> Vec<ServedCell> {
         let own = |s: &Scalar| s.field.sources.iter().any(|o| std::ptr::eq(o, s.source));
-        let mut cells: Vec<ServedCell> = self
+        let scalars = self
             .scalars
             .iter()
             .filter(|s| own(s))
-            .filter_map(|s| ServedCell::of(s.source, pages::scalar_entry(s.source, data)?.0))
-            .collect();
-        for table in &self.tables {
-            for column in &table.columns {
-                let served = pages::column_cell_oids(column.source, data);
-                let kept = served
+            .filter_map(|s| Some((s.source, pages::scalar_entry(s.source, data)?.0)));
+        let columns = self.tables.iter().flat_map(|table| {
+            table.columns.iter().flat_map(move |column| {
+                pages::column_cell_oids(column.source, data)
                     .into_iter()
-                    .filter(|(row, _)| table.rows.contains(row));
-                cells.extend(kept.filter_map(|(_, oid)| ServedCell::of(column.source, oid)));
-            }
-        }
-        cells
+                    .filter(|(row, _)| table.rows.contains(row))
+                    .map(move |(_, oid)| (column.source, oid))
+            })
+        });
+        // A cell that cannot be kept compactly leaves the page to walks
+        // (no cells: the page is walked at every poll).
+        scalars
+            .chain(columns)
+            .map(|(source, oid)| ServedCell::of(source, oid))
+            .collect::<Option<Vec<ServedCell>>>()
+            .unwrap_or_default()
     }
 
     /// The scalar of `field`, if this page has it.

@@ -430,3 +430,36 @@ fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
         assert!(pages > 0, "{}: no page", walk.display());
     }
 }
+
+#[test]
+fn a_page_with_a_cell_too_big_to_keep_is_walked_not_read_in_part() {
+    // RFC 1628 upsInputVoltage (upsInputLineIndex 1..65535 in the MIB,
+    // but an agent may send anything): rows 1 and 2 are kept as cells to
+    // GET; a row 70000 does not fit a kept cell, so the page keeps none
+    // (walked at every poll) rather than a GET that would miss that row.
+    let small = snapshot(&[
+        ("1.3.6.1.2.1.33.1.3.3.1.3.1", Value::Integer(230)),
+        ("1.3.6.1.2.1.33.1.3.3.1.3.2", Value::Integer(231)),
+    ]);
+    let m = Model::from_snapshot(Mib::ALL.into(), &small, &ScaleOverrides::new());
+    let cells = m.served_cells(Page::Input, &small);
+    let oids: Vec<String> = cells.iter().map(|c| c.oid().to_string()).collect();
+    assert_eq!(
+        oids,
+        ["1.3.6.1.2.1.33.1.3.3.1.3.1", "1.3.6.1.2.1.33.1.3.3.1.3.2"]
+    );
+
+    let big = snapshot(&[
+        ("1.3.6.1.2.1.33.1.3.3.1.3.1", Value::Integer(230)),
+        ("1.3.6.1.2.1.33.1.3.3.1.3.70000", Value::Integer(231)),
+    ]);
+    let m = Model::from_snapshot(Mib::ALL.into(), &big, &ScaleOverrides::new());
+    let input = m.page(Page::Input).expect("the input page decodes");
+    assert!(
+        input
+            .table("lines")
+            .is_some_and(|t| t.rows.contains(&70000)),
+        "the row is a line of the page: {input:?}"
+    );
+    assert!(m.served_cells(Page::Input, &big).is_empty());
+}

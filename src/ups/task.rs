@@ -381,7 +381,9 @@ impl<S: UpsSink> UpsTask<S> {
     /// Keeps the cells each walked page was decoded from, and forgets those
     /// of a page whose layout changed (walked again at its next poll).
     fn remember_served(&mut self, walked: &[Page], relayout: &BTreeSet<Page>, data: &Snapshot) {
-        for &page in walked {
+        // Pages whose rows come and go are walked at every poll: nothing
+        // to keep for them.
+        for &page in walked.iter().filter(|page| !page.rows_come_and_go()) {
             self.served
                 .insert(page, self.model.served_cells(page, data));
         }
