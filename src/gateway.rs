@@ -190,9 +190,10 @@ impl Gateway {
 }
 
 /// Walks running at once across all UPSes (see
-/// [`UpsTask::with_walk_limit`]): more than a small rack, so only a room of
-/// UPSes starting together ever waits, for well under a second.
-const CONCURRENT_WALKS: usize = 64;
+/// [`UpsTask::with_walk_limit`]): a rack's worth, so only a room of UPSes
+/// starting together ever waits (500 on loopback: about a second longer),
+/// and the raw replies of at most 16 whole-card walks are held at once.
+const CONCURRENT_WALKS: usize = 16;
 
 /// Routed traps waiting for their UPS task; more are dropped and counted.
 const TRAP_QUEUE: usize = 256;

@@ -48,9 +48,11 @@ pub struct Ups {
     client: Client,
     capabilities: Capabilities,
     overrides: ScaleOverrides,
-    /// The walk roots of each set of pages read so far (a UPS reads two or
-    /// three sets: the fast pages, all pages, a trap's pages), by page mask.
-    roots: Vec<(u16, Arc<[Oid]>)>,
+    /// The walk roots of the pages walked at every poll (their rows come
+    /// and go), derived once; other sets are walked once per slow interval
+    /// and derived each time (an OID is 80 bytes: a UPS does not keep a
+    /// few kB of roots it needs once a minute).
+    every_poll_roots: Option<Arc<[Oid]>>,
 }
 
 impl Ups {
@@ -70,7 +72,7 @@ impl Ups {
             client,
             capabilities,
             overrides: config.scale.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            roots: Vec::new(),
+            every_poll_roots: None,
         })
     }
 
@@ -114,14 +116,17 @@ impl Ups {
         Ok(snapshot)
     }
 
-    /// The walk roots of `pages`, derived from the point table once per set.
+    /// The walk roots of `pages` (see [`Ups::every_poll_roots`]).
     fn walk_roots(&mut self, pages: &[Page]) -> Arc<[Oid]> {
-        let mask = pages.iter().fold(0u16, |m, &p| m | 1 << p as u16);
-        if let Some((_, roots)) = self.roots.iter().find(|(m, _)| *m == mask) {
+        let every_poll = !pages.is_empty() && pages.iter().all(|page| page.rows_come_and_go());
+        if !every_poll {
+            return self.capabilities.walk_roots(pages).into();
+        }
+        if let Some(roots) = &self.every_poll_roots {
             return roots.clone();
         }
         let roots: Arc<[Oid]> = self.capabilities.walk_roots(pages).into();
-        self.roots.push((mask, roots.clone()));
+        self.every_poll_roots = Some(roots.clone());
         roots
     }
 

@@ -381,9 +381,11 @@ impl<S: UpsSink> UpsTask<S> {
     /// Keeps the cells each walked page was decoded from, and forgets those
     /// of a page whose layout changed (walked again at its next poll).
     fn remember_served(&mut self, walked: &[Page], relayout: &BTreeSet<Page>, data: &Snapshot) {
-        // Pages whose rows come and go are walked at every poll: nothing
-        // to keep for them.
-        for &page in walked.iter().filter(|page| !page.rows_come_and_go()) {
+        // Only fast pages are ever read by a GET of their cells (a slow
+        // page due makes the poll a walk, see `read_plan`), and of those
+        // not the ones whose rows come and go.
+        let kept = |page: &&Page| page.is_fast() && !page.rows_come_and_go();
+        for &page in walked.iter().filter(kept) {
             self.served
                 .insert(page, self.model.served_cells(page, data));
         }
