@@ -169,6 +169,10 @@ pub fn bridge_device(bridge: &Bridge) -> Publication {
 /// Everything one UPS really has: one device-based discovery message at
 /// `<prefix>/device/<gateway>_<ups>/config`, rendered from the point table
 /// and the UPS's [`Shape`].
+///
+/// The payload (hundreds of kB for a large UPS) is written straight into
+/// its text one component at a time, never held as a JSON tree: a first
+/// pass only counts the bytes, so the text is allocated once at its size.
 pub fn ups_device(
     bridge: &Bridge,
     ups_id: &str,
@@ -184,14 +188,28 @@ pub fn ups_device(
         options,
         shape,
     };
-    let payload = json!({
-        "device": ups_device_block(naming, ups_id, &shape.identity, options),
-        "origin": origin(bridge),
-        "availability": availability(naming, ups_id),
-        "availability_mode": "all",
-        "components": components(&ups),
-    });
-    publication(naming, &device_id, &payload)
+    let mut counted = Text::Count(0);
+    write_ups_device(&mut counted, bridge, &ups);
+    let mut text = Text::Bytes(Vec::with_capacity(counted.len()));
+    write_ups_device(&mut text, bridge, &ups);
+    Publication {
+        topic: naming.discovery(&device_id),
+        payload: text.into_string(),
+    }
+}
+
+/// The device message: device block, origin, availability, components.
+fn write_ups_device(text: &mut Text, bridge: &Bridge, ups: &Ups) {
+    let naming = ups.naming;
+    let mut message = Object::open(text);
+    message.put(
+        "device",
+        &ups_device_block(naming, ups.ups_id, &ups.shape.identity, ups.options),
+    );
+    message.put("origin", &origin(bridge));
+    message.put("availability", &availability(naming, ups.ups_id));
+    message.put("availability_mode", "all");
+    components(ups, &mut message.object("components"));
 }
 
 /// Removal of a UPS's device (empty retained payload at its discovery topic):
@@ -293,6 +311,92 @@ fn availability(naming: &Naming, ups_id: &str) -> Json {
     ])
 }
 
+// --------------------------------------------------------------- JSON text
+
+/// Where a payload's JSON text goes: counted first, then written into a
+/// buffer of exactly that size.
+enum Text {
+    Count(usize),
+    Bytes(Vec<u8>),
+}
+
+impl Text {
+    fn len(&self) -> usize {
+        match self {
+            Text::Count(len) => *len,
+            Text::Bytes(bytes) => bytes.len(),
+        }
+    }
+
+    fn raw(&mut self, text: &[u8]) {
+        match self {
+            Text::Count(len) => *len += text.len(),
+            Text::Bytes(bytes) => bytes.extend_from_slice(text),
+        }
+    }
+
+    fn value<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
+        serde_json::to_writer(&mut *self, value).expect("JSON of plain values into memory");
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Text::Count(_) => String::new(),
+            Text::Bytes(bytes) => String::from_utf8(bytes).expect("serde_json writes UTF-8"),
+        }
+    }
+}
+
+impl std::io::Write for Text {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.raw(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One JSON object being written: each member goes out as it is put, the
+/// closing brace when the object is dropped.
+struct Object<'a> {
+    text: &'a mut Text,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    fn open(text: &'a mut Text) -> Object<'a> {
+        text.raw(b"{");
+        Object { text, empty: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !std::mem::take(&mut self.empty) {
+            self.text.raw(b",");
+        }
+        self.text.value(key);
+        self.text.raw(b":");
+    }
+
+    fn put<T: serde::Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        self.key(key);
+        self.text.value(value);
+    }
+
+    /// A member that is an object itself, written until it is dropped.
+    fn object(&mut self, key: &str) -> Object<'_> {
+        self.key(key);
+        Object::open(self.text)
+    }
+}
+
+impl Drop for Object<'_> {
+    fn drop(&mut self) {
+        self.text.raw(b"}");
+    }
+}
+
 // -------------------------------------------------------------- components
 
 /// The UPS a payload is built for, and what its pages say about it.
@@ -306,21 +410,19 @@ struct Ups<'a> {
 
 /// Every component, in page order, then the point table's order; table
 /// cells row by row; the outlets after the receptacles page's tables; the
-/// named commands last, in [`COMMANDS`] order.
-fn components(ups: &Ups) -> Map<String, Json> {
-    let mut out = Map::new();
+/// named commands last, in [`COMMANDS`] order. Each is written into `out`
+/// as it is built.
+fn components(ups: &Ups, out: &mut Object) {
     for page in &ups.shape.pages {
         for slot in &page.scalars {
-            out.extend(field_component(ups, *slot, None));
+            field_component(ups, *slot, None, out);
         }
         for &(_, key, name) in DERIVED_FIELDS.iter().filter(|d| d.0 == page.page) {
-            let (id, component) = derived_component(ups, page.page, key, name);
-            out.insert(id, component);
+            derived_component(ups, page.page, key, name, out);
         }
         // A summarised table's sensor exists with its page, rows or none.
         for &(_, key, column) in SUMMARISED_TABLES.iter().filter(|s| s.0 == page.page) {
-            let (id, component) = summary_component(ups, table_by_key(page.page, key), column);
-            out.insert(id, component);
+            summary_component(ups, table_by_key(page.page, key), column, out);
         }
         for table in &page.tables {
             if summary_of(table.table).is_some() {
@@ -328,52 +430,44 @@ fn components(ups: &Ups) -> Map<String, Json> {
             }
             for &index in &table.rows {
                 for column in table.columns_of(index) {
-                    out.extend(field_component(ups, column.slot, Some(index)));
+                    field_component(ups, column.slot, Some(index), out);
                 }
             }
         }
         if page.page == Page::Receptacles {
             for outlet in ups.shape.outlets.iter().filter(|o| o.has_state) {
-                out.extend(outlet_components(ups, outlet));
+                outlet_components(ups, outlet, out);
             }
         }
     }
     if energy::integrated(ups.shape) {
-        let (id, component) = energy_component(ups);
-        out.insert(id, component);
+        energy_component(ups, out);
     }
     for resolved in &ups.shape.commands {
-        let (id, component) = command_button(ups, resolved.command);
-        out.insert(id, component);
+        command_button(ups, resolved.command, out);
     }
-    let (id, component) = event_component(ups);
-    out.insert(id, component);
+    event_component(ups, out);
     for &event in TRIGGERS.iter().filter(|e| reports(ups.shape, **e)) {
-        let (id, component) = trigger_component(ups, event);
-        out.insert(id, component);
+        trigger_component(ups, event, out);
     }
-    out
 }
 
 /// The output energy the gateway integrates ([`energy`]) on
 /// `<base>/<ups>/energy`, for the Energy dashboard; the same component id
 /// as the card's own counter (`output.energy`) where a card has one.
-fn energy_component(ups: &Ups) -> (String, Json) {
-    let id = "output_energy".to_string();
-    let mut c = common_keys(ups, &id, Component::Sensor, "Output energy".into(), None);
-    c.insert("state_topic".into(), json!(ups.naming.energy(ups.ups_id)));
-    c.insert(
-        "value_template".into(),
-        json!("{{ (value_json | default({})).get('output_energy') }}"),
+fn energy_component(ups: &Ups, out: &mut Object) {
+    let id = "output_energy";
+    let mut c = out.object(id);
+    common_keys(&mut c, ups, id, Component::Sensor, "Output energy", None);
+    c.put("state_topic", &ups.naming.energy(ups.ups_id));
+    c.put(
+        "value_template",
+        "{{ (value_json | default({})).get('output_energy') }}",
     );
-    c.insert("device_class".into(), json!("energy"));
-    c.insert("state_class".into(), json!("total_increasing"));
-    c.insert(
-        "unit_of_measurement".into(),
-        json!(Unit::KiloWattHour.symbol()),
-    );
-    c.insert("suggested_display_precision".into(), json!(3));
-    (id, Json::Object(c))
+    c.put("device_class", "energy");
+    c.put("state_class", "total_increasing");
+    c.put("unit_of_measurement", Unit::KiloWattHour.symbol());
+    c.put("suggested_display_precision", &3);
 }
 
 // ------------------------------------------------------------ events
@@ -405,26 +499,25 @@ fn reports(shape: &Shape, event: EventName) -> bool {
 /// The `event` entity: fired by every trap on `<base>/<ups>/event`, whose
 /// JSON carries `event_type` (one of the whole vocabulary) and the trap's
 /// details as the event's attributes.
-fn event_component(ups: &Ups) -> (String, Json) {
-    let id = "event".to_string();
-    let mut c = common_keys(ups, &id, Component::Event, "Last event".into(), None);
-    c.insert("state_topic".into(), json!(ups.naming.event(ups.ups_id)));
+fn event_component(ups: &Ups, out: &mut Object) {
+    let id = "event";
+    let mut c = out.object(id);
+    common_keys(&mut c, ups, id, Component::Event, "Last event", None);
+    c.put("state_topic", &ups.naming.event(ups.ups_id));
     let types: Vec<&str> = EventName::ALL.iter().map(|e| e.as_str()).collect();
-    c.insert("event_types".into(), json!(types));
-    (id, Json::Object(c))
+    c.put("event_types", &types);
 }
 
 /// A device trigger for one event: the event topic, matched on `name`.
-fn trigger_component(ups: &Ups, event: EventName) -> (String, Json) {
-    let mut c = Map::new();
-    c.insert("platform".into(), json!("device_automation"));
-    c.insert("automation_type".into(), json!("trigger"));
-    c.insert("topic".into(), json!(ups.naming.event(ups.ups_id)));
-    c.insert("type".into(), json!(event_text(event)));
-    c.insert("subtype".into(), json!("UPS"));
-    c.insert("payload".into(), json!(event.as_str()));
-    c.insert("value_template".into(), json!("{{ value_json.name }}"));
-    (format!("trigger_{}", event.as_str()), Json::Object(c))
+fn trigger_component(ups: &Ups, event: EventName, out: &mut Object) {
+    let mut c = out.object(&format!("trigger_{}", event.as_str()));
+    c.put("platform", "device_automation");
+    c.put("automation_type", "trigger");
+    c.put("topic", &ups.naming.event(ups.ups_id));
+    c.put("type", &event_text(event));
+    c.put("subtype", "UPS");
+    c.put("payload", event.as_str());
+    c.put("value_template", "{{ value_json.name }}");
 }
 
 /// An event as a person reads it: "On battery", "Battery test failed".
@@ -457,46 +550,43 @@ fn component_id(field: &Field, row: Option<u32>) -> String {
 /// The keys every component has, in a fixed order; `state` is the page
 /// whose JSON carries the entity's state (buttons have none).
 fn common_keys(
+    c: &mut Object,
     ups: &Ups,
     id: &str,
     platform: Component,
-    name: String,
+    name: &str,
     state: Option<Page>,
-) -> Map<String, Json> {
-    let mut c = Map::new();
-    c.insert("platform".into(), json!(platform.name()));
-    c.insert("unique_id".into(), json!(format!("{}_{id}", ups.device_id)));
-    c.insert(
-        "default_entity_id".into(),
-        json!(format!("{}.{}_{id}", platform.name(), slug(ups.ups_id))),
+) {
+    c.put("platform", platform.name());
+    c.put("unique_id", &format!("{}_{id}", ups.device_id));
+    c.put(
+        "default_entity_id",
+        &format!("{}.{}_{id}", platform.name(), slug(ups.ups_id)),
     );
-    c.insert("name".into(), json!(name));
+    c.put("name", name);
     if let Some(page) = state {
-        c.insert(
-            "state_topic".into(),
-            json!(ups.naming.page(ups.ups_id, page)),
-        );
+        c.put("state_topic", &ups.naming.page(ups.ups_id, page));
     }
-    c
 }
 
 /// A field's component, or none for a command trigger ([`Role::of`]).
-fn field_component(ups: &Ups, slot: Slot, row: Option<u32>) -> Option<(String, Json)> {
+fn field_component(ups: &Ups, slot: Slot, row: Option<u32>, out: &mut Object) {
     let field = slot.field;
-    let role = Role::of(field, slot.source)?;
+    let Some(role) = Role::of(field, slot.source) else {
+        return;
+    };
     let id = component_id(field, row);
     let platform = role.platform();
-    let mut c = common_keys(
+    let mut c = out.object(&id);
+    common_keys(
+        &mut c,
         ups,
         &id,
         platform,
-        entity_name(field, row),
+        &entity_name(field, row),
         Some(field.page),
     );
-    c.insert(
-        "value_template".into(),
-        json!(value_template(field, row, &role)),
-    );
+    c.put("value_template", &value_template(field, row, &role));
     if role.is_writable() {
         let topic = match (field.table, row) {
             (Some(table), Some(index)) => ups
@@ -504,8 +594,8 @@ fn field_component(ups: &Ups, slot: Slot, row: Option<u32>) -> Option<(String, J
                 .set_cell(ups.ups_id, field.page, table, index, field.key),
             _ => ups.naming.set(ups.ups_id, field.page, field.key),
         };
-        c.insert("command_topic".into(), json!(topic));
-        c.insert("optimistic".into(), json!(false));
+        c.put("command_topic", &topic);
+        c.put("optimistic", &false);
     }
     role_keys(&mut c, slot, &role);
     let category = match role {
@@ -513,69 +603,69 @@ fn field_component(ups: &Ups, slot: Slot, row: Option<u32>) -> Option<(String, J
         _ => Some("config"),
     };
     if let Some(category) = category {
-        c.insert("entity_category".into(), json!(category));
+        c.put("entity_category", category);
     }
     if !field.ha.enabled {
-        c.insert("enabled_by_default".into(), json!(false));
+        c.put("enabled_by_default", &false);
     }
     if let (Role::Read(_), Some(seconds)) = (&role, expire_after(ups.options, field.page)) {
-        c.insert("expire_after".into(), json!(seconds));
+        c.put("expire_after", &seconds);
     }
-    Some((id, Json::Object(c)))
 }
 
 /// A derived page key's sensor: its value as published.
-fn derived_component(ups: &Ups, page: Page, key: &str, name: &str) -> (String, Json) {
+fn derived_component(ups: &Ups, page: Page, key: &str, name: &str, out: &mut Object) {
     let id = format!("{page}_{key}");
-    let mut c = common_keys(ups, &id, Component::Sensor, name.to_string(), Some(page));
-    c.insert(
-        "value_template".into(),
-        json!(format!(
+    let mut c = out.object(&id);
+    common_keys(&mut c, ups, &id, Component::Sensor, name, Some(page));
+    c.put(
+        "value_template",
+        &format!(
             "{{{{ (value_json | default({{}})).get({}) }}}}",
             jinja_str(key)
-        )),
+        ),
     );
     if let Some(seconds) = expire_after(ups.options, page) {
-        c.insert("expire_after".into(), json!(seconds));
+        c.put("expire_after", &seconds);
     }
-    (id, Json::Object(c))
 }
 
 /// The summary sensor of an event table: the `column` values of its rows,
 /// comma-separated (`none` when there are none), the rows as attributes.
-fn summary_component(ups: &Ups, table: &Table, column: &str) -> (String, Json) {
+fn summary_component(ups: &Ups, table: &Table, column: &str, out: &mut Object) {
     let id = format!("{}_{}", table.page, table.key);
-    let mut c = common_keys(
+    let mut c = out.object(&id);
+    common_keys(
+        &mut c,
         ups,
         &id,
         Component::Sensor,
-        table.label.to_string(),
+        table.label,
         Some(table.page),
     );
     let rows = format!(
         "(value_json | default({{}})).get({}, [])",
         jinja_str(table.key)
     );
-    c.insert(
-        "value_template".into(),
-        json!(format!(
+    c.put(
+        "value_template",
+        &format!(
             "{{% set names = {rows} | map(attribute={}) | list %}}\
              {{{{ (names | join(', '))[:255] if names else 'none' }}}}",
             jinja_str(column)
-        )),
+        ),
     );
-    c.insert("json_attributes_topic".into(), c["state_topic"].clone());
-    c.insert(
-        "json_attributes_template".into(),
-        json!(format!(
-            "{{{{ {{{}: {rows}}} | tojson }}}}",
-            jinja_str(table.key)
-        )),
+    c.put(
+        "json_attributes_topic",
+        &ups.naming.page(ups.ups_id, table.page),
+    );
+    c.put(
+        "json_attributes_template",
+        &format!("{{{{ {{{}: {rows}}} | tojson }}}}", jinja_str(table.key)),
     );
     if let Some(seconds) = expire_after(ups.options, table.page) {
-        c.insert("expire_after".into(), json!(seconds));
+        c.put("expire_after", &seconds);
     }
-    (id, Json::Object(c))
 }
 
 // ------------------------------------------------------ roles and keys
@@ -729,7 +819,7 @@ fn step(field: &Field, source: &Source) -> f64 {
 }
 
 /// The platform's own keys.
-fn role_keys(c: &mut Map<String, Json>, slot: Slot, role: &Role) {
+fn role_keys(c: &mut Object, slot: Slot, role: &Role) {
     let field = slot.field;
     let platform = role.platform();
     let class = (field.ha.component == platform)
@@ -737,45 +827,42 @@ fn role_keys(c: &mut Map<String, Json>, slot: Slot, role: &Role) {
         .flatten();
     match role {
         Role::Read(Kind::Enum(labels)) => {
-            c.insert("device_class".into(), json!("enum"));
-            c.insert("options".into(), json!(option_texts(labels)));
+            c.put("device_class", "enum");
+            c.put("options", &option_texts(labels));
         }
         Role::Read(Kind::Number) => numeric_sensor_keys(c, slot, platform, class),
         Role::Read(_) | Role::Switch => {
             if let Some(class) = class {
-                c.insert("device_class".into(), json!(class));
+                c.put("device_class", class);
             }
         }
         Role::Number { min, max, step } => {
-            c.insert("min".into(), json!(min));
-            c.insert("max".into(), json!(max));
-            c.insert("step".into(), json!(step));
-            c.insert("mode".into(), json!("box"));
+            c.put("min", min);
+            c.put("max", max);
+            c.put("step", step);
+            c.put("mode", "box");
             if let Some(unit) = field.unit {
-                c.insert("unit_of_measurement".into(), json!(unit.symbol()));
+                c.put("unit_of_measurement", unit.symbol());
             }
             if let Some(class) = class.or_else(|| number_class(field.unit?)) {
-                c.insert("device_class".into(), json!(class));
+                c.put("device_class", class);
             }
         }
         Role::Select(labels) => {
             let readable = readable_options(labels);
             let texts: Vec<&str> = readable.iter().map(|(_, text)| text.as_str()).collect();
-            c.insert("options".into(), json!(texts));
+            c.put("options", &texts);
             let to_label: Vec<(&str, String)> = readable
                 .iter()
                 .map(|(label, text)| (text.as_str(), label.to_string()))
                 .collect();
-            c.insert(
-                "command_template".into(),
-                json!(format!(
-                    "{{{{ {}.get(value, value) }}}}",
-                    jinja_dict(&to_label)
-                )),
+            c.put(
+                "command_template",
+                &format!("{{{{ {}.get(value, value) }}}}", jinja_dict(&to_label)),
             );
         }
         Role::Text { max } => {
-            c.insert("max".into(), json!(max));
+            c.put("max", max);
         }
     }
 }
@@ -801,15 +888,10 @@ fn number_class(unit: Unit) -> Option<&'static str> {
 /// Device class, state class and unit come from the point table; the state
 /// class only when the table means this field as a sensor (a read-only
 /// config value is no measurement).
-fn numeric_sensor_keys(
-    c: &mut Map<String, Json>,
-    slot: Slot,
-    platform: Component,
-    class: Option<&str>,
-) {
+fn numeric_sensor_keys(c: &mut Object, slot: Slot, platform: Component, class: Option<&str>) {
     let field = slot.field;
     if let Some(class) = class {
-        c.insert("device_class".into(), json!(class));
+        c.put("device_class", class);
     }
     let state_class = (field.ha.component == platform)
         .then_some(field.ha.state_class)
@@ -819,14 +901,14 @@ fn numeric_sensor_keys(
             StateClass::Measurement => "measurement",
             StateClass::TotalIncreasing => "total_increasing",
         };
-        c.insert("state_class".into(), json!(name));
+        c.put("state_class", name);
     }
     if let Some(unit) = field.unit {
-        c.insert("unit_of_measurement".into(), json!(unit.symbol()));
+        c.put("unit_of_measurement", unit.symbol());
     }
     let numeric = field.unit.is_some() || state_class.is_some();
     if let Some(decimals) = display_precision(field, slot.source).filter(|_| numeric) {
-        c.insert("suggested_display_precision".into(), json!(decimals));
+        c.put("suggested_display_precision", &decimals);
     }
 }
 
@@ -869,7 +951,7 @@ fn expire_after(options: &DeviceOptions, page: Page) -> Option<u64> {
 
 /// An outlet's switch (device class `outlet`, state from the receptacles
 /// page row) and, when it can be cycled, its reboot button.
-fn outlet_components(ups: &Ups, outlet: &Outlet) -> Vec<(String, Json)> {
+fn outlet_components(ups: &Ups, outlet: &Outlet, out: &mut Object) {
     let kind = outlet.kind;
     let index = outlet.index;
     let table = table_by_key(Page::Receptacles, kind.table);
@@ -878,57 +960,53 @@ fn outlet_components(ups: &Ups, outlet: &Outlet) -> Vec<(String, Json)> {
         .expect("outlet tables have a state column");
     let command = |verb: &str| format!("outlet.{index}.load.{verb}");
     let id = format!("{}_{}_{index}_load", table.page, table.key);
-    let mut switch = common_keys(
+    let mut switch = out.object(&id);
+    common_keys(
+        &mut switch,
         ups,
         &id,
         Component::Switch,
-        format!("{row_label} {index}"),
+        &format!("{row_label} {index}"),
         Some(Page::Receptacles),
     );
     let (on, off) = on_off_labels(state);
     let raw = raw_value(state, Some(index));
-    switch.insert(
-        "value_template".into(),
-        json!(format!(
+    switch.put(
+        "value_template",
+        &format!(
             "{{% set v = {raw} %}}{{{{ 'ON' if v in {} else 'OFF' if v in {} else None }}}}",
             jinja_list(&on),
             jinja_list(&off)
-        )),
+        ),
     );
-    switch.insert(
-        "command_topic".into(),
-        json!(ups.naming.command(ups.ups_id)),
-    );
-    switch.insert("optimistic".into(), json!(false));
-    switch.insert("payload_on".into(), json!(command("on")));
-    switch.insert("payload_off".into(), json!(command("off")));
-    switch.insert("state_on".into(), json!("ON"));
-    switch.insert("state_off".into(), json!("OFF"));
-    switch.insert("device_class".into(), json!("outlet"));
-    let mut out = vec![(id.clone(), Json::Object(switch))];
+    switch.put("command_topic", &ups.naming.command(ups.ups_id));
+    switch.put("optimistic", &false);
+    switch.put("payload_on", &command("on"));
+    switch.put("payload_off", &command("off"));
+    switch.put("state_on", "ON");
+    switch.put("state_off", "OFF");
+    switch.put("device_class", "outlet");
+    drop(switch);
     if outlet.cycle {
         let id = format!("{id}_cycle");
-        let mut button = common_keys(
+        let mut button = out.object(&id);
+        common_keys(
+            &mut button,
             ups,
             &id,
             Component::Button,
-            format!("{row_label} {index} reboot"),
+            &format!("{row_label} {index} reboot"),
             None,
         );
-        button.insert(
-            "command_topic".into(),
-            json!(ups.naming.command(ups.ups_id)),
-        );
-        button.insert("payload_press".into(), json!(command("cycle")));
-        button.insert("device_class".into(), json!("restart"));
+        button.put("command_topic", &ups.naming.command(ups.ups_id));
+        button.put("payload_press", &command("cycle"));
+        button.put("device_class", "restart");
         let cuts = label_cuts_power(
             &format!("control.{}.{}", kind.control, kind.cycle.0),
             kind.cycle.1,
         );
         dangerous_keys(&mut button, cuts);
-        out.push((id, Json::Object(button)));
     }
-    out
 }
 
 /// A state column's labels that mean on (`on`, `*_on`) and off.
@@ -959,10 +1037,10 @@ fn label_cuts_power(path: &str, label: &'static str) -> bool {
 }
 
 /// Power-cutting commands are configuration, hidden until enabled.
-fn dangerous_keys(c: &mut Map<String, Json>, cuts_power: bool) {
+fn dangerous_keys(c: &mut Object, cuts_power: bool) {
     if cuts_power {
-        c.insert("entity_category".into(), json!("config"));
-        c.insert("enabled_by_default".into(), json!(false));
+        c.put("entity_category", "config");
+        c.put("enabled_by_default", &false);
     }
 }
 
@@ -976,23 +1054,20 @@ fn command_id(name: &str) -> String {
 /// A named command's button. Battery tests are primary controls; other
 /// commands are configuration; power-cutting ones are also disabled by
 /// default.
-fn command_button(ups: &Ups, command: &NamedCommand) -> (String, Json) {
+fn command_button(ups: &Ups, command: &NamedCommand, out: &mut Object) {
     let id = command_id(command.name);
-    let mut c = common_keys(ups, &id, Component::Button, command.label.to_string(), None);
-    c.insert(
-        "command_topic".into(),
-        json!(ups.naming.command(ups.ups_id)),
-    );
-    c.insert("payload_press".into(), json!(command.name));
+    let mut c = out.object(&id);
+    common_keys(&mut c, ups, &id, Component::Button, command.label, None);
+    c.put("command_topic", &ups.naming.command(ups.ups_id));
+    c.put("payload_press", command.name);
     if command.name == "shutdown.reboot" {
-        c.insert("device_class".into(), json!("restart"));
+        c.put("device_class", "restart");
     }
     let cuts = command_cuts_power(command);
     if !cuts && !command.name.starts_with("test.") {
-        c.insert("entity_category".into(), json!("config"));
+        c.put("entity_category", "config");
     }
     dangerous_keys(&mut c, cuts);
-    (id, Json::Object(c))
 }
 
 /// Whether any way of a command writes a value that cuts power.

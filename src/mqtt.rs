@@ -362,8 +362,8 @@ impl Mqtt {
     /// Sets the latest payload of a retained topic; published only if it
     /// differs from the last one.
     pub fn set_retained(&self, class: Class, topic: &str, mut payload: String) {
-        // Kept for the topic's life: no spare capacity (a discovery payload
-        // is built in a buffer twice its size).
+        // Kept for the topic's life: no spare capacity (serde_json writes
+        // into a buffer that grows by doubling).
         payload.shrink_to_fit();
         let mut store = self.store();
         if store
