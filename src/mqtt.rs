@@ -27,7 +27,11 @@
 //! its shape) and its pages (a [`Derived`]: written from the model's
 //! readings, which the store shares instead of copying). A page is
 //! compared with the last one by a hash of its text, so only what changed
-//! is published; the text itself is not kept.
+//! is published; the text itself is not kept. At most `MAX_RENDERED`
+//! rendered payloads exist at once (built and not yet acknowledged by the
+//! broker): the next waits, in replay order, for a PUBACK, so a room of
+//! UPSes announcing themselves together never fills rumqttc's channel and
+//! inflight window with them.
 
 use crate::config::MqttProtocol;
 use crate::config::{Config, MqttConfig};
@@ -61,6 +65,11 @@ const REQUEST_CHANNEL: usize = 8;
 /// QoS 1 publishes awaiting their PUBACK (rumqttc keeps each one for a
 /// resend); with the channel, it bounds the payloads in flight.
 const MAX_INFLIGHT: u16 = 8;
+/// Rendered payloads (discovery, hundreds of kB each) that exist at once:
+/// rendered and not yet acknowledged by the broker. Two keep the link busy
+/// (one is written while the other waits for its PUBACK) without 500 UPSes
+/// starting together filling the channel and the inflight window with them.
+const MAX_RENDERED: usize = 2;
 /// Publishes the pump hands over before it lets other tasks run.
 const HAND_OVER_TURN: u32 = 64;
 /// How long a SUBSCRIBE may wait for its SUBACK before it is sent again.
@@ -203,6 +212,17 @@ impl std::fmt::Debug for Payload {
     }
 }
 
+/// A publish handed to rumqttc, until it writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handed {
+    /// A trap event, by id: kept until its PUBACK.
+    Event(u64),
+    /// A rendered payload: counted until its PUBACK ([`MAX_RENDERED`]).
+    Rendered,
+    /// Anything else: sent once.
+    Other,
+}
+
 /// A trap event, kept until the broker acknowledges it.
 #[derive(Debug)]
 struct Event {
@@ -234,10 +254,12 @@ struct Store {
     subscriptions: BTreeSet<String>,
     subscribed: Subscribed,
     /// Publishes handed to rumqttc this session, in order, until it writes
-    /// them: the event id for events, `None` for the rest.
-    handed: VecDeque<Option<u64>>,
+    /// them.
+    handed: VecDeque<Handed>,
     /// Events written, by packet id, until their PUBACK.
     inflight: HashMap<u16, u64>,
+    /// Rendered payloads written, by packet id, until their PUBACK.
+    rendered_inflight: Vec<u16>,
     stats: MqttStats,
 }
 
@@ -247,6 +269,7 @@ impl Store {
     fn end_session(&mut self) {
         self.handed.clear();
         self.inflight.clear();
+        self.rendered_inflight.clear();
         for event in &mut self.events {
             if event.sent {
                 event.sent = false;
@@ -254,6 +277,12 @@ impl Store {
             }
         }
         self.subscribed = Subscribed::Needed;
+    }
+
+    /// Rendered payloads handed to rumqttc and not acknowledged yet.
+    fn rendered_unacknowledged(&self) -> usize {
+        let handed = self.handed.iter().filter(|h| **h == Handed::Rendered);
+        handed.count() + self.rendered_inflight.len()
     }
 
     /// The broker acknowledged the event with this id.
@@ -311,6 +340,7 @@ impl Mqtt {
                 subscribed: Subscribed::Needed,
                 handed: VecDeque::new(),
                 inflight: HashMap::new(),
+                rendered_inflight: Vec::new(),
                 stats: MqttStats::default(),
             }),
             hashes: std::hash::RandomState::new(),
@@ -644,14 +674,15 @@ impl Client {
 
     /// Hands a QoS 1 publish to rumqttc without waiting.
     fn try_publish(&self, topic: String, retain: bool, payload: Vec<u8>) -> Result<(), Full> {
-        let payload_of = |bytes: &[u8]| Full(bytes.to_vec());
+        // The payload's own buffer comes back (no copy of a large one).
+        let payload_of = |bytes| Full(Vec::from(bytes));
         match self {
             Client::V4(c) => c
                 .try_publish(topic, rumqttc::QoS::AtLeastOnce, retain, payload)
                 .map_err(|e| match e {
                     rumqttc::ClientError::Request(rumqttc::Request::Publish(p))
                     | rumqttc::ClientError::TryRequest(rumqttc::Request::Publish(p)) => {
-                        payload_of(&p.payload)
+                        payload_of(p.payload)
                     }
                     _ => Full(Vec::new()),
                 }),
@@ -665,7 +696,7 @@ impl Client {
                 .map_err(|e| match e {
                     rumqttc::v5::ClientError::Request(rumqttc::v5::Request::Publish(p))
                     | rumqttc::v5::ClientError::TryRequest(rumqttc::v5::Request::Publish(p)) => {
-                        payload_of(&p.payload)
+                        payload_of(p.payload)
                     }
                     _ => Full(Vec::new()),
                 }),
@@ -886,8 +917,10 @@ async fn drive(
             Polled::Publish(message) => on_message(&mqtt, &incoming, message, limit),
             Polled::Written(pkid) => {
                 let mut store = mqtt.store();
-                if let Some(Some(id)) = store.handed.pop_front() {
-                    store.inflight.insert(pkid, id);
+                match store.handed.pop_front() {
+                    Some(Handed::Event(id)) => drop(store.inflight.insert(pkid, id)),
+                    Some(Handed::Rendered) => store.rendered_inflight.push(pkid),
+                    Some(Handed::Other) | None => {}
                 }
                 drop(store);
                 mqtt.shared.wake.notify_one();
@@ -896,6 +929,12 @@ async fn drive(
                 let mut store = mqtt.store();
                 if let Some(id) = store.inflight.remove(&pkid) {
                     store.acknowledged(id);
+                }
+                if let Some(at) = store.rendered_inflight.iter().position(|p| *p == pkid) {
+                    // Room for the next rendered payload.
+                    store.rendered_inflight.swap_remove(at);
+                    drop(store);
+                    mqtt.shared.wake.notify_one();
                 }
             }
             Polled::SubAck(granted) => on_suback(&mqtt, granted),
@@ -1052,6 +1091,7 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
             class,
             topic,
             payload,
+            ..
         }) = held.take()
         {
             if payload.is_empty() && !store.retained.contains_key(&topic) {
@@ -1092,7 +1132,7 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
             return false;
         }
         event.sent = true;
-        store.handed.push_back(Some(event.id));
+        store.handed.push_back(Handed::Event(event.id));
         store.stats.publishes += 1;
         return true;
     }
@@ -1103,7 +1143,7 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
             .try_publish(topic.clone(), false, reply.payload.into_bytes())
         {
             Ok(()) => {
-                store.handed.push_back(None);
+                store.handed.push_back(Handed::Other);
                 store.stats.publishes += 1;
                 return true;
             }
@@ -1121,12 +1161,18 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
     let next = match held.take() {
         Some(held) => held,
         None => {
+            // Rendered payloads wait (and everything after them, to keep
+            // the replay order) until fewer than MAX_RENDERED exist.
+            if next_is_rendered(store) && store.rendered_unacknowledged() >= MAX_RENDERED {
+                return false;
+            }
             // Rendered outside the store's lock (a discovery message is
-            // ~150 kB of JSON), then handed over under it.
+            // hundreds of kB of JSON), then handed over under it.
             let Some((class, topic, payload)) = next_retained(store) else {
                 return false;
             };
             drop(store_guard);
+            let rendered = matches!(payload, Some(Payload::Rendered(_)));
             let payload = match payload {
                 Some(Payload::Text(text)) => text.into_bytes(),
                 Some(payload) => payload.bytes(),
@@ -1137,6 +1183,7 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
                 class,
                 topic,
                 payload,
+                rendered,
             });
             // Handed over on the next call, under the lock again.
             return true;
@@ -1146,10 +1193,14 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
         class,
         topic,
         payload,
+        rendered,
     } = next;
     match mqtt.client.try_publish(topic.clone(), true, payload) {
         Ok(()) => {
-            store.handed.push_back(None);
+            store.handed.push_back(match rendered {
+                true => Handed::Rendered,
+                false => Handed::Other,
+            });
             store.stats.publishes += 1;
             true
         }
@@ -1158,6 +1209,7 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
                 class,
                 topic,
                 payload,
+                rendered,
             });
             false
         }
@@ -1169,6 +1221,15 @@ struct Held {
     class: Class,
     topic: String,
     payload: Vec<u8>,
+    /// Rendered: one of the [`MAX_RENDERED`].
+    rendered: bool,
+}
+
+/// Whether the next dirty retained topic is rendered when sent.
+fn next_is_rendered(store: &Store) -> bool {
+    store.dirty.first().is_some_and(|(_, topic)| {
+        matches!(store.retained.get(topic), Some((_, Payload::Rendered(_))))
+    })
 }
 
 /// The next dirty retained topic (in replay order) and its payload, to be

@@ -1027,3 +1027,83 @@ fn a_sustained_request_rate_is_answered_or_counted_and_loses_no_event() {
     assert_eq!(delivered(), 30);
     assert_eq!(health["mqtt"]["events_dropped"], 0, "{health}");
 }
+
+/// Sends `signal` (`STOP`, `CONT`) to a process.
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Rendered payloads (a UPS's Home Assistant discovery: hundreds of kB
+/// each) are built only while fewer than two wait for their PUBACK: with
+/// the broker frozen (SIGSTOP: it reads nothing and acknowledges nothing),
+/// ten dirty rendered topics are not all built into rumqttc's channel and
+/// inflight window; once it runs again every one arrives, retained.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rendered_payloads_wait_for_the_broker_two_at_a_time() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use ups2mqtt::mqtt::{Class, Mqtt};
+    let broker = Mosquitto::start();
+    let mut config = ups2mqtt::config::Config::default();
+    config.mqtt.host = "127.0.0.1".into();
+    config.mqtt.port = broker.port();
+    let naming = ups2mqtt::topics::Naming::new("gwtest", "ups2mqtt", "homeassistant");
+    let (mqtt, _incoming) = Mqtt::start(&config, naming).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), mqtt.connected())
+        .await
+        .expect("connected to the broker");
+    let pid = broker.pid().unwrap();
+    signal(pid, "STOP");
+    let rendered = Arc::new(AtomicUsize::new(0));
+    const TOPICS: usize = 10;
+    for i in 0..TOPICS {
+        let count = rendered.clone();
+        let render = move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            format!("{i}:{}", "x".repeat(100_000))
+        };
+        mqtt.set_rendered(
+            Class::Discovery,
+            &format!("test/rendered/{i}"),
+            Arc::new(render),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let while_frozen = rendered.load(Ordering::SeqCst);
+    signal(pid, "CONT");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let arrived = loop {
+        let arrived = tokio::task::spawn_blocking({
+            let port = broker.port();
+            move || support::retained(port, "test/rendered/#", Duration::from_secs(2))
+        })
+        .await
+        .unwrap();
+        if arrived.len() == TOPICS || Instant::now() > deadline {
+            break arrived;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    eprintln!("rendered while the broker was frozen: {while_frozen} of {TOPICS}");
+    assert!(
+        (1..=2).contains(&while_frozen),
+        "{while_frozen} payloads rendered for a frozen broker"
+    );
+    assert_eq!(
+        arrived.len(),
+        TOPICS,
+        "{:?}",
+        arrived.iter().map(|a| &a.0).collect::<Vec<_>>()
+    );
+    for (topic, payload) in arrived {
+        let i = topic.rsplit('/').next().unwrap();
+        assert!(
+            payload.starts_with(&format!("{i}:")) && payload.len() > 100_000,
+            "{topic}"
+        );
+    }
+}
