@@ -9,7 +9,11 @@
 //! The session is this module's state, not rumqttc's: on every (re)connect
 //! it subscribes again (and checks the SUBACK, retrying until the broker
 //! grants every filter), then replays the whole store in order: bridge
-//! state, then discovery, then states. Events stay in their ring until the
+//! state, then discovery, then states. Start-up filters
+//! ([`Mqtt::subscribe_at_start`]) are part of each session's SUBSCRIBE and
+//! unsubscribed once their retained messages came, before anything but the
+//! bridge state is replayed: what the gateway publishes under them (its
+//! discovery) never comes back to it. Events stay in their ring until the
 //! broker acknowledges them (QoS 1 PUBACK) and are sent again after a
 //! reconnect; replies (responses, audit records) are sent once. Nothing is
 //! handed to rumqttc while the broker is away, so a broker that is down for
@@ -74,6 +78,9 @@ const MAX_RENDERED: usize = 2;
 const HAND_OVER_TURN: u32 = 64;
 /// How long a SUBSCRIBE may wait for its SUBACK before it is sent again.
 const SUBACK_TIMEOUT: Duration = Duration::from_secs(5);
+/// A session's start-up filters are read when no retained message came for
+/// this long after their SUBACK (a broker sends them right after it).
+const STARTUP_SETTLE: Duration = Duration::from_millis(500);
 /// Longest wait between two connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// First wait after a failed attempt (the first retry is immediate).
@@ -233,6 +240,19 @@ struct Event {
     sent: bool,
 }
 
+/// Where the start-up filters ([`Mqtt::subscribe_at_start`]) of the
+/// current session stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Startup {
+    /// Subscribed with the others, for their retained messages: no
+    /// retained topic but the bridge state is published until this instant
+    /// ([`STARTUP_SETTLE`] after the SUBACK or the last retained message;
+    /// [`SUBACK_TIMEOUT`] after the connect without a SUBACK).
+    Reading(tokio::time::Instant),
+    /// Unsubscribed (or there are none).
+    Done,
+}
+
 /// Where the subscriptions of the current session stand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Subscribed {
@@ -253,6 +273,9 @@ struct Store {
     replies: VecDeque<Queued>,
     subscriptions: BTreeSet<String>,
     subscribed: Subscribed,
+    /// Filters subscribed at the start of each session only.
+    startup_filters: BTreeSet<String>,
+    startup: Startup,
     /// Publishes handed to rumqttc this session, in order, until it writes
     /// them.
     handed: VecDeque<Handed>,
@@ -277,6 +300,40 @@ impl Store {
             }
         }
         self.subscribed = Subscribed::Needed;
+        self.startup = self.new_startup();
+    }
+
+    /// A session's start-up reading: none without start-up filters.
+    fn new_startup(&self) -> Startup {
+        match self.startup_filters.is_empty() {
+            true => Startup::Done,
+            false => Startup::Reading(tokio::time::Instant::now() + SUBACK_TIMEOUT),
+        }
+    }
+
+    /// Every filter this session subscribes to now.
+    fn filters(&self) -> BTreeSet<String> {
+        let mut filters = self.subscriptions.clone();
+        if let Startup::Reading(_) = self.startup {
+            filters.extend(self.startup_filters.iter().cloned());
+        }
+        filters
+    }
+
+    /// The SUBACK came: the retained messages follow it, the start-up
+    /// reading ends [`STARTUP_SETTLE`] after the last of them.
+    fn granted(&mut self) {
+        if let Startup::Reading(until) = &mut self.startup {
+            *until = tokio::time::Instant::now() + STARTUP_SETTLE;
+        }
+    }
+
+    /// A retained message came: the start-up reading goes on for
+    /// [`STARTUP_SETTLE`] more.
+    fn retained_arrived(&mut self) {
+        if let Startup::Reading(until) = &mut self.startup {
+            *until = (*until).max(tokio::time::Instant::now() + STARTUP_SETTLE);
+        }
     }
 
     /// Rendered payloads handed to rumqttc and not acknowledged yet.
@@ -338,6 +395,8 @@ impl Mqtt {
                 replies: VecDeque::new(),
                 subscriptions: BTreeSet::new(),
                 subscribed: Subscribed::Needed,
+                startup_filters: BTreeSet::new(),
+                startup: Startup::Done,
                 handed: VecDeque::new(),
                 inflight: HashMap::new(),
                 rendered_inflight: Vec::new(),
@@ -554,6 +613,21 @@ impl Mqtt {
         self.shared.wake.notify_one();
     }
 
+    /// Subscribes at the start of every session (now, if connected) only
+    /// to read the retained messages, and unsubscribes once the broker has
+    /// sent them ([`STARTUP_SETTLE`]), before the session publishes any
+    /// retained topic but the bridge state: what this connection publishes
+    /// under the filter never comes back to it.
+    pub fn subscribe_at_start(&self, filter: &str) {
+        let mut store = self.store();
+        if store.startup_filters.insert(filter.to_string()) {
+            store.startup = store.new_startup();
+            store.subscribed = Subscribed::Needed;
+        }
+        drop(store);
+        self.shared.wake.notify_one();
+    }
+
     /// Whether every subscription of the current session was granted.
     pub fn is_subscribed(&self) -> bool {
         self.is_connected() && self.store().subscribed == Subscribed::Granted
@@ -701,6 +775,17 @@ impl Client {
                     _ => Full(Vec::new()),
                 }),
         }
+    }
+
+    /// One UNSUBSCRIBE per filter.
+    fn try_unsubscribe_all(&self, filters: &BTreeSet<String>) -> Result<(), ()> {
+        for filter in filters {
+            match self {
+                Client::V4(c) => c.try_unsubscribe(filter.clone()).map_err(drop)?,
+                Client::V5(c) => c.try_unsubscribe(filter.clone()).map_err(drop)?,
+            }
+        }
+        Ok(())
     }
 
     /// One SUBSCRIBE with every filter (one SUBACK to check).
@@ -973,11 +1058,14 @@ async fn drive(
 /// Passes a message on to the gateway; one over `limit` without its
 /// payload (and counted), so a command still gets its answer.
 fn on_message(mqtt: &Mqtt, incoming: &mpsc::Sender<Incoming>, mut message: Incoming, limit: usize) {
+    if message.retain {
+        mqtt.store().retained_arrived();
+    }
     if message.payload.len() > limit {
         let size = message.payload.len();
-        // Discovery configs are large by nature (ours among them: read
-        // back retained for the ghost check, and echoed live whenever we
-        // publish one): not a misbehaving client.
+        // Discovery configs are large by nature (ours among them, read
+        // back retained at start-up for the ghost check): not a
+        // misbehaving client.
         let discovery = matches!(
             mqtt.naming.parse(&message.topic),
             Ok(Topic::Discovery { .. })
@@ -1018,6 +1106,7 @@ fn on_suback(mqtt: &Mqtt, granted: bool) {
         (Subscribed::Needed, _) | (Subscribed::Granted, true) => {}
         (Subscribed::Sent(_), true) => {
             store.subscribed = Subscribed::Granted;
+            store.granted();
             debug!(
                 filters = store.subscriptions.len(),
                 "MQTT subscriptions granted"
@@ -1067,11 +1156,22 @@ async fn pump(mqtt: Mqtt, mut stop: watch::Receiver<bool>) {
                 tokio::task::yield_now().await;
             }
         }
+        let read_until = match mqtt.store().startup {
+            Startup::Reading(until) => Some(until),
+            Startup::Done => None,
+        };
+        let startup_read = async {
+            match read_until {
+                Some(until) => tokio::time::sleep_until(until).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = mqtt.shared.wake.notified() => {}
             _ = connected.changed() => {}
             // Unanswered SUBSCRIBEs are sent again.
             _ = tokio::time::sleep(SUBACK_TIMEOUT) => {}
+            _ = startup_read => {}
             _ = stop.changed() => return,
         }
     }
@@ -1109,16 +1209,31 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
         Subscribed::Sent(at) => now.duration_since(at) >= SUBACK_TIMEOUT,
         Subscribed::Granted => false,
     };
-    if resubscribe && !store.subscriptions.is_empty() {
+    let filters = resubscribe.then(|| store.filters());
+    if let Some(filters) = filters.filter(|f| !f.is_empty()) {
         if let Subscribed::Sent(_) = store.subscribed {
             store.stats.subscribe_failures += 1;
             warn!("no SUBACK from the MQTT broker; subscribing again");
         }
-        if mqtt.client.try_subscribe_all(&store.subscriptions).is_err() {
+        if mqtt.client.try_subscribe_all(&filters).is_err() {
             return false;
         }
         store.subscribed = Subscribed::Sent(now);
         return true;
+    }
+    if let Startup::Reading(until) = store.startup {
+        if now >= until {
+            if mqtt
+                .client
+                .try_unsubscribe_all(&store.startup_filters)
+                .is_err()
+            {
+                return false;
+            }
+            store.startup = Startup::Done;
+            debug!("start-up subscriptions read; unsubscribed");
+            return true;
+        }
     }
     let mut store_guard = store;
     let store = &mut *store_guard;
@@ -1161,6 +1276,16 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
     let next = match held.take() {
         Some(held) => held,
         None => {
+            // Nothing but the bridge state while start-up filters are read.
+            let reading = matches!(store.startup, Startup::Reading(_));
+            if reading
+                && store
+                    .dirty
+                    .first()
+                    .is_some_and(|(c, _)| *c != Class::Bridge)
+            {
+                return false;
+            }
             // Rendered payloads wait (and everything after them, to keep
             // the replay order) until fewer than MAX_RENDERED exist.
             if next_is_rendered(store) && store.rendered_unacknowledged() >= MAX_RENDERED {

@@ -5,7 +5,8 @@
 //! This module owns the topic grammar: [`Topic`] is every topic the gateway
 //! publishes or listens to, [`Naming::topic`] formats one and
 //! [`Naming::parse`] reads one back (the two are tested as a round trip);
-//! [`Naming::subscriptions`] are the filters the gateway listens on. No
+//! [`Naming::subscriptions`] are the filters the gateway listens on (and
+//! [`Naming::startup_subscriptions`] those it reads at start-up only). No
 //! connection, no payloads.
 
 use crate::mib::Page;
@@ -202,16 +203,14 @@ impl Naming {
         })
     }
 
-    /// The filters the gateway subscribes to: Home Assistant's status and
-    /// discovery (to find ghosts) when `discovery` is on, every UPS's
-    /// owner (ghosts again) and energy (read back at start), and every
-    /// command topic.
+    /// The filters the gateway subscribes to for good: Home Assistant's
+    /// status when `discovery` is on, every UPS's owner (ghosts) and energy
+    /// (read back at start), and every command topic.
     pub fn subscriptions(&self, discovery: bool) -> Vec<String> {
         let any = || WILDCARD.to_string();
         let mut filters = Vec::new();
         if discovery {
             filters.push(self.topic(&Topic::HaStatus));
-            filters.push(self.topic(&Topic::Discovery { device_id: any() }));
         }
         filters.push(self.topic(&Topic::Owner { ups: any() }));
         filters.push(self.topic(&Topic::Energy { ups: any() }));
@@ -221,6 +220,19 @@ impl Naming {
         filters.push(format!("{}/+/+/+/set", self.base));
         filters.push(format!("{}/+/+/+/+/+/set", self.base));
         filters
+    }
+
+    /// The filters read only at the start of each session, for their
+    /// retained messages: every device-based discovery config when
+    /// `discovery` is on (ghosts linked to this gateway's bridge). Kept,
+    /// it would bring back every discovery message the gateway publishes
+    /// (hundreds of kB each).
+    pub fn startup_subscriptions(&self, discovery: bool) -> Vec<String> {
+        let any = || WILDCARD.to_string();
+        match discovery {
+            true => vec![self.topic(&Topic::Discovery { device_id: any() })],
+            false => Vec::new(),
+        }
     }
 
     /// `<base>/bridge/state`.
@@ -561,8 +573,14 @@ mod tests {
     fn subscriptions_catch_exactly_the_inbound_topics() {
         let mut cases = Cases(0xf11e);
         for naming in namings() {
-            let filters = naming.subscriptions(true);
-            let without_discovery = naming.subscriptions(false);
+            let steady = naming.subscriptions(true);
+            let startup = naming.startup_subscriptions(true);
+            let filters = [steady.clone(), startup.clone()].concat();
+            let without_discovery = [
+                naming.subscriptions(false),
+                naming.startup_subscriptions(false),
+            ]
+            .concat();
             for _ in 0..20_000 {
                 let topic = cases.topic();
                 let text = naming.topic(&topic);
@@ -581,6 +599,10 @@ mod tests {
                 assert_eq!(heard(&filters), inbound, "{text} under {naming:?}");
                 let ha = matches!(topic, Topic::HaStatus | Topic::Discovery { .. });
                 assert_eq!(heard(&without_discovery), inbound && !ha, "{text}");
+                // Discovery configs (ours among them) only at start-up.
+                let discovery = matches!(topic, Topic::Discovery { .. });
+                assert_eq!(heard(&startup), discovery, "{text}");
+                assert_eq!(heard(&steady), inbound && !discovery, "{text}");
             }
         }
     }

@@ -243,6 +243,72 @@ fn home_assistant_birth_triggers_rediscovery() {
         &live.messages()[baseline..],
         gateway.log()
     );
+    // The gateway reads discovery configs at start-up only (ghosts): none
+    // of its own announcements, first or again, comes back to it.
+    let echoes: Vec<String> = broker
+        .log()
+        .lines()
+        .filter(|l| {
+            l.contains("Sending PUBLISH to ups2mqtt-gwtest") && l.contains("'homeassistant/device/")
+        })
+        .map(str::to_string)
+        .collect();
+    assert!(echoes.is_empty(), "{echoes:#?}");
+}
+
+/// Publishes a retained message with `mosquitto_pub`.
+fn publish_retained(broker: &Mosquitto, topic: &str, payload: &str) {
+    let port = broker.port().to_string();
+    let status = Command::new("mosquitto_pub")
+        .args(["-p", &port, "-q", "1", "-r", "-t", topic, "-m", payload])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A retained discovery config linked to this gateway's bridge device
+/// whose device the gateway no longer has (no owner topic left to say so,
+/// e.g. after a change of `mqtt.base_topic`) is removed at start-up; one
+/// linked to another gateway's bridge is left alone.
+#[test]
+fn discovery_of_a_device_gone_from_this_bridge_is_removed_at_start_up() {
+    let broker = Mosquitto::start();
+    let ghost = "homeassistant/device/gwtest_gone/config";
+    let foreign = "homeassistant/device/other_gone/config";
+    let config = |id: &str, via: &str| {
+        format!(
+            r#"{{"device":{{"identifiers":["{id}"],"name":"{id}","via_device":"{via}"}},"components":{{}}}}"#
+        )
+    };
+    publish_retained(&broker, ghost, &config("gwtest_gone", "gwtest_bridge"));
+    publish_retained(&broker, foreign, &config("other_gone", "other_bridge"));
+    let sim = Snmpsim::start("eaton-mgeups_9pxle");
+    let gateway = Gateway::start(&broker, &[("rack1", &sim)]);
+    wait_retained(
+        &broker,
+        "homeassistant/device/gwtest_rack1/config",
+        |_| true,
+        &gateway,
+    );
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = retained(
+            broker.port(),
+            "homeassistant/device/+/config",
+            Duration::from_secs(2),
+        );
+        let topics: Vec<&str> = left.iter().map(|(t, _)| t.as_str()).collect();
+        assert!(topics.contains(&foreign), "{topics:?}");
+        if !topics.contains(&ghost) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ghost left: {topics:?}\n{}",
+            gateway.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
 
 #[test]
