@@ -22,7 +22,7 @@ use crate::nut::{NutServer, NutStats};
 use crate::pages::Reading;
 use crate::topics::{Naming, Topic};
 use crate::trap::{self, Delivery, Router, TrapStats};
-use crate::ups::{UpsRequest, UpsSink, UpsTask};
+use crate::ups::{TrapRequest, UpsRequest, UpsSink, UpsTask};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -308,15 +308,16 @@ async fn forward_trap_effects(
             continue;
         };
         let mut acks = merged.acks.into_iter();
-        let mut requests = vec![UpsRequest::Trap {
+        let mut requests = vec![UpsRequest::Trap(Box::new(TrapRequest {
             facts: merged.facts,
             pages: merged.pages.into_iter().collect(),
             ack: acks.next(),
-        }];
-        requests.extend(acks.map(|ack| UpsRequest::Trap {
-            facts: Vec::new(),
-            pages: Vec::new(),
-            ack: Some(ack),
+        }))];
+        requests.extend(acks.map(|ack| {
+            UpsRequest::Trap(Box::new(TrapRequest {
+                ack: Some(ack),
+                ..TrapRequest::default()
+            }))
         }));
         for request in requests {
             tokio::select! {

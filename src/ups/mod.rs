@@ -10,7 +10,7 @@
 mod execute;
 mod task;
 
-pub use task::{UpsRequest, UpsSink, UpsTask, poll_phase};
+pub use task::{TrapRequest, UpsRequest, UpsSink, UpsTask, poll_phase};
 
 use crate::config::UpsConfig;
 use crate::mib::{Mib, Page};

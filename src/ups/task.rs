@@ -49,15 +49,13 @@ pub enum UpsRequest {
     /// Read these pages now (traps, commands).
     PollNow(Vec<Page>),
     /// A trap arrived: update what it states at once, acknowledge it if
-    /// asked (MGE upsmgAgentTrapAck), then re-poll its pages.
-    Trap {
-        facts: Vec<(&'static Field, Reading)>,
-        pages: Vec<Page>,
-        ack: Option<i64>,
-    },
+    /// asked (MGE upsmgAgentTrapAck), then re-poll its pages. (Boxed: see
+    /// `Command`.)
+    Trap(Box<TrapRequest>),
     /// A command from MQTT: validate, SET, read back, answer, audit.
     /// (Boxed, as in `Ask`: every inbox slot is as large as the largest
-    /// request, and 500 UPSes keep an inbox each.)
+    /// request, and 500 UPSes keep an inbox each, allocated 32 slots at a
+    /// time.)
     Command(Box<crate::command::Request>),
     /// The output energy this gateway published before it started (its
     /// retained message, read back from the broker).
@@ -68,6 +66,14 @@ pub enum UpsRequest {
         request: Box<crate::command::Request>,
         reply: tokio::sync::oneshot::Sender<crate::command::Outcome>,
     },
+}
+
+/// What a trap asks of its UPS task ([`UpsRequest::Trap`]).
+#[derive(Debug, Default)]
+pub struct TrapRequest {
+    pub facts: Vec<(&'static Field, Reading)>,
+    pub pages: Vec<Page>,
+    pub ack: Option<i64>,
 }
 
 /// Diagnostics published on the health topic.
@@ -189,15 +195,22 @@ impl<S: UpsSink> UpsTask<S> {
     }
 
     /// Polls until `stop` turns true; `requests` asks for early polls.
-    pub async fn run(
-        mut self,
+    ///
+    /// The task's state (~2 kB) lives in a box the future points to: an
+    /// `async fn` taking it by value holds it twice in its future (the
+    /// argument, then the local), and every UPS keeps its future resident.
+    pub fn run(
+        self,
         mut requests: mpsc::Receiver<UpsRequest>,
         mut stop: watch::Receiver<bool>,
-    ) {
-        let span = tracing::info_span!("ups", id = %self.config.id);
-        self.run_loop(&mut requests, &mut stop)
-            .instrument(span)
-            .await;
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut task = Box::new(self);
+        async move {
+            let span = tracing::info_span!("ups", id = %task.config.id);
+            task.run_loop(&mut requests, &mut stop)
+                .instrument(span)
+                .await;
+        }
     }
 
     async fn run_loop(
@@ -246,7 +259,8 @@ impl<S: UpsSink> UpsTask<S> {
                     tracing::info!(kwh, "output energy read back");
                 }
             }
-            UpsRequest::Trap { facts, pages, ack } => {
+            UpsRequest::Trap(trap) => {
+                let TrapRequest { facts, pages, ack } = *trap;
                 self.apply_facts(facts);
                 if let Some(specific) = ack {
                     self.acknowledge(specific).await;
