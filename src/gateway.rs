@@ -16,7 +16,7 @@ use crate::messages::{
     self, Audit, BridgeHealth, EnergyTotal, FailureKind, Health, MqttCounters, Response,
 };
 use crate::mib::{Field, Page};
-use crate::model::{PublishedPage, Shape};
+use crate::model::{Layouts, PublishedPage, Shape};
 use crate::mqtt::{Class, Incoming, IncomingRx, Mqtt, Reply};
 use crate::nut::{NutServer, NutStats};
 use crate::pages::Reading;
@@ -67,6 +67,7 @@ impl Gateway {
         let refresh = Duration::from_secs(config.mqtt.refresh);
         let mut hub = HubBuilder::default();
         let walks = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_WALKS));
+        let layouts = Layouts::default();
         for ups in &config.ups {
             // Which gateway publishes this UPS: ghost removal by another
             // gateway on the same broker leaves it alone.
@@ -80,7 +81,8 @@ impl Gateway {
             let policy = ups.command_policy(&config.commands);
             let task = UpsTask::new(ups.clone(), sink, refresh, policy)
                 .with_publisher(hub.add(&ups.id, tx.clone()))
-                .with_walk_limit(walks.clone());
+                .with_walk_limit(walks.clone())
+                .with_layouts(layouts.clone());
             tasks.spawn(task.run(rx, stop_rx.clone()));
             requests.insert(ups.id.clone(), tx);
         }

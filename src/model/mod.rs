@@ -18,7 +18,7 @@ pub mod page;
 pub mod shape;
 
 pub use page::{Column, PageData, Scalar, ServedCell, TableData};
-pub use shape::{Identity, Outlet, Resolved, ResolvedCommand, Shape};
+pub use shape::{Identity, Layouts, Outlet, Resolved, ResolvedCommand, Shape};
 
 use crate::mib::{Field, Mib, Page, Source};
 use crate::pages::{Reading, ScaleOverrides, Snapshot};
@@ -46,6 +46,8 @@ pub struct Model {
     shape: Option<Arc<Shape>>,
     /// The shape [`Model::new_shape`] last handed out.
     announced: Option<Arc<Shape>>,
+    /// Where shapes share their layout with other UPSes' ([`Model::with_layouts`]).
+    layouts: Option<Layouts>,
 }
 
 /// One page of a model as published ([`Model::published_page`]).
@@ -110,7 +112,15 @@ impl Model {
             status: Vec::new(),
             shape: None,
             announced: None,
+            layouts: None,
         }
+    }
+
+    /// Shares the layout of this model's shapes with the other UPSes'
+    /// through `layouts` (see [`shape::Layouts`]).
+    pub fn with_layouts(mut self, layouts: Layouts) -> Model {
+        self.layouts = Some(layouts);
+        self
     }
 
     /// A model of everything `data` holds, as if every page was read once.
@@ -289,7 +299,7 @@ impl Model {
         if let Some(shape) = &self.shape {
             return shape.clone();
         }
-        let shape = Arc::new(Shape::of(self));
+        let shape = Arc::new(Shape::of(self, self.layouts.as_ref()));
         self.shape = Some(shape.clone());
         shape
     }
@@ -299,11 +309,14 @@ impl Model {
     pub fn new_shape(&mut self) -> Option<Arc<Shape>> {
         let shape = self.shape();
         // The same `Arc` while nothing changed: no deep comparison per poll.
-        let unchanged = self
+        let announced = self
             .announced
             .as_ref()
-            .is_some_and(|announced| Arc::ptr_eq(announced, &shape) || **announced == *shape);
-        if unchanged {
+            .filter(|announced| Arc::ptr_eq(announced, &shape) || ***announced == *shape);
+        if let Some(announced) = announced {
+            // Rebuilt the same (a reading of the general page changed):
+            // one copy is kept, not two.
+            self.shape = Some(announced.clone());
             return None;
         }
         self.announced = Some(shape.clone());

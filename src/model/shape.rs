@@ -7,11 +7,17 @@
 //! renders from it whenever it is sent, outside the UPS task and outside
 //! any lock, and command planning resolves named commands and outlets
 //! through it. It is rebuilt only when the layout or identity changes.
+//!
+//! A shape is the UPS's identity and its [`Layout`] (everything else, ~11
+//! kB for a card with three MIBs). UPSes of the same make and firmware have
+//! the same layout: [`Layouts`], shared by the gateway's UPSes, keeps one
+//! copy of each layout in use.
 
 use super::{Model, PageData, TableData};
 use crate::mib::commands::{self, Arg, COMMANDS, NamedCommand, OUTLET_KINDS, OutletKind, Way};
 use crate::mib::{self, Field, Mib, Page, Source, Table};
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, Weak};
 
 /// A field of this UPS and the one source that serves it.
 #[derive(Debug, Clone, Copy)]
@@ -127,24 +133,83 @@ pub struct Outlet {
     pub cycle: bool,
 }
 
-/// Everything one UPS has and can do.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything one UPS has and can do: who it is, and its [`Layout`] (its
+/// fields: `shape.pages`, `shape.commands`…).
+#[derive(Debug, Clone)]
 pub struct Shape {
+    pub identity: Identity,
+    layout: Arc<Layout>,
+}
+
+impl PartialEq for Shape {
+    fn eq(&self, other: &Shape) -> bool {
+        self.identity == other.identity
+            && (Arc::ptr_eq(&self.layout, &other.layout) || self.layout == other.layout)
+    }
+}
+
+impl std::ops::Deref for Shape {
+    type Target = Layout;
+
+    fn deref(&self) -> &Layout {
+        &self.layout
+    }
+}
+
+/// What a UPS has and can do, apart from who it is: the same for UPSes of
+/// the same make and firmware (shared through [`Layouts`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
     pub mibs: BTreeSet<Mib>,
     pub pages: Vec<PageShape>,
-    pub identity: Identity,
     /// In [`COMMANDS`] order.
     pub commands: Vec<ResolvedCommand>,
     pub outlets: Vec<Outlet>,
 }
 
+/// The layouts in use, shared by the UPSes that have the same (cheap to
+/// clone: one table for the gateway). A layout is kept while a shape holds
+/// it.
+#[derive(Debug, Clone, Default)]
+pub struct Layouts {
+    table: Arc<Mutex<Vec<Weak<Layout>>>>,
+}
+
+impl Layouts {
+    /// The layout in use equal to `layout`, or `layout`, now in use.
+    fn intern(&self, layout: Layout) -> Arc<Layout> {
+        let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        table.retain(|kept| kept.strong_count() > 0);
+        if let Some(kept) = table
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|kept| **kept == layout)
+        {
+            return kept;
+        }
+        let layout = Arc::new(layout);
+        table.push(Arc::downgrade(&layout));
+        layout
+    }
+
+    /// How many different layouts are in use.
+    pub fn len(&self) -> usize {
+        let table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        table.iter().filter(|kept| kept.strong_count() > 0).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl Shape {
-    /// The shape of a model.
-    pub fn of(model: &Model) -> Shape {
-        Shape {
+    /// The shape of a model; its layout shared with the same in `layouts`
+    /// (if given).
+    pub fn of(model: &Model, layouts: Option<&Layouts>) -> Shape {
+        let layout = Layout {
             mibs: model.mibs().clone(),
             pages: model.pages().map(page_shape).collect(),
-            identity: identity(model),
             commands: COMMANDS
                 .iter()
                 .filter_map(|command| {
@@ -153,9 +218,23 @@ impl Shape {
                 })
                 .collect(),
             outlets: outlets(model),
+        };
+        Shape {
+            identity: identity(model),
+            layout: match layouts {
+                Some(layouts) => layouts.intern(layout),
+                None => Arc::new(layout),
+            },
         }
     }
 
+    /// Whether two shapes share one layout (not only an equal one).
+    pub fn shares_layout(&self, other: &Shape) -> bool {
+        Arc::ptr_eq(&self.layout, &other.layout)
+    }
+}
+
+impl Layout {
     pub fn page(&self, page: Page) -> Option<&PageShape> {
         self.pages.iter().find(|p| p.page == page)
     }

@@ -211,6 +211,65 @@ fn shape_changes_only_with_layout_or_identity() {
 }
 
 #[test]
+fn upses_with_the_same_layout_share_it_and_keep_their_identity() {
+    let layouts = Layouts::default();
+    let card = |charge: i64, serial: &str, outlet_groups: bool| {
+        let mut rows = vec![
+            ("1.3.6.1.2.1.33.1.2.4.0", Value::Integer(charge)),
+            (
+                "1.3.6.1.4.1.318.1.1.1.1.2.3.0",
+                Value::OctetString(serial.into()),
+            ),
+        ];
+        if outlet_groups {
+            rows.push(("1.3.6.1.4.1.318.1.1.1.12.3.2.1.3.1", Value::Integer(1)));
+        }
+        let data = snapshot(&rows);
+        let mut model = Model::new(Mib::ALL.into()).with_layouts(layouts.clone());
+        model.apply_read(&Page::ALL, &data, &ScaleOverrides::new());
+        model.shape()
+    };
+    let a = card(90, "AS0001", false);
+    let b = card(40, "AS0002", false);
+    assert!(a.shares_layout(&b), "one copy for one layout");
+    assert_eq!(a.identity.serial_number.as_deref(), Some("AS0001"));
+    assert_eq!(b.identity.serial_number.as_deref(), Some("AS0002"));
+    assert_ne!(*a, *b, "identities differ");
+    assert_eq!(layouts.len(), 1);
+    let c = card(90, "AS0003", true);
+    assert!(!a.shares_layout(&c), "outlet groups: another layout");
+    let outlets: Vec<u32> = c.outlets.iter().map(|o| o.index).collect();
+    assert_eq!(outlets, [1]);
+    assert_eq!(layouts.len(), 2);
+    drop(c);
+    assert_eq!(layouts.len(), 1, "a layout no shape holds is not kept");
+}
+
+#[test]
+fn a_shape_rebuilt_the_same_is_kept_once() {
+    // upsIdentName: a general-page reading that is not part of the
+    // identity, so a new one rebuilds the shape the same.
+    let data = |name: &str| {
+        snapshot(&[
+            (
+                "1.3.6.1.2.1.33.1.1.2.0",
+                Value::OctetString("Galaxy".into()),
+            ),
+            ("1.3.6.1.2.1.33.1.1.5.0", Value::OctetString(name.into())),
+        ])
+    };
+    let mut m = Model::new(Mib::ALL.into());
+    m.apply_read(&Page::ALL, &data("rack 1"), &ScaleOverrides::new());
+    let first = m.new_shape().expect("first shape");
+    m.apply_read(&Page::ALL, &data("rack 2"), &ScaleOverrides::new());
+    assert!(m.new_shape().is_none());
+    assert!(
+        Arc::ptr_eq(&first, &m.shape()),
+        "the announced copy is kept"
+    );
+}
+
+#[test]
 fn commands_and_outlets_resolve_to_the_source_in_use() {
     // RFC 1628 upsConfigAudibleStatus (enabled(2)) and PowerNet outlet
     // groups 1-2 (sPDU-like upsOutletGroupControlCommand, immediateOn(1)).

@@ -13,7 +13,7 @@ use crate::hub::{Publisher, UpsState};
 use crate::messages::{Audit, EnergyTotal, Health, Response};
 use crate::mib::{Field, Page};
 use crate::model::energy::{self, EnergyMeter};
-use crate::model::{Model, PublishedPage, ServedCell, Shape, Update};
+use crate::model::{Layouts, Model, PublishedPage, ServedCell, Shape, Update};
 use crate::oid::Oid;
 use crate::pages::{Reading, Snapshot};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -115,6 +115,8 @@ pub struct UpsTask<S: UpsSink> {
     /// Walks in progress across the gateway, bounded (see
     /// [`UpsTask::with_walk_limit`]).
     walks: Option<Arc<tokio::sync::Semaphore>>,
+    /// Where the model's shapes share their layout with other UPSes'.
+    layouts: Option<Layouts>,
 }
 
 /// How long a task waits for its retained energy total before it
@@ -152,7 +154,16 @@ impl<S: UpsSink> UpsTask<S> {
             started: now,
             served: BTreeMap::new(),
             walks: None,
+            layouts: None,
         }
+    }
+
+    /// Shares the layouts of this UPS's shapes with the other UPS tasks'
+    /// (UPSes of one make and firmware keep one copy).
+    pub fn with_layouts(mut self, layouts: Layouts) -> UpsTask<S> {
+        self.model = Model::new(self.model.mibs().clone()).with_layouts(layouts.clone());
+        self.layouts = Some(layouts);
+        self
     }
 
     /// Shares a bound on the walks running at once with other UPS tasks: a
@@ -353,7 +364,11 @@ impl<S: UpsSink> UpsTask<S> {
             let ups = Box::pin(Ups::connect(&self.config)).await?;
             tracing::info!(mibs = ?ups.capabilities().mibs, "agent detected");
             if ups.capabilities().mibs != *self.model.mibs() {
-                self.model = Model::new(ups.capabilities().mibs.clone());
+                let model = Model::new(ups.capabilities().mibs.clone());
+                self.model = match &self.layouts {
+                    Some(layouts) => model.with_layouts(layouts.clone()),
+                    None => model,
+                };
             }
             // A new session may be another card: walk everything first.
             self.served.clear();
