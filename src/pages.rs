@@ -63,7 +63,8 @@ pub fn decode_all(
 /// One reading in published units: what a cell of a page holds.
 ///
 /// Typed so that the poll path never goes through JSON text; rendered to
-/// JSON ([`Reading::to_json`]) only when a page is published.
+/// JSON ([`Reading::to_json`]) only when a page is published. 16 bytes
+/// (thin pointers for labels and texts): a UPS keeps several hundred.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reading {
     /// The object answered with "no reading" (a sentinel, 0.0, a value the
@@ -76,10 +77,58 @@ pub enum Reading {
         decimals: u8,
     },
     /// An enum label, or a well-known alarm's name.
-    Label(&'static str),
+    Label(Label),
     /// An enum value the MIB does not list, published as `unknown_<n>`.
     UnlistedLabel(i64),
-    Text(Box<str>),
+    Text(Box<String>),
+}
+
+/// A label of the point table's static tables, by a thin reference to the
+/// table's own text. Equal when the texts are.
+#[derive(Clone, Copy)]
+pub struct Label(&'static &'static str);
+
+impl Label {
+    pub const fn new(text: &'static &'static str) -> Label {
+        Label(text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Label {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl PartialEq for Label {
+    fn eq(&self, other: &Label) -> bool {
+        *self.0 == *other.0
+    }
+}
+
+impl std::fmt::Debug for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(*self.0, f)
+    }
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl Reading {
+    /// A text reading.
+    pub fn text(text: impl Into<String>) -> Reading {
+        Reading::Text(Box::new(text.into()))
+    }
 }
 
 impl Reading {
@@ -116,7 +165,7 @@ impl Reading {
             Reading::Null => Json::Null,
             Reading::Bool(b) => Json::Bool(*b),
             Reading::Number { value, decimals } => rounded(*value, u32::from(*decimals)),
-            Reading::Label(label) => Json::String((*label).to_string()),
+            Reading::Label(label) => Json::String(label.to_string()),
             Reading::UnlistedLabel(raw) => Json::String(format!("unknown_{raw}")),
             Reading::Text(text) => Json::String(text.to_string()),
         }
@@ -288,12 +337,12 @@ fn decode_value(
             _ => Cell::Null,
         },
         Decode::Alarm => object_id(value, |oid| match mib::alarms::well_known_alarm(oid) {
-            Some(alarm) => Reading::Label(alarm.name),
-            None => Reading::Text(oid.to_string().into()),
+            Some(alarm) => Reading::Label(Label::new(&alarm.name)),
+            None => Reading::text(oid.to_string()),
         }),
-        Decode::ObjectId => object_id(value, |oid| Reading::Text(oid.to_string().into())),
+        Decode::ObjectId => object_id(value, |oid| Reading::text(oid.to_string())),
         Decode::Vendor => match value {
-            Value::ObjectId(oid) => match mib::vendors::vendor_of(oid) {
+            Value::ObjectId(oid) => match mib::vendors::vendor_label(oid) {
                 Some(vendor) => Cell::Value(Reading::Label(vendor)),
                 None => Cell::Null,
             },
@@ -401,7 +450,7 @@ fn wire_integer(source: &Source, raw: i64) -> Option<Value> {
 /// while 0 and negatives (CE+T cards' "not supported") are no reading:
 /// every enumeration of these MIBs starts at 1.
 fn enum_label(source: &Source, raw: i64) -> Cell {
-    match source.decode.label(raw) {
+    match source.decode.reading_label(raw) {
         Some(label) => Cell::Value(Reading::Label(label)),
         None if raw < 1 => Cell::Null,
         None => Cell::Value(Reading::UnlistedLabel(raw)),
@@ -419,9 +468,8 @@ fn text(value: &Value) -> Cell {
             None => return Cell::Null,
         },
     };
-    Cell::Value(Reading::Text(
-        text.trim_matches(|c: char| c == '\0' || c.is_whitespace())
-            .into(),
+    Cell::Value(Reading::text(
+        text.trim_matches(|c: char| c == '\0' || c.is_whitespace()),
     ))
 }
 
@@ -501,6 +549,18 @@ fn object_id(value: &Value, name: impl Fn(&Oid) -> Reading) -> Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reading_is_two_words_and_labels_compare_by_text() {
+        // A UPS keeps several hundred readings: no fat pointers inside.
+        assert_eq!(std::mem::size_of::<Reading>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Reading>>(), 16);
+        // The same text from two tables is the same label.
+        static ONE: &str = "onBattery";
+        static TWO: &str = "onBattery";
+        assert_eq!(Label::new(&ONE), Label::new(&TWO));
+        assert_ne!(Label::new(&ONE), Label::new(&"onLine"));
+    }
 
     fn snapshot(rows: &[(&str, Value)]) -> Snapshot {
         rows.iter()

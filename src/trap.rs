@@ -455,7 +455,7 @@ fn effects(def: Option<&TrapDef>) -> Vec<(&'static Field, Reading)> {
             let field = mib::field_by_path(path)?;
             let value = match value {
                 traps::Fact::Bool(b) => Reading::Bool(*b),
-                traps::Fact::Label(l) => Reading::Label(l),
+                traps::Fact::Label(l) => Reading::Label(crate::pages::Label::new(l)),
             };
             Some((field, value))
         })

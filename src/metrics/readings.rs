@@ -161,13 +161,13 @@ fn reading(out: &mut String, line: &str, family: &Family, source: &Source, value
         }
         Reading::Label(current) => {
             let states = family.states_of(source);
-            if !states.iter().any(|state| state.label == *current) {
+            if !states.iter().any(|state| state.label == current.as_str()) {
                 other_state(out, line, current);
             }
             for state in states {
                 out.push_str(line);
                 out.push_str(&state.suffix);
-                out.push_str(if state.label == *current {
+                out.push_str(if state.label == current.as_str() {
                     "1\n"
                 } else {
                     "0\n"

@@ -264,8 +264,16 @@ impl Decode {
 
     /// The label of a raw enum value.
     pub fn label(self, raw: i64) -> Option<&'static str> {
+        self.reading_label(raw).map(crate::pages::Label::as_str)
+    }
+
+    /// [`Decode::label`] as a reading's label.
+    pub fn reading_label(self, raw: i64) -> Option<crate::pages::Label> {
         match self {
-            Decode::Enum(labels) => labels.iter().find(|(v, _)| *v == raw).map(|(_, l)| *l),
+            Decode::Enum(labels) => labels
+                .iter()
+                .find(|(v, _)| *v == raw)
+                .map(|(_, l)| crate::pages::Label::new(l)),
             _ => None,
         }
     }

@@ -22,12 +22,17 @@ const ENTERPRISES: [u32; 6] = [1, 3, 6, 1, 4, 1];
 
 /// The vendor whose enterprise arc `oid` lies under.
 pub fn vendor_of(oid: &Oid) -> Option<&'static str> {
+    vendor_label(oid).map(crate::pages::Label::as_str)
+}
+
+/// [`vendor_of`] as a reading's label.
+pub fn vendor_label(oid: &Oid) -> Option<crate::pages::Label> {
     let arcs = oid.arcs();
     let enterprise = *arcs.strip_prefix(&ENTERPRISES[..])?.first()?;
     VENDORS
         .iter()
         .find(|(number, _)| *number == enterprise)
-        .map(|(_, name)| *name)
+        .map(|(_, name)| crate::pages::Label::new(name))
 }
 
 /// The enterprise OID of a vendor name (the inverse, for the simulator and
