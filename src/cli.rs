@@ -156,7 +156,22 @@ pub enum Format {
 }
 
 /// Entry point of the binary.
+/// One malloc arena for the whole process on glibc. By default every thread
+/// that allocates gets an arena of its own, and memory freed in one is not
+/// reused by the others: the gateway's heap is small per-UPS structures that
+/// both runtime workers touch, so a second arena only fragments it (500
+/// UPSes: peak RSS 52 -> 48 MB). musl has a single heap anyway.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it is called before
+    // the runtime starts any thread.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 pub fn main() -> ExitCode {
+    one_malloc_arena();
     let cli = Cli::parse();
     let default_filter = match cli.command {
         // The embedded broker logs every connection, and errors for clients
