@@ -79,7 +79,13 @@ impl Oid {
 
     /// Appends one arc, moving to the heap past [`INLINE_ARCS`].
     pub fn push(&mut self, arc: u32) {
-        self.extend_from_slice(&[arc]);
+        match &mut self.0 {
+            Arcs::Inline { len, arcs } if usize::from(*len) < INLINE_ARCS => {
+                arcs[usize::from(*len)] = arc;
+                *len += 1;
+            }
+            _ => self.extend_from_slice(&[arc]),
+        }
     }
 
     /// Appends `more` arcs, moving to the heap past [`INLINE_ARCS`].
@@ -329,6 +335,32 @@ mod tests {
         assert_eq!(hash_of(&short_heap), hash_of(&short_inline));
         assert_eq!(short_heap.cmp(&short_inline), Ordering::Equal);
         assert!(short_heap < at);
+    }
+
+    #[test]
+    fn order_is_the_order_of_the_arc_slices() {
+        // Every pair of a set with shared prefixes of every length, one
+        // arc changed at every position (equal, +1, wrapped), on both
+        // sides of the inline/heap boundary.
+        let mut all: Vec<Vec<u32>> = Vec::new();
+        for len in 0..=INLINE_ARCS + 3 {
+            let base = apc(len.max(7))[..len].to_vec();
+            for at in 0..len {
+                for delta in [0u32, 1, u32::MAX] {
+                    let mut arcs = base.clone();
+                    arcs[at] = arcs[at].wrapping_add(delta);
+                    all.push(arcs);
+                }
+            }
+            all.push(base);
+        }
+        for a in &all {
+            for b in &all {
+                let (x, y) = (Oid::from_arcs(a), Oid::from_arcs(b));
+                assert_eq!(x.cmp(&y), a.cmp(b), "{a:?} vs {b:?}");
+                assert_eq!(x == y, a == b, "{a:?} vs {b:?}");
+            }
+        }
     }
 
     #[test]

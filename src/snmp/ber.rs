@@ -257,6 +257,11 @@ fn push_oid_content(out: &mut Vec<u8>, oid: &Oid) {
 }
 
 fn push_base128(out: &mut Vec<u8>, value: u64) {
+    if value < 0x80 {
+        // Most arcs: one byte.
+        out.push(value as u8);
+        return;
+    }
     let groups = (64 - value.leading_zeros()).div_ceil(7).max(1);
     for group in (0..groups).rev() {
         let bits = ((value >> (7 * group)) & 0x7f) as u8;

@@ -1352,7 +1352,7 @@ fn accept_reply(
     if from != opts.target {
         return Err(Discard::Foreign(from));
     }
-    let Message { version, pdu, .. } = Message::decode(datagram).map_err(Discard::Undecodable)?;
+    let (version, _, pdu) = Message::decode_parts(datagram).map_err(Discard::Undecodable)?;
     if version != opts.version {
         return Err(Discard::Unexpected("reply in another SNMP version"));
     }

@@ -526,23 +526,29 @@ impl Message {
 
     /// Parses one datagram. Bytes after the message are ignored.
     pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+        let (version, community, pdu) = Message::decode_parts(bytes)?;
+        Ok(Message {
+            version,
+            community: community.to_vec(),
+            pdu,
+        })
+    }
+
+    /// [`Message::decode`] with the community left in `bytes` (a client
+    /// checking a reply has no use for a copy).
+    pub fn decode_parts(bytes: &[u8]) -> Result<(Version, &[u8], Pdu), DecodeError> {
         let parsed = snmp2::Pdu::from_bytes(bytes).map_err(|e| header_error(bytes, e))?;
         let version = parsed
             .version()
             .ok()
             .and_then(|v| Version::from_wire(v as i64))
             .ok_or_else(|| DecodeError::UnsupportedVersion(peek_version(bytes).unwrap_or(-1)))?;
-        let community = parsed.community.to_vec();
         let varbinds = decode_varbinds(varbind_list(bytes, parsed.message_type)?)?;
         let pdu = match PduKind::from_snmp2(parsed.message_type) {
             Some(kind) => Pdu::Common(common_pdu(version, kind, &parsed, varbinds)?),
             None => Pdu::TrapV1(trap_v1(parsed.v1_trap_info, varbinds)?),
         };
-        Ok(Message {
-            version,
-            community,
-            pdu,
-        })
+        Ok((version, parsed.community, pdu))
     }
 }
 
