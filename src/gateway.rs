@@ -61,9 +61,6 @@ impl Gateway {
         for filter in naming.subscriptions(config.mqtt.discovery) {
             mqtt.subscribe(&filter);
         }
-        for filter in naming.startup_subscriptions(config.mqtt.discovery) {
-            mqtt.subscribe_at_start(&filter);
-        }
         let refresh = Duration::from_secs(config.mqtt.refresh);
         let mut hub = HubBuilder::default();
         let walks = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_WALKS));

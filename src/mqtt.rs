@@ -10,7 +10,8 @@
 //! it subscribes again (and checks the SUBACK, retrying until the broker
 //! grants every filter), then replays the whole store in order: bridge
 //! state, then discovery, then states. Start-up filters
-//! ([`Mqtt::subscribe_at_start`]) are part of each session's SUBSCRIBE and
+//! ([`Naming::startup_subscriptions`], known from the start so that no
+//! session begins without them) are part of each session's SUBSCRIBE and
 //! unsubscribed once their retained messages came, before anything but the
 //! bridge state is replayed: what the gateway publishes under them (its
 //! discovery) never comes back to it. Events stay in their ring until the
@@ -240,7 +241,7 @@ struct Event {
     sent: bool,
 }
 
-/// Where the start-up filters ([`Mqtt::subscribe_at_start`]) of the
+/// Where the start-up filters ([`Naming::startup_subscriptions`]) of the
 /// current session stand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Startup {
@@ -384,8 +385,17 @@ pub enum MqttError {
 impl Mqtt {
     /// Connects in the background; returns the handle and the stream of
     /// incoming messages (subscriptions made with [`Mqtt::subscribe`]).
+    ///
+    /// The start-up filters ([`Naming::startup_subscriptions`]) are set
+    /// here, before the connection runs: added later, a session already
+    /// under way would publish retained discovery (the bridge's) before
+    /// subscribing to it, and read it back as soon as it did.
     pub fn start(config: &Config, naming: Naming) -> Result<(Mqtt, IncomingRx), MqttError> {
         let (client, eventloop) = connect(config, &naming)?;
+        let startup_filters = naming
+            .startup_subscriptions(config.mqtt.discovery)
+            .into_iter()
+            .collect();
         let shared = Arc::new(Shared {
             store: Mutex::new(Store {
                 retained: HashMap::new(),
@@ -395,7 +405,8 @@ impl Mqtt {
                 replies: VecDeque::new(),
                 subscriptions: BTreeSet::new(),
                 subscribed: Subscribed::Needed,
-                startup_filters: BTreeSet::new(),
+                startup_filters,
+                // Each session's reading starts at its CONNACK.
                 startup: Startup::Done,
                 handed: VecDeque::new(),
                 inflight: HashMap::new(),
@@ -607,21 +618,6 @@ impl Mqtt {
     pub fn subscribe(&self, filter: &str) {
         let mut store = self.store();
         if store.subscriptions.insert(filter.to_string()) {
-            store.subscribed = Subscribed::Needed;
-        }
-        drop(store);
-        self.shared.wake.notify_one();
-    }
-
-    /// Subscribes at the start of every session (now, if connected) only
-    /// to read the retained messages, and unsubscribes once the broker has
-    /// sent them ([`STARTUP_SETTLE`]), before the session publishes any
-    /// retained topic but the bridge state: what this connection publishes
-    /// under the filter never comes back to it.
-    pub fn subscribe_at_start(&self, filter: &str) {
-        let mut store = self.store();
-        if store.startup_filters.insert(filter.to_string()) {
-            store.startup = store.new_startup();
             store.subscribed = Subscribed::Needed;
         }
         drop(store);

@@ -253,7 +253,12 @@ fn home_assistant_birth_triggers_rediscovery() {
         })
         .map(str::to_string)
         .collect();
-    assert!(echoes.is_empty(), "{echoes:#?}");
+    assert!(
+        echoes.is_empty(),
+        "{echoes:#?}\n--- broker ---\n{}\n--- gateway ---\n{}",
+        broker.log(),
+        gateway.log()
+    );
 }
 
 /// Publishes a retained message with `mosquitto_pub`.
