@@ -24,6 +24,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 /// How long snmpsim may take to index its data file and answer a first GET.
 const SNMPSIM_READY: Duration = Duration::from_secs(30);
+/// Ports tried before [`Snmpsim::start`] gives up (another process answering on each).
+const PORT_ATTEMPTS: usize = 5;
 /// How long mosquitto may take to accept TCP connections.
 const MOSQUITTO_READY: Duration = Duration::from_secs(10);
 /// How long mosquitto_sub may take to get its SUBACK.
@@ -325,7 +327,23 @@ fn pdu_kind(pdu: &str) -> String {
 impl Snmpsim {
     /// Serve `tests/fixtures/walks/<walk>.snmprec` (e.g. `"eaton-mgeups_9pxle"`) with the
     /// community `public`; returns once the agent answers a GET (at most 30 s).
+    ///
+    /// snmpsim does not fail when its port is taken: it says it listens, and whoever bound the
+    /// port first answers. The port is free when drawn, but another process (other test runs on
+    /// the same machine: a simulated card on 50 consecutive ports) may bind it before the agent
+    /// does, a second or more later. An answer the agent did not log is that other process's:
+    /// the agent is started again on another port.
     pub fn start(walk: &str) -> Snmpsim {
+        for _ in 0..PORT_ATTEMPTS {
+            if let Some(sim) = Snmpsim::start_on_a_free_port(walk) {
+                return sim;
+            }
+        }
+        panic!("snmpsim ({walk}): another process answered on each of {PORT_ATTEMPTS} ports");
+    }
+
+    /// One start: `None` if another process answered on the port drawn.
+    fn start_on_a_free_port(walk: &str) -> Option<Snmpsim> {
         let src = walk_path(walk);
         if !src.is_file() {
             let known: Vec<String> = fs::read_dir(src.parent().unwrap())
@@ -398,11 +416,12 @@ impl Snmpsim {
             log,
             parsed: Mutex::new(AgentLog::default()),
         };
-        sim.wait_ready(&snmpget);
-        sim
+        sim.wait_ready(&snmpget).then_some(sim)
     }
 
-    fn wait_ready(&mut self, snmpget: &Path) {
+    /// Waits for an answer on the port: true if this agent gave it, false if another process
+    /// holds the port (the agent logs a request before it answers it).
+    fn wait_ready(&mut self, snmpget: &Path) -> bool {
         let deadline = Instant::now() + SNMPSIM_READY;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -420,6 +439,13 @@ impl Snmpsim {
                 .stdin(Stdio::null())
                 .output();
             if probe.is_ok_and(|o| !o.stdout.is_empty()) {
+                if self.parsed().kinds.is_empty() {
+                    eprintln!(
+                        "snmpsim ({}): udp/127.0.0.1:{} is another process's; another port",
+                        self.walk, self.port
+                    );
+                    return false;
+                }
                 break;
             }
             if Instant::now() > deadline {
@@ -435,6 +461,7 @@ impl Snmpsim {
         }
         // The probes are logged before they are answered: exclude them from the counts.
         self.reset_requests();
+        true
     }
 
     /// Freezes the agent (SIGSTOP): it stops answering, as a card that lost
