@@ -19,6 +19,30 @@ use std::collections::{BTreeMap, HashMap};
 /// Everything one read of an agent returned, by instance OID.
 pub type Snapshot = BTreeMap<Oid, Value>;
 
+/// What a page is decoded from: the raw cells of a source, whatever read
+/// them (a walk's [`Snapshot`], or the values a GET of a page's served
+/// cells returned, see [`crate::model::ServedValues`]).
+pub trait Cells {
+    /// The raw value of a page-level source (`object.0`, or the fixed row
+    /// its index rule names), if the agent sent it.
+    fn scalar_cell(&self, source: &Source) -> Option<&Value>;
+
+    /// All cells of one column source, by row index (ascending, one per
+    /// row; a row served twice, `.<row>` and `.<row>.0`, keeps the cell
+    /// last in OID order).
+    fn column_cells(&self, source: &Source) -> Vec<(u32, &Value)>;
+}
+
+impl Cells for Snapshot {
+    fn scalar_cell(&self, source: &Source) -> Option<&Value> {
+        scalar_cell(source, self)
+    }
+
+    fn column_cells(&self, source: &Source) -> Vec<(u32, &Value)> {
+        column_cells(source, self)
+    }
+}
+
 /// Per-object raw scale overrides from the config (`upsInputVoltage = 0.1`),
 /// for cards that ignore their MIB's units.
 pub type ScaleOverrides = HashMap<String, f64>;
@@ -221,8 +245,12 @@ pub fn row_index(suffix: &[u32]) -> Option<u32> {
 pub fn column_cells<'a>(source: &Source, data: &'a Snapshot) -> Vec<(u32, &'a Value)> {
     let mut cells: Vec<(u32, &Value)> = Vec::new();
     each_column_cell(source, data, |row, _, value| cells.push((row, value)));
-    // By row; a row served twice (`.<row>` and `.<row>.0`) keeps the cell
-    // that comes last in OID order.
+    by_row_last_wins(cells)
+}
+
+/// Cells in OID order → by row; a row served twice (`.<row>` and
+/// `.<row>.0`) keeps the cell that comes last in OID order.
+pub fn by_row_last_wins(mut cells: Vec<(u32, &Value)>) -> Vec<(u32, &Value)> {
     cells.sort_by_key(|(row, _)| *row);
     cells.dedup_by(|later, kept| {
         let same = later.0 == kept.0;

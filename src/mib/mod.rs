@@ -630,16 +630,30 @@ static OBJECTS: std::sync::LazyLock<Objects> = std::sync::LazyLock::new(|| {
         by_address: Default::default(),
         oids: Vec::new(),
     };
+    // One number per OID, whatever text (address) names it: cells are
+    // matched by number (see `model::ServedValues`) as a snapshot matches
+    // them by OID.
+    let mut by_oid = std::collections::BTreeMap::new();
     for source in FIELDS.iter().flat_map(|f| f.sources) {
         let key = text_key(source.oid);
         if objects.by_address.contains_key(&key) {
             continue;
         }
-        let (Ok(oid), Ok(id)) = (Oid::parse(source.oid), objects.oids.len().try_into()) else {
+        let Ok(oid) = Oid::parse(source.oid) else {
             continue;
         };
+        let id = match by_oid.get(&oid) {
+            Some(&id) => id,
+            None => {
+                let Ok(id) = objects.oids.len().try_into() else {
+                    continue;
+                };
+                by_oid.insert(oid.clone(), id);
+                objects.oids.push(oid);
+                id
+            }
+        };
         objects.by_address.insert(key, id);
-        objects.oids.push(oid);
     }
     objects
 });

@@ -17,7 +17,9 @@ pub mod energy;
 pub mod page;
 pub mod shape;
 
-pub use page::{Column, PageData, Scalar, ServedCell, TableData};
+pub use page::{
+    Column, PageCells, PageData, PollRead, Scalar, ServedCell, ServedValues, TableData,
+};
 pub use shape::{Identity, Layouts, Outlet, Resolved, ResolvedCommand, Shape};
 
 use crate::mib::{Field, Mib, Page, Source};
@@ -138,18 +140,43 @@ impl Model {
         &self.mibs
     }
 
-    /// Decodes the pages of a poll into the model.
+    /// Decodes the pages of a walk into the model.
     pub fn apply_read(
         &mut self,
         due: &[Page],
         data: &Snapshot,
         overrides: &ScaleOverrides,
     ) -> Update {
+        let cells = PageCells {
+            got: None,
+            walked: data,
+        };
+        self.apply(due, |_| cells, overrides)
+    }
+
+    /// Decodes the pages of a poll (walked, or read by a GET of their
+    /// served cells) into the model.
+    pub fn apply_poll(
+        &mut self,
+        due: &[Page],
+        read: &PollRead,
+        overrides: &ScaleOverrides,
+    ) -> Update {
+        self.apply(due, |page| read.cells(page), overrides)
+    }
+
+    fn apply<'a>(
+        &mut self,
+        due: &[Page],
+        cells_of: impl Fn(Page) -> PageCells<'a>,
+        overrides: &ScaleOverrides,
+    ) -> Update {
         let mut update = Update::default();
         for &page in due {
             self.read.insert(page);
             let previous = self.pages.get(&page).map(|p| &**p);
-            let decoded = PageData::decode(page, data, overrides, previous, &mut update.notes);
+            let cells = cells_of(page);
+            let decoded = PageData::decode(page, &cells, overrides, previous, &mut update.notes);
             match (decoded, previous) {
                 (None, None) => {}
                 (None, Some(_)) => {

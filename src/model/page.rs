@@ -9,7 +9,8 @@
 
 use crate::mib::{self, Field, Page, Source, Table};
 use crate::oid::Oid;
-use crate::pages::{self, Reading, ScaleOverrides, Snapshot};
+use crate::pages::{self, Cells, Reading, ScaleOverrides, Snapshot};
+use crate::snmp::{Value, VarBind};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
@@ -132,6 +133,127 @@ impl ServedCell {
         }
         oid
     }
+
+    /// The instance arcs after the object, widened.
+    fn suffix(&self) -> ([u32; ServedCell::MAX_ARCS], usize) {
+        let mut arcs = [0; ServedCell::MAX_ARCS];
+        for (wide, &arc) in arcs.iter_mut().zip(&self.instance) {
+            *wide = u32::from(arc);
+        }
+        (arcs, usize::from(self.arcs))
+    }
+}
+
+/// What a GET of some pages' served cells returned, kept by object: the
+/// cells of a page read without a walk (see [`PollRead`]). Found by the
+/// object's number, so decoding a page from them costs no OID compares
+/// and no ordered map.
+#[derive(Debug, Default)]
+pub struct ServedValues {
+    /// Sorted by object; in the order asked within one object.
+    cells: Vec<(ServedCell, Value)>,
+}
+
+impl ServedValues {
+    /// Pairs `cells` (asked for as `asked`, same order) with the varbinds
+    /// the agent returned, in request order: a cell the agent no longer
+    /// has is missing from `got` (taken from it only where the OIDs match).
+    pub fn pair(
+        cells: &[ServedCell],
+        asked: &[Oid],
+        got: &mut std::iter::Peekable<impl Iterator<Item = VarBind>>,
+    ) -> ServedValues {
+        let mut paired = Vec::with_capacity(cells.len());
+        for (cell, oid) in cells.iter().zip(asked) {
+            if let Some((_, value)) = got.next_if(|(answered, _)| answered == oid) {
+                paired.push((*cell, value));
+            }
+        }
+        paired.sort_by_key(|(cell, _)| cell.object);
+        ServedValues { cells: paired }
+    }
+
+    /// The cells of `source`'s object.
+    fn of(&self, source: &Source) -> &[(ServedCell, Value)] {
+        let Some(object) = source.object_id() else {
+            return &[];
+        };
+        let start = self.cells.partition_point(|(c, _)| c.object < object);
+        let end = start + self.cells[start..].partition_point(|(c, _)| c.object == object);
+        &self.cells[start..end]
+    }
+}
+
+impl Cells for ServedValues {
+    fn scalar_cell(&self, source: &Source) -> Option<&Value> {
+        let instance = source.index.arcs(0);
+        self.of(source)
+            .iter()
+            .find(|(cell, _)| {
+                let (arcs, len) = cell.suffix();
+                arcs[..len] == *instance
+            })
+            .map(|(_, value)| value)
+    }
+
+    fn column_cells(&self, source: &Source) -> Vec<(u32, &Value)> {
+        let cells = self
+            .of(source)
+            .iter()
+            .filter_map(|(cell, value)| {
+                let (arcs, len) = cell.suffix();
+                Some((source.index.row_of(&arcs[..len])?, value))
+            })
+            .collect();
+        pages::by_row_last_wins(cells)
+    }
+}
+
+/// One poll's reads: what its walks returned, and for each page read by a
+/// GET of its served cells, what that GET returned.
+#[derive(Debug, Default)]
+pub struct PollRead {
+    pub walked: Snapshot,
+    pub got: Vec<(Page, ServedValues)>,
+}
+
+impl PollRead {
+    /// What `page` decodes from.
+    pub fn cells(&self, page: Page) -> PageCells<'_> {
+        PageCells {
+            got: self.got.iter().find(|(p, _)| *p == page).map(|(_, v)| v),
+            walked: &self.walked,
+        }
+    }
+}
+
+/// The cells one page decodes from: those a GET of its served cells
+/// returned, if it was read so, and whatever the poll's walks returned
+/// (as if both were one snapshot).
+#[derive(Debug, Clone, Copy)]
+pub struct PageCells<'a> {
+    pub got: Option<&'a ServedValues>,
+    pub walked: &'a Snapshot,
+}
+
+impl Cells for PageCells<'_> {
+    fn scalar_cell(&self, source: &Source) -> Option<&Value> {
+        self.got
+            .and_then(|got| got.scalar_cell(source))
+            .or_else(|| self.walked.scalar_cell(source))
+    }
+
+    fn column_cells(&self, source: &Source) -> Vec<(u32, &Value)> {
+        match self.got {
+            None => self.walked.column_cells(source),
+            Some(got) if self.walked.is_empty() => got.column_cells(source),
+            Some(got) => {
+                let mut cells = got.column_cells(source);
+                cells.extend(self.walked.column_cells(source));
+                pages::by_row_last_wins(cells)
+            }
+        }
+    }
 }
 
 /// One decoded page.
@@ -187,7 +309,7 @@ impl PageData {
     /// source choices are kept); `notes` collects the quirks applied.
     pub fn decode(
         page: Page,
-        data: &Snapshot,
+        data: &dyn Cells,
         overrides: &ScaleOverrides,
         previous: Option<&PageData>,
         notes: &mut Vec<String>,
@@ -479,13 +601,13 @@ fn table_json(table: &TableData) -> Vec<Json> {
 /// of preference, with a real reading wins, else the first that answered.
 fn decode_scalar(
     field: &'static Field,
-    data: &Snapshot,
+    data: &dyn Cells,
     overrides: &ScaleOverrides,
     choices: &Choices,
     notes: &mut Vec<String>,
 ) -> Option<Scalar> {
     let mut decode = |source: &'static Source| {
-        let raw = pages::scalar_cell(source, data)?;
+        let raw = data.scalar_cell(source)?;
         pages::decode_cell(source, raw, overrides, Some(field), notes)
     };
     if let Some(source) = choices.scalar(field) {
@@ -545,11 +667,11 @@ fn cells_in_rows(cells: RowCells, rows: &[u32]) -> Vec<Option<Reading>> {
 fn source_cells(
     field: &Field,
     source: &Source,
-    data: &Snapshot,
+    data: &dyn Cells,
     overrides: &ScaleOverrides,
     notes: &mut Vec<String>,
 ) -> RowCells {
-    pages::column_cells(source, data)
+    data.column_cells(source)
         .into_iter()
         .filter_map(|(index, raw)| {
             Some((
@@ -565,7 +687,7 @@ fn source_cells(
 /// else the first that serves any row at all.
 fn choose_column(
     field: &'static Field,
-    data: &Snapshot,
+    data: &dyn Cells,
     overrides: &ScaleOverrides,
     choices: &Choices,
     notes: &mut Vec<String>,
@@ -592,7 +714,7 @@ fn choose_column(
 fn decode_table(
     table: &'static Table,
     columns: &[&'static Field],
-    data: &Snapshot,
+    data: &dyn Cells,
     overrides: &ScaleOverrides,
     scalars: &[Scalar],
     choices: &Choices,
@@ -657,7 +779,7 @@ fn cover_the_lines(
     source: &'static Source,
     cells: RowCells,
     rows: &[u32],
-    data: &Snapshot,
+    data: &dyn Cells,
     overrides: &ScaleOverrides,
     notes: &mut Vec<String>,
 ) -> (&'static Source, RowCells) {

@@ -484,6 +484,21 @@ fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
                 .collect();
             let again = PageData::decode(page, &got, &overrides, Some(walked), &mut Vec::new());
             assert_eq!(again.as_ref(), Some(walked), "{}: {page:?}", walk.display());
+            // The same GET kept by object number, as a poll keeps it.
+            let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
+            let mut answered = asked
+                .iter()
+                .map(|oid| (oid.clone(), data[oid].clone()))
+                .peekable();
+            let by_number = ServedValues::pair(&served, &asked, &mut answered);
+            let again =
+                PageData::decode(page, &by_number, &overrides, Some(walked), &mut Vec::new());
+            assert_eq!(
+                again.as_ref(),
+                Some(walked),
+                "{}: {page:?} by number",
+                walk.display()
+            );
             pages += 1;
         }
         assert!(pages > 0, "{}: no page", walk.display());
@@ -521,4 +536,105 @@ fn a_page_with_a_cell_too_big_to_keep_is_walked_not_read_in_part() {
         "the row is a line of the page: {input:?}"
     );
     assert!(m.served_cells(Page::Input, &big).is_empty());
+}
+
+/// A GET's reply lacks the cells the agent no longer has: the others
+/// still pair with their cells, and the page decodes as a walk without
+/// those cells would.
+#[test]
+fn served_values_pair_by_oid_past_a_missing_cell() {
+    let rows = [
+        ("1.3.6.1.2.1.33.1.3.3.1.3.1", Value::Integer(230)),
+        ("1.3.6.1.2.1.33.1.3.3.1.3.2", Value::Integer(231)),
+        ("1.3.6.1.2.1.33.1.3.3.1.3.3", Value::Integer(232)),
+        ("1.3.6.1.2.1.33.1.3.2.0", Value::Integer(3)),
+    ];
+    let all = snapshot(&rows);
+    let m = Model::from_snapshot(Mib::ALL.into(), &all, &ScaleOverrides::new());
+    let served = m.served_cells(Page::Input, &all);
+    assert_eq!(served.len(), 4, "{served:?}");
+    let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
+    // Line 2's voltage is gone from the agent.
+    let line_2 = Oid::parse("1.3.6.1.2.1.33.1.3.3.1.3.2").unwrap();
+    let mut answered = asked
+        .iter()
+        .filter(|oid| **oid != line_2)
+        .map(|oid| (oid.clone(), all[oid].clone()))
+        .peekable();
+    let got = ServedValues::pair(&served, &asked, &mut answered);
+    assert!(answered.next().is_none(), "every answer paired");
+    let mut without = all.clone();
+    without.remove(&line_2);
+    let expected = PageData::decode(
+        Page::Input,
+        &without,
+        &ScaleOverrides::new(),
+        m.page(Page::Input),
+        &mut Vec::new(),
+    );
+    let decoded = PageData::decode(
+        Page::Input,
+        &got,
+        &ScaleOverrides::new(),
+        m.page(Page::Input),
+        &mut Vec::new(),
+    );
+    assert_eq!(decoded, expected);
+    let voltage = crate::mib::field_by_path("input.lines.voltage").expect("a field");
+    let decoded = decoded.expect("the input page decodes");
+    assert_eq!(
+        decoded.reading(voltage, Some(2)),
+        None,
+        "line 2 has no voltage"
+    );
+    assert!(
+        decoded.reading(voltage, Some(3)).is_some(),
+        "line 3 kept its voltage"
+    );
+}
+
+/// A poll that walks one page (alarms) and GETs another's served cells
+/// decodes each as a walk of both would.
+#[test]
+fn a_poll_read_decodes_got_pages_beside_walked_ones() {
+    let rows = [
+        ("1.3.6.1.2.1.33.1.3.3.1.3.1", Value::Integer(230)),
+        ("1.3.6.1.2.1.33.1.3.2.0", Value::Integer(1)),
+        ("1.3.6.1.2.1.33.1.6.1.0", Value::Integer(1)),
+        (
+            "1.3.6.1.2.1.33.1.6.2.1.2.1",
+            Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
+        ),
+        ("1.3.6.1.2.1.33.1.6.2.1.3.1", Value::TimeTicks(100)),
+    ];
+    let all = snapshot(&rows);
+    let overrides = ScaleOverrides::new();
+    let walked_model = Model::from_snapshot(Mib::ALL.into(), &all, &overrides);
+    let served = walked_model.served_cells(Page::Input, &all);
+    let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
+    let mut answered = asked
+        .iter()
+        .map(|oid| (oid.clone(), all[oid].clone()))
+        .peekable();
+    let alarms: Snapshot = all
+        .iter()
+        .filter(|(oid, _)| oid.to_string().starts_with("1.3.6.1.2.1.33.1.6."))
+        .map(|(o, v)| (o.clone(), v.clone()))
+        .collect();
+    let read = PollRead {
+        walked: alarms,
+        got: vec![(
+            Page::Input,
+            ServedValues::pair(&served, &asked, &mut answered),
+        )],
+    };
+    let mut polled = Model::new(Mib::ALL.into());
+    polled.apply_poll(&[Page::Alarms, Page::Input], &read, &overrides);
+    for page in [Page::Alarms, Page::Input] {
+        assert!(
+            walked_model.page(page).is_some(),
+            "{page:?} decodes from the walk"
+        );
+        assert_eq!(polled.page(page), walked_model.page(page), "{page:?}");
+    }
 }

@@ -18,7 +18,7 @@ use crate::model::Model;
 use crate::oid::Oid;
 use crate::pages::{ScaleOverrides, Snapshot};
 use crate::probe::{self, Capabilities};
-use crate::snmp::{Client, ClientOptions, SnmpError};
+use crate::snmp::{Client, ClientOptions, SnmpError, VarBind};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,26 +94,32 @@ impl Ups {
 
     /// Walks the subtrees of `pages` once and returns the raw snapshot.
     pub async fn snapshot(&mut self, pages: &[Page]) -> Result<Snapshot, SnmpError> {
-        self.read(pages, &[]).await
+        Ok(self.read(pages, &[]).await?.0)
     }
 
     /// Walks the subtrees of `walk` and GETs the instances `get` (the cells
-    /// a page was decoded from before, see [`crate::model::PageData::served_cells`]),
-    /// into one snapshot; instances the agent no longer has are left out.
-    pub async fn read(&mut self, walk: &[Page], get: &[Oid]) -> Result<Snapshot, SnmpError> {
-        let mut snapshot = if walk.is_empty() {
+    /// a page was decoded from before, see [`crate::model::PageData::served_cells`]):
+    /// the walk's snapshot, and the GET's varbinds in request order
+    /// (instances the agent no longer has are left out).
+    pub async fn read(
+        &mut self,
+        walk: &[Page],
+        get: &[Oid],
+    ) -> Result<(Snapshot, Vec<VarBind>), SnmpError> {
+        let snapshot = if walk.is_empty() {
             Snapshot::new()
         } else {
             let roots = self.walk_roots(walk);
             // Boxed: walks are the rare case, and the GET path's future
-            // stays small (it is boxed per poll, see `UpsTask::run_loop`).
+            // stays small (see `UpsTask::run_loop`).
             Box::pin(self.client.walk_map(&roots)).await?
         };
-        if !get.is_empty() {
-            let cells = self.client.get(get).await?;
-            snapshot.extend(cells);
-        }
-        Ok(snapshot)
+        let got = if get.is_empty() {
+            Vec::new()
+        } else {
+            self.client.get(get).await?
+        };
+        Ok((snapshot, got))
     }
 
     /// The walk roots of `pages` (see [`Ups::every_poll_roots`]).

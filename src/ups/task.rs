@@ -13,7 +13,9 @@ use crate::hub::{Publisher, UpsState};
 use crate::messages::{Audit, EnergyTotal, Health, Response};
 use crate::mib::{Field, Page};
 use crate::model::energy::{self, EnergyMeter};
-use crate::model::{Layouts, Model, PublishedPage, ServedCell, Shape, Update};
+use crate::model::{
+    Layouts, Model, PollRead, PublishedPage, ServedCell, ServedValues, Shape, Update,
+};
 use crate::oid::Oid;
 use crate::pages::{Reading, Snapshot};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -329,8 +331,8 @@ impl<S: UpsSink> UpsTask<S> {
     async fn poll(&mut self, due: &[Page]) {
         let started = Instant::now();
         match self.read(due).await {
-            Ok((snapshot, walked)) => {
-                self.on_success(due, &snapshot, &walked);
+            Ok((read, walked)) => {
+                self.on_success(due, &read, &walked);
             }
             Err(error) => self.on_failure(error),
         }
@@ -356,8 +358,8 @@ impl<S: UpsSink> UpsTask<S> {
         self.publish_state();
     }
 
-    /// Reads the due pages; returns the snapshot and the pages walked.
-    async fn read(&mut self, due: &[Page]) -> Result<(Snapshot, Vec<Page>), UpsError> {
+    /// Reads the due pages; returns what was read and the pages walked.
+    async fn read(&mut self, due: &[Page]) -> Result<(PollRead, Vec<Page>), UpsError> {
         if self.ups.is_none() {
             // Boxed: connecting is rare, and its probe would make every
             // poll's future larger (see `run_loop`).
@@ -374,17 +376,35 @@ impl<S: UpsSink> UpsTask<S> {
             self.served.clear();
             self.ups = Some(ups);
         }
-        let (walk, get) = self.read_plan(due);
-        tracing::debug!(?walk, cells = get.len(), "reading");
+        let (walk, got) = self.read_plan(due);
+        let asked: Vec<Oid> = got
+            .iter()
+            .flat_map(|page| &self.served[page])
+            .map(ServedCell::oid)
+            .collect();
+        tracing::debug!(?walk, cells = asked.len(), "reading");
         let _permit = match (&self.walks, walk.is_empty()) {
             (Some(walks), false) => walks.clone().acquire_owned().await.ok(),
             _ => None,
         };
         let ups = self.ups.as_mut().expect("connected above");
-        Ok((ups.read(&walk, &get).await?, walk))
+        let (walked, answered) = ups.read(&walk, &asked).await?;
+        let mut answered = answered.into_iter().peekable();
+        let mut asked = asked.as_slice();
+        let got = got
+            .into_iter()
+            .map(|page| {
+                let cells = &self.served[&page];
+                let (mine, rest) = asked.split_at(cells.len());
+                asked = rest;
+                (page, ServedValues::pair(cells, mine, &mut answered))
+            })
+            .collect();
+        Ok((PollRead { walked, got }, walk))
     }
 
-    /// Which due pages are walked, and the cells GET reads for the others.
+    /// Which due pages are walked, and which are read by a GET of their
+    /// served cells.
     ///
     /// A page is walked when it has not been walked yet, its layout changed
     /// at its last read, its rows come and go (alarms), or a slow page is
@@ -392,19 +412,12 @@ impl<S: UpsSink> UpsTask<S> {
     /// the latest one slow interval later. In between, the cells the last
     /// walk was decoded from are all a poll asks for: one or two GETs
     /// instead of a walk of every MIB's subtrees.
-    fn read_plan(&self, due: &[Page]) -> (Vec<Page>, Vec<Oid>) {
+    fn read_plan(&self, due: &[Page]) -> (Vec<Page>, Vec<Page>) {
         let full = due.iter().any(|page| !page.is_fast());
-        let mut walk = Vec::new();
-        let mut get = Vec::new();
-        for &page in due {
-            match self.served.get(&page) {
-                Some(cells) if !full && !page.rows_come_and_go() && !cells.is_empty() => {
-                    get.extend(cells.iter().map(ServedCell::oid))
-                }
-                _ => walk.push(page),
-            }
-        }
-        (walk, get)
+        due.iter().partition(|&&page| match self.served.get(&page) {
+            Some(cells) => full || page.rows_come_and_go() || cells.is_empty(),
+            None => true,
+        })
     }
 
     /// Keeps the cells each walked page was decoded from, and forgets those
@@ -425,7 +438,7 @@ impl<S: UpsSink> UpsTask<S> {
         }
     }
 
-    fn on_success(&mut self, due: &[Page], snapshot: &Snapshot, walked: &[Page]) {
+    fn on_success(&mut self, due: &[Page], read: &PollRead, walked: &[Page]) {
         let refresh = self.last_refresh.elapsed() >= self.refresh;
         if refresh {
             self.last_refresh = Instant::now();
@@ -436,8 +449,8 @@ impl<S: UpsSink> UpsTask<S> {
             gone,
             notes,
             relayout,
-        } = self.model.apply_read(due, snapshot, overrides);
-        self.remember_served(walked, &relayout, snapshot);
+        } = self.model.apply_poll(due, read, overrides);
+        self.remember_served(walked, &relayout, &read.walked);
         self.health.notes = notes;
         for page in gone {
             self.sink.page_gone(page);
