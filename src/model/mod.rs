@@ -50,6 +50,26 @@ pub struct Model {
     announced: Option<Arc<Shape>>,
     /// Where shapes share their layout with other UPSes' ([`Model::with_layouts`]).
     layouts: Option<Layouts>,
+    /// Per page (in [`Page::ALL`] order), what its readings were last
+    /// decoded from when a GET of its served cells read it
+    /// ([`PollRead::fingerprint`]), and the quirks noticed then: a poll
+    /// that reads the same again leaves the page as it is, undecoded.
+    decoded_from: [Option<Decoded>; Page::ALL.len()],
+}
+
+/// A page's place in [`Page::ALL`].
+fn page_slot(page: Page) -> usize {
+    Page::ALL
+        .iter()
+        .position(|p| *p == page)
+        .expect("every page is in Page::ALL")
+}
+
+/// See [`Model::decoded_from`].
+#[derive(Debug, Clone)]
+struct Decoded {
+    fingerprint: u64,
+    notes: Vec<String>,
 }
 
 /// One page of a model as published ([`Model::published_page`]).
@@ -115,6 +135,7 @@ impl Model {
             shape: None,
             announced: None,
             layouts: None,
+            decoded_from: Default::default(),
         }
     }
 
@@ -151,7 +172,7 @@ impl Model {
             got: None,
             walked: data,
         };
-        self.apply(due, |_| cells, overrides)
+        self.apply(due, |_| cells, |_| None, overrides)
     }
 
     /// Decodes the pages of a poll (walked, or read by a GET of their
@@ -162,21 +183,40 @@ impl Model {
         read: &PollRead,
         overrides: &ScaleOverrides,
     ) -> Update {
-        self.apply(due, |page| read.cells(page), overrides)
+        self.apply(
+            due,
+            |page| read.cells(page),
+            |page| read.fingerprint(page),
+            overrides,
+        )
     }
 
     fn apply<'a>(
         &mut self,
         due: &[Page],
         cells_of: impl Fn(Page) -> PageCells<'a>,
+        fingerprint_of: impl Fn(Page) -> Option<u64>,
         overrides: &ScaleOverrides,
     ) -> Update {
         let mut update = Update::default();
         for &page in due {
             self.read.insert(page);
+            let fingerprint = fingerprint_of(page);
+            let slot = page_slot(page);
+            if let (Some(fingerprint), Some(last)) = (fingerprint, &self.decoded_from[slot]) {
+                if last.fingerprint == fingerprint && self.pages.contains_key(&page) {
+                    update.notes.extend(last.notes.iter().cloned());
+                    continue;
+                }
+            }
             let previous = self.pages.get(&page).map(|p| &**p);
             let cells = cells_of(page);
+            let notes_before = update.notes.len();
             let decoded = PageData::decode(page, &cells, overrides, previous, &mut update.notes);
+            self.decoded_from[slot] = fingerprint.map(|fingerprint| Decoded {
+                fingerprint,
+                notes: update.notes[notes_before..].to_vec(),
+            });
             match (decoded, previous) {
                 (None, None) => {}
                 (None, Some(_)) => {
@@ -218,6 +258,8 @@ impl Model {
         if page.reading(field, index).is_some_and(|r| *r != value)
             && Arc::make_mut(page).set(field, index, value)
         {
+            // The page no longer is what its last read decoded to.
+            self.decoded_from[page_slot(field.page)] = None;
             changed.insert(field.page);
             if field.page == Page::General {
                 self.shape = None;

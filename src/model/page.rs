@@ -98,7 +98,7 @@ impl TableData {
 /// One cell a page was decoded from, kept small (a UPS keeps several
 /// hundred between walks): its object's number in the point table and the
 /// instance arcs after it (10 bytes).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Hash)]
 pub struct ServedCell {
     object: mib::ObjectId,
     arcs: u8,
@@ -173,6 +173,13 @@ impl ServedValues {
         ServedValues { cells: paired }
     }
 
+    /// A hash of every cell and value: equal for two GETs that returned
+    /// the same (see [`crate::model::Model::apply_poll`]).
+    pub fn fingerprint(&self, hasher: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        self.cells.hash(hasher);
+    }
+
     /// The cells of `source`'s object.
     fn of(&self, source: &Source) -> &[(ServedCell, Value)] {
         let Some(object) = source.object_id() else {
@@ -218,6 +225,18 @@ pub struct PollRead {
 }
 
 impl PollRead {
+    /// A hash of what `page` decodes from, when it was read by a GET of its
+    /// served cells (`None` for a walked page): the cells that GET returned
+    /// and everything the poll walked.
+    pub fn fingerprint(&self, page: Page) -> Option<u64> {
+        use std::hash::{Hash, Hasher};
+        let (_, got) = self.got.iter().find(|(p, _)| *p == page)?;
+        let mut hasher = std::hash::DefaultHasher::new();
+        got.fingerprint(&mut hasher);
+        self.walked.hash(&mut hasher);
+        Some(hasher.finish())
+    }
+
     /// What `page` decodes from.
     pub fn cells(&self, page: Page) -> PageCells<'_> {
         PageCells {

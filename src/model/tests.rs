@@ -638,3 +638,115 @@ fn a_poll_read_decodes_got_pages_beside_walked_ones() {
         assert_eq!(polled.page(page), walked_model.page(page), "{page:?}");
     }
 }
+
+/// Every page of `data` a poll would GET (fast, rows that stay), read as
+/// that GET would return its served cells.
+fn poll_of_served_cells(model: &Model, data: &Snapshot) -> (Vec<Page>, PollRead) {
+    let mut read = PollRead::default();
+    let mut due = Vec::new();
+    for page in Page::ALL {
+        let served = model.served_cells(page, data);
+        if served.is_empty() || !page.is_fast() || page.rows_come_and_go() {
+            continue;
+        }
+        let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
+        let mut answered = asked
+            .iter()
+            .map(|oid| (oid.clone(), data[oid].clone()))
+            .peekable();
+        read.got
+            .push((page, ServedValues::pair(&served, &asked, &mut answered)));
+        due.push(page);
+    }
+    (due, read)
+}
+
+fn number(model: &Model, field: &Field) -> Option<f64> {
+    match model.reading(field, None)? {
+        Reading::Number { value, .. } => Some(*value),
+        _ => None,
+    }
+}
+
+/// A poll that reads what the last one read leaves its pages as they are
+/// (not decoded again): on every real walk, the pages and the quirks noted
+/// are what decoding them gave.
+#[test]
+fn a_poll_that_reads_the_same_again_keeps_the_pages_and_their_notes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/walks");
+    let overrides = ScaleOverrides::new();
+    let mut polled = 0;
+    for walk in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+        if walk.extension().is_none_or(|e| e != "snmprec") {
+            continue;
+        }
+        let data = snmprec(&walk);
+        let mut model = Model::from_snapshot(Mib::ALL.into(), &data, &overrides);
+        let walked = model.pages().cloned().collect::<Vec<PageData>>();
+        let (due, read) = poll_of_served_cells(&model, &data);
+        let first = model.apply_poll(&due, &read, &overrides);
+        let second = model.apply_poll(&due, &read, &overrides);
+        assert_eq!(
+            model.pages().cloned().collect::<Vec<PageData>>(),
+            walked,
+            "{}",
+            walk.display()
+        );
+        assert!(first.changed.is_empty() && second.changed.is_empty());
+        assert_eq!(second.notes, first.notes, "{}", walk.display());
+        polled += due.len();
+    }
+    assert!(polled > 10, "{polled} pages polled");
+}
+
+/// A trap's fact (or a read-back) set between two polls that read the
+/// same is replaced by the polled reading again: the page is decoded, not
+/// kept.
+#[test]
+fn a_poll_after_a_set_decodes_the_page_again() {
+    let data = snapshot(&[
+        ("1.3.6.1.2.1.33.1.2.4.0", Value::Integer(95)),
+        ("1.3.6.1.2.1.33.1.2.3.0", Value::Integer(30)),
+    ]);
+    let overrides = ScaleOverrides::new();
+    let mut model = Model::from_snapshot(Mib::ALL.into(), &data, &overrides);
+    let charge = field("battery.charge");
+    assert_eq!(number(&model, charge), Some(95.0));
+    let (due, read) = poll_of_served_cells(&model, &data);
+    assert!(due.contains(&Page::Battery));
+    model.apply_poll(&due, &read, &overrides);
+    model.set(
+        charge,
+        None,
+        Reading::Number {
+            value: 10.0,
+            decimals: 0,
+        },
+    );
+    assert_eq!(number(&model, charge), Some(10.0));
+    let update = model.apply_poll(&due, &read, &overrides);
+    assert_eq!(number(&model, charge), Some(95.0));
+    assert!(update.changed.contains(&Page::Battery));
+}
+
+/// A poll that reads a changed value decodes it.
+#[test]
+fn a_poll_that_reads_a_new_value_decodes_it() {
+    let mut data = snapshot(&[
+        ("1.3.6.1.2.1.33.1.2.4.0", Value::Integer(95)),
+        ("1.3.6.1.2.1.33.1.2.3.0", Value::Integer(30)),
+    ]);
+    let overrides = ScaleOverrides::new();
+    let mut model = Model::from_snapshot(Mib::ALL.into(), &data, &overrides);
+    let (due, read) = poll_of_served_cells(&model, &data);
+    model.apply_poll(&due, &read, &overrides);
+    data.insert(
+        Oid::parse("1.3.6.1.2.1.33.1.2.4.0").unwrap(),
+        Value::Integer(94),
+    );
+    let (due, read) = poll_of_served_cells(&model, &data);
+    let update = model.apply_poll(&due, &read, &overrides);
+    assert!(update.changed.contains(&Page::Battery));
+    let charge = field("battery.charge");
+    assert_eq!(number(&model, charge), Some(94.0));
+}

@@ -6,7 +6,7 @@ use crate::oid::Oid;
 use std::fmt;
 
 /// One SNMP value with its ASN.1/SMI type.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     Integer(i64),
     OctetString(Vec<u8>),
