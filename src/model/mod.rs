@@ -52,9 +52,11 @@ pub struct Model {
     layouts: Option<Layouts>,
     /// Per page (in [`Page::ALL`] order), what its readings were last
     /// decoded from when a GET of its served cells read it
-    /// ([`PollRead::fingerprint`]), and the quirks noticed then: a poll
-    /// that reads the same again leaves the page as it is, undecoded.
-    decoded_from: [Option<Decoded>; Page::ALL.len()],
+    /// ([`PollRead::fingerprint`], odd; 0: not so read): a poll that reads
+    /// the same again leaves the page as it is, undecoded.
+    decoded_from: [u64; Page::ALL.len()],
+    /// The quirks noticed when those pages were decoded (pages with any).
+    decoded_notes: Vec<(Page, Vec<String>)>,
 }
 
 /// A page's place in [`Page::ALL`].
@@ -63,13 +65,6 @@ fn page_slot(page: Page) -> usize {
         .iter()
         .position(|p| *p == page)
         .expect("every page is in Page::ALL")
-}
-
-/// See [`Model::decoded_from`].
-#[derive(Debug, Clone)]
-struct Decoded {
-    fingerprint: u64,
-    notes: Vec<String>,
 }
 
 /// One page of a model as published ([`Model::published_page`]).
@@ -135,7 +130,8 @@ impl Model {
             shape: None,
             announced: None,
             layouts: None,
-            decoded_from: Default::default(),
+            decoded_from: [0; Page::ALL.len()],
+            decoded_notes: Vec::new(),
         }
     }
 
@@ -201,22 +197,26 @@ impl Model {
         let mut update = Update::default();
         for &page in due {
             self.read.insert(page);
-            let fingerprint = fingerprint_of(page);
+            // Odd, so that 0 means "not read by a GET".
+            let fingerprint = fingerprint_of(page).map_or(0, |f| f | 1);
             let slot = page_slot(page);
-            if let (Some(fingerprint), Some(last)) = (fingerprint, &self.decoded_from[slot]) {
-                if last.fingerprint == fingerprint && self.pages.contains_key(&page) {
-                    update.notes.extend(last.notes.iter().cloned());
-                    continue;
-                }
+            if fingerprint != 0
+                && self.decoded_from[slot] == fingerprint
+                && self.pages.contains_key(&page)
+            {
+                update.notes.extend(self.notes_of(page).iter().cloned());
+                continue;
             }
             let previous = self.pages.get(&page).map(|p| &**p);
             let cells = cells_of(page);
             let notes_before = update.notes.len();
             let decoded = PageData::decode(page, &cells, overrides, previous, &mut update.notes);
-            self.decoded_from[slot] = fingerprint.map(|fingerprint| Decoded {
-                fingerprint,
-                notes: update.notes[notes_before..].to_vec(),
-            });
+            self.decoded_from[slot] = fingerprint;
+            self.decoded_notes.retain(|(p, _)| *p != page);
+            if fingerprint != 0 && update.notes.len() > notes_before {
+                let notes = update.notes[notes_before..].to_vec();
+                self.decoded_notes.push((page, notes));
+            }
             match (decoded, previous) {
                 (None, None) => {}
                 (None, Some(_)) => {
@@ -259,7 +259,7 @@ impl Model {
             && Arc::make_mut(page).set(field, index, value)
         {
             // The page no longer is what its last read decoded to.
-            self.decoded_from[page_slot(field.page)] = None;
+            self.decoded_from[page_slot(field.page)] = 0;
             changed.insert(field.page);
             if field.page == Page::General {
                 self.shape = None;
@@ -269,6 +269,14 @@ impl Model {
             changed.insert(Page::Output);
         }
         changed
+    }
+
+    /// The quirks noticed when `page` was last decoded from a GET.
+    fn notes_of(&self, page: Page) -> &[String] {
+        self.decoded_notes
+            .iter()
+            .find(|(p, _)| *p == page)
+            .map_or(&[], |(_, notes)| notes)
     }
 
     fn refresh_status(&mut self) -> bool {
