@@ -7,8 +7,8 @@
 //! value → wire value) for SETs. Which source serves a field, which rows
 //! a table has and "a page with no data is absent" are the per-UPS
 //! model's ([`crate::model`]); [`decode_page`] renders its JSON for the
-//! probe and tests. It knows nothing of sockets: its input is a
-//! [`Snapshot`] of whatever a walk returned.
+//! probe and tests. It knows nothing of sockets: its input is the raw
+//! [`Cells`] of a read (a [`Snapshot`] of whatever a walk returned).
 
 use crate::mib::{self, Decode, Field, Page, Source, Syntax};
 use crate::oid::Oid;

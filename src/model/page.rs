@@ -2,7 +2,9 @@
 //! and each table column (one per column, never mixed row by row), which
 //! rows exist (no line beyond the card's line count), and the readings.
 //!
-//! Built from a [`Snapshot`] by [`PageData::decode`]; a previous decode of
+//! Built by [`PageData::decode`] from the raw cells of a read
+//! ([`pages::Cells`]: a walk's [`Snapshot`], or the [`ServedValues`] a GET
+//! of the page's served cells returned); a previous decode of
 //! the same page keeps its source choices, so a column's source is chosen
 //! once, when the card first serves it, and only chosen again when that
 //! source stops answering altogether.
