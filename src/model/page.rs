@@ -157,20 +157,18 @@ pub struct ServedValues {
 }
 
 impl ServedValues {
-    /// Pairs `cells` (asked for as `asked`, same order) with the varbinds
-    /// the agent returned, in request order: a cell the agent no longer
-    /// has is missing from `got` (taken from it only where the OIDs match).
-    pub fn pair(
+    /// `cells` with the values a GET of them returned (`values[i]` for
+    /// `cells[i]`; `None`: the agent returned nothing for it), see
+    /// [`answers_in_request_order`].
+    pub fn new(
         cells: &[ServedCell],
-        asked: &[Oid],
-        got: &mut std::iter::Peekable<impl Iterator<Item = VarBind>>,
+        values: impl IntoIterator<Item = Option<Value>>,
     ) -> ServedValues {
-        let mut paired = Vec::with_capacity(cells.len());
-        for (cell, oid) in cells.iter().zip(asked) {
-            if let Some((_, value)) = got.next_if(|(answered, _)| answered == oid) {
-                paired.push((*cell, value));
-            }
-        }
+        let mut paired: Vec<(ServedCell, Value)> = cells
+            .iter()
+            .zip(values)
+            .filter_map(|(cell, value)| Some((*cell, value?)))
+            .collect();
         paired.sort_by_key(|(cell, _)| cell.object);
         ServedValues { cells: paired }
     }
@@ -216,6 +214,37 @@ impl Cells for ServedValues {
             .collect();
         pages::by_row_last_wins(cells)
     }
+}
+
+/// The values of a GET's answers in request order, `None` where the agent
+/// returned nothing for an OID. Answers come in request order with some
+/// left out (instances the agent no longer has); an answer whose OID was
+/// not asked at that point or later (a misbehaving agent) is dropped, so
+/// it cannot hide the answers after it.
+pub fn answers_in_request_order(asked: &[Oid], answered: Vec<VarBind>) -> Vec<Option<Value>> {
+    let mut values = Vec::with_capacity(asked.len());
+    let mut answered = answered.into_iter().peekable();
+    for (at, oid) in asked.iter().enumerate() {
+        loop {
+            match answered.peek() {
+                Some((answer, _)) if answer == oid => {
+                    values.push(answered.next().map(|(_, value)| value));
+                    break;
+                }
+                // Not asked from here on: a stray, dropped.
+                Some((answer, _)) if !asked[at + 1..].contains(answer) => {
+                    answered.next();
+                }
+                // No answers left, or the next is a later OID's: this
+                // one was left out.
+                _ => {
+                    values.push(None);
+                    break;
+                }
+            }
+        }
+    }
+    values
 }
 
 /// One poll's reads: what its walks returned, and for each page read by a

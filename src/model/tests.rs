@@ -486,11 +486,12 @@ fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
             assert_eq!(again.as_ref(), Some(walked), "{}: {page:?}", walk.display());
             // The same GET kept by object number, as a poll keeps it.
             let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
-            let mut answered = asked
+            let answered = asked
                 .iter()
                 .map(|oid| (oid.clone(), data[oid].clone()))
-                .peekable();
-            let by_number = ServedValues::pair(&served, &asked, &mut answered);
+                .collect();
+            let values = answers_in_request_order(&asked, answered);
+            let by_number = ServedValues::new(&served, values);
             let again =
                 PageData::decode(page, &by_number, &overrides, Some(walked), &mut Vec::new());
             assert_eq!(
@@ -556,13 +557,18 @@ fn served_values_pair_by_oid_past_a_missing_cell() {
     let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
     // Line 2's voltage is gone from the agent.
     let line_2 = Oid::parse("1.3.6.1.2.1.33.1.3.3.1.3.2").unwrap();
-    let mut answered = asked
+    let answered = asked
         .iter()
         .filter(|oid| **oid != line_2)
         .map(|oid| (oid.clone(), all[oid].clone()))
-        .peekable();
-    let got = ServedValues::pair(&served, &asked, &mut answered);
-    assert!(answered.next().is_none(), "every answer paired");
+        .collect();
+    let values = answers_in_request_order(&asked, answered);
+    assert_eq!(
+        values.iter().map(Option::is_some).collect::<Vec<_>>(),
+        asked.iter().map(|oid| *oid != line_2).collect::<Vec<_>>(),
+        "every answer paired with its OID"
+    );
+    let got = ServedValues::new(&served, values);
     let mut without = all.clone();
     without.remove(&line_2);
     let expected = PageData::decode(
@@ -593,6 +599,37 @@ fn served_values_pair_by_oid_past_a_missing_cell() {
     );
 }
 
+/// A misbehaving agent's answer for an OID not asked (here `.1.0` for
+/// `.1`) is dropped: the answers after it still pair with their OIDs, and
+/// one left out is `None`.
+#[test]
+fn answers_pair_with_their_oids_past_a_stray_one() {
+    let oid = |text: &str| Oid::parse(text).unwrap();
+    let asked = [
+        oid("1.3.6.1.2.1.33.1.2.3.0"),
+        oid("1.3.6.1.2.1.33.1.2.4.0"),
+        oid("1.3.6.1.2.1.33.1.3.2.0"),
+    ];
+    let answered = vec![
+        (oid("1.3.6.1.2.1.33.1.2.3.0.0"), Value::Integer(1)),
+        (oid("1.3.6.1.2.1.33.1.2.4.0"), Value::Integer(95)),
+        (oid("1.3.6.1.2.1.33.1.3.2.0"), Value::Integer(3)),
+    ];
+    assert_eq!(
+        answers_in_request_order(&asked, answered),
+        [None, Some(Value::Integer(95)), Some(Value::Integer(3))]
+    );
+    let answered = vec![
+        (oid("1.3.6.1.2.1.33.1.2.3.0"), Value::Integer(30)),
+        (oid("1.3.6.1.2.1.33.1.3.2.0"), Value::Integer(3)),
+        (oid("1.9"), Value::Integer(7)),
+    ];
+    assert_eq!(
+        answers_in_request_order(&asked, answered),
+        [Some(Value::Integer(30)), None, Some(Value::Integer(3))]
+    );
+}
+
 /// A poll that walks one page (alarms) and GETs another's served cells
 /// decodes each as a walk of both would.
 #[test]
@@ -612,10 +649,11 @@ fn a_poll_read_decodes_got_pages_beside_walked_ones() {
     let walked_model = Model::from_snapshot(Mib::ALL.into(), &all, &overrides);
     let served = walked_model.served_cells(Page::Input, &all);
     let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
-    let mut answered = asked
+    let answered = asked
         .iter()
         .map(|oid| (oid.clone(), all[oid].clone()))
-        .peekable();
+        .collect();
+    let values = answers_in_request_order(&asked, answered);
     let alarms: Snapshot = all
         .iter()
         .filter(|(oid, _)| oid.to_string().starts_with("1.3.6.1.2.1.33.1.6."))
@@ -623,10 +661,7 @@ fn a_poll_read_decodes_got_pages_beside_walked_ones() {
         .collect();
     let read = PollRead {
         walked: alarms,
-        got: vec![(
-            Page::Input,
-            ServedValues::pair(&served, &asked, &mut answered),
-        )],
+        got: vec![(Page::Input, ServedValues::new(&served, values))],
     };
     let mut polled = Model::new(Mib::ALL.into());
     polled.apply_poll(&[Page::Alarms, Page::Input], &read, &overrides);
@@ -650,12 +685,12 @@ fn poll_of_served_cells(model: &Model, data: &Snapshot) -> (Vec<Page>, PollRead)
             continue;
         }
         let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
-        let mut answered = asked
+        let answered = asked
             .iter()
             .map(|oid| (oid.clone(), data[oid].clone()))
-            .peekable();
-        read.got
-            .push((page, ServedValues::pair(&served, &asked, &mut answered)));
+            .collect();
+        let values = answers_in_request_order(&asked, answered);
+        read.got.push((page, ServedValues::new(&served, values)));
         due.push(page);
     }
     (due, read)

@@ -15,6 +15,7 @@ use crate::mib::{Field, Page};
 use crate::model::energy::{self, EnergyMeter};
 use crate::model::{
     Layouts, Model, PollRead, PublishedPage, ServedCell, ServedValues, Shape, Update,
+    answers_in_request_order,
 };
 use crate::oid::Oid;
 use crate::pages::{Reading, Snapshot};
@@ -389,15 +390,13 @@ impl<S: UpsSink> UpsTask<S> {
         };
         let ups = self.ups.as_mut().expect("connected above");
         let (walked, answered) = ups.read(&walk, &asked).await?;
-        let mut answered = answered.into_iter().peekable();
-        let mut asked = asked.as_slice();
+        let mut values = answers_in_request_order(&asked, answered).into_iter();
         let got = got
             .into_iter()
             .map(|page| {
                 let cells = &self.served[&page];
-                let (mine, rest) = asked.split_at(cells.len());
-                asked = rest;
-                (page, ServedValues::pair(cells, mine, &mut answered))
+                let values = values.by_ref().take(cells.len());
+                (page, ServedValues::new(cells, values))
             })
             .collect();
         Ok((PollRead { walked, got }, walk))
