@@ -155,7 +155,6 @@ pub enum Format {
     Table,
 }
 
-/// Entry point of the binary.
 /// One malloc arena for the whole process on glibc. By default every thread
 /// that allocates gets an arena of its own, and memory freed in one is not
 /// reused by the others: the gateway's heap is small per-UPS structures that
@@ -170,6 +169,7 @@ fn one_malloc_arena() {
     }
 }
 
+/// Entry point of the binary.
 pub fn main() -> ExitCode {
     one_malloc_arena();
     let cli = Cli::parse();

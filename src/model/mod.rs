@@ -53,7 +53,7 @@ pub struct Model {
     layouts: Option<Layouts>,
     /// Per page (in [`Page::ALL`] order), what its readings were last
     /// decoded from when a GET of its served cells read it
-    /// ([`PollRead::fingerprint`], odd; 0: not so read): a poll that reads
+    /// ([`PollRead::fingerprints`], odd; 0: not so read): a poll that reads
     /// the same again leaves the page as it is, undecoded.
     decoded_from: [u64; Page::ALL.len()],
     /// The quirks noticed when those pages were decoded (pages with any).
@@ -143,6 +143,15 @@ impl Model {
         self
     }
 
+    /// A new, empty model for `mibs` (another card behind the same
+    /// address), sharing this one's layouts.
+    pub fn for_mibs(&self, mibs: BTreeSet<Mib>) -> Model {
+        Model {
+            layouts: self.layouts.clone(),
+            ..Model::new(mibs)
+        }
+    }
+
     /// A model of everything `data` holds, as if every page was read once.
     pub fn from_snapshot(
         mibs: BTreeSet<Mib>,
@@ -180,12 +189,7 @@ impl Model {
         read: &PollRead,
         overrides: &ScaleOverrides,
     ) -> Update {
-        self.apply(
-            due,
-            |page| read.cells(page),
-            |page| read.fingerprint(page),
-            overrides,
-        )
+        self.apply(due, |page| read.cells(page), read.fingerprints(), overrides)
     }
 
     fn apply<'a>(

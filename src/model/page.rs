@@ -174,7 +174,7 @@ impl ServedValues {
     }
 
     /// A hash of every cell and value: equal for two GETs that returned
-    /// the same (see [`crate::model::Model::apply_poll`]).
+    /// the same (see [`PollRead::fingerprints`]).
     pub fn fingerprint(&self, hasher: &mut impl std::hash::Hasher) {
         use std::hash::Hash;
         self.cells.hash(hasher);
@@ -256,24 +256,36 @@ pub struct PollRead {
 }
 
 impl PollRead {
-    /// A hash of what `page` decodes from, when it was read by a GET of its
-    /// served cells (`None` for a walked page): the cells that GET returned
-    /// and everything the poll walked.
-    pub fn fingerprint(&self, page: Page) -> Option<u64> {
+    /// For each page, a hash of what it decodes from when it was read by a
+    /// GET of its served cells (`None` for a walked page): the cells that
+    /// GET returned and everything the poll walked (hashed once, here).
+    pub fn fingerprints(&self) -> impl Fn(Page) -> Option<u64> + '_ {
         use std::hash::{Hash, Hasher};
-        let (_, got) = self.got.iter().find(|(p, _)| *p == page)?;
-        let mut hasher = std::hash::DefaultHasher::new();
-        got.fingerprint(&mut hasher);
-        self.walked.hash(&mut hasher);
-        Some(hasher.finish())
+        let mut walked = std::hash::DefaultHasher::new();
+        self.walked.hash(&mut walked);
+        let walked = walked.finish();
+        move |page| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            self.got_of(page)?.fingerprint(&mut hasher);
+            walked.hash(&mut hasher);
+            Some(hasher.finish())
+        }
     }
 
     /// What `page` decodes from.
     pub fn cells(&self, page: Page) -> PageCells<'_> {
         PageCells {
-            got: self.got.iter().find(|(p, _)| *p == page).map(|(_, v)| v),
+            got: self.got_of(page),
             walked: &self.walked,
         }
+    }
+
+    /// What the GET of `page`'s served cells returned, if it was read so.
+    fn got_of(&self, page: Page) -> Option<&ServedValues> {
+        self.got
+            .iter()
+            .find(|(p, _)| *p == page)
+            .map(|(_, got)| got)
     }
 }
 

@@ -118,8 +118,6 @@ pub struct UpsTask<S: UpsSink> {
     /// Walks in progress across the gateway, bounded (see
     /// [`UpsTask::with_walk_limit`]).
     walks: Option<Arc<tokio::sync::Semaphore>>,
-    /// Where the model's shapes share their layout with other UPSes'.
-    layouts: Option<Layouts>,
 }
 
 /// How long a task waits for its retained energy total before it
@@ -157,15 +155,13 @@ impl<S: UpsSink> UpsTask<S> {
             started: now,
             served: BTreeMap::new(),
             walks: None,
-            layouts: None,
         }
     }
 
     /// Shares the layouts of this UPS's shapes with the other UPS tasks'
     /// (UPSes of one make and firmware keep one copy).
     pub fn with_layouts(mut self, layouts: Layouts) -> UpsTask<S> {
-        self.model = Model::new(self.model.mibs().clone()).with_layouts(layouts.clone());
-        self.layouts = Some(layouts);
+        self.model = Model::new(self.model.mibs().clone()).with_layouts(layouts);
         self
     }
 
@@ -367,11 +363,7 @@ impl<S: UpsSink> UpsTask<S> {
             let ups = Box::pin(Ups::connect(&self.config)).await?;
             tracing::info!(mibs = ?ups.capabilities().mibs, "agent detected");
             if ups.capabilities().mibs != *self.model.mibs() {
-                let model = Model::new(ups.capabilities().mibs.clone());
-                self.model = match &self.layouts {
-                    Some(layouts) => model.with_layouts(layouts.clone()),
-                    None => model,
-                };
+                self.model = self.model.for_mibs(ups.capabilities().mibs.clone());
             }
             // A new session may be another card: walk everything first.
             self.served.clear();
