@@ -5,8 +5,8 @@
 mod support;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
-use support::gateway::{Gateway, WAIT, json, ups_toml, wait_retained};
+use std::time::Duration;
+use support::gateway::{Gateway, WAIT, json, ups_toml, wait_retained, wait_retained_until};
 use support::{Mosquitto, Snmpsim, Subscriber, retained};
 
 #[test]
@@ -295,25 +295,17 @@ fn discovery_of_a_device_gone_from_this_bridge_is_removed_at_start_up() {
         |_| true,
         &gateway,
     );
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let left = retained(
-            broker.port(),
-            "homeassistant/device/+/config",
-            Duration::from_secs(2),
-        );
-        let topics: Vec<&str> = left.iter().map(|(t, _)| t.as_str()).collect();
-        assert!(topics.contains(&foreign), "{topics:?}");
-        if !topics.contains(&ghost) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ghost left: {topics:?}\n{}",
-            gateway.log()
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    // The ghost goes; the other gateway's config stays all along.
+    wait_retained_until(
+        &broker,
+        "homeassistant/device/+/config",
+        |left| {
+            let topics: Vec<&str> = left.iter().map(|(t, _)| t.as_str()).collect();
+            assert!(topics.contains(&foreign), "{topics:?}");
+            !topics.contains(&ghost)
+        },
+        &gateway,
+    );
 }
 
 #[test]
@@ -340,23 +332,13 @@ fn a_removed_ups_leaves_no_ghosts_and_shutdown_says_offline() {
 
     let gateway = Gateway::start(&broker, &[("rack1", &sim1)]);
     gateway.wait_online(&broker);
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let left: Vec<String> = retained(broker.port(), "#", Duration::from_secs(2))
-            .into_iter()
-            .map(|(t, _)| t)
-            .filter(|t| t.contains("rack2"))
-            .collect();
-        if left.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ghosts left: {left:?}\n{}",
-            gateway.log()
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    // No rack2 topic left.
+    wait_retained_until(
+        &broker,
+        "#",
+        |all| !all.iter().any(|(t, _)| t.contains("rack2")),
+        &gateway,
+    );
     wait_retained(
         &broker,
         "homeassistant/device/gwtest_rack1/config",

@@ -450,6 +450,17 @@ fn snmprec(path: &std::path::Path) -> Snapshot {
         .collect()
 }
 
+/// What a GET of `served` returns from an agent holding `data`, kept as a
+/// poll keeps it (each answer paired with its request by OID).
+fn get_of(served: &[ServedCell], data: &Snapshot) -> ServedValues {
+    let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
+    let answered = asked
+        .iter()
+        .map(|oid| (oid.clone(), data[oid].clone()))
+        .collect();
+    ServedValues::new(served, answers_in_request_order(&asked, answered))
+}
+
 /// Between walks a poll GETs only the cells a page was decoded from
 /// (`PageData::served_cells`): on every real walk, every page decodes from
 /// those cells alone to exactly what the walk gave.
@@ -485,13 +496,7 @@ fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
             let again = PageData::decode(page, &got, &overrides, Some(walked), &mut Vec::new());
             assert_eq!(again.as_ref(), Some(walked), "{}: {page:?}", walk.display());
             // The same GET kept by object number, as a poll keeps it.
-            let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
-            let answered = asked
-                .iter()
-                .map(|oid| (oid.clone(), data[oid].clone()))
-                .collect();
-            let values = answers_in_request_order(&asked, answered);
-            let by_number = ServedValues::new(&served, values);
+            let by_number = get_of(&served, &data);
             let again =
                 PageData::decode(page, &by_number, &overrides, Some(walked), &mut Vec::new());
             assert_eq!(
@@ -648,12 +653,6 @@ fn a_poll_read_decodes_got_pages_beside_walked_ones() {
     let overrides = ScaleOverrides::new();
     let walked_model = Model::from_snapshot(Mib::ALL.into(), &all, &overrides);
     let served = walked_model.served_cells(Page::Input, &all);
-    let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
-    let answered = asked
-        .iter()
-        .map(|oid| (oid.clone(), all[oid].clone()))
-        .collect();
-    let values = answers_in_request_order(&asked, answered);
     let alarms: Snapshot = all
         .iter()
         .filter(|(oid, _)| oid.to_string().starts_with("1.3.6.1.2.1.33.1.6."))
@@ -661,7 +660,7 @@ fn a_poll_read_decodes_got_pages_beside_walked_ones() {
         .collect();
     let read = PollRead {
         walked: alarms,
-        got: vec![(Page::Input, ServedValues::new(&served, values))],
+        got: vec![(Page::Input, get_of(&served, &all))],
     };
     let mut polled = Model::new(Mib::ALL.into());
     polled.apply_poll(&[Page::Alarms, Page::Input], &read, &overrides);
@@ -684,13 +683,7 @@ fn poll_of_served_cells(model: &Model, data: &Snapshot) -> (Vec<Page>, PollRead)
         if served.is_empty() || !page.is_fast() || page.rows_come_and_go() {
             continue;
         }
-        let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
-        let answered = asked
-            .iter()
-            .map(|oid| (oid.clone(), data[oid].clone()))
-            .collect();
-        let values = answers_in_request_order(&asked, answered);
-        read.got.push((page, ServedValues::new(&served, values)));
+        read.got.push((page, get_of(&served, data)));
         due.push(page);
     }
     (due, read)

@@ -183,15 +183,36 @@ pub fn wait_retained(
     ok: impl Fn(&str) -> bool,
     gateway: &Gateway,
 ) -> String {
+    let found = wait_retained_until(
+        broker,
+        topic,
+        |found| found.iter().any(|(t, p)| t == topic && ok(p)),
+        gateway,
+    );
+    let (_, payload) = found
+        .into_iter()
+        .find(|(t, p)| t == topic && ok(p))
+        .expect("the condition held");
+    payload
+}
+
+/// The retained messages under `filter`, read again until `done` holds
+/// for them (failing the test if it does not within [`WAIT`]).
+pub fn wait_retained_until(
+    broker: &Mosquitto,
+    filter: &str,
+    done: impl Fn(&[(String, String)]) -> bool,
+    gateway: &Gateway,
+) -> Vec<(String, String)> {
     let deadline = Instant::now() + WAIT;
     loop {
-        let found = retained(broker.port(), topic, Duration::from_secs(2));
-        if let Some((_, payload)) = found.iter().find(|(t, p)| t == topic && ok(p)) {
-            return payload.clone();
+        let found = retained(broker.port(), filter, Duration::from_secs(2));
+        if done(&found) {
+            return found;
         }
         assert!(
             Instant::now() < deadline,
-            "{topic} never satisfied the condition; retained: {found:?}\ngateway log:\n{}",
+            "{filter} never satisfied the condition; retained: {found:?}\ngateway log:\n{}",
             gateway.log()
         );
         std::thread::sleep(Duration::from_millis(200));
