@@ -29,6 +29,7 @@ pub mod command;
 pub mod config;
 pub mod discovery;
 pub mod gateway;
+pub mod hash;
 pub mod hub;
 pub mod messages;
 pub mod metrics;

@@ -438,11 +438,11 @@ pub fn encode_value(source: &Source, value: &Json) -> Result<Value, EncodeError>
                     .child(alarm.arc),
                 None => Oid::parse(text).map_err(|e| error(e.to_string()))?,
             };
-            return Ok(Value::ObjectId(oid));
+            return Ok(Value::oid(oid));
         }
         (Decode::Vendor, Json::String(name)) => {
             return mib::vendors::enterprise_of(name)
-                .map(Value::ObjectId)
+                .map(Value::oid)
                 .ok_or_else(|| error(format!("{name:?} is no known vendor")));
         }
         (decode, other) => return Err(error(format!("{other} does not fit {}", expected(decode)))),
@@ -738,10 +738,10 @@ mod tests {
         let zero = Oid::parse("0.0").unwrap();
         let data = snapshot(&[
             ("1.3.6.1.2.1.33.1.6.1.0", Value::Gauge32(1)),
-            ("1.3.6.1.2.1.33.1.6.2.1.2.1", Value::ObjectId(zero)),
+            ("1.3.6.1.2.1.33.1.6.2.1.2.1", Value::oid(zero)),
             (
                 "1.3.6.1.2.1.33.1.6.2.1.2.7",
-                Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
+                Value::oid(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
             ),
             ("1.3.6.1.2.1.33.1.6.2.1.3.7", Value::TimeTicks(12345)),
         ]);

@@ -353,11 +353,8 @@ mod tests {
             ("1.3.6.1.4.1.705.1.5.14.0", Value::Integer(1)),
             ("1.3.6.1.4.1.705.1.5.11.0", Value::Integer(1)),
             ("1.3.6.1.2.1.33.1.6.1.0", Value::Gauge32(2)),
-            ("1.3.6.1.2.1.33.1.6.2.1.2.3", Value::ObjectId(on_battery)),
-            (
-                "1.3.6.1.2.1.33.1.6.2.1.2.4",
-                Value::ObjectId(shutdown_imminent),
-            ),
+            ("1.3.6.1.2.1.33.1.6.2.1.2.3", Value::oid(on_battery)),
+            ("1.3.6.1.2.1.33.1.6.2.1.2.4", Value::oid(shutdown_imminent)),
         ]);
         assert_eq!(
             m.status(),

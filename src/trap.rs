@@ -156,7 +156,7 @@ fn decode_v2(
     for (name, value) in pdu.varbinds {
         match value {
             Value::TimeTicks(t) if name == uptime_oid => uptime = Some(t),
-            Value::ObjectId(o) if name == trap_oid => oid = Some(o),
+            Value::ObjectId(o) if name == trap_oid => oid = Some(*o),
             Value::IpAddress(ip) if name == address_oid => agent_addr = Some(IpAddr::from(ip)),
             value => varbinds.push((name, value)),
         }
@@ -1065,11 +1065,11 @@ mod tests {
             (Oid::parse(SYS_UPTIME).unwrap(), Value::TimeTicks(7)),
             (
                 Oid::parse(SNMP_TRAP_OID).unwrap(),
-                Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.2.3").unwrap()),
+                Value::oid(Oid::parse("1.3.6.1.2.1.33.2.3").unwrap()),
             ),
             (
                 Oid::parse("1.3.6.1.2.1.33.1.6.2.1.2.5").unwrap(),
-                Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.8").unwrap()),
+                Value::oid(Oid::parse("1.3.6.1.2.1.33.1.6.3.8").unwrap()),
             ),
         ];
         Message::new(
@@ -1278,7 +1278,7 @@ mod tests {
                 (Oid::parse(SYS_UPTIME).unwrap(), Value::TimeTicks(7)),
                 (
                     Oid::parse(SNMP_TRAP_OID).unwrap(),
-                    Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.2.1").unwrap()),
+                    Value::oid(Oid::parse("1.3.6.1.2.1.33.2.1").unwrap()),
                 ),
             ];
             CommonPdu::new(kind, 31, varbinds)

@@ -662,7 +662,7 @@ async fn trap_latency(
             (sys_uptime.clone(), Value::TimeTicks(100_000 + seq as u32)),
             (
                 trap_oid.clone(),
-                Value::ObjectId(kinds[(seq / upses) % 2].clone()),
+                Value::oid(kinds[(seq / upses) % 2].clone()),
             ),
             (seq_oid.clone(), Value::Integer(seq as i64)),
         ];

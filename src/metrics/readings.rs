@@ -284,7 +284,7 @@ mod tests {
                 Decode::Number { .. } => Value::Integer(2),
                 Decode::Enum(labels) => Value::Integer(labels[0].0),
                 Decode::Flag { on, .. } => Value::Integer(on),
-                _ => Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
+                _ => Value::oid(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
             };
             let rows: &[u32] = if field.table.is_some() { &[1, 2] } else { &[0] };
             for &row in rows {

@@ -621,14 +621,19 @@ pub type ObjectId = u16;
 
 /// The parsed object OID of every source in the point table, numbered.
 struct Objects {
-    by_address: std::collections::HashMap<(usize, usize), ObjectId, AddressHash>,
+    /// Keys are addresses, distinct by construction: SipHash, the default,
+    /// cost more than the lookup it serves (every cell of every poll).
+    by_address: std::collections::HashMap<(usize, usize), ObjectId, crate::hash::FastHash>,
     oids: Vec<Oid>,
+    /// Each OID's BER content, what a GET of one of its cells starts with.
+    ber: Vec<Box<[u8]>>,
 }
 
 static OBJECTS: std::sync::LazyLock<Objects> = std::sync::LazyLock::new(|| {
     let mut objects = Objects {
         by_address: Default::default(),
         oids: Vec::new(),
+        ber: Vec::new(),
     };
     // One number per OID, whatever text (address) names it: cells are
     // matched by number (see `model::ServedValues`) as a snapshot matches
@@ -655,6 +660,15 @@ static OBJECTS: std::sync::LazyLock<Objects> = std::sync::LazyLock::new(|| {
         };
         objects.by_address.insert(key, id);
     }
+    objects.ber = objects
+        .oids
+        .iter()
+        .map(|oid| {
+            let mut content = Vec::new();
+            crate::snmp::ber::push_oid_content(&mut content, oid);
+            content.into_boxed_slice()
+        })
+        .collect();
     objects
 });
 
@@ -663,32 +677,9 @@ pub fn object_by_id(id: ObjectId) -> &'static Oid {
     &OBJECTS.oids[usize::from(id)]
 }
 
-/// The hash of [`Source::object`]'s cache: its keys are addresses, distinct
-/// by construction, so a multiply-rotate is enough (SipHash, the default,
-/// cost more than the lookup it serves: every cell of every poll).
-type AddressHash = std::hash::BuildHasherDefault<AddressHasher>;
-
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl std::hash::Hasher for AddressHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// The BER content of [`object_by_id`]'s OID (no tag, no length).
+pub fn object_ber(id: ObjectId) -> &'static [u8] {
+    &OBJECTS.ber[usize::from(id)]
 }
 
 /// A static text's identity (address and length): the cache key of

@@ -19,7 +19,6 @@ pub mod shape;
 
 pub use page::{
     Column, PageCells, PageData, PollRead, Scalar, ServedCell, ServedValues, TableData,
-    answers_in_request_order,
 };
 pub use shape::{Identity, Layouts, Outlet, Resolved, ResolvedCommand, Shape};
 

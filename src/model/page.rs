@@ -12,7 +12,9 @@
 use crate::mib::{self, Field, Page, Source, Table};
 use crate::oid::Oid;
 use crate::pages::{self, Cells, Reading, ScaleOverrides, Snapshot};
-use crate::snmp::{Value, VarBind};
+use crate::snmp::Value;
+use crate::snmp::ber;
+use crate::snmp::client::GetName;
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
@@ -127,15 +129,6 @@ impl ServedCell {
         })
     }
 
-    /// The cell's OID, to GET.
-    pub fn oid(&self) -> Oid {
-        let mut oid = mib::object_by_id(self.object).clone();
-        for &arc in &self.instance[..usize::from(self.arcs)] {
-            oid.push(u32::from(arc));
-        }
-        oid
-    }
-
     /// The instance arcs after the object, widened.
     fn suffix(&self) -> ([u32; ServedCell::MAX_ARCS], usize) {
         let mut arcs = [0; ServedCell::MAX_ARCS];
@@ -159,7 +152,7 @@ pub struct ServedValues {
 impl ServedValues {
     /// `cells` with the values a GET of them returned (`values[i]` for
     /// `cells[i]`; `None`: the agent returned nothing for it), see
-    /// [`answers_in_request_order`].
+    /// [`crate::snmp::client::answers_in_request_order`].
     pub fn new(
         cells: &[ServedCell],
         values: impl IntoIterator<Item = Option<Value>>,
@@ -191,6 +184,25 @@ impl ServedValues {
     }
 }
 
+/// A poll GETs a cell from its object's OID bytes, encoded once for the
+/// point table, and its instance arcs: no `Oid` is built for it.
+impl GetName for ServedCell {
+    fn push_content(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(mib::object_ber(self.object));
+        for &arc in &self.instance[..usize::from(self.arcs)] {
+            ber::push_arc(out, u32::from(arc));
+        }
+    }
+
+    fn oid(&self) -> Oid {
+        let mut oid = mib::object_by_id(self.object).clone();
+        for &arc in &self.instance[..usize::from(self.arcs)] {
+            oid.push(u32::from(arc));
+        }
+        oid
+    }
+}
+
 impl Cells for ServedValues {
     fn scalar_cell(&self, source: &Source) -> Option<&Value> {
         let instance = source.index.arcs(0);
@@ -216,37 +228,6 @@ impl Cells for ServedValues {
     }
 }
 
-/// The values of a GET's answers in request order, `None` where the agent
-/// returned nothing for an OID. Answers come in request order with some
-/// left out (instances the agent no longer has); an answer whose OID was
-/// not asked at that point or later (a misbehaving agent) is dropped, so
-/// it cannot hide the answers after it.
-pub fn answers_in_request_order(asked: &[Oid], answered: Vec<VarBind>) -> Vec<Option<Value>> {
-    let mut values = Vec::with_capacity(asked.len());
-    let mut answered = answered.into_iter().peekable();
-    for (at, oid) in asked.iter().enumerate() {
-        loop {
-            match answered.peek() {
-                Some((answer, _)) if answer == oid => {
-                    values.push(answered.next().map(|(_, value)| value));
-                    break;
-                }
-                // Not asked from here on: a stray, dropped.
-                Some((answer, _)) if !asked[at + 1..].contains(answer) => {
-                    answered.next();
-                }
-                // No answers left, or the next is a later OID's: this
-                // one was left out.
-                _ => {
-                    values.push(None);
-                    break;
-                }
-            }
-        }
-    }
-    values
-}
-
 /// One poll's reads: what its walks returned, and for each page read by a
 /// GET of its served cells, what that GET returned.
 #[derive(Debug, Default)]
@@ -261,11 +242,11 @@ impl PollRead {
     /// GET returned and everything the poll walked (hashed once, here).
     pub fn fingerprints(&self) -> impl Fn(Page) -> Option<u64> + '_ {
         use std::hash::{Hash, Hasher};
-        let mut walked = std::hash::DefaultHasher::new();
+        let mut walked = crate::hash::FastHasher::default();
         self.walked.hash(&mut walked);
         let walked = walked.finish();
         move |page| {
-            let mut hasher = std::hash::DefaultHasher::new();
+            let mut hasher = crate::hash::FastHasher::default();
             self.got_of(page)?.fingerprint(&mut hasher);
             walked.hash(&mut hasher);
             Some(hasher.finish())

@@ -4,6 +4,7 @@
 use super::*;
 use crate::oid::Oid;
 use crate::snmp::Value;
+use crate::snmp::client::{GetName, answers_in_request_order};
 
 fn snapshot(rows: &[(&str, Value)]) -> Snapshot {
     rows.iter()
@@ -305,7 +306,7 @@ fn page_texts_are_the_page_json() {
             crate::mib::Decode::Number { .. } => Value::Integer(1234),
             crate::mib::Decode::Enum(labels) => Value::Integer(labels[0].0 + 100),
             crate::mib::Decode::Flag { on, .. } => Value::Integer(on),
-            _ => Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
+            _ => Value::oid(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
         };
         let rows: &[u32] = if field.table.is_some() { &[1, 2] } else { &[0] };
         for &row in rows {
@@ -438,7 +439,7 @@ fn snmprec(path: &std::path::Path) -> Snapshot {
                 "2" => Value::Integer(v.parse().ok()?),
                 "4" => Value::OctetString(v.as_bytes().to_vec()),
                 "4x" => Value::OctetString(hex(v)),
-                "6" => Value::ObjectId(Oid::parse(v).ok()?),
+                "6" => Value::oid(Oid::parse(v).ok()?),
                 "65" => Value::Counter32(v.parse().ok()?),
                 "66" => Value::Gauge32(v.parse().ok()?),
                 "67" => Value::TimeTicks(v.parse().ok()?),
@@ -454,7 +455,7 @@ fn snmprec(path: &std::path::Path) -> Snapshot {
 /// poll keeps it (each answer paired with its request by OID).
 fn get_of(served: &[ServedCell], data: &Snapshot) -> ServedValues {
     let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
-    let answered = asked
+    let answered: Vec<(Oid, Value)> = asked
         .iter()
         .map(|oid| (oid.clone(), data[oid].clone()))
         .collect();
@@ -562,7 +563,7 @@ fn served_values_pair_by_oid_past_a_missing_cell() {
     let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
     // Line 2's voltage is gone from the agent.
     let line_2 = Oid::parse("1.3.6.1.2.1.33.1.3.3.1.3.2").unwrap();
-    let answered = asked
+    let answered: Vec<(Oid, Value)> = asked
         .iter()
         .filter(|oid| **oid != line_2)
         .map(|oid| (oid.clone(), all[oid].clone()))
@@ -645,7 +646,7 @@ fn a_poll_read_decodes_got_pages_beside_walked_ones() {
         ("1.3.6.1.2.1.33.1.6.1.0", Value::Integer(1)),
         (
             "1.3.6.1.2.1.33.1.6.2.1.2.1",
-            Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
+            Value::oid(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
         ),
         ("1.3.6.1.2.1.33.1.6.2.1.3.1", Value::TimeTicks(100)),
     ];

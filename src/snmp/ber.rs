@@ -246,7 +246,7 @@ fn for_each_subidentifier(
 
 /// Appends OID content: first two arcs combined, every subidentifier
 /// base-128.
-fn push_oid_content(out: &mut Vec<u8>, oid: &Oid) {
+pub fn push_oid_content(out: &mut Vec<u8>, oid: &Oid) {
     let arcs = oid.arcs();
     let a = u64::from(arcs.first().copied().unwrap_or(0));
     let b = u64::from(arcs.get(1).copied().unwrap_or(0));
@@ -254,6 +254,12 @@ fn push_oid_content(out: &mut Vec<u8>, oid: &Oid) {
     for &arc in arcs.iter().skip(2) {
         push_base128(out, u64::from(arc));
     }
+}
+
+/// Appends one arc after an OID's content (an instance arc: never one of
+/// the first two, which share a subidentifier).
+pub fn push_arc(out: &mut Vec<u8>, arc: u32) {
+    push_base128(out, u64::from(arc));
 }
 
 fn push_base128(out: &mut Vec<u8>, value: u64) {
@@ -419,24 +425,24 @@ mod tests {
     fn oids_combine_first_arcs_and_use_base128() {
         // sysDescr.0, as in every net-snmp capture.
         assert_eq!(
-            enc(&Value::ObjectId(oid("1.3.6.1.2.1.1.1.0"))),
+            enc(&Value::oid(oid("1.3.6.1.2.1.1.1.0"))),
             [0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00]
         );
         // enterprises.705 (MGE): 705 = 0x05 0x41 in base 128.
         assert_eq!(
-            enc(&Value::ObjectId(oid("1.3.6.1.4.1.705"))),
+            enc(&Value::oid(oid("1.3.6.1.4.1.705"))),
             [0x06, 0x07, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x85, 0x41]
         );
         // enterprises.318 (APC), arc 4294967295.
         assert_eq!(
-            enc(&Value::ObjectId(oid("1.3.6.1.4.1.318.4294967295"))),
+            enc(&Value::oid(oid("1.3.6.1.4.1.318.4294967295"))),
             [
                 0x06, 0x0c, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x3e, 0x8f, 0xff, 0xff, 0xff, 0x7f
             ]
         );
         // First subidentifier above 127: 2.100 -> 180 -> 0x81 0x34.
         assert_eq!(
-            enc(&Value::ObjectId(oid("2.100.3"))),
+            enc(&Value::oid(oid("2.100.3"))),
             [0x06, 0x03, 0x81, 0x34, 0x03]
         );
     }
@@ -484,10 +490,7 @@ mod tests {
         assert!(check_oid(&Oid::from_arcs(vec![1, 40])).is_err());
         assert!(check_oid(&Oid::from_arcs(vec![2, 40])).is_ok());
         // Still encodes, totally.
-        assert_eq!(
-            enc(&Value::ObjectId(Oid::from_arcs(vec![]))),
-            [0x06, 0x01, 0x00]
-        );
+        assert_eq!(enc(&Value::oid(Oid::from_arcs(vec![]))), [0x06, 0x01, 0x00]);
     }
 
     #[test]

@@ -20,6 +20,11 @@
 //! Batches start at `max_pdu_bytes / BYTES_PER_VARBIND` varbinds; an
 //! agent's `tooBig` halves them for the rest of the client's life.
 //!
+//! [`Client::get_values`] GETs names that are kept encoded ([`GetName`]):
+//! with v2c its requests are written from their bytes and each answer is
+//! paired with the name asked by comparing bytes, so a poll builds no
+//! `Oid` for what it asks or gets back.
+//!
 //! With [`ClientOptions::usm`] the client speaks SNMPv3 (v2c PDUs inside
 //! USM messages, RFC 3412/3414):
 //!
@@ -42,9 +47,9 @@
 //!   the default context tells an unknown context apart.
 
 use crate::oid::Oid;
-use crate::snmp::ber::EncodeError;
+use crate::snmp::ber::{self, EncodeError, tag};
 use crate::snmp::message::{
-    CommonPdu, DecodeError, ErrorStatus, Message, Pdu, PduKind, PduRef, VarbindsRef,
+    self, CommonPdu, DecodeError, ErrorStatus, Message, PduHead, PduKind, PduRef, VarbindsRef,
 };
 use crate::snmp::rtt::RttHistogram;
 use crate::snmp::usm::{LocalKeys, SecurityLevel, UsmUser};
@@ -103,6 +108,96 @@ fn read_waiting_datagram<T>(
     // buffer advanced by exactly what was written).
     let datagram = unsafe { std::slice::from_raw_parts(storage.as_ptr().cast::<u8>(), len) };
     Ok((len, accept(datagram, from)))
+}
+
+/// A name [`Client::get_values`] can ask for without an `Oid` built for
+/// it: a point-table cell writes its object's OID bytes, kept encoded
+/// once, and its instance arcs (see `model::ServedCell`).
+pub trait GetName {
+    /// Appends the name's OID content (BER, without tag and length). It
+    /// must be a valid OID's: requests are not checked again.
+    fn push_content(&self, out: &mut Vec<u8>);
+    /// The name as an `Oid` (SNMPv1 and SNMPv3 requests, errors).
+    fn oid(&self) -> Oid;
+}
+
+impl GetName for Oid {
+    fn push_content(&self, out: &mut Vec<u8>) {
+        ber::push_oid_content(out, self);
+    }
+
+    fn oid(&self) -> Oid {
+        self.clone()
+    }
+}
+
+/// The values of a GET's answers in request order, `None` where the agent
+/// returned nothing for a name (or a v2c exception). Answers come in
+/// request order with some left out (instances the agent no longer has);
+/// an answer whose name was not asked at that point or later (a
+/// misbehaving agent) is dropped, so it cannot hide the answers after it.
+pub fn answers_in_request_order<A, B: PartialEq<A>>(
+    asked: &[A],
+    answered: impl IntoIterator<Item = (B, Value)>,
+) -> Vec<Option<Value>> {
+    let mut values = Vec::with_capacity(asked.len());
+    let mut answered = answered.into_iter().peekable();
+    for (at, name) in asked.iter().enumerate() {
+        loop {
+            match answered.peek() {
+                Some((answer, _)) if answer == name => {
+                    let value = answered.next().map(|(_, value)| value);
+                    values.push(value.filter(|value| !value.is_exception()));
+                    break;
+                }
+                // Not asked from here on: a stray, dropped.
+                Some((answer, _)) if !asked[at + 1..].iter().any(|later| answer == later) => {
+                    answered.next();
+                }
+                // No answers left, or the next is a later name's: this
+                // one was left out.
+                _ => {
+                    values.push(None);
+                    break;
+                }
+            }
+        }
+    }
+    values
+}
+
+/// What the client makes of a Response it accepted (for its log line).
+trait Reply {
+    fn status(&self) -> ErrorStatus;
+    fn varbinds(&self) -> usize;
+}
+
+impl Reply for CommonPdu {
+    fn status(&self) -> ErrorStatus {
+        self.error_status
+    }
+
+    fn varbinds(&self) -> usize {
+        self.varbinds.len()
+    }
+}
+
+/// A reply to [`Client::get_values`]'s GET: the values paired with the
+/// names asked when the agent had no error.
+struct NamedAnswers {
+    status: ErrorStatus,
+    index: u32,
+    values: Vec<Option<Value>>,
+}
+
+impl Reply for NamedAnswers {
+    fn status(&self) -> ErrorStatus {
+        self.status
+    }
+
+    fn varbinds(&self) -> usize {
+        self.values.len()
+    }
 }
 
 /// How to reach one agent.
@@ -523,6 +618,79 @@ impl Client {
         Ok(found)
     }
 
+    /// GETs `names`, packing many per PDU: for each, its value, or `None`
+    /// where the agent has no such instance (see
+    /// [`answers_in_request_order`]). With v2c the requests are written
+    /// from the names' bytes and the answers paired with them by bytes;
+    /// SNMPv1 (whose `noSuchName` drops a name and resends) and SNMPv3 go
+    /// through [`Client::get`].
+    pub async fn get_values<N: GetName>(
+        &mut self,
+        names: &[N],
+    ) -> Result<Vec<Option<Value>>, SnmpError> {
+        if self.pdu_version() == Version::V1 || self.opts.usm.is_some() {
+            let oids: Vec<Oid> = names.iter().map(GetName::oid).collect();
+            let answered = self.get(&oids).await?;
+            return Ok(answers_in_request_order(&oids, answered));
+        }
+        let mut values = Vec::with_capacity(names.len());
+        let mut rest = names;
+        while !rest.is_empty() {
+            let size = self.max_varbinds.min(rest.len());
+            match self.get_values_batch(&rest[..size]).await? {
+                Some(batch) => {
+                    values.extend(batch);
+                    rest = &rest[size..];
+                }
+                None => self.shrink(size, rest.first().map(GetName::oid).as_ref())?,
+            }
+        }
+        Ok(values)
+    }
+
+    /// One v2c GET of `names`; `None` when the agent says tooBig.
+    async fn get_values_batch<N: GetName>(
+        &mut self,
+        names: &[N],
+    ) -> Result<Option<Vec<Option<Value>>>, SnmpError> {
+        let list = encode_get_list(names);
+        let asked = message::varbind_names(&list);
+        let request_id = self.take_request_id();
+        let request = PduRef {
+            request_id,
+            ..PduRef::new(
+                PduKind::Get,
+                VarbindsRef::Encoded {
+                    list: &list,
+                    count: names.len(),
+                },
+            )
+        };
+        let community = self.opts.community.as_bytes();
+        let target = self.opts.target;
+        let bytes = request
+            .encode_message(self.opts.version, community)
+            .map_err(|source| SnmpError::Encode { target, source })?;
+        let reply = self
+            .exchange_community(&bytes, request, |head| pair_answers(head, &asked))
+            .await?;
+        match reply.status {
+            ErrorStatus::NoError => Ok(Some(reply.values)),
+            ErrorStatus::TooBig => Ok(None),
+            status => {
+                let at = usize::try_from(reply.index)
+                    .ok()
+                    .and_then(|i| i.checked_sub(1));
+                Err(SnmpError::Agent {
+                    target,
+                    status,
+                    index: reply.index,
+                    oid: at.and_then(|i| names.get(i)).map(|n| Box::new(n.oid())),
+                })
+            }
+        }
+    }
+
     /// One GETNEXT PDU for all `oids` (capability probes): the successor of
     /// each, in request order; successors past the end of the MIB (v2c
     /// endOfMibView, v1 noSuchName) are left out.
@@ -553,6 +721,21 @@ impl Client {
 
     /// [`Client::walk`], as a map by OID (what a page decode looks up).
     pub async fn walk_map(&mut self, roots: &[Oid]) -> Result<BTreeMap<Oid, Value>, SnmpError> {
+        self.walk_map_sized(roots, None).await
+    }
+
+    /// [`Client::walk_map`] of subtrees that held at most `expected`
+    /// varbinds each at their last walk. The first GETBULK asks for one
+    /// repetition more than that, so a table that did not grow (often an
+    /// empty alarm table) ends in that round, and the agent does not fill
+    /// the reply with what lies after it; the rounds after the first (a
+    /// table that grew) are full-sized.
+    pub async fn walk_map_sized(
+        &mut self,
+        roots: &[Oid],
+        expected: Option<usize>,
+    ) -> Result<BTreeMap<Oid, Value>, SnmpError> {
+        let mut repetitions_cap = expected.map(|most| most + 1);
         let mut walks: Vec<RootWalk> = distinct_roots(roots)
             .into_iter()
             .map(RootWalk::new)
@@ -568,7 +751,10 @@ impl Client {
                 break;
             };
             let round = match self.pdu_version() {
-                Version::V2c => self.bulk_round(&mut walks, chunk, &mut found).await?,
+                Version::V2c => {
+                    let cap = repetitions_cap.take();
+                    self.bulk_round(&mut walks, chunk, cap, &mut found).await?
+                }
                 Version::V1 => self.next_round(&mut walks, chunk, &mut found).await?,
             };
             if let Round::TooBig(asked) = round {
@@ -624,25 +810,31 @@ impl Client {
         Ok(Batch::Done(Vec::new()))
     }
 
-    /// One GETBULK for the roots in `chunk` (v2c).
+    /// One GETBULK for the roots in `chunk` (v2c), of at most
+    /// `repetitions_cap` repetitions when given.
     async fn bulk_round(
         &mut self,
         walks: &mut [RootWalk],
         chunk: &[usize],
+        repetitions_cap: Option<usize>,
         found: &mut BTreeMap<Oid, Value>,
     ) -> Result<Round, SnmpError> {
         let roots = chunk.len();
         let repetitions = (self.bulk_varbinds() / roots)
             .min(self.opts.max_repetitions as usize)
+            .min(repetitions_cap.unwrap_or(usize::MAX))
             .max(1);
         let cursors: Vec<Oid> = chunk.iter().map(|&i| walks[i].cursor.clone()).collect();
         let request = PduRef::get_bulk(0, repetitions as u32, &cursors);
         let received_before = self.stats.bytes_received;
         let reply = self.exchange(None, request).await?;
-        self.learn_bulk_size(
-            self.stats.bytes_received - received_before,
-            reply.varbinds.len(),
-        );
+        // A capped round's headers weigh more per varbind than a full one's.
+        if repetitions_cap.is_none() {
+            self.learn_bulk_size(
+                self.stats.bytes_received - received_before,
+                reply.varbinds.len(),
+            );
+        }
         match reply.error_status {
             ErrorStatus::NoError => {}
             ErrorStatus::TooBig => return Ok(Round::TooBig(roots * repetitions)),
@@ -728,15 +920,18 @@ impl Client {
         let bytes = pdu
             .encode_message(self.opts.version, community)
             .map_err(|source| SnmpError::Encode { target, source })?;
-        self.exchange_community(&bytes, pdu).await
+        self.exchange_community(&bytes, pdu, |head| head.into_common())
+            .await
     }
 
-    /// One v1/v2c exchange of the encoded request `bytes` (`pdu`).
-    async fn exchange_community(
+    /// One v1/v2c exchange of the encoded request `bytes` (`pdu`); `decode`
+    /// makes the reply of the Response accepted.
+    async fn exchange_community<R: Reply>(
         &mut self,
         bytes: &[u8],
         pdu: PduRef<'_>,
-    ) -> Result<CommonPdu, SnmpError> {
+        mut decode: impl FnMut(PduHead<'_>) -> Result<R, DecodeError>,
+    ) -> Result<R, SnmpError> {
         let target = self.opts.target;
         let (kind, count, request_id) = (pdu.kind, pdu.len(), pdu.request_id);
         let started = Instant::now();
@@ -748,12 +943,12 @@ impl Client {
             let sent_at = Instant::now();
             let deadline = sent_at + self.opts.timeout;
             if let Some(reply) = self
-                .receive(request_id, deadline, &mut last_undecodable)
+                .receive(request_id, deadline, &mut last_undecodable, &mut decode)
                 .await?
             {
                 let rtt = sent_at.elapsed();
                 self.stats.accepted(rtt);
-                debug!(target_addr = %target, request_id, ?rtt, status = %reply.error_status.name(), varbinds = reply.varbinds.len(), "SNMP response");
+                debug!(target_addr = %target, request_id, ?rtt, status = %reply.status().name(), varbinds = reply.varbinds(), "SNMP response");
                 return Ok(reply);
             }
         }
@@ -807,16 +1002,17 @@ impl Client {
     }
 
     /// Reads datagrams until the reply to `request_id` or the deadline.
-    async fn receive(
+    async fn receive<R>(
         &mut self,
         request_id: i32,
         deadline: Instant,
         last_undecodable: &mut Option<DecodeError>,
-    ) -> Result<Option<CommonPdu>, SnmpError> {
+        decode: &mut impl FnMut(PduHead<'_>) -> Result<R, DecodeError>,
+    ) -> Result<Option<R>, SnmpError> {
         loop {
             let opts = &self.opts;
             let read = self.next_datagram(deadline, |datagram, from| {
-                accept_reply(opts, request_id, from, datagram)
+                accept_reply(opts, request_id, from, datagram, &mut *decode)
             });
             let Some((size, accepted)) = read.await? else {
                 return Ok(None);
@@ -1349,29 +1545,66 @@ impl RootWalk {
 }
 
 /// Checks an incoming datagram against the exchange in progress.
-fn accept_reply(
+/// The reply `decode` makes of `datagram` if it is the Response to
+/// `request_id` from the target.
+fn accept_reply<R>(
     opts: &ClientOptions,
     request_id: i32,
     from: SocketAddr,
     datagram: &[u8],
-) -> Result<CommonPdu, Discard> {
+    decode: impl FnOnce(PduHead<'_>) -> Result<R, DecodeError>,
+) -> Result<R, Discard> {
     if from != opts.target {
         return Err(Discard::Foreign(from));
     }
-    let (version, _, pdu) = Message::decode_parts(datagram).map_err(Discard::Undecodable)?;
+    let (version, head) = Message::decode_head(datagram).map_err(Discard::Undecodable)?;
     if version != opts.version {
         return Err(Discard::Unexpected("reply in another SNMP version"));
     }
-    let Pdu::Common(pdu) = pdu else {
+    let Some(kind) = head.kind else {
         return Err(Discard::Unexpected("v1 trap on the request socket"));
     };
-    if pdu.kind != PduKind::Response {
+    if kind != PduKind::Response {
         return Err(Discard::Unexpected("not a Response PDU"));
     }
-    if pdu.request_id != request_id {
-        return Err(Discard::Stale(pdu.request_id));
+    if head.request_id != request_id {
+        return Err(Discard::Stale(head.request_id));
     }
-    Ok(pdu)
+    decode(head).map_err(Discard::Undecodable)
+}
+
+/// The varbind list (contents of its SEQUENCE) of a GET of `names`.
+fn encode_get_list<N: GetName>(names: &[N]) -> Vec<u8> {
+    let mut list = Vec::with_capacity(names.len() * 20);
+    for name in names {
+        ber::push_constructed(&mut list, tag::SEQUENCE, |varbind| {
+            ber::push_constructed(varbind, tag::OBJECT_IDENTIFIER, |oid| {
+                name.push_content(oid)
+            });
+            ber::push_empty(varbind, tag::NULL);
+        });
+    }
+    list
+}
+
+/// A GET's Response paired with the names asked (their BER contents).
+fn pair_answers(head: PduHead<'_>, asked: &[&[u8]]) -> Result<NamedAnswers, DecodeError> {
+    let mut answers = NamedAnswers {
+        status: head.error_status,
+        index: head.error_index,
+        values: Vec::new(),
+    };
+    if head.error_status == ErrorStatus::NoError {
+        // Paired as they are decoded: no list of the answers in between.
+        let mut undecodable = None;
+        let answered = message::varbinds(head.list)
+            .map_while(|varbind| varbind.map_err(|e| undecodable = Some(e)).ok());
+        answers.values = answers_in_request_order(asked, answered);
+        if let Some(error) = undecodable {
+            return Err(error);
+        }
+    }
+    Ok(answers)
 }
 
 /// Sorted roots without duplicates or roots inside other roots.

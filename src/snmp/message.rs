@@ -89,6 +89,9 @@ pub enum VarbindsRef<'a> {
     Values(&'a [VarBind]),
     /// Names only, each sent with a NULL value (GET, GETNEXT, GETBULK).
     Nulls(&'a [Oid]),
+    /// `count` varbinds already encoded: the contents of the list's
+    /// SEQUENCE, names that need no `Oid` (see `Client::get_values`).
+    Encoded { list: &'a [u8], count: usize },
 }
 
 /// An SNMPv1 Trap-PDU.
@@ -380,6 +383,8 @@ impl<'a> PduRef<'a> {
         let varbinds = match self.varbinds {
             VarbindsRef::Values(varbinds) => varbinds.to_vec(),
             VarbindsRef::Nulls(oids) => oids.iter().map(|oid| (oid.clone(), Value::Null)).collect(),
+            // Encoded here, from names that are valid OIDs: decodes.
+            VarbindsRef::Encoded { list, .. } => decode_varbinds(list).unwrap_or_default(),
         };
         CommonPdu {
             kind: self.kind,
@@ -395,6 +400,7 @@ impl<'a> PduRef<'a> {
         match self.varbinds {
             VarbindsRef::Values(varbinds) => varbinds.len(),
             VarbindsRef::Nulls(oids) => oids.len(),
+            VarbindsRef::Encoded { count, .. } => count,
         }
     }
 
@@ -409,6 +415,8 @@ impl<'a> PduRef<'a> {
         match self.varbinds {
             VarbindsRef::Values(varbinds) => check_varbind_oids(varbinds),
             VarbindsRef::Nulls(oids) => oids.iter().try_for_each(ber::check_oid),
+            // Written by their owner's encoder, which checks them.
+            VarbindsRef::Encoded { .. } => Ok(()),
         }
     }
 
@@ -441,6 +449,7 @@ impl VarbindsRef<'_> {
                 .map(|(oid, value)| VARBIND_OVERHEAD + oid.len() + value_size_hint(value))
                 .sum(),
             VarbindsRef::Nulls(oids) => oids.iter().map(|oid| VARBIND_OVERHEAD + oid.len()).sum(),
+            VarbindsRef::Encoded { list, .. } => list.len() + 4,
         }
     }
 }
@@ -537,12 +546,7 @@ impl Message {
     /// [`Message::decode`] with the community left in `bytes` (a client
     /// checking a reply has no use for a copy).
     pub fn decode_parts(bytes: &[u8]) -> Result<(Version, &[u8], Pdu), DecodeError> {
-        let parsed = snmp2::Pdu::from_bytes(bytes).map_err(|e| header_error(bytes, e))?;
-        let version = parsed
-            .version()
-            .ok()
-            .and_then(|v| Version::from_wire(v as i64))
-            .ok_or_else(|| DecodeError::UnsupportedVersion(peek_version(bytes).unwrap_or(-1)))?;
+        let (version, parsed) = parse_header(bytes)?;
         let varbinds = decode_varbinds(varbind_list(bytes, parsed.message_type)?)?;
         let pdu = match PduKind::from_snmp2(parsed.message_type) {
             Some(kind) => Pdu::Common(common_pdu(version, kind, &parsed, varbinds)?),
@@ -550,6 +554,82 @@ impl Message {
         };
         Ok((version, parsed.community, pdu))
     }
+
+    /// What [`Message::decode_parts`] reads of a message, with the varbind
+    /// list left encoded: a reply to a GET is paired with its request by
+    /// the names' bytes (see [`for_each_varbind`]), without an `Oid` built
+    /// per varbind. A v1 trap has no [`PduHead::kind`].
+    pub fn decode_head(bytes: &[u8]) -> Result<(Version, PduHead<'_>), DecodeError> {
+        let (version, parsed) = parse_header(bytes)?;
+        let list = varbind_list(bytes, parsed.message_type)?;
+        let kind = PduKind::from_snmp2(parsed.message_type);
+        if let Some(kind) = kind {
+            check_kind_in_version(version, kind)?;
+        }
+        Ok((
+            version,
+            PduHead {
+                kind,
+                request_id: parsed.req_id,
+                error_status: ErrorStatus::from_u32(parsed.error_status),
+                error_index: parsed.error_index,
+                list,
+            },
+        ))
+    }
+}
+
+/// A PDU's header and its varbind list still encoded (see
+/// [`Message::decode_head`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PduHead<'a> {
+    /// `None`: a v1 Trap-PDU.
+    pub kind: Option<PduKind>,
+    pub request_id: i32,
+    pub error_status: ErrorStatus,
+    pub error_index: u32,
+    pub list: &'a [u8],
+}
+
+impl PduHead<'_> {
+    /// The common-layout PDU with its varbinds decoded (a v1 trap has
+    /// none: [`Message::decode_parts`] reads those).
+    pub fn into_common(self) -> Result<CommonPdu, DecodeError> {
+        let kind = self
+            .kind
+            .ok_or(DecodeError::Malformed(snmp2::Error::AsnWrongType))?;
+        Ok(CommonPdu {
+            kind,
+            request_id: self.request_id,
+            error_status: self.error_status,
+            error_index: self.error_index,
+            varbinds: decode_varbinds(self.list)?,
+        })
+    }
+}
+
+/// The names (BER contents) of a varbind list this side encoded, in order.
+pub fn varbind_names(list: &[u8]) -> Vec<&[u8]> {
+    let mut names = Vec::with_capacity(count_varbinds(list));
+    let mut rdr = AsnReader::from_bytes(list);
+    while let Ok(varbind) = rdr.read_raw(tag::SEQUENCE) {
+        match AsnReader::from_bytes(varbind).read_raw(tag::OBJECT_IDENTIFIER) {
+            Ok(name) => names.push(name),
+            Err(_) => break,
+        }
+    }
+    names
+}
+
+/// snmp2's parse of a v1/v2c message's header, and its version.
+fn parse_header(bytes: &[u8]) -> Result<(Version, snmp2::Pdu<'_>), DecodeError> {
+    let parsed = snmp2::Pdu::from_bytes(bytes).map_err(|e| header_error(bytes, e))?;
+    let version = parsed
+        .version()
+        .ok()
+        .and_then(|v| Version::from_wire(v as i64))
+        .ok_or_else(|| DecodeError::UnsupportedVersion(peek_version(bytes).unwrap_or(-1)))?;
+    Ok((version, parsed))
 }
 
 /// Appends a common-layout PDU TLV (also the PDU of an SNMPv3 scoped PDU).
@@ -566,6 +646,7 @@ pub(crate) fn encode_pdu(out: &mut Vec<u8>, pdu: &PduRef<'_>) {
         match pdu.varbinds {
             VarbindsRef::Values(varbinds) => encode_varbinds(p, varbinds),
             VarbindsRef::Nulls(oids) => encode_null_varbinds(p, oids),
+            VarbindsRef::Encoded { list, .. } => ber::push_octets(p, tag::SEQUENCE, list),
         }
     });
 }
@@ -720,17 +801,54 @@ pub(crate) fn decode_common_pdu(pdu_tag: u8, body: &[u8]) -> Result<CommonPdu, D
 }
 
 fn decode_varbinds(list: &[u8]) -> Result<Vec<VarBind>, DecodeError> {
-    let mut rdr = AsnReader::from_bytes(list);
     let mut varbinds = Vec::with_capacity(count_varbinds(list));
-    while rdr.bytes_left() > 0 {
-        let index = varbinds.len() + 1;
-        let varbind_err = |reason: String| DecodeError::Varbind { index, reason };
-        let seq = rdr
-            .read_raw(tag::SEQUENCE)
-            .map_err(|e| varbind_err(format!("not a SEQUENCE: {e}")))?;
-        varbinds.push(decode_varbind(seq).map_err(varbind_err)?);
-    }
+    for_each_varbind(list, |name, value| {
+        let oid = ber::decode_oid(name).map_err(|e| format!("name: {e}"))?;
+        varbinds.push((oid, value));
+        Ok(())
+    })?;
     Ok(varbinds)
+}
+
+/// Hands each varbind of an encoded list to `each`: its name's BER content
+/// (no tag or length) and its value. A varbind that is not one, or that
+/// `each` refuses, is an error naming its position.
+fn for_each_varbind<'l>(
+    list: &'l [u8],
+    mut each: impl FnMut(&'l [u8], Value) -> Result<(), String>,
+) -> Result<(), DecodeError> {
+    for (index, varbind) in varbinds(list).enumerate() {
+        let (name, value) = varbind?;
+        each(name, value).map_err(|reason| DecodeError::Varbind {
+            index: index + 1,
+            reason,
+        })?;
+    }
+    Ok(())
+}
+
+/// The varbinds of an encoded list, each as its name's BER content (no tag
+/// or length) and its value; one that is not a varbind is an error naming
+/// its position, and ends the list.
+pub fn varbinds(list: &[u8]) -> impl Iterator<Item = Result<(&[u8], Value), DecodeError>> {
+    let mut rdr = AsnReader::from_bytes(list);
+    let mut index = 0;
+    std::iter::from_fn(move || {
+        if rdr.bytes_left() == 0 {
+            return None;
+        }
+        index += 1;
+        let varbind_err = |reason: String| DecodeError::Varbind { index, reason };
+        let varbind = rdr
+            .read_raw(tag::SEQUENCE)
+            .map_err(|e| varbind_err(format!("not a SEQUENCE: {e}")))
+            .and_then(|seq| split_varbind(seq).map_err(varbind_err));
+        if varbind.is_err() {
+            // Nothing after an undecodable varbind is read.
+            rdr = AsnReader::from_bytes(&[]);
+        }
+        Some(varbind)
+    })
 }
 
 /// How many varbinds `list` holds (a cheap first pass over the headers),
@@ -744,23 +862,32 @@ fn count_varbinds(list: &[u8]) -> usize {
     count
 }
 
-fn decode_varbind(seq: &[u8]) -> Result<VarBind, String> {
+/// One varbind's name (BER content) and value.
+fn split_varbind(seq: &[u8]) -> Result<(&[u8], Value), String> {
     let mut pair = AsnReader::from_bytes(seq);
     let name = pair
-        .read_asn_objectidentifier()
+        .read_raw(tag::OBJECT_IDENTIFIER)
         .map_err(|e| format!("name is not an OBJECT IDENTIFIER: {e}"))?;
-    let oid = ber::decode_oid(name.as_bytes()).map_err(|e| format!("name: {e}"))?;
+    // The name in words only for an error (decoding it costs an `Oid`).
+    let named = |what: String| match ber::decode_oid(name) {
+        Ok(oid) => format!("{oid}: {what}"),
+        Err(e) => format!("name: {e}"),
+    };
     let value_tag = pair
         .peek_byte()
-        .map_err(|_| format!("{oid}: value missing"))?;
+        .map_err(|_| named("value missing".to_string()))?;
     let value = pair
         .next()
-        .ok_or_else(|| format!("{oid}: malformed or unsupported value (tag 0x{value_tag:02x})"))
-        .and_then(|v| owned_value(v).map_err(|e| format!("{oid}: {e}")))?;
+        .ok_or_else(|| {
+            named(format!(
+                "malformed or unsupported value (tag 0x{value_tag:02x})"
+            ))
+        })
+        .and_then(|v| owned_value(v).map_err(named))?;
     if pair.bytes_left() > 0 {
-        return Err(format!("{oid}: trailing bytes after the value"));
+        return Err(named("trailing bytes after the value".to_string()));
     }
-    Ok((oid, value))
+    Ok((name, value))
 }
 
 /// Converts snmp2's borrowed value into ours; SNMP has no other types.
@@ -771,7 +898,7 @@ fn owned_value(value: snmp2::Value<'_>) -> Result<Value, String> {
         V::Integer(n) => Value::Integer(n),
         V::OctetString(b) => Value::OctetString(b.to_vec()),
         V::ObjectIdentifier(oid) => {
-            Value::ObjectId(ber::decode_oid(oid.as_bytes()).map_err(|e| e.to_string())?)
+            Value::oid(ber::decode_oid(oid.as_bytes()).map_err(|e| e.to_string())?)
         }
         V::IpAddress(ip) => Value::IpAddress(ip),
         V::Counter32(n) => Value::Counter32(n),
@@ -792,12 +919,7 @@ fn common_pdu(
     parsed: &snmp2::Pdu<'_>,
     varbinds: Vec<VarBind>,
 ) -> Result<CommonPdu, DecodeError> {
-    if version == Version::V1 && !kind.exists_in_v1() {
-        return Err(DecodeError::PduNotInVersion {
-            version,
-            tag: kind.tag(),
-        });
-    }
+    check_kind_in_version(version, kind)?;
     Ok(CommonPdu {
         kind,
         request_id: parsed.req_id,
@@ -805,6 +927,16 @@ fn common_pdu(
         error_index: parsed.error_index,
         varbinds,
     })
+}
+
+fn check_kind_in_version(version: Version, kind: PduKind) -> Result<(), DecodeError> {
+    if version == Version::V1 && !kind.exists_in_v1() {
+        return Err(DecodeError::PduNotInVersion {
+            version,
+            tag: kind.tag(),
+        });
+    }
+    Ok(())
 }
 
 fn trap_v1(
@@ -849,8 +981,8 @@ mod tests {
             Value::OctetString(b"Galaxy 5500".to_vec()),
             Value::OctetString(vec![0xff; 300]),
             Value::Null,
-            Value::ObjectId(oid("1.3.6.1.4.1.705.1")),
-            Value::ObjectId(oid("2.100.3")),
+            Value::oid(oid("1.3.6.1.4.1.705.1")),
+            Value::oid(oid("2.100.3")),
             Value::IpAddress([10, 0, 0, 1]),
             Value::Counter32(u32::MAX),
             Value::Gauge32(230),

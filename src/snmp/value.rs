@@ -11,7 +11,7 @@ pub enum Value {
     Integer(i64),
     OctetString(Vec<u8>),
     Null,
-    ObjectId(Oid),
+    ObjectId(Box<Oid>),
     IpAddress([u8; 4]),
     Counter32(u32),
     /// Gauge32 and Unsigned32 share one tag on the wire.
@@ -49,6 +49,21 @@ impl Value {
             Value::OctetString(b) | Value::Opaque(b) => Some(b),
             _ => None,
         }
+    }
+
+    /// An OBJECT IDENTIFIER value (boxed: a `Value` stays 32 bytes, and
+    /// OIDs are the rare value).
+    pub fn oid(oid: Oid) -> Value {
+        Value::ObjectId(Box::new(oid))
+    }
+
+    /// True for the three v2c exceptions (noSuchObject, noSuchInstance,
+    /// endOfMibView).
+    pub fn is_exception(&self) -> bool {
+        matches!(
+            self,
+            Value::NoSuchObject | Value::NoSuchInstance | Value::EndOfMibView
+        )
     }
 
     /// True for the three v2c exceptions and NULL: "no value here".
@@ -93,5 +108,18 @@ impl fmt::Debug for Value {
             Value::Opaque(b) => write!(f, "Opaque: {b:02x?}"),
             other => f.write_str(other.type_name()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values are kept by the hundred per UPS and per poll (GET answers,
+    /// walks): an OID, the rare value, is boxed so it does not set the size.
+    #[test]
+    fn a_value_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Value>(), 32);
+        assert_eq!(std::mem::size_of::<Option<Value>>(), 32);
     }
 }

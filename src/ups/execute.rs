@@ -126,7 +126,7 @@ impl<S: UpsSink> UpsTask<S> {
             .ok_or_else(|| snmp_error("the agent has no upsTestSpinLock".to_string()))?;
         let test_id = Oid::parse(RFC1628_TEST_ID).expect("valid").child(0);
         Ok(vec![
-            (test_id, Value::ObjectId(test.clone())),
+            (test_id, Value::oid(test.clone())),
             (spin_lock, value),
         ])
     }

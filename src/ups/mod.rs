@@ -15,10 +15,11 @@ pub use task::{TrapRequest, UpsRequest, UpsSink, UpsTask, poll_phase};
 use crate::config::UpsConfig;
 use crate::mib::{Mib, Page};
 use crate::model::Model;
+use crate::model::ServedCell;
 use crate::oid::Oid;
 use crate::pages::{ScaleOverrides, Snapshot};
 use crate::probe::{self, Capabilities};
-use crate::snmp::{Client, ClientOptions, SnmpError, VarBind};
+use crate::snmp::{Client, ClientOptions, SnmpError, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +54,30 @@ pub struct Ups {
     /// and derived each time (an OID is 80 bytes: a UPS does not keep a
     /// few kB of roots it needs once a minute).
     every_poll_roots: Option<Arc<[Oid]>>,
+    /// The most varbinds one of those roots held at its last walk: the
+    /// next walk's first GETBULK asks for one more (see
+    /// [`Client::walk_map_sized`]).
+    every_poll_most: Option<usize>,
+}
+
+/// Whether `pages` are the ones walked at every poll (their rows come and
+/// go): alarms.
+fn is_every_poll(pages: &[Page]) -> bool {
+    !pages.is_empty() && pages.iter().all(|page| page.rows_come_and_go())
+}
+
+/// The most varbinds `snapshot` holds under one of `roots`.
+fn most_under_one_root(roots: &[Oid], snapshot: &Snapshot) -> usize {
+    roots
+        .iter()
+        .map(|root| {
+            snapshot
+                .range(root..)
+                .take_while(|(oid, _)| oid.starts_with(root))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 impl Ups {
@@ -73,6 +98,7 @@ impl Ups {
             capabilities,
             overrides: config.scale.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             every_poll_roots: None,
+            every_poll_most: None,
         })
     }
 
@@ -99,33 +125,38 @@ impl Ups {
 
     /// Walks the subtrees of `walk` and GETs the instances `get` (the cells
     /// a page was decoded from before, see [`crate::model::PageData::served_cells`]):
-    /// the walk's snapshot, and the GET's varbinds in request order
-    /// (instances the agent no longer has are left out).
+    /// the walk's snapshot, and for each cell of `get` its value (`None`:
+    /// the agent no longer has it).
     pub async fn read(
         &mut self,
         walk: &[Page],
-        get: &[Oid],
-    ) -> Result<(Snapshot, Vec<VarBind>), SnmpError> {
+        get: &[ServedCell],
+    ) -> Result<(Snapshot, Vec<Option<Value>>), SnmpError> {
         let snapshot = if walk.is_empty() {
             Snapshot::new()
         } else {
+            let every_poll = is_every_poll(walk);
             let roots = self.walk_roots(walk);
+            let expected = self.every_poll_most.filter(|_| every_poll);
             // Boxed: walks are the rare case, and the GET path's future
             // stays small (see `UpsTask::run_loop`).
-            Box::pin(self.client.walk_map(&roots)).await?
+            let snapshot = Box::pin(self.client.walk_map_sized(&roots, expected)).await?;
+            if every_poll {
+                self.every_poll_most = Some(most_under_one_root(&roots, &snapshot));
+            }
+            snapshot
         };
         let got = if get.is_empty() {
             Vec::new()
         } else {
-            self.client.get(get).await?
+            self.client.get_values(get).await?
         };
         Ok((snapshot, got))
     }
 
     /// The walk roots of `pages` (see [`Ups::every_poll_roots`]).
     fn walk_roots(&mut self, pages: &[Page]) -> Arc<[Oid]> {
-        let every_poll = !pages.is_empty() && pages.iter().all(|page| page.rows_come_and_go());
-        if !every_poll {
+        if !is_every_poll(pages) {
             return self.capabilities.walk_roots(pages).into();
         }
         if let Some(roots) = &self.every_poll_roots {

@@ -15,9 +15,7 @@ use crate::mib::{Field, Page};
 use crate::model::energy::{self, EnergyMeter};
 use crate::model::{
     Layouts, Model, PollRead, PublishedPage, ServedCell, ServedValues, Shape, Update,
-    answers_in_request_order,
 };
-use crate::oid::Oid;
 use crate::pages::{Reading, Snapshot};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -370,10 +368,10 @@ impl<S: UpsSink> UpsTask<S> {
             self.ups = Some(ups);
         }
         let (walk, got) = self.read_plan(due);
-        let asked: Vec<Oid> = got
+        let asked: Vec<ServedCell> = got
             .iter()
             .flat_map(|page| &self.served[page])
-            .map(ServedCell::oid)
+            .copied()
             .collect();
         tracing::debug!(?walk, cells = asked.len(), "reading");
         let _permit = match (&self.walks, walk.is_empty()) {
@@ -381,8 +379,8 @@ impl<S: UpsSink> UpsTask<S> {
             _ => None,
         };
         let ups = self.ups.as_mut().expect("connected above");
-        let (walked, answered) = ups.read(&walk, &asked).await?;
-        let mut values = answers_in_request_order(&asked, answered).into_iter();
+        let (walked, values) = ups.read(&walk, &asked).await?;
+        let mut values = values.into_iter();
         let got = got
             .into_iter()
             .map(|page| {

@@ -17,9 +17,9 @@ pub fn every_field_snapshot() -> Snapshot {
             Decode::Number { .. } => Value::Integer(2),
             Decode::Enum(labels) => Value::Integer(labels[0].0),
             Decode::Flag { on, .. } => Value::Integer(on),
-            Decode::Alarm => Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
-            Decode::ObjectId => Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.7.7.4").unwrap()),
-            Decode::Vendor => Value::ObjectId(Oid::parse("1.3.6.1.4.1.318.1.3.27").unwrap()),
+            Decode::Alarm => Value::oid(Oid::parse("1.3.6.1.2.1.33.1.6.3.2").unwrap()),
+            Decode::ObjectId => Value::oid(Oid::parse("1.3.6.1.2.1.33.1.7.7.4").unwrap()),
+            Decode::Vendor => Value::oid(Oid::parse("1.3.6.1.4.1.318.1.3.27").unwrap()),
         };
         let instances: &[u32] = if field.table.is_some() { &[1, 2] } else { &[0] };
         for &instance in instances {

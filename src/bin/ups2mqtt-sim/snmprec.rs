@@ -84,7 +84,7 @@ fn parse_value(kind: &str, text: &str) -> Result<Value, String> {
         "2" => Value::Integer(number(text)?),
         "4" => Value::OctetString(bytes()?),
         "5" => Value::Null,
-        "6" => Value::ObjectId(Oid::parse(text).map_err(|e| e.to_string())?),
+        "6" => Value::oid(Oid::parse(text).map_err(|e| e.to_string())?),
         "64" => Value::IpAddress(ip_address(suffix, text)?),
         "65" => Value::Counter32(unsigned(text)?),
         "66" => Value::Gauge32(unsigned(text)?),
@@ -182,7 +182,7 @@ mod tests {
         );
         assert_eq!(
             walk[&oid("1.3.6.1.2.1.1.2.0")],
-            Value::ObjectId(oid("1.3.6.1.4.1.705.1"))
+            Value::oid(oid("1.3.6.1.4.1.705.1"))
         );
         assert_eq!(
             walk[&oid("1.3.6.1.2.1.1.3.0")],

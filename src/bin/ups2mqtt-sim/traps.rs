@@ -178,10 +178,10 @@ pub fn message(
             let smiv1 = notification.len() == enterprise.len() + 2;
             let mut all = Vec::with_capacity(varbinds.len() + 3);
             all.push((oid(SYS_UPTIME_0), Value::TimeTicks(sender.uptime)));
-            all.push((oid(SNMP_TRAP_OID_0), Value::ObjectId(notification)));
+            all.push((oid(SNMP_TRAP_OID_0), Value::oid(notification)));
             all.extend(varbinds);
             if smiv1 {
-                all.push((oid(SNMP_TRAP_ENTERPRISE_0), Value::ObjectId(enterprise)));
+                all.push((oid(SNMP_TRAP_ENTERPRISE_0), Value::oid(enterprise)));
             }
             Message::new(
                 version,
@@ -417,14 +417,14 @@ mod tests {
             vb[1],
             (
                 oid(SNMP_TRAP_OID_0),
-                Value::ObjectId(oid("1.3.6.1.4.1.705.1.11.0.32"))
+                Value::oid(oid("1.3.6.1.4.1.705.1.11.0.32"))
             )
         );
         assert_eq!(
             vb.last().unwrap(),
             &(
                 oid(SNMP_TRAP_ENTERPRISE_0),
-                Value::ObjectId(oid("1.3.6.1.4.1.705.1.11"))
+                Value::oid(oid("1.3.6.1.4.1.705.1.11"))
             )
         );
 
@@ -464,7 +464,7 @@ mod tests {
                 (oid("1.3.6.1.2.1.33.1.6.2.1.1.7"), Value::Integer(7)),
                 (
                     oid("1.3.6.1.2.1.33.1.6.2.1.2.7"),
-                    Value::ObjectId(oid("1.3.6.1.2.1.33.1.6.3.6"))
+                    Value::oid(oid("1.3.6.1.2.1.33.1.6.3.6"))
                 ),
             ],
             "an alarm no longer in the table"
@@ -480,10 +480,7 @@ mod tests {
         let vb = v2.varbinds();
         assert_eq!(
             vb[1],
-            (
-                oid(SNMP_TRAP_OID_0),
-                Value::ObjectId(oid("1.3.6.1.2.1.33.2.4"))
-            )
+            (oid(SNMP_TRAP_OID_0), Value::oid(oid("1.3.6.1.2.1.33.2.4")))
         );
         assert_eq!(vb.len(), 4, "no snmpTrapEnterprise.0: {vb:?}");
     }

@@ -268,7 +268,7 @@ fn fixed_entries(options: &PlanOptions<'_>) -> Vec<(Oid, Value)> {
                 names.join(", ")
             )),
         ),
-        (oid("1.3.6.1.2.1.1.2.0"), Value::ObjectId(oid(object_id))),
+        (oid("1.3.6.1.2.1.1.2.0"), Value::oid(oid(object_id))),
         (oid("1.3.6.1.2.1.1.4.0"), text("ups2mqtt".to_string())),
         (oid("1.3.6.1.2.1.1.5.0"), text("ups2mqtt-sim".to_string())),
         (oid("1.3.6.1.2.1.1.6.0"), text("simulation".to_string())),

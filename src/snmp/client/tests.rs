@@ -6,6 +6,7 @@
 //! responses, send stale, garbage and foreign replies first.
 
 use super::*;
+use crate::snmp::Pdu;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
@@ -920,4 +921,106 @@ async fn bulk_rounds_grow_to_the_budget_when_replies_are_small() {
         wide_repetitions.len() < repetitions.len(),
         "{wide_repetitions:?} vs {repetitions:?}"
     );
+}
+
+/// `get_values` writes its GET from the names' bytes and pairs each answer
+/// with the name asked: the agent sees exactly the OIDs asked, in order,
+/// and an instance it does not have (noSuchInstance) is `None`.
+#[tokio::test]
+async fn get_values_pairs_answers_with_the_names_asked() {
+    let agent = FakeAgent::start(ups_mib(), Quirks::default()).await;
+    let mut client = agent.client(Version::V2c);
+    let wanted = [
+        oid("1.3.6.1.4.1.705.1.6.1.2.3"),
+        oid("1.3.6.1.2.1.1.9.0"),
+        oid("1.3.6.1.4.1.705.1.8.1.0"),
+        oid("1.3.6.1.2.1.1.5.0"),
+    ];
+    let got = client.get_values(&wanted).await.unwrap();
+    assert_eq!(
+        got,
+        [
+            Some(Value::Integer(603)),
+            None,
+            Some(Value::Gauge32(230)),
+            Some(Value::OctetString(b"ups-1".to_vec())),
+        ]
+    );
+    let requests = agent.requests();
+    assert_eq!(requests.len(), 1);
+    let asked: Vec<Oid> = requests[0]
+        .varbinds()
+        .iter()
+        .map(|(o, _)| o.clone())
+        .collect();
+    assert_eq!(asked, wanted);
+    assert_eq!(requests[0].common().unwrap().kind, PduKind::Get);
+}
+
+/// Batches, tooBig halving and stale or undecodable datagrams work as for
+/// [`Client::get`]: 20 names, tooBig above 8 varbinds.
+#[tokio::test]
+async fn get_values_halves_on_too_big_and_skips_stale_replies() {
+    let quirks = Quirks {
+        too_big_above: Some(8),
+        stale_first: true,
+        garbage_first: true,
+        ..Quirks::default()
+    };
+    let mib = ups_mib();
+    let agent = FakeAgent::start(mib.clone(), quirks).await;
+    let mut client = agent.client(Version::V2c);
+    let wanted: Vec<Oid> = mib.keys().take(20).cloned().collect();
+    let got = client.get_values(&wanted).await.unwrap();
+    let expected: Vec<Option<Value>> = mib.values().take(20).cloned().map(Some).collect();
+    assert_eq!(got, expected);
+    // 20 -> tooBig, 10 -> tooBig, then 5 + 5 + 5 + 5.
+    assert_eq!(client.max_varbinds(), 5);
+    assert_eq!(client.stats().requests, 6);
+}
+
+/// SNMPv1 has no exceptions: a name the agent lacks is dropped by
+/// `noSuchName` and resent without it, and still comes back `None`.
+#[tokio::test]
+async fn get_values_v1_leaves_no_such_name_out() {
+    let agent = FakeAgent::start(ups_mib(), Quirks::default()).await;
+    let mut client = agent.client(Version::V1);
+    let wanted = [oid("1.3.6.1.2.1.1.9.0"), oid("1.3.6.1.2.1.1.3.0")];
+    let got = client.get_values(&wanted).await.unwrap();
+    assert_eq!(got, [None, Some(Value::TimeTicks(4242))]);
+    assert_eq!(client.stats().requests, 2);
+}
+
+/// A walk told how many varbinds its roots held last time asks for one
+/// repetition more in its first round: an unchanged table ends there; a
+/// grown one goes on with full rounds and is still read whole.
+#[tokio::test]
+async fn a_sized_walk_asks_one_repetition_more_than_last_time() {
+    let mib = ups_mib();
+    let agent = FakeAgent::start(mib.clone(), Quirks::default()).await;
+    let mut client = agent.client(Version::V2c);
+    let roots = table_roots();
+    let repetitions = |agent: &FakeAgent| -> Vec<u32> {
+        agent
+            .requests()
+            .iter()
+            .map(|m| m.common().unwrap().max_repetitions())
+            .collect()
+    };
+
+    let got = client.walk_map_sized(&roots, Some(10)).await.unwrap();
+    assert_eq!(
+        got.into_iter().collect::<Vec<_>>(),
+        expected_walk(&mib, &roots)
+    );
+    assert_eq!(repetitions(&agent), [11], "10 rows + the first OID past");
+
+    // Tables of 10 rows expected empty: 1 repetition, then full rounds
+    // (min(25, BATCH / 3) = 11).
+    let got = client.walk_map_sized(&roots, Some(0)).await.unwrap();
+    assert_eq!(
+        got.into_iter().collect::<Vec<_>>(),
+        expected_walk(&mib, &roots)
+    );
+    assert_eq!(repetitions(&agent)[1..], [1, 11]);
 }

@@ -42,7 +42,7 @@ impl Input<'_> {
             1 => Value::Integer(i64::from(self.u8() as i8)),
             2 => Value::OctetString(self.bytes()),
             3 => Value::Null,
-            4 => Value::ObjectId(Oid::from_arcs(
+            4 => Value::oid(Oid::from_arcs(
                 self.bytes().into_iter().map(u32::from).collect::<Vec<_>>(),
             )),
             5 => Value::IpAddress(self.take::<4>().unwrap_or_default()),

@@ -26,7 +26,7 @@ fn full_card() -> &'static (Model, std::sync::Arc<Shape>) {
                 let value = match source.decode {
                     Decode::Text => Value::OctetString(b"fuzz".to_vec()),
                     Decode::Alarm | Decode::ObjectId => {
-                        Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.6.3.3").unwrap())
+                        Value::oid(Oid::parse("1.3.6.1.2.1.33.1.6.3.3").unwrap())
                     }
                     _ => Value::Integer(1),
                 };

@@ -340,7 +340,7 @@ fn set_applies_reads_back_and_drives_the_state() {
     .varbinds[0]
         .1
         .clone();
-    let test = Value::ObjectId(oid("1.3.6.1.2.1.33.1.7.7.4"));
+    let test = Value::oid(oid("1.3.6.1.2.1.33.1.7.7.4"));
     let started = set(
         &mut agent,
         Version::V2c,

@@ -401,7 +401,7 @@ fn set_validation_rejects_each_case() {
         "{wrong_lock:?}"
     );
     // upsTestId alone is refused (quirk Q8)...
-    let quick = Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.7.7.4").unwrap());
+    let quick = Value::oid(Oid::parse("1.3.6.1.2.1.33.1.7.7.4").unwrap());
     let alone = set(
         &mut ups,
         vec![target("upsTestId", 0, quick.clone()).unwrap()],
@@ -411,7 +411,7 @@ fn set_validation_rejects_each_case() {
         "{alone:?}"
     );
     // ...and so is an unknown test.
-    let unknown = Value::ObjectId(Oid::parse("1.3.6.1.2.1.33.1.7.7.9").unwrap());
+    let unknown = Value::oid(Oid::parse("1.3.6.1.2.1.33.1.7.7.9").unwrap());
     let bad = set(
         &mut ups,
         vec![
