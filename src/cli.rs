@@ -157,9 +157,10 @@ pub enum Format {
 
 /// One malloc arena for the whole process on glibc. By default every thread
 /// that allocates gets an arena of its own, and memory freed in one is not
-/// reused by the others: the gateway's heap is small per-UPS structures that
-/// both runtime workers touch, so a second arena only fragments it (500
-/// UPSes: peak RSS 52 -> 48 MB). musl has a single heap anyway.
+/// reused by the others: the runtime is one thread, but blocking helpers
+/// (the metrics endpoint's writer) would each get an arena of their own
+/// (with two runtime workers, 500 UPSes peaked at 52 MB instead of 48).
+/// musl has a single heap anyway.
 fn one_malloc_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; it is called before
@@ -181,8 +182,11 @@ pub fn main() -> ExitCode {
         _ => "info",
     };
     init_logging(cli.log_format, default_filter);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: the gateway waits on the network, and each wake-up is a
+    // few hundred microseconds of work. Two workers woke each other for
+    // every reply and cost ~80 kB of stack each; tokio's multi-thread
+    // scheduler is also what loaded libm (its `powf`): ~0.6 MB resident.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -72,9 +72,19 @@ impl Scale {
     pub fn apply(self, value: f64, decimals: u32) -> (f64, u32) {
         match self {
             Scale::Times(factor) => (value * factor, decimals),
-            Scale::Over(divisor) => (value / divisor, decimals + divisor.log10().ceil() as u32),
+            Scale::Over(divisor) => (value / divisor, decimals + tens_up_to(divisor)),
         }
     }
+}
+
+/// ceil(log10(x)) for x ≥ 1 without libm's log10 (see [`mib::Decode::decimals`]).
+fn tens_up_to(x: f64) -> u32 {
+    let (mut power, mut tens) = (1.0, 0);
+    while power < x {
+        power *= 10.0;
+        tens += 1;
+    }
+    tens
 }
 
 /// The prefix of every metric.
