@@ -51,9 +51,9 @@ pub struct Model {
     /// Where shapes share their layout with other UPSes' ([`Model::with_layouts`]).
     layouts: Option<Layouts>,
     /// Per page (in [`Page::ALL`] order), what its readings were last
-    /// decoded from when a GET of its served cells read it
-    /// ([`PollRead::fingerprints`], odd; 0: not so read): a poll that reads
-    /// the same again leaves the page as it is, undecoded.
+    /// decoded from at a poll ([`PollRead::fingerprints`], odd; 0: not
+    /// read by a poll yet, or changed since): a poll that reads the same
+    /// again leaves the page as it is, undecoded.
     decoded_from: [u64; Page::ALL.len()],
     /// The quirks noticed when those pages were decoded (pages with any).
     decoded_notes: Vec<(Page, Vec<String>)>,

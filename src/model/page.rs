@@ -237,9 +237,11 @@ pub struct PollRead {
 }
 
 impl PollRead {
-    /// For each page, a hash of what it decodes from when it was read by a
-    /// GET of its served cells (`None` for a walked page): the cells that
-    /// GET returned and everything the poll walked (hashed once, here).
+    /// For each page, a hash of what it decodes from: everything the poll
+    /// walked (hashed once, here), and the cells a GET of its served cells
+    /// returned if it was read so. A walked page (the alarms, walked at
+    /// every poll) that got the same varbinds as last time is not decoded
+    /// again either.
     pub fn fingerprints(&self) -> impl Fn(Page) -> Option<u64> + '_ {
         use std::hash::{Hash, Hasher};
         let mut walked = crate::hash::FastHasher::default();
@@ -247,7 +249,9 @@ impl PollRead {
         let walked = walked.finish();
         move |page| {
             let mut hasher = crate::hash::FastHasher::default();
-            self.got_of(page)?.fingerprint(&mut hasher);
+            if let Some(got) = self.got_of(page) {
+                got.fingerprint(&mut hasher);
+            }
             walked.hash(&mut hasher);
             Some(hasher.finish())
         }

@@ -779,3 +779,65 @@ fn a_poll_that_reads_a_new_value_decodes_it() {
     let charge = field("battery.charge");
     assert_eq!(number(&model, charge), Some(94.0));
 }
+
+/// The alarms are walked at every poll: a walk that returns what the last
+/// one did keeps the page (and its notes), a new alarm row is decoded, and
+/// so is the same walk after a trap's fact was set on the page.
+#[test]
+fn a_walked_page_is_decoded_again_only_when_its_walk_changed() {
+    let alarm = |row: u32, kind: &str| {
+        [
+            (
+                format!("1.3.6.1.2.1.33.1.6.2.1.2.{row}"),
+                Value::oid(Oid::parse(kind).unwrap()),
+            ),
+            (
+                format!("1.3.6.1.2.1.33.1.6.2.1.3.{row}"),
+                Value::TimeTicks(100 * row),
+            ),
+        ]
+    };
+    let walk_of = |rows: &[(String, Value)]| PollRead {
+        walked: rows
+            .iter()
+            .map(|(oid, value)| (Oid::parse(oid).unwrap(), value.clone()))
+            .collect(),
+        got: Vec::new(),
+    };
+    let on_battery = "1.3.6.1.2.1.33.1.6.3.2";
+    let low_battery = "1.3.6.1.2.1.33.1.6.3.3";
+    let mut rows: Vec<(String, Value)> =
+        vec![("1.3.6.1.2.1.33.1.6.1.0".to_string(), Value::Integer(1))];
+    rows.extend(alarm(1, on_battery));
+    let overrides = ScaleOverrides::new();
+    let mut model = Model::new(Mib::ALL.into());
+    let first = model.apply_poll(&[Page::Alarms], &walk_of(&rows), &overrides);
+    assert!(first.changed.contains(&Page::Alarms));
+    let page = model.page(Page::Alarms).cloned();
+    let again = model.apply_poll(&[Page::Alarms], &walk_of(&rows), &overrides);
+    assert!(again.changed.is_empty());
+    assert_eq!(again.notes, first.notes);
+    assert_eq!(model.page(Page::Alarms).cloned(), page);
+
+    rows[0].1 = Value::Integer(2);
+    rows.extend(alarm(2, low_battery));
+    let grown = model.apply_poll(&[Page::Alarms], &walk_of(&rows), &overrides);
+    assert!(grown.changed.contains(&Page::Alarms), "a new alarm row");
+    let count = field("alarms.present");
+    assert_eq!(number(&model, count), Some(2.0));
+
+    model.set(
+        count,
+        None,
+        Reading::Number {
+            value: 0.0,
+            decimals: 0,
+        },
+    );
+    let after_set = model.apply_poll(&[Page::Alarms], &walk_of(&rows), &overrides);
+    assert!(
+        after_set.changed.contains(&Page::Alarms),
+        "decoded after the set"
+    );
+    assert_eq!(number(&model, count), Some(2.0));
+}
