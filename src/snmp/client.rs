@@ -677,6 +677,16 @@ impl Client {
         match reply.status {
             ErrorStatus::NoError => Ok(Some(reply.values)),
             ErrorStatus::TooBig => Ok(None),
+            // Some cards answer a v2c GET of a cell they lack with v1's
+            // noSuchName: `get_batch` drops it and asks for the rest
+            // (boxed: a rare path, kept out of every poll's future).
+            ErrorStatus::NoSuchName => {
+                let oids: Vec<Oid> = names.iter().map(GetName::oid).collect();
+                Ok(match Box::pin(self.get_batch(&oids)).await? {
+                    Batch::Done(answered) => Some(answers_in_request_order(&oids, answered)),
+                    Batch::TooBig => None,
+                })
+            }
             status => {
                 let at = usize::try_from(reply.index)
                     .ok()

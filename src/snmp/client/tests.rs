@@ -27,6 +27,8 @@ struct Quirks {
     bulk_truncate_to: Option<usize>,
     /// Before each real reply, send one with a wrong request id.
     stale_first: bool,
+    /// Answer v2c GETs with v1's noSuchName (as some cards do).
+    v1_errors_in_v2c: bool,
     /// Before each real reply, send bytes that do not decode.
     garbage_first: bool,
     /// Reply with garbage only.
@@ -148,7 +150,7 @@ fn answer(mib: &mut BTreeMap<Oid, Value>, quirks: &Quirks, request: &Message) ->
     }
     let v1 = request.version == Version::V1;
     let mut reply = match pdu.kind {
-        PduKind::Get => get(mib, pdu, v1),
+        PduKind::Get => get(mib, pdu, v1 || quirks.v1_errors_in_v2c),
         PduKind::GetNext => get_next(mib, pdu, v1),
         PduKind::GetBulk => get_bulk(mib, pdu, quirks.bulk_truncate_to),
         PduKind::Set => set(mib, pdu, v1),
@@ -1023,4 +1025,31 @@ async fn a_sized_walk_asks_one_repetition_more_than_last_time() {
         expected_walk(&mib, &roots)
     );
     assert_eq!(repetitions(&agent)[1..], [1, 11]);
+}
+
+/// A card that answers a v2c GET of a cell it lacks with v1's noSuchName:
+/// `get_values` goes on as `get` does (the cell left out, the rest asked
+/// again) instead of failing the poll.
+#[tokio::test]
+async fn get_values_survives_no_such_name_in_v2c() {
+    let quirks = Quirks {
+        v1_errors_in_v2c: true,
+        ..Quirks::default()
+    };
+    let agent = FakeAgent::start(ups_mib(), quirks).await;
+    let mut client = agent.client(Version::V2c);
+    let wanted = [
+        oid("1.3.6.1.2.1.1.5.0"),
+        oid("1.3.6.1.2.1.1.9.0"),
+        oid("1.3.6.1.2.1.1.3.0"),
+    ];
+    let got = client.get_values(&wanted).await.unwrap();
+    assert_eq!(
+        got,
+        [
+            Some(Value::OctetString(b"ups-1".to_vec())),
+            None,
+            Some(Value::TimeTicks(4242)),
+        ]
+    );
 }
