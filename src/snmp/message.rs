@@ -557,7 +557,7 @@ impl Message {
 
     /// What [`Message::decode_parts`] reads of a message, with the varbind
     /// list left encoded: a reply to a GET is paired with its request by
-    /// the names' bytes (see [`for_each_varbind`]), without an `Oid` built
+    /// the names' bytes (see [`varbinds`]), without an `Oid` built
     /// per varbind. A v1 trap has no [`PduHead::kind`].
     pub fn decode_head(bytes: &[u8]) -> Result<(Version, PduHead<'_>), DecodeError> {
         let (version, parsed) = parse_header(bytes)?;
