@@ -655,24 +655,15 @@ impl Client {
     ) -> Result<Option<Vec<Option<Value>>>, SnmpError> {
         let list = encode_get_list(names);
         let asked = message::varbind_names(&list);
-        let request_id = self.take_request_id();
-        let request = PduRef {
-            request_id,
-            ..PduRef::new(
-                PduKind::Get,
-                VarbindsRef::Encoded {
-                    list: &list,
-                    count: names.len(),
-                },
-            )
-        };
-        let community = self.opts.community.as_bytes();
-        let target = self.opts.target;
-        let bytes = request
-            .encode_message(self.opts.version, community)
-            .map_err(|source| SnmpError::Encode { target, source })?;
+        let request = PduRef::new(
+            PduKind::Get,
+            VarbindsRef::Encoded {
+                list: &list,
+                count: names.len(),
+            },
+        );
         let reply = self
-            .exchange_community(&bytes, request, |head| pair_answers(head, &asked))
+            .exchange_community(None, request, |head| pair_answers(head, &asked))
             .await?;
         match reply.status {
             ErrorStatus::NoError => Ok(Some(reply.values)),
@@ -692,7 +683,7 @@ impl Client {
                     .ok()
                     .and_then(|i| i.checked_sub(1));
                 Err(SnmpError::Agent {
-                    target,
+                    target: self.opts.target,
                     status,
                     index: reply.index,
                     oid: at.and_then(|i| names.get(i)).map(|n| Box::new(n.oid())),
@@ -923,6 +914,19 @@ impl Client {
             // future is inline in every UPS task, see `UpsTask::run_loop`).
             return Box::pin(self.exchange_v3(write.is_some(), pdu.to_owned_pdu())).await;
         }
+        self.exchange_community(write, pdu, |head| head.into_common())
+            .await
+    }
+
+    /// One v1/v2c exchange of `pdu` (with a fresh request id, sent with
+    /// the `write` community or the read one); `decode` makes the reply of
+    /// the Response accepted.
+    async fn exchange_community<R: Reply>(
+        &mut self,
+        write: Option<&str>,
+        pdu: PduRef<'_>,
+        mut decode: impl FnMut(PduHead<'_>) -> Result<R, DecodeError>,
+    ) -> Result<R, SnmpError> {
         let target = self.opts.target;
         let request_id = self.take_request_id();
         let pdu = PduRef { request_id, ..pdu };
@@ -930,20 +934,8 @@ impl Client {
         let bytes = pdu
             .encode_message(self.opts.version, community)
             .map_err(|source| SnmpError::Encode { target, source })?;
-        self.exchange_community(&bytes, pdu, |head| head.into_common())
-            .await
-    }
-
-    /// One v1/v2c exchange of the encoded request `bytes` (`pdu`); `decode`
-    /// makes the reply of the Response accepted.
-    async fn exchange_community<R: Reply>(
-        &mut self,
-        bytes: &[u8],
-        pdu: PduRef<'_>,
-        mut decode: impl FnMut(PduHead<'_>) -> Result<R, DecodeError>,
-    ) -> Result<R, SnmpError> {
-        let target = self.opts.target;
-        let (kind, count, request_id) = (pdu.kind, pdu.len(), pdu.request_id);
+        let bytes = bytes.as_slice();
+        let (kind, count) = (pdu.kind, pdu.len());
         let started = Instant::now();
         let attempts = self.opts.retries.saturating_add(1);
         let mut last_undecodable = None;
@@ -1636,12 +1628,7 @@ fn distinct_roots(roots: &[Oid]) -> Vec<Oid> {
 fn present(varbinds: Vec<VarBind>) -> Vec<VarBind> {
     varbinds
         .into_iter()
-        .filter(|(_, value)| {
-            !matches!(
-                value,
-                Value::NoSuchObject | Value::NoSuchInstance | Value::EndOfMibView
-            )
-        })
+        .filter(|(_, value)| !value.is_exception())
         .collect()
 }
 

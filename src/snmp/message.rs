@@ -801,30 +801,16 @@ pub(crate) fn decode_common_pdu(pdu_tag: u8, body: &[u8]) -> Result<CommonPdu, D
 }
 
 fn decode_varbinds(list: &[u8]) -> Result<Vec<VarBind>, DecodeError> {
-    let mut varbinds = Vec::with_capacity(count_varbinds(list));
-    for_each_varbind(list, |name, value| {
-        let oid = ber::decode_oid(name).map_err(|e| format!("name: {e}"))?;
-        varbinds.push((oid, value));
-        Ok(())
-    })?;
-    Ok(varbinds)
-}
-
-/// Hands each varbind of an encoded list to `each`: its name's BER content
-/// (no tag or length) and its value. A varbind that is not one, or that
-/// `each` refuses, is an error naming its position.
-fn for_each_varbind<'l>(
-    list: &'l [u8],
-    mut each: impl FnMut(&'l [u8], Value) -> Result<(), String>,
-) -> Result<(), DecodeError> {
+    let mut decoded = Vec::with_capacity(count_varbinds(list));
     for (index, varbind) in varbinds(list).enumerate() {
         let (name, value) = varbind?;
-        each(name, value).map_err(|reason| DecodeError::Varbind {
+        let oid = ber::decode_oid(name).map_err(|e| DecodeError::Varbind {
             index: index + 1,
-            reason,
+            reason: format!("name: {e}"),
         })?;
+        decoded.push((oid, value));
     }
-    Ok(())
+    Ok(decoded)
 }
 
 /// The varbinds of an encoded list, each as its name's BER content (no tag

@@ -1053,3 +1053,33 @@ async fn get_values_survives_no_such_name_in_v2c() {
         ]
     );
 }
+
+/// A misbehaving agent's answer for an OID not asked (here `.1.0` for
+/// `.1`) is dropped: the answers after it still pair with their OIDs, and
+/// one left out is `None`.
+#[test]
+fn answers_pair_with_their_oids_past_a_stray_one() {
+    let asked = [
+        oid("1.3.6.1.2.1.33.1.2.3.0"),
+        oid("1.3.6.1.2.1.33.1.2.4.0"),
+        oid("1.3.6.1.2.1.33.1.3.2.0"),
+    ];
+    let answered = vec![
+        (oid("1.3.6.1.2.1.33.1.2.3.0.0"), Value::Integer(1)),
+        (oid("1.3.6.1.2.1.33.1.2.4.0"), Value::Integer(95)),
+        (oid("1.3.6.1.2.1.33.1.3.2.0"), Value::Integer(3)),
+    ];
+    assert_eq!(
+        answers_in_request_order(&asked, answered),
+        [None, Some(Value::Integer(95)), Some(Value::Integer(3))]
+    );
+    let answered = vec![
+        (oid("1.3.6.1.2.1.33.1.2.3.0"), Value::Integer(30)),
+        (oid("1.3.6.1.2.1.33.1.3.2.0"), Value::Integer(3)),
+        (oid("1.9"), Value::Integer(7)),
+    ];
+    assert_eq!(
+        answers_in_request_order(&asked, answered),
+        [Some(Value::Integer(30)), None, Some(Value::Integer(3))]
+    );
+}
