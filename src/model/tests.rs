@@ -490,6 +490,13 @@ fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
                 "{}: {page:?} read from no cell",
                 walk.display()
             );
+            // What a poll's GET writes for each cell is its OID's BER.
+            for cell in &served {
+                let (mut written, mut encoded) = (Vec::new(), Vec::new());
+                cell.push_content(&mut written);
+                crate::snmp::ber::push_oid_content(&mut encoded, &cell.oid());
+                assert_eq!(written, encoded, "{}: {}", walk.display(), cell.oid());
+            }
             let got: Snapshot = served
                 .iter()
                 .map(|cell| (cell.oid(), data[&cell.oid()].clone()))
