@@ -971,7 +971,8 @@ pub fn page_index(page: Page) -> &'static PageIndex {
 /// a hash lookup in an index of the point table built once per process
 /// (status, trap effects and commands look fields up on every poll).
 pub fn field_by_path(path: &str) -> Option<&'static Field> {
-    static BY_PATH: std::sync::LazyLock<std::collections::HashMap<String, &'static Field>> =
+    type ByPath = std::collections::HashMap<String, &'static Field, crate::hash::FastHash>;
+    static BY_PATH: std::sync::LazyLock<ByPath> =
         std::sync::LazyLock::new(|| FIELDS.iter().map(|f| (f.path(), f)).collect());
     BY_PATH.get(path).copied()
 }

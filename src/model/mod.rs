@@ -244,7 +244,9 @@ impl Model {
                 }
             }
         }
-        if self.refresh_status() {
+        // The status is read from the pages: none changed, it stands.
+        let any_page_changed = !update.changed.is_empty() || !update.gone.is_empty();
+        if any_page_changed && self.refresh_status() {
             update.changed.insert(Page::Output);
         }
         update.changed.retain(|p| self.pages.contains_key(p));
@@ -269,7 +271,7 @@ impl Model {
                 self.shape = None;
             }
         }
-        if self.refresh_status() && self.pages.contains_key(&Page::Output) {
+        if !changed.is_empty() && self.refresh_status() && self.pages.contains_key(&Page::Output) {
             changed.insert(Page::Output);
         }
         changed

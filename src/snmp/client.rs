@@ -61,6 +61,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -653,8 +654,8 @@ impl Client {
         &mut self,
         names: &[N],
     ) -> Result<Option<Vec<Option<Value>>>, SnmpError> {
-        let list = encode_get_list(names);
-        let asked = message::varbind_names(&list);
+        let (list, spans) = encode_get_list(names);
+        let asked: Vec<&[u8]> = spans.into_iter().map(|span| &list[span]).collect();
         let request = PduRef::new(
             PduKind::Get,
             VarbindsRef::Encoded {
@@ -988,19 +989,37 @@ impl Client {
         mut accept: impl FnMut(&[u8], SocketAddr) -> T,
     ) -> Result<Option<(usize, T)>, SnmpError> {
         loop {
-            // Waits without a buffer (a zero-length peek); ICMP errors
-            // (port unreachable) come out here as on a receive.
-            match tokio::time::timeout_at(deadline, self.socket.peek_sender()).await {
-                Err(_) => return Ok(None),
-                Ok(Err(source)) => return Err(self.io_error("receive", source)),
-                Ok(Ok(_)) => {}
-            }
+            // A receive while the socket is not known readable costs no
+            // system call (tokio answers WouldBlock from its readiness);
+            // ICMP errors (port unreachable) come out of the receive.
             match read_waiting_datagram(&self.socket, &mut accept) {
                 Ok(accepted) => return Ok(Some(accepted)),
-                Err(source) if source.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(source) if source.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(source) => return Err(self.io_error("receive", source)),
             }
+            // Waits without a buffer.
+            let ready = self.socket.ready(Interest::READABLE | Interest::ERROR);
+            match tokio::time::timeout_at(deadline, ready).await {
+                Err(_) => return Ok(None),
+                Ok(Err(source)) => return Err(self.io_error("receive", source)),
+                Ok(Ok(ready)) if ready.is_error() => self.take_socket_error()?,
+                Ok(Ok(_)) => {}
+            }
         }
+    }
+
+    /// The error an ICMP message left on the socket (port unreachable),
+    /// which makes it ready without a datagram to read.
+    fn take_socket_error(&self) -> Result<(), SnmpError> {
+        let pending = self.socket.take_error();
+        if let Some(source) = pending.unwrap_or_else(Some) {
+            return Err(self.io_error("receive", source));
+        }
+        // Nothing pending after all: forget the readiness, or the wait
+        // above would not wait again.
+        let forget = || Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock));
+        let _ = self.socket.try_io(Interest::ERROR, forget);
+        Ok(())
     }
 
     /// Reads datagrams until the reply to `request_id` or the deadline.
@@ -1575,18 +1594,28 @@ fn accept_reply<R>(
     decode(head).map_err(Discard::Undecodable)
 }
 
-/// The varbind list (contents of its SEQUENCE) of a GET of `names`.
-fn encode_get_list<N: GetName>(names: &[N]) -> Vec<u8> {
+/// The varbind list (contents of its SEQUENCE) of a GET of `names`, and
+/// where each name's OID content lies in it (what the answers are paired
+/// with).
+fn encode_get_list<N: GetName>(names: &[N]) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
     let mut list = Vec::with_capacity(names.len() * 20);
+    let mut spans = Vec::with_capacity(names.len());
     for name in names {
+        let mut content_len = 0;
         ber::push_constructed(&mut list, tag::SEQUENCE, |varbind| {
             ber::push_constructed(varbind, tag::OBJECT_IDENTIFIER, |oid| {
-                name.push_content(oid)
+                let before = oid.len();
+                name.push_content(oid);
+                content_len = oid.len() - before;
             });
             ber::push_empty(varbind, tag::NULL);
         });
+        // The varbind ends with the name's content and the NULL after it
+        // (its tag and zero length).
+        let end = list.len() - 2;
+        spans.push(end - content_len..end);
     }
-    list
+    (list, spans)
 }
 
 /// A GET's Response paired with the names asked (their BER contents).

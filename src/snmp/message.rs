@@ -608,19 +608,6 @@ impl PduHead<'_> {
     }
 }
 
-/// The names (BER contents) of a varbind list this side encoded, in order.
-pub fn varbind_names(list: &[u8]) -> Vec<&[u8]> {
-    let mut names = Vec::with_capacity(count_varbinds(list));
-    let mut rdr = AsnReader::from_bytes(list);
-    while let Ok(varbind) = rdr.read_raw(tag::SEQUENCE) {
-        match AsnReader::from_bytes(varbind).read_raw(tag::OBJECT_IDENTIFIER) {
-            Ok(name) => names.push(name),
-            Err(_) => break,
-        }
-    }
-    names
-}
-
 /// snmp2's parse of a v1/v2c message's header, and its version.
 fn parse_header(bytes: &[u8]) -> Result<(Version, snmp2::Pdu<'_>), DecodeError> {
     let parsed = snmp2::Pdu::from_bytes(bytes).map_err(|e| header_error(bytes, e))?;

@@ -192,11 +192,18 @@ impl<S: UpsSink> UpsTask<S> {
 
     /// Hands the latest state to the hub's readers.
     pub(super) fn publish_state(&self) {
+        if self.publisher.is_some() {
+            self.publish_state_with(self.health_message());
+        }
+    }
+
+    /// [`UpsTask::publish_state`] with the health message just built.
+    fn publish_state_with(&self, health: Health) {
         if let Some(publisher) = &self.publisher {
             publisher.publish(UpsState {
                 online: self.health.online == Some(true),
                 model: self.model.clone(),
-                health: self.health_message(),
+                health,
                 rtt: self.ups.as_ref().map(|u| u.client().stats().rtt),
             });
         }
@@ -349,8 +356,9 @@ impl<S: UpsSink> UpsTask<S> {
             };
             self.next_due.insert(page, started + interval + phase);
         }
-        self.publish_health();
-        self.publish_state();
+        let health = self.health_message();
+        self.sink.health(&health);
+        self.publish_state_with(health);
     }
 
     /// Reads the due pages; returns what was read and the pages walked.
@@ -509,11 +517,6 @@ impl<S: UpsSink> UpsTask<S> {
             // been replaced or reconfigured).
             self.ups = None;
         }
-    }
-
-    fn publish_health(&mut self) {
-        let health = self.health_message();
-        self.sink.health(&health);
     }
 
     fn health_message(&self) -> Health {

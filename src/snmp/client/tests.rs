@@ -1083,3 +1083,24 @@ fn answers_pair_with_their_oids_past_a_stray_one() {
         [Some(Value::Integer(30)), None, Some(Value::Integer(3))]
     );
 }
+
+#[test]
+fn a_get_list_knows_where_each_name_lies_even_past_long_lengths() {
+    // The third name's content is over 127 bytes: its varbind and OID
+    // lengths take the long form, which moves the content while encoding.
+    let long = Oid::from_arcs([1, 3].into_iter().chain([300; 70]).collect::<Vec<u32>>());
+    let names = [
+        oid("1.3.6.1.2.1.33.1.1.1.0"),
+        oid("1.3.6.1.4.1.705.1.5.1.0"),
+        long,
+        oid("1.3.6.1.2.1.1.3.0"),
+    ];
+    let (list, spans) = encode_get_list(&names);
+    let listed: Vec<&[u8]> = message::varbinds(&list).map(|v| v.unwrap().0).collect();
+    let spanned: Vec<&[u8]> = spans.into_iter().map(|span| &list[span]).collect();
+    assert_eq!(spanned, listed);
+    for (name, bytes) in names.iter().zip(&spanned) {
+        assert_eq!(&ber::decode_oid(bytes).unwrap(), name);
+    }
+    assert!(spanned[2].len() > 127);
+}
