@@ -221,10 +221,16 @@ fn init_logging(format: LogFormat, default_filter: &str) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| default_filter.parse().unwrap_or_default());
-    // The builder's own ceiling is INFO: lift it, `filter` decides (else
-    // RUST_LOG=debug showed nothing more).
+    // The builder's own ceiling is INFO: lift it to the most `filter`
+    // lets through (else RUST_LOG=debug showed nothing more). No higher:
+    // the ceiling is also what the `log` records of our dependencies
+    // (rumqttc logs every packet) are checked against before they are
+    // built and handed to `filter`.
+    use tracing_subscriber::layer::Layer;
+    let ceiling = Layer::<tracing_subscriber::Registry>::max_level_hint(&filter)
+        .unwrap_or(tracing::level_filters::LevelFilter::TRACE);
     let builder = tracing_subscriber::fmt()
-        .with_max_level(tracing::level_filters::LevelFilter::TRACE)
+        .with_max_level(ceiling)
         .with_writer(std::io::stderr);
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
