@@ -1598,7 +1598,8 @@ fn accept_reply<R>(
 /// where each name's OID content lies in it (what the answers are paired
 /// with).
 fn encode_get_list<N: GetName>(names: &[N]) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
-    let mut list = Vec::with_capacity(names.len() * 20);
+    // A PowerNet cell's varbind is 21 bytes: no growth on the way.
+    let mut list = Vec::with_capacity(names.len() * 24);
     let mut spans = Vec::with_capacity(names.len());
     for name in names {
         let mut content_len = 0;
