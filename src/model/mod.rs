@@ -173,11 +173,7 @@ impl Model {
         data: &Snapshot,
         overrides: &ScaleOverrides,
     ) -> Update {
-        let cells = PageCells {
-            got: None,
-            walked: data,
-        };
-        self.apply(due, |_| cells, |_| None, overrides)
+        self.apply(due, |_| PageCells::Walked(data), |_| None, overrides)
     }
 
     /// Decodes the pages of a poll (walked, or read by a GET of their
@@ -201,7 +197,7 @@ impl Model {
         let mut update = Update::default();
         for &page in due {
             self.read.insert(page);
-            // Odd, so that 0 means "not read by a GET".
+            // Odd, so that 0 means "not decoded from a poll".
             let fingerprint = fingerprint_of(page).map_or(0, |f| f | 1);
             let slot = page_slot(page);
             if fingerprint != 0
@@ -275,6 +271,19 @@ impl Model {
             changed.insert(Page::Output);
         }
         changed
+    }
+
+    /// `page` was just decoded from a walk (`data`), and the polls after
+    /// it read the page by a GET of `cells`, its served cells in that walk:
+    /// a GET that returns what the walk did leaves the page as it is, with
+    /// its notes, undecoded (as a second GET of the same would).
+    pub fn expect_get(&mut self, page: Page, cells: &[ServedCell], data: &Snapshot) {
+        let slot = page_slot(page);
+        // 0: the page is not what a poll decoded (a trap's fact since).
+        if cells.is_empty() || self.decoded_from[slot] == 0 || !self.pages.contains_key(&page) {
+            return;
+        }
+        self.decoded_from[slot] = page::walk_fingerprint(cells, data) | 1;
     }
 
     /// The quirks noticed when `page` was last decoded from a GET.

@@ -166,13 +166,6 @@ impl ServedValues {
         ServedValues { cells: paired }
     }
 
-    /// A hash of every cell and value: equal for two GETs that returned
-    /// the same (see [`PollRead::fingerprints`]).
-    pub fn fingerprint(&self, hasher: &mut impl std::hash::Hasher) {
-        use std::hash::Hash;
-        self.cells.hash(hasher);
-    }
-
     /// The cells of `source`'s object.
     fn of(&self, source: &Source) -> &[(ServedCell, Value)] {
         let Some(object) = source.object_id() else {
@@ -228,77 +221,111 @@ impl Cells for ServedValues {
     }
 }
 
-/// One poll's reads: what its walks returned, and for each page read by a
-/// GET of its served cells, what that GET returned.
+/// One poll's reads: what its walks returned, and what its GET of the
+/// served cells of the pages read so returned.
 #[derive(Debug, Default)]
 pub struct PollRead {
     pub walked: Snapshot,
-    pub got: Vec<(Page, ServedValues)>,
+    /// The cells the GET asked for, pages one after the other.
+    pub asked: Vec<ServedCell>,
+    /// What it returned for each (`None`: nothing).
+    pub values: Vec<Option<Value>>,
+    /// The pages read by that GET, and where their cells are in `asked`.
+    pub got: Vec<(Page, std::ops::Range<usize>)>,
+}
+
+/// A hash of what a GET of `cells` returned (`values`, in the same order):
+/// equal for two GETs that returned the same.
+pub fn got_fingerprint<'a>(
+    cells: &[ServedCell],
+    values: impl IntoIterator<Item = Option<&'a Value>>,
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = crate::hash::FastHasher::default();
+    for (cell, value) in cells.iter().zip(values) {
+        if let Some(value) = value {
+            cell.hash(&mut hasher);
+            value.hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}
+
+/// The fingerprint a GET of `cells` (a page's served cells in the walk
+/// that gave `data`) has when it returns what that walk did.
+pub fn walk_fingerprint(cells: &[ServedCell], data: &Snapshot) -> u64 {
+    got_fingerprint(cells, cells.iter().map(|cell| data.get(&cell.oid())))
 }
 
 impl PollRead {
-    /// For each page, a hash of what it decodes from: everything the poll
-    /// walked (hashed once, here), and the cells a GET of its served cells
-    /// returned if it was read so. A walked page (the alarms, walked at
-    /// every poll) that got the same varbinds as last time is not decoded
-    /// again either.
+    /// Adds the GET of `page`'s served `cells` and what it returned.
+    pub fn push_got(&mut self, page: Page, cells: &[ServedCell], values: Vec<Option<Value>>) {
+        let start = self.asked.len();
+        self.asked.extend_from_slice(cells);
+        self.values.extend(values);
+        self.got.push((page, start..self.asked.len()));
+    }
+
+    /// For each page, a hash of what it decodes from: the cells a GET of
+    /// its served cells returned if it was read so (hashed where they lie:
+    /// a page that read the same as last time costs no copy of them), else
+    /// everything the poll walked (hashed once, here). A walked page (the
+    /// alarms, walked at every poll) that got the same varbinds as last
+    /// time is not decoded again either.
     pub fn fingerprints(&self) -> impl Fn(Page) -> Option<u64> + '_ {
         use std::hash::{Hash, Hasher};
         let mut walked = crate::hash::FastHasher::default();
         self.walked.hash(&mut walked);
         let walked = walked.finish();
         move |page| {
-            let mut hasher = crate::hash::FastHasher::default();
-            if let Some(got) = self.got_of(page) {
-                got.fingerprint(&mut hasher);
-            }
-            walked.hash(&mut hasher);
-            Some(hasher.finish())
+            Some(match self.got_of(page) {
+                Some((cells, values)) => got_fingerprint(cells, values.iter().map(Option::as_ref)),
+                None => walked,
+            })
         }
     }
 
     /// What `page` decodes from.
     pub fn cells(&self, page: Page) -> PageCells<'_> {
-        PageCells {
-            got: self.got_of(page),
-            walked: &self.walked,
+        match self.got_of(page) {
+            Some((cells, values)) => {
+                PageCells::Got(ServedValues::new(cells, values.iter().cloned()))
+            }
+            None => PageCells::Walked(&self.walked),
         }
     }
 
-    /// What the GET of `page`'s served cells returned, if it was read so.
-    fn got_of(&self, page: Page) -> Option<&ServedValues> {
-        self.got
-            .iter()
-            .find(|(p, _)| *p == page)
-            .map(|(_, got)| got)
+    /// The cells of `page`'s GET and what it returned, if it was read so.
+    fn got_of(&self, page: Page) -> Option<(&[ServedCell], &[Option<Value>])> {
+        let (_, range) = self.got.iter().find(|(p, _)| *p == page)?;
+        let cells = self.asked.get(range.clone())?;
+        let values = self.values.get(range.clone())?;
+        Some((cells, values))
     }
 }
 
 /// The cells one page decodes from: those a GET of its served cells
-/// returned, if it was read so, and whatever the poll's walks returned
-/// (as if both were one snapshot).
-#[derive(Debug, Clone, Copy)]
-pub struct PageCells<'a> {
-    pub got: Option<&'a ServedValues>,
-    pub walked: &'a Snapshot,
+/// returned, if it was read so (a GET of them decodes as a walk of the
+/// whole page would, see [`PageData::served_cells`]), else what the
+/// poll's walks returned.
+#[derive(Debug)]
+pub enum PageCells<'a> {
+    Got(ServedValues),
+    Walked(&'a Snapshot),
 }
 
 impl Cells for PageCells<'_> {
     fn scalar_cell(&self, source: &Source) -> Option<&Value> {
-        self.got
-            .and_then(|got| got.scalar_cell(source))
-            .or_else(|| self.walked.scalar_cell(source))
+        match self {
+            PageCells::Got(got) => got.scalar_cell(source),
+            PageCells::Walked(walked) => walked.scalar_cell(source),
+        }
     }
 
     fn column_cells(&self, source: &Source) -> Vec<(u32, &Value)> {
-        match self.got {
-            None => self.walked.column_cells(source),
-            Some(got) if self.walked.is_empty() => got.column_cells(source),
-            Some(got) => {
-                let mut cells = got.column_cells(source);
-                cells.extend(self.walked.column_cells(source));
-                pages::by_row_last_wins(cells)
-            }
+        match self {
+            PageCells::Got(got) => got.column_cells(source),
+            PageCells::Walked(walked) => walked.column_cells(source),
         }
     }
 }

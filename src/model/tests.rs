@@ -453,13 +453,13 @@ fn snmprec(path: &std::path::Path) -> Snapshot {
 
 /// What a GET of `served` returns from an agent holding `data`, kept as a
 /// poll keeps it (each answer paired with its request by OID).
-fn get_of(served: &[ServedCell], data: &Snapshot) -> ServedValues {
+fn get_of(served: &[ServedCell], data: &Snapshot) -> Vec<Option<Value>> {
     let asked: Vec<Oid> = served.iter().map(ServedCell::oid).collect();
     let answered: Vec<(Oid, Value)> = asked
         .iter()
         .map(|oid| (oid.clone(), data[oid].clone()))
         .collect();
-    ServedValues::new(served, answers_in_request_order(&asked, answered))
+    answers_in_request_order(&asked, answered)
 }
 
 /// Between walks a poll GETs only the cells a page was decoded from
@@ -504,7 +504,7 @@ fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
             let again = PageData::decode(page, &got, &overrides, Some(walked), &mut Vec::new());
             assert_eq!(again.as_ref(), Some(walked), "{}: {page:?}", walk.display());
             // The same GET kept by object number, as a poll keeps it.
-            let by_number = get_of(&served, &data);
+            let by_number = ServedValues::new(&served, get_of(&served, &data));
             let again =
                 PageData::decode(page, &by_number, &overrides, Some(walked), &mut Vec::new());
             assert_eq!(
@@ -635,10 +635,11 @@ fn a_poll_read_decodes_got_pages_beside_walked_ones() {
         .filter(|(oid, _)| oid.to_string().starts_with("1.3.6.1.2.1.33.1.6."))
         .map(|(o, v)| (o.clone(), v.clone()))
         .collect();
-    let read = PollRead {
+    let mut read = PollRead {
         walked: alarms,
-        got: vec![(Page::Input, get_of(&served, &all))],
+        ..PollRead::default()
     };
+    read.push_got(Page::Input, &served, get_of(&served, &all));
     let mut polled = Model::new(Mib::ALL.into());
     polled.apply_poll(&[Page::Alarms, Page::Input], &read, &overrides);
     for page in [Page::Alarms, Page::Input] {
@@ -660,7 +661,7 @@ fn poll_of_served_cells(model: &Model, data: &Snapshot) -> (Vec<Page>, PollRead)
         if served.is_empty() || !page.is_fast() || page.rows_come_and_go() {
             continue;
         }
-        read.got.push((page, get_of(&served, data)));
+        read.push_got(page, &served, get_of(&served, data));
         due.push(page);
     }
     (due, read)
@@ -702,6 +703,77 @@ fn a_poll_that_reads_the_same_again_keeps_the_pages_and_their_notes() {
         polled += due.len();
     }
     assert!(polled > 10, "{polled} pages polled");
+}
+
+/// After a walk, a GET of the served cells that returns what the walk did
+/// is expected ([`Model::expect_get`]): on every real walk, the fingerprint
+/// the walk leaves for each page is the one that GET's read has, so the
+/// page is kept as it is, undecoded (the poll right after every slow
+/// walk).
+#[test]
+fn the_get_after_a_walk_is_expected_on_every_real_walk() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/walks");
+    let overrides = ScaleOverrides::new();
+    let mut expected = 0;
+    for walk in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+        if walk.extension().is_none_or(|e| e != "snmprec") {
+            continue;
+        }
+        let data = snmprec(&walk);
+        let mut model = Model::new(Mib::ALL.into());
+        let walked = PollRead {
+            walked: data.clone(),
+            ..PollRead::default()
+        };
+        model.apply_poll(&Page::ALL, &walked, &overrides);
+        let (due, read) = poll_of_served_cells(&model, &data);
+        for &page in &due {
+            let cells = model.served_cells(page, &data);
+            model.expect_get(page, &cells, &data);
+        }
+        let fingerprints = read.fingerprints();
+        for &page in &due {
+            assert_eq!(
+                model.decoded_from[page_slot(page)],
+                fingerprints(page).unwrap() | 1,
+                "{page:?} of {}",
+                walk.display()
+            );
+        }
+        let pages = model.pages().cloned().collect::<Vec<PageData>>();
+        let update = model.apply_poll(&due, &read, &overrides);
+        assert!(update.changed.is_empty(), "{}", walk.display());
+        assert_eq!(model.pages().cloned().collect::<Vec<PageData>>(), pages);
+        expected += due.len();
+    }
+    assert!(expected > 10, "{expected} pages expected");
+}
+
+/// A GET after a walk that returns another value than the walk did is
+/// decoded.
+#[test]
+fn a_get_after_a_walk_with_a_new_value_is_decoded() {
+    let mut data = snapshot(&[
+        ("1.3.6.1.2.1.33.1.2.4.0", Value::Integer(95)),
+        ("1.3.6.1.2.1.33.1.2.3.0", Value::Integer(30)),
+    ]);
+    let overrides = ScaleOverrides::new();
+    let mut model = Model::new(Mib::ALL.into());
+    let walked = PollRead {
+        walked: data.clone(),
+        ..PollRead::default()
+    };
+    model.apply_poll(&Page::ALL, &walked, &overrides);
+    let cells = model.served_cells(Page::Battery, &data);
+    model.expect_get(Page::Battery, &cells, &data);
+    data.insert(
+        Oid::parse("1.3.6.1.2.1.33.1.2.4.0").unwrap(),
+        Value::Integer(94),
+    );
+    let (due, read) = poll_of_served_cells(&model, &data);
+    let update = model.apply_poll(&due, &read, &overrides);
+    assert!(update.changed.contains(&Page::Battery));
+    assert_eq!(number(&model, field("battery.charge")), Some(94.0));
 }
 
 /// A trap's fact (or a read-back) set between two polls that read the
@@ -778,7 +850,7 @@ fn a_walked_page_is_decoded_again_only_when_its_walk_changed() {
             .iter()
             .map(|(oid, value)| (Oid::parse(oid).unwrap(), value.clone()))
             .collect(),
-        got: Vec::new(),
+        ..PollRead::default()
     };
     let on_battery = "1.3.6.1.2.1.33.1.6.3.2";
     let low_battery = "1.3.6.1.2.1.33.1.6.3.3";

@@ -13,9 +13,7 @@ use crate::hub::{Publisher, UpsState};
 use crate::messages::{Audit, EnergyTotal, Health, Response};
 use crate::mib::{Field, Page};
 use crate::model::energy::{self, EnergyMeter};
-use crate::model::{
-    Layouts, Model, PollRead, PublishedPage, ServedCell, ServedValues, Shape, Update,
-};
+use crate::model::{Layouts, Model, PollRead, PublishedPage, ServedCell, Shape, Update};
 use crate::pages::{Reading, Snapshot};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -388,16 +386,23 @@ impl<S: UpsSink> UpsTask<S> {
         };
         let ups = self.ups.as_mut().expect("connected above");
         let (walked, values) = ups.read(&walk, &asked).await?;
-        let mut values = values.into_iter();
+        let mut start = 0;
         let got = got
             .into_iter()
             .map(|page| {
-                let cells = &self.served[&page];
-                let values = values.by_ref().take(cells.len());
-                (page, ServedValues::new(cells, values))
+                let end = start + self.served[&page].len();
+                let range = start..end;
+                start = end;
+                (page, range)
             })
             .collect();
-        Ok((PollRead { walked, got }, walk))
+        let read = PollRead {
+            walked,
+            asked,
+            values,
+            got,
+        };
+        Ok((read, walk))
     }
 
     /// Which due pages are walked, and which are read by a GET of their
@@ -425,8 +430,9 @@ impl<S: UpsSink> UpsTask<S> {
         // not the ones whose rows come and go.
         let kept = |page: &&Page| page.is_fast() && !page.rows_come_and_go();
         for &page in walked.iter().filter(kept) {
-            self.served
-                .insert(page, self.model.served_cells(page, data));
+            let cells = self.model.served_cells(page, data);
+            self.model.expect_get(page, &cells, data);
+            self.served.insert(page, cells);
         }
         for page in relayout {
             if !walked.contains(page) {
