@@ -1107,6 +1107,10 @@ fn on_suback(mqtt: &Mqtt, granted: bool) {
                 filters = store.subscriptions.len(),
                 "MQTT subscriptions granted"
             );
+            // The start-up reading now ends sooner than the pump, asleep
+            // until the SUBACK's deadline, would look again.
+            drop(store);
+            mqtt.shared.wake.notify_one();
         }
         (_, false) => {
             store.subscribed = Subscribed::Sent(tokio::time::Instant::now());
