@@ -346,7 +346,7 @@ async fn publish_bridge_health(
             },
             nut: nut.as_ref().map(|n| n.counters()),
         };
-        mqtt.set_retained(Class::State, &topic, messages::text(&health));
+        mqtt.set_retained(Class::Health, &topic, messages::text(&health));
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             _ = stop.changed() => return,
@@ -473,7 +473,7 @@ impl UpsSink for MqttSink {
     fn health(&mut self, health: &Health) {
         let topic = self.naming().health(&self.ups_id);
         self.mqtt
-            .set_retained(Class::State, &topic, messages::text(health));
+            .set_retained(Class::Health, &topic, messages::text(health));
     }
 
     fn response(&mut self, response: &Response) {
@@ -715,7 +715,7 @@ fn on_incoming(mqtt: &Mqtt, known: &KnownIds, topic: &Topic, message: &Incoming)
         for page in Page::ALL {
             mqtt.clear_retained(Class::State, &naming.page(ups_id, page));
         }
-        mqtt.clear_retained(Class::State, &naming.health(ups_id));
+        mqtt.clear_retained(Class::Health, &naming.health(ups_id));
         mqtt.clear_retained(Class::State, &naming.availability(ups_id));
         mqtt.clear_retained(Class::State, &naming.owner(ups_id));
         mqtt.clear_retained(Class::State, &naming.energy(ups_id));

@@ -87,12 +87,24 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// First wait after a failed attempt (the first retry is immediate).
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Replay order of retained topics after a (re)connect.
+/// Replay order of retained topics after a (re)connect, and how each is
+/// delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Class {
     Bridge,
     Discovery,
     State,
+    /// Diagnostics superseded within seconds (a UPS's health at every
+    /// poll, the bridge's health): QoS 0, so no PUBACK comes back for
+    /// each. Like every retained topic, replayed after a reconnect.
+    Health,
+}
+
+impl Class {
+    /// Whether the broker acknowledges its publishes (QoS 1) or not (0).
+    fn acknowledged(self) -> bool {
+        self != Class::Health
+    }
 }
 
 /// A message from the broker for the gateway.
@@ -709,7 +721,7 @@ enum EventLoop {
 enum Polled {
     ConnAck,
     Publish(Incoming),
-    /// rumqttc wrote a QoS 1 publish with this packet id.
+    /// rumqttc wrote a publish with this packet id (0: QoS 0).
     Written(u16),
     PubAck(u16),
     /// The SUBACK: whether every filter was granted.
@@ -742,13 +754,30 @@ impl Client {
         }
     }
 
-    /// Hands a QoS 1 publish to rumqttc without waiting.
-    fn try_publish(&self, topic: String, retain: bool, payload: Vec<u8>) -> Result<(), Full> {
+    /// Hands a publish to rumqttc without waiting: QoS 1 if
+    /// `acknowledged`, else QoS 0.
+    fn try_publish(
+        &self,
+        topic: String,
+        retain: bool,
+        payload: Vec<u8>,
+        acknowledged: bool,
+    ) -> Result<(), Full> {
         // The payload's own buffer comes back (no copy of a large one).
         let payload_of = |bytes| Full(Vec::from(bytes));
+        let (qos, qos5) = match acknowledged {
+            true => (
+                rumqttc::QoS::AtLeastOnce,
+                rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+            ),
+            false => (
+                rumqttc::QoS::AtMostOnce,
+                rumqttc::v5::mqttbytes::QoS::AtMostOnce,
+            ),
+        };
         match self {
             Client::V4(c) => c
-                .try_publish(topic, rumqttc::QoS::AtLeastOnce, retain, payload)
+                .try_publish(topic, qos, retain, payload)
                 .map_err(|e| match e {
                     rumqttc::ClientError::Request(rumqttc::Request::Publish(p))
                     | rumqttc::ClientError::TryRequest(rumqttc::Request::Publish(p)) => {
@@ -757,12 +786,7 @@ impl Client {
                     _ => Full(Vec::new()),
                 }),
             Client::V5(c) => c
-                .try_publish(
-                    topic,
-                    rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-                    retain,
-                    payload,
-                )
+                .try_publish(topic, qos5, retain, payload)
                 .map_err(|e| match e {
                     rumqttc::v5::ClientError::Request(rumqttc::v5::Request::Publish(p))
                     | rumqttc::v5::ClientError::TryRequest(rumqttc::v5::Request::Publish(p)) => {
@@ -1241,7 +1265,7 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
         let payload = event.payload.clone().into_bytes();
         if mqtt
             .client
-            .try_publish(event.topic.clone(), false, payload)
+            .try_publish(event.topic.clone(), false, payload, true)
             .is_err()
         {
             return false;
@@ -1255,7 +1279,7 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
         let (kind, topic) = (reply.kind, reply.topic);
         match mqtt
             .client
-            .try_publish(topic.clone(), false, reply.payload.into_bytes())
+            .try_publish(topic.clone(), false, reply.payload.into_bytes(), true)
         {
             Ok(()) => {
                 store.handed.push_back(Handed::Other);
@@ -1320,7 +1344,10 @@ fn hand_over(mqtt: &Mqtt, held: &mut Option<Held>) -> bool {
         payload,
         rendered,
     } = next;
-    match mqtt.client.try_publish(topic.clone(), true, payload) {
+    match mqtt
+        .client
+        .try_publish(topic.clone(), true, payload, class.acknowledged())
+    {
         Ok(()) => {
             store.handed.push_back(match rendered {
                 true => Handed::Rendered,

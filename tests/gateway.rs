@@ -89,6 +89,45 @@ fn pages_availability_health_and_discovery_are_retained() {
         |_| true,
         &gateway,
     );
+    // The health topics, superseded at every poll, are published at QoS
+    // 0; pages at QoS 1 (a subscriber at QoS 1 gets the lower of the two).
+    let qos = retained_qos(
+        broker.port(),
+        &[
+            "ups2mqtt/rack1/health",
+            "ups2mqtt/rack1/battery",
+            "ups2mqtt/bridge/health",
+        ],
+    );
+    assert_eq!(
+        qos,
+        [
+            ("ups2mqtt/bridge/health".to_string(), 0),
+            ("ups2mqtt/rack1/battery".to_string(), 1),
+            ("ups2mqtt/rack1/health".to_string(), 0),
+        ]
+    );
+}
+
+/// The QoS each retained topic of `topics` is delivered with to a QoS 1
+/// subscriber, sorted by topic.
+fn retained_qos(port: u16, topics: &[&str]) -> Vec<(String, u8)> {
+    let mut sub = Command::new("mosquitto_sub");
+    sub.args(["-p", &port.to_string(), "-q", "1", "--retained-only"])
+        .args(["-F", "%q %t", "-W", "3", "-C", &topics.len().to_string()]);
+    for topic in topics {
+        sub.args(["-t", topic]);
+    }
+    let out = sub.output().expect("mosquitto_sub runs");
+    let mut qos: Vec<(String, u8)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (qos, topic) = line.split_once(' ')?;
+            Some((topic.to_string(), qos.parse().ok()?))
+        })
+        .collect();
+    qos.sort();
+    qos
 }
 
 #[test]
