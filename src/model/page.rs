@@ -258,12 +258,18 @@ pub fn walk_fingerprint(cells: &[ServedCell], data: &Snapshot) -> u64 {
 }
 
 impl PollRead {
-    /// Adds the GET of `page`'s served `cells` and what it returned.
-    pub fn push_got(&mut self, page: Page, cells: &[ServedCell], values: Vec<Option<Value>>) {
+    /// Adds `page`'s served `cells` to what the GET asks for (their values
+    /// go in [`PollRead::values`], in the same order).
+    pub fn ask(&mut self, page: Page, cells: &[ServedCell]) {
         let start = self.asked.len();
         self.asked.extend_from_slice(cells);
-        self.values.extend(values);
         self.got.push((page, start..self.asked.len()));
+    }
+
+    /// Adds the GET of `page`'s served `cells` and what it returned.
+    pub fn push_got(&mut self, page: Page, cells: &[ServedCell], values: Vec<Option<Value>>) {
+        self.ask(page, cells);
+        self.values.extend(values);
     }
 
     /// For each page, a hash of what it decodes from: the cells a GET of

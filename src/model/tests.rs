@@ -465,8 +465,8 @@ fn get_of(served: &[ServedCell], data: &Snapshot) -> Vec<Option<Value>> {
 /// Between walks a poll GETs only the cells a page was decoded from
 /// (`PageData::served_cells`): on every real walk, every page decodes from
 /// those cells alone to exactly what the walk gave.
-#[test]
-fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
+/// The real card walks (`tests/fixtures/walks/*.snmprec`), sorted.
+fn real_walks() -> Vec<std::path::PathBuf> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/walks");
     let mut walks: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -475,8 +475,13 @@ fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
         .collect();
     walks.sort();
     assert!(walks.len() >= 10, "the real walks are in {}", dir.display());
+    walks
+}
+
+#[test]
+fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
     let overrides = ScaleOverrides::new();
-    for walk in &walks {
+    for walk in &real_walks() {
         let data = snmprec(walk);
         let model = Model::from_snapshot(Mib::ALL.into(), &data, &overrides);
         let mut pages = 0;
@@ -679,13 +684,9 @@ fn number(model: &Model, field: &Field) -> Option<f64> {
 /// are what decoding them gave.
 #[test]
 fn a_poll_that_reads_the_same_again_keeps_the_pages_and_their_notes() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/walks");
     let overrides = ScaleOverrides::new();
     let mut polled = 0;
-    for walk in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
-        if walk.extension().is_none_or(|e| e != "snmprec") {
-            continue;
-        }
+    for walk in real_walks() {
         let data = snmprec(&walk);
         let mut model = Model::from_snapshot(Mib::ALL.into(), &data, &overrides);
         let walked = model.pages().cloned().collect::<Vec<PageData>>();
@@ -712,13 +713,9 @@ fn a_poll_that_reads_the_same_again_keeps_the_pages_and_their_notes() {
 /// walk).
 #[test]
 fn the_get_after_a_walk_is_expected_on_every_real_walk() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/walks");
     let overrides = ScaleOverrides::new();
     let mut expected = 0;
-    for walk in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
-        if walk.extension().is_none_or(|e| e != "snmprec") {
-            continue;
-        }
+    for walk in real_walks() {
         let data = snmprec(&walk);
         let mut model = Model::new(Mib::ALL.into());
         let walked = PollRead {

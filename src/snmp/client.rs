@@ -679,17 +679,14 @@ impl Client {
                     Batch::TooBig => None,
                 })
             }
-            status => {
-                let at = usize::try_from(reply.index)
-                    .ok()
-                    .and_then(|i| i.checked_sub(1));
-                Err(SnmpError::Agent {
-                    target: self.opts.target,
-                    status,
-                    index: reply.index,
-                    oid: at.and_then(|i| names.get(i)).map(|n| Box::new(n.oid())),
-                })
-            }
+            status => Err(SnmpError::Agent {
+                target: self.opts.target,
+                status,
+                index: reply.index,
+                oid: varbind_at(reply.index)
+                    .and_then(|i| names.get(i))
+                    .map(|n| Box::new(n.oid())),
+            }),
         }
     }
 
@@ -1070,18 +1067,13 @@ impl Client {
         if pending.len() == 1 {
             return Ok(0);
         }
-        usize::try_from(reply.error_index)
-            .ok()
-            .and_then(|i| i.checked_sub(1))
+        varbind_at(reply.error_index)
             .filter(|&i| i < pending.len())
             .ok_or_else(|| self.agent_error(reply, pending))
     }
 
     fn agent_error(&self, reply: &CommonPdu, requested: &[Oid]) -> SnmpError {
-        let at = usize::try_from(reply.error_index)
-            .ok()
-            .and_then(|i| i.checked_sub(1));
-        let oid = at
+        let oid = varbind_at(reply.error_index)
             .and_then(|i| requested.get(i).cloned())
             .or_else(|| reply.error_varbind().map(|(oid, _)| oid.clone()));
         SnmpError::Agent {
@@ -1637,6 +1629,12 @@ fn pair_answers(head: PduHead<'_>, asked: &[&[u8]]) -> Result<NamedAnswers, Deco
         }
     }
     Ok(answers)
+}
+
+/// The 0-based place of the varbind an error-index names (1-based; 0
+/// names none).
+fn varbind_at(error_index: u32) -> Option<usize> {
+    usize::try_from(error_index).ok()?.checked_sub(1)
 }
 
 /// Sorted roots without duplicates or roots inside other roots.

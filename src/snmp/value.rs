@@ -68,10 +68,7 @@ impl Value {
 
     /// True for the three v2c exceptions and NULL: "no value here".
     pub fn is_absent(&self) -> bool {
-        matches!(
-            self,
-            Value::Null | Value::NoSuchObject | Value::NoSuchInstance | Value::EndOfMibView
-        )
+        matches!(self, Value::Null) || self.is_exception()
     }
 
     /// snmpsim/net-snmp style type tag, used in logs and `.snmprec` files.

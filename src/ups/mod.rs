@@ -136,7 +136,7 @@ impl Ups {
             Snapshot::new()
         } else {
             let every_poll = is_every_poll(walk);
-            let roots = self.walk_roots(walk);
+            let roots = self.walk_roots(walk, every_poll);
             let expected = self.every_poll_most.filter(|_| every_poll);
             // Boxed: walks are the rare case, and the GET path's future
             // stays small (see `UpsTask::run_loop`).
@@ -154,9 +154,10 @@ impl Ups {
         Ok((snapshot, got))
     }
 
-    /// The walk roots of `pages` (see [`Ups::every_poll_roots`]).
-    fn walk_roots(&mut self, pages: &[Page]) -> Arc<[Oid]> {
-        if !is_every_poll(pages) {
+    /// The walk roots of `pages`, kept when they are the pages walked at
+    /// `every_poll` (see [`Ups::every_poll_roots`]).
+    fn walk_roots(&mut self, pages: &[Page], every_poll: bool) -> Arc<[Oid]> {
+        if !every_poll {
             return self.capabilities.walk_roots(pages).into();
         }
         if let Some(roots) = &self.every_poll_roots {

@@ -374,34 +374,17 @@ impl<S: UpsSink> UpsTask<S> {
             self.ups = Some(ups);
         }
         let (walk, got) = self.read_plan(due);
-        let asked: Vec<ServedCell> = got
-            .iter()
-            .flat_map(|page| &self.served[page])
-            .copied()
-            .collect();
-        tracing::debug!(?walk, cells = asked.len(), "reading");
+        let mut read = PollRead::default();
+        for page in got {
+            read.ask(page, &self.served[&page]);
+        }
+        tracing::debug!(?walk, cells = read.asked.len(), "reading");
         let _permit = match (&self.walks, walk.is_empty()) {
             (Some(walks), false) => walks.clone().acquire_owned().await.ok(),
             _ => None,
         };
         let ups = self.ups.as_mut().expect("connected above");
-        let (walked, values) = ups.read(&walk, &asked).await?;
-        let mut start = 0;
-        let got = got
-            .into_iter()
-            .map(|page| {
-                let end = start + self.served[&page].len();
-                let range = start..end;
-                start = end;
-                (page, range)
-            })
-            .collect();
-        let read = PollRead {
-            walked,
-            asked,
-            values,
-            got,
-        };
+        (read.walked, read.values) = ups.read(&walk, &read.asked).await?;
         Ok((read, walk))
     }
 
