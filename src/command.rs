@@ -619,6 +619,11 @@ impl Outcome {
         names
     };
 
+    /// Where `name` is in [`Outcome::NAMES`].
+    pub fn name_index(name: &str) -> Option<usize> {
+        Outcome::NAMES.iter().position(|n| *n == name)
+    }
+
     fn index(&self) -> usize {
         match self {
             Outcome::Done(_) => 0,
@@ -645,12 +650,14 @@ impl CommandCounts {
 
     /// The count of one interface and [`Outcome::NAMES`] entry.
     pub fn get(&self, via: Via, outcome: &str) -> u64 {
-        Outcome::NAMES
-            .iter()
-            .position(|name| *name == outcome)
-            .map_or(0, |at| {
-                self.counts[via as usize][at].load(Ordering::Relaxed)
-            })
+        Outcome::name_index(outcome).map_or(0, |at| self.get_at(via, at))
+    }
+
+    /// The count of one interface and the [`Outcome::NAMES`] entry at `at`.
+    pub fn get_at(&self, via: Via, at: usize) -> u64 {
+        self.counts[via as usize]
+            .get(at)
+            .map_or(0, |n| n.load(Ordering::Relaxed))
     }
 
     /// Every interface's counts, by outcome name.

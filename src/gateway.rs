@@ -17,7 +17,7 @@ use crate::messages::{
 };
 use crate::mib::{Field, Page};
 use crate::model::{Layouts, PublishedPage, Shape};
-use crate::mqtt::{Class, Incoming, IncomingRx, Mqtt, Reply};
+use crate::mqtt::{Class, Incoming, IncomingRx, Mqtt, MqttStats, Reply};
 use crate::nut::{NutServer, NutStats};
 use crate::pages::Reading;
 use crate::topics::{Naming, Topic};
@@ -327,7 +327,8 @@ async fn forward_trap_effects(
     }
 }
 
-/// `<base>/bridge/health`: trap and MQTT counters, when they change.
+/// `<base>/bridge/health`: trap and MQTT counters, when they change
+/// (looked at every 2 s; the text is only built for a change).
 async fn publish_bridge_health(
     mqtt: Mqtt,
     traps: Arc<TrapStats>,
@@ -336,17 +337,25 @@ async fn publish_bridge_health(
     mut stop: watch::Receiver<bool>,
 ) {
     let topic = mqtt.naming().bridge_health();
+    let mut published: Option<BridgeHealth> = None;
     loop {
         let health = BridgeHealth {
             version: env!("CARGO_PKG_VERSION"),
             traps: traps.counters(),
             mqtt: MqttCounters {
-                connection: mqtt.stats(),
+                connection: MqttStats {
+                    // Not published: every publish would count as a change.
+                    publishes: 0,
+                    ..mqtt.stats()
+                },
                 commands_busy: hub.commands_total(Via::Mqtt, FailureKind::Busy.as_str()),
             },
             nut: nut.as_ref().map(|n| n.counters()),
         };
-        mqtt.set_retained(Class::Health, &topic, messages::text(&health));
+        if published.as_ref() != Some(&health) {
+            mqtt.set_retained(Class::Health, &topic, messages::text(&health));
+            published = Some(health);
+        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             _ = stop.changed() => return,

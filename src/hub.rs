@@ -149,9 +149,12 @@ impl Hub {
 
     /// Every UPS's commands of one interface and outcome, added up.
     pub fn commands_total(&self, via: Via, outcome: &str) -> u64 {
+        let Some(at) = Outcome::name_index(outcome) else {
+            return 0;
+        };
         self.upses
             .values()
-            .map(|entry| entry.commands.get(via, outcome))
+            .map(|entry| entry.commands.get_at(via, at))
             .sum()
     }
 
