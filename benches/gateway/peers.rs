@@ -58,12 +58,18 @@ pub fn free_tcp_port() -> u16 {
         .port()
 }
 
-/// A free UDP port on 127.0.0.1 (bound, then released).
+/// A free UDP port on 127.0.0.1, below the ephemeral range (bound, then
+/// released).
 pub fn free_udp_port() -> u16 {
-    UdpSocket::bind((LOCALHOST, 0))
-        .and_then(|s| s.local_addr())
-        .expect("bind a loopback UDP port")
-        .port()
+    // Below the ephemeral range: a port from inside it, free when checked,
+    // could be some socket's ephemeral port by the time the gateway binds
+    // it (a 500-UPS gateway opens 500 of them; one run lost its trap port
+    // so).
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(7, |d| d.as_nanos() as u64)
+        ^ u64::from(std::process::id()) << 32;
+    free_udp_range(1, seed)
 }
 
 /// `count` consecutive free UDP ports below the ephemeral range; the first.
