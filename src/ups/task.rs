@@ -375,8 +375,8 @@ impl<S: UpsSink> UpsTask<S> {
         }
         let (walk, got) = self.read_plan(due);
         let mut read = PollRead::default();
-        // Sized once: the cells are a few kB, and growing them by doubling
-        // cost more than copying them.
+        // Sized once: the cells (a few kB) are copied in without a
+        // reallocation on the way.
         let cells = got.iter().map(|page| self.served[page].len()).sum();
         read.asked.reserve_exact(cells);
         read.got.reserve_exact(got.len());
