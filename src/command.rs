@@ -648,11 +648,6 @@ impl CommandCounts {
         self.counts[via as usize][outcome.index()].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The count of one interface and [`Outcome::NAMES`] entry.
-    pub fn get(&self, via: Via, outcome: &str) -> u64 {
-        Outcome::name_index(outcome).map_or(0, |at| self.get_at(via, at))
-    }
-
     /// The count of one interface and the [`Outcome::NAMES`] entry at `at`.
     pub fn get_at(&self, via: Via, at: usize) -> u64 {
         self.counts[via as usize]
@@ -742,9 +737,10 @@ mod tests {
         counts.count(Via::Nut, &Outcome::Armed("again".into()));
         assert_eq!(busy.name(), "busy");
         assert_eq!(busy.result(), "busy: full");
-        assert_eq!(counts.get(Via::Mqtt, "busy"), 2);
-        assert_eq!(counts.get(Via::Nut, "busy"), 0);
-        assert_eq!(counts.get(Via::Nut, "armed"), 1);
+        let at = |name| Outcome::name_index(name).expect("an outcome name");
+        assert_eq!(counts.get_at(Via::Mqtt, at("busy")), 2);
+        assert_eq!(counts.get_at(Via::Nut, at("busy")), 0);
+        assert_eq!(counts.get_at(Via::Nut, at("armed")), 1);
         let all: Vec<(Via, &str, u64)> = counts.all().filter(|(_, _, n)| *n > 0).collect();
         assert_eq!(all, [(Via::Mqtt, "busy", 2), (Via::Nut, "armed", 1)]);
         assert_eq!(counts.all().count(), 16, "every interface and outcome");

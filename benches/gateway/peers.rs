@@ -65,11 +65,18 @@ pub fn free_udp_port() -> u16 {
     // could be some socket's ephemeral port by the time the gateway binds
     // it (a 500-UPS gateway opens 500 of them; one run lost its trap port
     // so).
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(7, |d| d.as_nanos() as u64)
-        ^ u64::from(std::process::id()) << 32;
-    free_udp_range(1, seed)
+    free_udp_range(1, port_seed())
+}
+
+/// A seed for [`free_udp_range`] that differs between calls and between
+/// benchmark processes.
+fn port_seed() -> u64 {
+    Instant::now().elapsed().as_nanos() as u64
+        ^ u64::from(std::process::id()) << 20
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7)
 }
 
 /// `count` consecutive free UDP ports below the ephemeral range; the first.
@@ -255,12 +262,7 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(program: &Path, agents: u16, extra: &[&str]) -> Sim {
-        let seed = Instant::now().elapsed().as_nanos() as u64
-            ^ u64::from(std::process::id()) << 20
-            ^ std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(7);
+        let seed = port_seed();
         let mut last_error = String::new();
         for attempt in 0..5u64 {
             let base = free_udp_range(agents, seed.wrapping_add(attempt * 7919));
