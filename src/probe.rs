@@ -49,14 +49,33 @@ impl Capabilities {
     /// The minimal set of subtrees holding every point of `pages` that a
     /// served MIB can supply, in OID order.
     pub fn walk_roots(&self, pages: &[Page]) -> Vec<Oid> {
-        let candidates: BTreeSet<Oid> = mib::FIELDS
+        let candidates: BTreeSet<Oid> = self
+            .sources_of(pages)
+            .filter_map(|s| s.object_oid().parent())
+            .collect();
+        fold_nested(candidates)
+    }
+
+    /// The objects themselves (scalars, table columns) of `pages` that a
+    /// served MIB can supply, in OID order: the roots of a walk at every
+    /// poll. A group root would bring every other object of the group too
+    /// (PowerNet's upsAdvState holds 3 alarm strings among 14 objects),
+    /// and one GETBULK asks each root for as many as the fullest needs.
+    pub fn object_roots(&self, pages: &[Page]) -> Vec<Oid> {
+        let candidates: BTreeSet<Oid> = self.sources_of(pages).map(|s| s.object_oid()).collect();
+        fold_nested(candidates)
+    }
+
+    /// The sources of `pages` this agent's MIBs serve.
+    fn sources_of<'a>(
+        &'a self,
+        pages: &'a [Page],
+    ) -> impl Iterator<Item = &'static mib::Source> + 'a {
+        mib::FIELDS
             .iter()
             .filter(|f| pages.contains(&f.page))
             .flat_map(|f| f.sources.iter())
             .filter(|s| self.reads(s.mib))
-            .filter_map(|s| s.object_oid().parent())
-            .collect();
-        fold_nested(candidates)
     }
 }
 
@@ -121,6 +140,30 @@ mod tests {
                 "1.3.6.1.2.1.33.1.3",
                 "1.3.6.1.2.1.33.1.5",
                 "1.3.6.1.2.1.33.1.6"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_poll_roots_are_the_alarm_objects_not_their_groups() {
+        let caps = Capabilities {
+            mibs: BTreeSet::from([Mib::Rfc1628, Mib::PowerNet]),
+        };
+        let roots = caps.object_roots(&[Page::Alarms]);
+        let text: Vec<String> = roots.iter().map(Oid::to_string).collect();
+        // RFC 1628 upsAlarmsPresent, upsAlarmDescr, upsAlarmTime; PowerNet
+        // upsBasicStateAlarmStatus, upsAdvStateAbnormalConditions,
+        // upsAdvStateSystemMessages, upsAdvStateLifeCycleManagement.
+        assert_eq!(
+            text,
+            [
+                "1.3.6.1.2.1.33.1.6.1",
+                "1.3.6.1.2.1.33.1.6.2.1.2",
+                "1.3.6.1.2.1.33.1.6.2.1.3",
+                "1.3.6.1.4.1.318.1.1.1.11.1.2",
+                "1.3.6.1.4.1.318.1.1.1.11.2.1",
+                "1.3.6.1.4.1.318.1.1.1.11.2.6",
+                "1.3.6.1.4.1.318.1.1.1.11.2.14",
             ]
         );
     }

@@ -102,7 +102,7 @@ impl TableData {
 /// One cell a page was decoded from, kept small (a UPS keeps several
 /// hundred between walks): its object's number in the point table and the
 /// instance arcs after it (10 bytes).
-#[derive(Debug, Clone, Copy, Hash)]
+#[derive(Debug, Clone, Copy)]
 pub struct ServedCell {
     object: mib::ObjectId,
     arcs: u8,
@@ -127,6 +127,18 @@ impl ServedCell {
             arcs: suffix.len() as u8,
             instance,
         })
+    }
+
+    /// The cell in one word (16 bits of object, 8 of arc count, 16 of each
+    /// of the first two instance arcs) and the third arc: what [`Hash`]
+    /// writes.
+    fn packed(&self) -> (u64, u16) {
+        let [first, second, third] = self.instance;
+        let word = u64::from(self.object)
+            | u64::from(self.arcs) << 16
+            | u64::from(first) << 24
+            | u64::from(second) << 40;
+        (word, third)
     }
 
     /// The instance arcs after the object, widened.
@@ -174,6 +186,16 @@ impl ServedValues {
         let start = self.cells.partition_point(|(c, _)| c.object < object);
         let end = start + self.cells[start..].partition_point(|(c, _)| c.object == object);
         &self.cells[start..end]
+    }
+}
+
+/// Two words per cell, not one per field: a GET's fingerprint hashes
+/// every cell it asked for, at every poll.
+impl std::hash::Hash for ServedCell {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (word, last) = self.packed();
+        state.write_u64(word);
+        state.write_u16(last);
     }
 }
 

@@ -1594,21 +1594,42 @@ fn encode_get_list<N: GetName>(names: &[N]) -> (Vec<u8>, Vec<std::ops::Range<usi
     let mut list = Vec::with_capacity(names.len() * 24);
     let mut spans = Vec::with_capacity(names.len());
     for name in names {
-        let mut content_len = 0;
-        ber::push_constructed(&mut list, tag::SEQUENCE, |varbind| {
-            ber::push_constructed(varbind, tag::OBJECT_IDENTIFIER, |oid| {
-                let before = oid.len();
-                name.push_content(oid);
-                content_len = oid.len() - before;
-            });
-            ber::push_empty(varbind, tag::NULL);
-        });
-        // The varbind ends with the name's content and the NULL after it
-        // (its tag and zero length).
-        let end = list.len() - 2;
-        spans.push(end - content_len..end);
+        let start = list.len();
+        // SEQUENCE { name, NULL } with both lengths in one byte, patched
+        // in place: every name a UPS reads is far shorter than the 123
+        // content bytes that allows.
+        list.extend_from_slice(&[tag::SEQUENCE, 0, tag::OBJECT_IDENTIFIER, 0]);
+        name.push_content(&mut list);
+        let content = list.len() - start - 4;
+        if content + 4 < 0x80 {
+            list[start + 1] = (content + 4) as u8;
+            list[start + 3] = content as u8;
+            list.extend_from_slice(&[tag::NULL, 0]);
+            spans.push(start + 4..start + 4 + content);
+        } else {
+            list.truncate(start);
+            spans.push(push_long_get_varbind(&mut list, name));
+        }
     }
     (list, spans)
+}
+
+/// Appends the varbind of a name too long for one-byte lengths; returns
+/// where the name's content lies.
+fn push_long_get_varbind<N: GetName>(list: &mut Vec<u8>, name: &N) -> std::ops::Range<usize> {
+    let mut content_len = 0;
+    ber::push_constructed(list, tag::SEQUENCE, |varbind| {
+        ber::push_constructed(varbind, tag::OBJECT_IDENTIFIER, |oid| {
+            let before = oid.len();
+            name.push_content(oid);
+            content_len = oid.len() - before;
+        });
+        ber::push_empty(varbind, tag::NULL);
+    });
+    // The varbind ends with the name's content and the NULL after it
+    // (its tag and zero length).
+    let end = list.len() - 2;
+    end - content_len..end
 }
 
 /// A GET's Response paired with the names asked (their BER contents).

@@ -50,7 +50,9 @@ pub struct Ups {
     capabilities: Capabilities,
     overrides: ScaleOverrides,
     /// The walk roots of the pages walked at every poll (their rows come
-    /// and go), derived once; other sets are walked once per slow interval
+    /// and go): their objects, not their groups (see
+    /// [`Capabilities::object_roots`]), derived once; other sets are walked
+    /// by group once per slow interval
     /// and derived each time (an OID is 80 bytes: a UPS does not keep a
     /// few kB of roots it needs once a minute).
     every_poll_roots: Option<Arc<[Oid]>>,
@@ -163,7 +165,7 @@ impl Ups {
         if let Some(roots) = &self.every_poll_roots {
             return roots.clone();
         }
-        let roots: Arc<[Oid]> = self.capabilities.walk_roots(pages).into();
+        let roots: Arc<[Oid]> = self.capabilities.object_roots(pages).into();
         self.every_poll_roots = Some(roots.clone());
         roots
     }

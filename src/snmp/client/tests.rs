@@ -1104,3 +1104,31 @@ fn a_get_list_knows_where_each_name_lies_even_past_long_lengths() {
     }
     assert!(spanned[2].len() > 127);
 }
+
+#[test]
+fn a_get_list_is_well_formed_on_both_sides_of_the_one_byte_lengths() {
+    // Content of 123 bytes: the varbind's length is 127, the last in one
+    // byte; 124 and 125 take the long form for the varbind only.
+    let of_content = |bytes: usize| {
+        Oid::from_arcs(
+            [1, 3]
+                .into_iter()
+                .chain(std::iter::repeat_n(1, bytes - 1))
+                .collect::<Vec<u32>>(),
+        )
+    };
+    let names = [
+        of_content(122),
+        of_content(123),
+        of_content(124),
+        of_content(125),
+    ];
+    let (list, spans) = encode_get_list(&names);
+    let listed: Vec<(&[u8], Value)> = message::varbinds(&list).map(Result::unwrap).collect();
+    assert_eq!(listed.len(), names.len());
+    for ((name, (bytes, value)), span) in names.iter().zip(&listed).zip(spans) {
+        assert_eq!(&ber::decode_oid(bytes).unwrap(), name);
+        assert_eq!(*value, Value::Null);
+        assert_eq!(&list[span], *bytes);
+    }
+}
