@@ -1015,7 +1015,8 @@ mod tests {
 
     /// Every value tag, content lengths 0 to 10 (with and without trailing
     /// bytes) and contents of both signs: wherever the hand-read path
-    /// answers, snmp2 decodes the same; it declines nothing it could read.
+    /// answers, snmp2 decodes the same, and it answers for exactly the
+    /// forms it is meant to (the count at the end).
     #[test]
     fn plain_varbinds_decode_as_snmp2_decodes_them() {
         let name = [0x06, 0x03, 0x2b, 0x06, 0x01];

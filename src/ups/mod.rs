@@ -51,10 +51,10 @@ pub struct Ups {
     overrides: ScaleOverrides,
     /// The walk roots of the pages walked at every poll (their rows come
     /// and go): their objects, not their groups (see
-    /// [`Capabilities::object_roots`]), derived once; other sets are walked
-    /// by group once per slow interval
-    /// and derived each time (an OID is 80 bytes: a UPS does not keep a
-    /// few kB of roots it needs once a minute).
+    /// [`Capabilities::object_roots`]), derived once. Other sets are walked
+    /// by group once per slow interval and derived each time (an OID is 80
+    /// bytes: a UPS does not keep a few kB of roots it needs once a
+    /// minute).
     every_poll_roots: Option<Arc<[Oid]>>,
     /// The most varbinds one of those roots held at its last walk: the
     /// next walk's first GETBULK asks for one more (see
