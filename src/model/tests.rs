@@ -479,6 +479,63 @@ fn real_walks() -> Vec<std::path::PathBuf> {
 }
 
 #[test]
+fn the_alarms_walked_from_their_objects_decode_like_the_group_walk_on_every_real_walk() {
+    // A poll walks the alarms from their objects (`object_roots`); the
+    // page must come out as from the walk of their groups, single- and
+    // three-phase cards alike.
+    let overrides = ScaleOverrides::new();
+    let capabilities = crate::probe::Capabilities {
+        mibs: Mib::ALL.into(),
+    };
+    let roots = capabilities.object_roots(&[Page::Alarms]);
+    let mut with_alarms = Vec::new();
+    for walk in &real_walks() {
+        let data = snmprec(walk);
+        let model = Model::from_snapshot(Mib::ALL.into(), &data, &overrides);
+        let under_roots: Snapshot = data
+            .iter()
+            .filter(|(oid, _)| roots.iter().any(|root| oid.starts_with(root)))
+            .map(|(oid, value)| (oid.clone(), value.clone()))
+            .collect();
+        let decoded = PageData::decode(
+            Page::Alarms,
+            &under_roots,
+            &overrides,
+            None,
+            &mut Vec::new(),
+        );
+        assert_eq!(
+            decoded.as_ref(),
+            model.page(Page::Alarms),
+            "{}",
+            walk.display()
+        );
+        let name = walk.file_stem().unwrap().to_string_lossy().into_owned();
+        if name == "apc_galaxy-vs-40kw" {
+            // The walk's upsBasicStateAlarmStatus.0 = 1, noAlarms(1), and
+            // upsAdvStateAbnormalConditions.0 = 32 flags, none set.
+            let polled = Model::from_snapshot(Mib::ALL.into(), &under_roots, &overrides);
+            let page = polled.page_json(Page::Alarms).unwrap();
+            assert_eq!(page["severity"], "no_alarms");
+            assert_eq!(page["abnormal_conditions"], "0".repeat(32));
+        }
+        if decoded.is_some() {
+            with_alarms.push(name);
+        }
+    }
+    // Three-phase (Galaxy VS, CET) and single-phase (9PX) cards.
+    assert_eq!(
+        with_alarms,
+        [
+            "apc_galaxy-vs-40kw",
+            "cetpower",
+            "eaton-mgeups_9pxle",
+            "eatonupsm2_9px+empg2"
+        ]
+    );
+}
+
+#[test]
 fn a_get_of_the_served_cells_decodes_like_the_walk_on_every_real_walk() {
     let overrides = ScaleOverrides::new();
     for walk in &real_walks() {
