@@ -838,9 +838,9 @@ fn next_sequence<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8], snmp2::Error> {
 /// How many varbinds `list` holds (a cheap first pass over the headers),
 /// so that the varbind vector is allocated once instead of grown.
 fn count_varbinds(list: &[u8]) -> usize {
-    let mut rdr = AsnReader::from_bytes(list);
+    let mut rest = list;
     let mut count = 0;
-    while rdr.bytes_left() > 0 && rdr.read_raw(tag::SEQUENCE).is_ok() {
+    while !rest.is_empty() && next_sequence(&mut rest).is_ok() {
         count += 1;
     }
     count
