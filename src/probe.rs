@@ -9,7 +9,8 @@
 
 use crate::mib::{self, Mib, Page};
 use crate::oid::Oid;
-use crate::snmp::{Client, SnmpError, VarBind};
+use crate::pages::{self, Snapshot};
+use crate::snmp::{Client, SnmpError, Value, VarBind};
 use std::collections::BTreeSet;
 
 /// The MIBs an agent serves.
@@ -56,14 +57,36 @@ impl Capabilities {
         fold_nested(candidates)
     }
 
-    /// The objects themselves (scalars, table columns) of `pages` that a
-    /// served MIB can supply, in OID order: the roots of a walk at every
-    /// poll. A group root would bring every other object of the group too
-    /// (PowerNet's upsAdvState holds 3 alarm strings among 14 objects),
-    /// and one GETBULK asks each root for as many as the fullest needs.
-    pub fn object_roots(&self, pages: &[Page]) -> Vec<Oid> {
-        let candidates: BTreeSet<Oid> = self.sources_of(pages).map(|s| s.object_oid()).collect();
-        fold_nested(candidates)
+    /// How `pages` are read at every poll (their rows come and go:
+    /// alarms): see [`EveryPollRead`].
+    pub fn every_poll_read(&self, pages: &[Page]) -> EveryPollRead {
+        let fields = || mib::FIELDS.iter().filter(|f| pages.contains(&f.page));
+        let served =
+            |field: &'static mib::Field| field.sources.iter().filter(|s| self.reads(s.mib));
+        let scalars = fields()
+            .filter(|f| f.table.is_none())
+            .flat_map(served)
+            .collect();
+        let tables = mib::TABLES
+            .iter()
+            .filter(|table| pages.contains(&table.page))
+            .map(|table| {
+                let in_table = |f: &&'static mib::Field| {
+                    mib::table_of(f).is_some_and(|t| std::ptr::eq(t, table))
+                };
+                let columns = fields().filter(in_table).flat_map(served);
+                let count = table.counted_by.and_then(|key| {
+                    let field = fields().find(|f| f.table.is_none() && f.key == key)?;
+                    served(field).next()
+                });
+                CountedColumns {
+                    columns: fold_nested(columns.map(mib::Source::object_oid).collect()),
+                    count,
+                }
+            })
+            .filter(|table| !table.columns.is_empty())
+            .collect();
+        EveryPollRead { scalars, tables }
     }
 
     /// The sources of `pages` this agent's MIBs serve.
@@ -76,6 +99,54 @@ impl Capabilities {
             .filter(|f| pages.contains(&f.page))
             .flat_map(|f| f.sources.iter())
             .filter(|s| self.reads(s.mib))
+    }
+}
+
+/// How the pages read at every poll (their rows come and go: alarms) are
+/// read: their page-level objects by the poll's GET, and their tables by a
+/// walk of the tables' columns, unless the row count that GET just read
+/// says a table is empty (the usual state of an alarm table). A walk of
+/// their groups would bring every other object of the groups too
+/// (PowerNet's upsAdvState holds 3 alarm strings among 14 objects).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EveryPollRead {
+    /// The page-level sources the agent's MIBs serve, each read at its
+    /// instance.
+    pub scalars: Vec<&'static mib::Source>,
+    /// Each table the agent's MIBs serve columns of.
+    pub tables: Vec<CountedColumns>,
+}
+
+/// The served columns of one table, and what says how many rows it has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountedColumns {
+    /// The column objects (walk roots), in OID order.
+    pub columns: Vec<Oid>,
+    /// The served source of the table's row count (see
+    /// [`mib::Table::counted_by`]).
+    pub count: Option<&'static mib::Source>,
+}
+
+impl EveryPollRead {
+    /// The roots to walk once the GET returned `scalars` (the page-level
+    /// cells it found): the columns of every table whose count did not
+    /// read 0.
+    pub fn walk_roots(&self, scalars: &Snapshot) -> Vec<Oid> {
+        self.tables
+            .iter()
+            .filter(|table| !table.counted_empty(scalars))
+            .flat_map(|table| table.columns.iter().cloned())
+            .collect()
+    }
+}
+
+impl CountedColumns {
+    /// Whether the count in `scalars` says the table has no rows.
+    fn counted_empty(&self, scalars: &Snapshot) -> bool {
+        let count = self
+            .count
+            .and_then(|source| pages::scalar_cell(source, scalars));
+        count.and_then(Value::as_i64) == Some(0)
     }
 }
 
@@ -104,7 +175,6 @@ pub async fn detect(client: &mut Client) -> Result<Capabilities, SnmpError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snmp::Value;
 
     fn oid(s: &str) -> Oid {
         Oid::parse(s).unwrap()
@@ -145,27 +215,44 @@ mod tests {
     }
 
     #[test]
-    fn every_poll_roots_are_the_alarm_objects_not_their_groups() {
+    fn every_poll_reads_the_alarm_objects_and_walks_the_table_only_while_counted() {
         let caps = Capabilities {
             mibs: BTreeSet::from([Mib::Rfc1628, Mib::PowerNet]),
         };
-        let roots = caps.object_roots(&[Page::Alarms]);
-        let text: Vec<String> = roots.iter().map(Oid::to_string).collect();
-        // RFC 1628 upsAlarmsPresent, upsAlarmDescr, upsAlarmTime; PowerNet
-        // upsBasicStateAlarmStatus, upsAdvStateAbnormalConditions,
-        // upsAdvStateSystemMessages, upsAdvStateLifeCycleManagement.
+        let read = caps.every_poll_read(&[Page::Alarms]);
+        let scalars: Vec<&str> = read.scalars.iter().map(|s| s.oid).collect();
+        // RFC 1628 upsAlarmsPresent; PowerNet upsBasicStateAlarmStatus,
+        // upsAdvStateAbnormalConditions, upsAdvStateSystemMessages,
+        // upsAdvStateLifeCycleManagement: GET at .0.
         assert_eq!(
-            text,
+            scalars,
             [
                 "1.3.6.1.2.1.33.1.6.1",
-                "1.3.6.1.2.1.33.1.6.2.1.2",
-                "1.3.6.1.2.1.33.1.6.2.1.3",
                 "1.3.6.1.4.1.318.1.1.1.11.1.2",
                 "1.3.6.1.4.1.318.1.1.1.11.2.1",
                 "1.3.6.1.4.1.318.1.1.1.11.2.6",
                 "1.3.6.1.4.1.318.1.1.1.11.2.14",
             ]
         );
+        // upsAlarmTable's upsAlarmDescr and upsAlarmTime, counted by
+        // upsAlarmsPresent.
+        let columns = ["1.3.6.1.2.1.33.1.6.2.1.2", "1.3.6.1.2.1.33.1.6.2.1.3"];
+        let present = |n: i64| Snapshot::from([(oid("1.3.6.1.2.1.33.1.6.1.0"), Value::Integer(n))]);
+        let walked = |scalars: &Snapshot| -> Vec<String> {
+            read.walk_roots(scalars)
+                .iter()
+                .map(Oid::to_string)
+                .collect()
+        };
+        assert_eq!(walked(&present(0)), Vec::<String>::new());
+        assert_eq!(walked(&present(2)), columns);
+        // No count read (a card without upsAlarmsPresent): walked.
+        assert_eq!(walked(&Snapshot::new()), columns);
+        // Without RFC 1628 there is no table to walk.
+        let powernet = Capabilities {
+            mibs: BTreeSet::from([Mib::PowerNet]),
+        };
+        assert!(powernet.every_poll_read(&[Page::Alarms]).tables.is_empty());
     }
 
     #[test]

@@ -859,6 +859,11 @@ pub struct Table {
     pub row_limit: Option<&'static str>,
     /// A row without a value for this column is dropped (empty alarm rows).
     pub required: Option<&'static str>,
+    /// A page-level field of the same page (and MIB) saying how many rows
+    /// the table has now: while it reads 0 the table is empty, and a poll
+    /// that reads the page every time does not walk it (RFC 1628
+    /// upsAlarmsPresent: "the present number of active alarm conditions").
+    pub counted_by: Option<&'static str>,
     /// What one row is (`phase`, `outlet_group`, `sensor`): the label that
     /// carries the row's index in Prometheus metrics.
     pub row: &'static str,
@@ -867,6 +872,11 @@ pub struct Table {
 impl Table {
     pub const fn row(mut self, row: &'static str) -> Table {
         self.row = row;
+        self
+    }
+
+    pub const fn counted_by(mut self, field: &'static str) -> Table {
+        self.counted_by = Some(field);
         self
     }
 }

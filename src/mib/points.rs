@@ -103,7 +103,7 @@ const fn column(page: Page, table: &'static str, key: &'static str, label: &'sta
 
 #[rustfmt::skip]
 const fn table(page: Page, key: &'static str, label: &'static str, row_limit: Option<&'static str>, required: Option<&'static str>) -> Table {
-    Table { page, key, label, row_limit, required, row: "row" }
+    Table { page, key, label, row_limit, required, counted_by: None, row: "row" }
 }
 
 const TIMER_RANGE: Legal = Legal::Range {
@@ -151,7 +151,7 @@ use Page::*;
 
 #[rustfmt::skip]
 pub static TABLES: &[Table] = &[
-    table(Alarms, "active", "Active alarms", None, Some("alarm")).row("entry"),
+    table(Alarms, "active", "Active alarms", None, Some("alarm")).row("entry").counted_by("present"),
     table(Input, "lines", "Input lines", Some("num_lines"), None).row("phase"),
     table(Input, "bypass_lines", "Bypass lines", Some("bypass_num_lines"), None).row("phase"),
     table(Output, "lines", "Output lines", Some("num_lines"), None).row("phase"),

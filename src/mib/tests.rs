@@ -258,6 +258,18 @@ fn tables_and_their_columns_agree() {
                 table.key
             );
         }
+        if let Some(count) = table.counted_by {
+            let count_field = fields_of(table.page).find(|f| f.key == count && f.table.is_none());
+            let count_field = count_field
+                .unwrap_or_else(|| panic!("table {}: count {count} is no page field", table.key));
+            // The count can only vouch for columns of its own MIB.
+            for source in count_field.sources {
+                let column_mibs = columns.iter().flat_map(|c| c.sources).map(|s| s.mib);
+                for mib in column_mibs {
+                    assert_eq!(mib, source.mib, "table {}: counted across MIBs", table.key);
+                }
+            }
+        }
         if let Some(required) = table.required {
             assert!(
                 columns.iter().any(|c| c.key == required),

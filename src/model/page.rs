@@ -129,6 +129,13 @@ impl ServedCell {
         })
     }
 
+    /// The cell of a page-level `source` (at its instance, `.0` for
+    /// nearly all) and its OID; `None` as for [`ServedCell::of`].
+    pub fn scalar(source: &'static Source) -> Option<(ServedCell, Oid)> {
+        let oid = source.object().join(&source.index.arcs(0));
+        Some((ServedCell::of(source, &oid)?, oid))
+    }
+
     /// The cell in one word (16 bits of object, 8 of arc count, 16 of each
     /// of the first two instance arcs) and the third arc: what [`Hash`]
     /// writes.

@@ -479,24 +479,45 @@ fn real_walks() -> Vec<std::path::PathBuf> {
 }
 
 #[test]
-fn the_alarms_walked_from_their_objects_decode_like_the_group_walk_on_every_real_walk() {
-    // A poll walks the alarms from their objects (`object_roots`); the
-    // page must come out as from the walk of their groups, single- and
+fn the_alarms_read_at_every_poll_decode_like_the_group_walk_on_every_real_walk() {
+    // A poll GETs the alarm objects and walks the alarm table's columns
+    // only while upsAlarmsPresent is not 0 (`every_poll_read`); the page
+    // must come out as from the walk of their groups, single- and
     // three-phase cards alike.
     let overrides = ScaleOverrides::new();
     let capabilities = crate::probe::Capabilities {
         mibs: Mib::ALL.into(),
     };
-    let roots = capabilities.object_roots(&[Page::Alarms]);
+    let plan = capabilities.every_poll_read(&[Page::Alarms]);
     let mut with_alarms = Vec::new();
+    let mut table_not_walked = Vec::new();
     for walk in &real_walks() {
         let data = snmprec(walk);
         let model = Model::from_snapshot(Mib::ALL.into(), &data, &overrides);
-        let under_roots: Snapshot = data
+        let mut read: Snapshot = plan
+            .scalars
             .iter()
-            .filter(|(oid, _)| roots.iter().any(|root| oid.starts_with(root)))
-            .map(|(oid, value)| (oid.clone(), value.clone()))
+            .filter_map(|&source| {
+                let (_, oid) = ServedCell::scalar(source)?;
+                let value = data.get(&oid)?.clone();
+                Some((oid, value))
+            })
             .collect();
+        let roots = plan.walk_roots(&read);
+        read.extend(
+            data.iter()
+                .filter(|(oid, _)| roots.iter().any(|root| oid.starts_with(root)))
+                .map(|(oid, value)| (oid.clone(), value.clone())),
+        );
+        let under_roots = read;
+        let name = walk.file_stem().unwrap().to_string_lossy().into_owned();
+        if roots.is_empty()
+            && data
+                .keys()
+                .any(|oid| oid.starts_with(&plan.tables[0].columns[0]))
+        {
+            table_not_walked.push(name.clone());
+        }
         let decoded = PageData::decode(
             Page::Alarms,
             &under_roots,
@@ -510,7 +531,6 @@ fn the_alarms_walked_from_their_objects_decode_like_the_group_walk_on_every_real
             "{}",
             walk.display()
         );
-        let name = walk.file_stem().unwrap().to_string_lossy().into_owned();
         if name == "apc_galaxy-vs-40kw" {
             // The walk's upsBasicStateAlarmStatus.0 = 1, noAlarms(1), and
             // upsAdvStateAbnormalConditions.0 = 32 flags, none set.
@@ -533,6 +553,9 @@ fn the_alarms_walked_from_their_objects_decode_like_the_group_walk_on_every_real
             "eatonupsm2_9px+empg2"
         ]
     );
+    // CE+T's table holds 24 rows of padding (upsAlarmDescr 0.0) while its
+    // upsAlarmsPresent.0 = 0: no walk, and the same empty table.
+    assert_eq!(table_not_walked, ["cetpower"]);
 }
 
 #[test]

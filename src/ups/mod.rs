@@ -18,7 +18,7 @@ use crate::model::Model;
 use crate::model::ServedCell;
 use crate::oid::Oid;
 use crate::pages::{ScaleOverrides, Snapshot};
-use crate::probe::{self, Capabilities};
+use crate::probe::{self, Capabilities, EveryPollRead};
 use crate::snmp::{Client, ClientOptions, SnmpError, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,17 +49,41 @@ pub struct Ups {
     client: Client,
     capabilities: Capabilities,
     overrides: ScaleOverrides,
-    /// The walk roots of the pages walked at every poll (their rows come
-    /// and go): their objects, not their groups (see
-    /// [`Capabilities::object_roots`]), derived once. Other sets are walked
-    /// by group once per slow interval and derived each time (an OID is 80
-    /// bytes: a UPS does not keep a few kB of roots it needs once a
-    /// minute).
-    every_poll_roots: Option<Arc<[Oid]>>,
-    /// The most varbinds one of those roots held at its last walk: the
-    /// next walk's first GETBULK asks for one more (see
+    /// How the pages read at every poll (their rows come and go) are
+    /// read, derived once (see [`EveryPollCells`]).
+    every_poll: Option<Arc<EveryPollCells>>,
+    /// The most varbinds one of their table columns held at its last walk:
+    /// the next walk's first GETBULK asks for one more (see
     /// [`Client::walk_map_sized`]).
     every_poll_most: Option<usize>,
+}
+
+/// The pages read at every poll ([`EveryPollRead`]) as GET cells: their
+/// page-level objects ride in the poll's GET of the other pages' cells.
+struct EveryPollCells {
+    read: EveryPollRead,
+    /// Each page-level source's cell, and the OID its value is kept under.
+    scalars: Vec<(ServedCell, Oid)>,
+    /// Page-level objects that have no compact cell: walked instead.
+    walked: Vec<Oid>,
+}
+
+impl EveryPollCells {
+    fn new(read: EveryPollRead) -> EveryPollCells {
+        let mut scalars = Vec::with_capacity(read.scalars.len());
+        let mut walked = Vec::new();
+        for &source in &read.scalars {
+            match ServedCell::scalar(source) {
+                Some(cell) => scalars.push(cell),
+                None => walked.push(source.object_oid()),
+            }
+        }
+        EveryPollCells {
+            read,
+            scalars,
+            walked,
+        }
+    }
 }
 
 /// Whether `pages` are the ones walked at every poll (their rows come and
@@ -99,7 +123,7 @@ impl Ups {
             client,
             capabilities,
             overrides: config.scale.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            every_poll_roots: None,
+            every_poll: None,
             every_poll_most: None,
         })
     }
@@ -128,25 +152,23 @@ impl Ups {
     /// Walks the subtrees of `walk` and GETs the instances `get` (the cells
     /// a page was decoded from before, see [`crate::model::PageData::served_cells`]):
     /// the walk's snapshot, and for each cell of `get` its value (`None`:
-    /// the agent no longer has it).
+    /// the agent no longer has it). The pages read at every poll are read
+    /// as [`Ups::read_every_poll`] says.
     pub async fn read(
         &mut self,
         walk: &[Page],
         get: &[ServedCell],
     ) -> Result<(Snapshot, Vec<Option<Value>>), SnmpError> {
+        if is_every_poll(walk) {
+            return self.read_every_poll(walk, get).await;
+        }
         let snapshot = if walk.is_empty() {
             Snapshot::new()
         } else {
-            let every_poll = is_every_poll(walk);
-            let roots = self.walk_roots(walk, every_poll);
-            let expected = self.every_poll_most.filter(|_| every_poll);
+            let roots = self.capabilities.walk_roots(walk);
             // Boxed: walks are the rare case, and the GET path's future
             // stays small (see `UpsTask::run_loop`).
-            let snapshot = Box::pin(self.client.walk_map_sized(&roots, expected)).await?;
-            if every_poll {
-                self.every_poll_most = Some(most_under_one_root(&roots, &snapshot));
-            }
-            snapshot
+            Box::pin(self.client.walk_map_sized(&roots, None)).await?
         };
         let got = if get.is_empty() {
             Vec::new()
@@ -156,18 +178,46 @@ impl Ups {
         Ok((snapshot, got))
     }
 
-    /// The walk roots of `pages`, kept when they are the pages walked at
-    /// `every_poll` (see [`Ups::every_poll_roots`]).
-    fn walk_roots(&mut self, pages: &[Page], every_poll: bool) -> Arc<[Oid]> {
-        if !every_poll {
-            return self.capabilities.walk_roots(pages).into();
+    /// Reads `pages`, those read at every poll, with the cells `get`: their
+    /// page-level objects are GET with those cells, and their tables are
+    /// walked only where the count just read is not 0 (see
+    /// [`EveryPollRead`]). With no alarm active, a fast poll is its GETs.
+    async fn read_every_poll(
+        &mut self,
+        pages: &[Page],
+        get: &[ServedCell],
+    ) -> Result<(Snapshot, Vec<Option<Value>>), SnmpError> {
+        let plan = self.every_poll_cells(pages);
+        let mut names = Vec::with_capacity(get.len() + plan.scalars.len());
+        names.extend_from_slice(get);
+        names.extend(plan.scalars.iter().map(|(cell, _)| *cell));
+        let mut got = self.client.get_values(&names).await?;
+        let mut snapshot = Snapshot::new();
+        for ((_, oid), value) in plan.scalars.iter().zip(got.drain(get.len()..)) {
+            if let Some(value) = value {
+                snapshot.insert(oid.clone(), value);
+            }
         }
-        if let Some(roots) = &self.every_poll_roots {
-            return roots.clone();
+        let mut roots = plan.read.walk_roots(&snapshot);
+        roots.extend(plan.walked.iter().cloned());
+        if !roots.is_empty() {
+            // Boxed: the GET path's future stays small (see
+            // `UpsTask::run_loop`).
+            let walked = Box::pin(self.client.walk_map_sized(&roots, self.every_poll_most)).await?;
+            self.every_poll_most = Some(most_under_one_root(&roots, &walked));
+            snapshot.extend(walked);
         }
-        let roots: Arc<[Oid]> = self.capabilities.object_roots(pages).into();
-        self.every_poll_roots = Some(roots.clone());
-        roots
+        Ok((snapshot, got))
+    }
+
+    /// The every-poll read of `pages`, derived at the first poll.
+    fn every_poll_cells(&mut self, pages: &[Page]) -> Arc<EveryPollCells> {
+        let capabilities = &self.capabilities;
+        self.every_poll
+            .get_or_insert_with(|| {
+                Arc::new(EveryPollCells::new(capabilities.every_poll_read(pages)))
+            })
+            .clone()
     }
 
     /// Reads `pages` into a new model of this UPS.
