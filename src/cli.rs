@@ -9,7 +9,7 @@ use crate::mib::{self, Page};
 use crate::model::Model;
 use crate::snmp::SnmpVersion;
 use crate::snmp::usm::{AuthProtocol, PrivProtocol};
-use crate::ups::Ups;
+use crate::ups::{Ups, WakeGrid};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
@@ -186,6 +186,9 @@ pub fn main() -> ExitCode {
     // few hundred microseconds of work. Two workers woke each other for
     // every reply and cost ~80 kB of stack each; tokio's multi-thread
     // scheduler is also what loaded libm (its `powf`): ~0.6 MB resident.
+    // Taken just before the runtime's timers start counting (see
+    // `WakeGrid`).
+    let runtime_start = std::time::Instant::now();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -198,7 +201,7 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run(args).await,
+            Command::Run(args) => run(args, WakeGrid::from_runtime_start(runtime_start)).await,
             Command::CheckConfig(args) => check_config(args),
             Command::Probe(args) => probe(args).await,
             #[cfg(feature = "demo")]
@@ -309,12 +312,12 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn run(args: RunArgs) -> anyhow::Result<()> {
+async fn run(args: RunArgs, grid: WakeGrid) -> anyhow::Result<()> {
     let config = crate::config::Config::load(args.config.as_deref())?;
     if config.ups.is_empty() {
         tracing::warn!("no [[ups]] configured: only the bridge is published");
     }
-    crate::gateway::run_until_signal(config).await
+    crate::gateway::run_until_signal(config, grid).await
 }
 
 async fn probe(args: ProbeArgs) -> anyhow::Result<()> {

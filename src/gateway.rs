@@ -22,7 +22,7 @@ use crate::nut::{NutServer, NutStats};
 use crate::pages::Reading;
 use crate::topics::{Naming, Topic};
 use crate::trap::{self, Delivery, Router, TrapStats};
-use crate::ups::{TrapRequest, UpsRequest, UpsSink, UpsTask};
+use crate::ups::{TrapRequest, UpsRequest, UpsSink, UpsTask, WakeGrid};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -44,8 +44,15 @@ pub struct Gateway {
 
 impl Gateway {
     /// Starts the MQTT connection, every UPS task and the trap listener;
-    /// returns once they run (it does not wait for the broker).
+    /// returns once they run (it does not wait for the broker). UPS tasks
+    /// wake on a grid from now (see [`Gateway::start_on`]).
     pub async fn start(config: Config) -> anyhow::Result<Gateway> {
+        Gateway::start_on(config, WakeGrid::from_now()).await
+    }
+
+    /// [`Gateway::start`] with the UPS tasks' polls woken on `grid` (see
+    /// [`WakeGrid::from_runtime_start`]).
+    pub async fn start_on(config: Config, grid: WakeGrid) -> anyhow::Result<Gateway> {
         let naming = Naming::new(
             &config.gateway.id,
             &config.mqtt.base_topic,
@@ -79,7 +86,8 @@ impl Gateway {
             let task = UpsTask::new(ups.clone(), sink, refresh, policy)
                 .with_publisher(hub.add(&ups.id, tx.clone()))
                 .with_walk_limit(walks.clone())
-                .with_layouts(layouts.clone());
+                .with_layouts(layouts.clone())
+                .with_wake_grid(grid);
             tasks.spawn(task.run(rx, stop_rx.clone()));
             requests.insert(ups.id.clone(), tx);
         }
@@ -363,9 +371,10 @@ async fn publish_bridge_health(
     }
 }
 
-/// Runs until SIGINT or SIGTERM, then shuts down cleanly.
-pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
-    let gateway = Gateway::start(config).await?;
+/// Runs until SIGINT or SIGTERM, then shuts down cleanly; polls wake on
+/// `grid`.
+pub async fn run_until_signal(config: Config, grid: WakeGrid) -> anyhow::Result<()> {
+    let gateway = Gateway::start_on(config, grid).await?;
     // systemd (Type=notify): READY=1 after the first broker connect,
     // WATCHDOG=1 from this loop, STOPPING=1 below; no-ops elsewhere.
     let systemd = crate::notify::SdNotify::from_env();

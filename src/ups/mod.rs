@@ -5,12 +5,15 @@
 //! of pages in as few round trips as the point table allows (one parallel
 //! walk of the pages' subtrees). `ups2mqtt probe` uses [`Ups`] once; the
 //! gateway runs one [`UpsTask`] per UPS ([`task`]: scheduling, health,
-//! trap facts), which executes commands ([`execute`]).
+//! trap facts), which executes commands ([`execute`]) and wakes on a grid
+//! ([`wake`]).
 
 mod execute;
 mod task;
+mod wake;
 
 pub use task::{TrapRequest, UpsRequest, UpsSink, UpsTask, poll_phase};
+pub use wake::WakeGrid;
 
 use crate::config::UpsConfig;
 use crate::mib::{Mib, Page};

@@ -7,7 +7,7 @@
 //! shape for discovery, health. Commands are executed in
 //! [`super::execute`].
 
-use super::{Ups, UpsError};
+use super::{Ups, UpsError, WakeGrid};
 use crate::config::{CommandsConfig, UpsConfig};
 use crate::hub::{Publisher, UpsState};
 use crate::messages::{Audit, EnergyTotal, Health, Response};
@@ -114,6 +114,8 @@ pub struct UpsTask<S: UpsSink> {
     /// Walks in progress across the gateway, bounded (see
     /// [`UpsTask::with_walk_limit`]).
     walks: Option<Arc<tokio::sync::Semaphore>>,
+    /// The instants polls wake at (see [`UpsTask::with_wake_grid`]).
+    wake_grid: Option<WakeGrid>,
 }
 
 /// How long a task waits for its retained energy total before it
@@ -151,6 +153,7 @@ impl<S: UpsSink> UpsTask<S> {
             started: now,
             served: BTreeMap::new(),
             walks: None,
+            wake_grid: None,
         }
     }
 
@@ -169,6 +172,20 @@ impl<S: UpsSink> UpsTask<S> {
     pub fn with_walk_limit(mut self, walks: Arc<tokio::sync::Semaphore>) -> UpsTask<S> {
         self.walks = Some(walks);
         self
+    }
+
+    /// Wakes for polls on `grid` (see [`super::wake`]).
+    pub fn with_wake_grid(mut self, grid: WakeGrid) -> UpsTask<S> {
+        self.wake_grid = Some(grid);
+        self
+    }
+
+    /// `deadline` on the wake grid, if the task has one.
+    fn on_grid(&self, deadline: Instant) -> Instant {
+        match &self.wake_grid {
+            Some(grid) => grid.round_up(deadline),
+            None => deadline,
+        }
     }
 
     /// Publishes the state after every change (see [`crate::hub`]).
@@ -241,7 +258,7 @@ impl<S: UpsSink> UpsTask<S> {
                     .copied()
                     .unwrap_or_else(Instant::now);
                 tokio::select! {
-                    _ = tokio::time::sleep_until(wake) => {}
+                    _ = tokio::time::sleep_until(self.on_grid(wake)) => {}
                     // A request's future is boxed (commands are rare): the
                     // task's own future, resident for every UPS, stays small.
                     request = requests.recv() => match request {
