@@ -182,13 +182,13 @@ pub fn main() -> ExitCode {
         _ => "info",
     };
     init_logging(cli.log_format, default_filter);
+    // Taken just before the runtime's timers start counting (see
+    // `WakeGrid`).
+    let runtime_start = std::time::Instant::now();
     // One thread: the gateway waits on the network, and each wake-up is a
     // few hundred microseconds of work. Two workers woke each other for
     // every reply and cost ~80 kB of stack each; tokio's multi-thread
     // scheduler is also what loaded libm (its `powf`): ~0.6 MB resident.
-    // Taken just before the runtime's timers start counting (see
-    // `WakeGrid`).
-    let runtime_start = std::time::Instant::now();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

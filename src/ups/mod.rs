@@ -89,7 +89,7 @@ impl EveryPollCells {
     }
 }
 
-/// Whether `pages` are the ones walked at every poll (their rows come and
+/// Whether `pages` are the ones read at every poll (their rows come and
 /// go): alarms.
 fn is_every_poll(pages: &[Page]) -> bool {
     !pages.is_empty() && pages.iter().all(|page| page.rows_come_and_go())
