@@ -61,11 +61,9 @@ impl Capabilities {
     /// alarms): see [`EveryPollRead`].
     pub fn every_poll_read(&self, pages: &[Page]) -> EveryPollRead {
         let fields = || mib::FIELDS.iter().filter(|f| pages.contains(&f.page));
-        let served =
-            |field: &'static mib::Field| field.sources.iter().filter(|s| self.reads(s.mib));
         let scalars = fields()
             .filter(|f| f.table.is_none())
-            .flat_map(served)
+            .flat_map(|f| self.served(f))
             .collect();
         let tables = mib::TABLES
             .iter()
@@ -74,10 +72,11 @@ impl Capabilities {
                 let in_table = |f: &&'static mib::Field| {
                     mib::table_of(f).is_some_and(|t| std::ptr::eq(t, table))
                 };
-                let columns = fields().filter(in_table).flat_map(served);
+                let columns = fields().filter(in_table).flat_map(|f| self.served(f));
                 let count = table.counted_by.and_then(|key| {
-                    let field = fields().find(|f| f.table.is_none() && f.key == key)?;
-                    served(field).next()
+                    let mut page_fields = mib::fields_of(table.page);
+                    let field = page_fields.find(|f| f.table.is_none() && f.key == key)?;
+                    self.served(field).next()
                 });
                 CountedColumns {
                     columns: fold_nested(columns.map(mib::Source::object_oid).collect()),
@@ -97,8 +96,15 @@ impl Capabilities {
         mib::FIELDS
             .iter()
             .filter(|f| pages.contains(&f.page))
-            .flat_map(|f| f.sources.iter())
-            .filter(|s| self.reads(s.mib))
+            .flat_map(|f| self.served(f))
+    }
+
+    /// The sources of `field` this agent's MIBs serve.
+    fn served<'a>(
+        &'a self,
+        field: &'static mib::Field,
+    ) -> impl Iterator<Item = &'static mib::Source> + 'a {
+        field.sources.iter().filter(|s| self.reads(s.mib))
     }
 }
 

@@ -509,7 +509,6 @@ fn the_alarms_read_at_every_poll_decode_like_the_group_walk_on_every_real_walk()
                 .filter(|(oid, _)| roots.iter().any(|root| oid.starts_with(root)))
                 .map(|(oid, value)| (oid.clone(), value.clone())),
         );
-        let under_roots = read;
         let name = walk.file_stem().unwrap().to_string_lossy().into_owned();
         if roots.is_empty()
             && data
@@ -518,13 +517,7 @@ fn the_alarms_read_at_every_poll_decode_like_the_group_walk_on_every_real_walk()
         {
             table_not_walked.push(name.clone());
         }
-        let decoded = PageData::decode(
-            Page::Alarms,
-            &under_roots,
-            &overrides,
-            None,
-            &mut Vec::new(),
-        );
+        let decoded = PageData::decode(Page::Alarms, &read, &overrides, None, &mut Vec::new());
         assert_eq!(
             decoded.as_ref(),
             model.page(Page::Alarms),
@@ -534,7 +527,7 @@ fn the_alarms_read_at_every_poll_decode_like_the_group_walk_on_every_real_walk()
         if name == "apc_galaxy-vs-40kw" {
             // The walk's upsBasicStateAlarmStatus.0 = 1, noAlarms(1), and
             // upsAdvStateAbnormalConditions.0 = 32 flags, none set.
-            let polled = Model::from_snapshot(Mib::ALL.into(), &under_roots, &overrides);
+            let polled = Model::from_snapshot(Mib::ALL.into(), &read, &overrides);
             let page = polled.page_json(Page::Alarms).unwrap();
             assert_eq!(page["severity"], "no_alarms");
             assert_eq!(page["abnormal_conditions"], "0".repeat(32));
